@@ -1,0 +1,1 @@
+"""Building blocks of the llm-serving platform: hardware catalog, sizing, cost and Pulumi components."""

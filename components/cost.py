@@ -1,0 +1,302 @@
+"""Monthly cost estimate of a planned stack, checked against its budget.
+
+The input is what `llmstack plan` records: one plain dict per planned resource,
+
+    {"type": "aws:eks/nodeGroup:NodeGroup", "inputs": {...camelCase inputs...},
+     "region": "us-east-1" | None, "component": "gpu-nodes", "name": "<name or URN, optional>"}
+
+and the output is a baseline (node groups at `desiredSize`, else `minSize`) and a ceiling (node
+groups at `maxSize`), with one line per resource saying how its figure was reached. Unit prices
+come from `components.catalog`; they are list-price estimates for budgeting as of
+`catalog.PRICES_AS_OF`, scaled by the catalog's approximate region multipliers for instance
+hours, NAT gateways and interface endpoints (EKS, KMS and WAF cost the same in every region).
+
+Fixed charges that are priced (pulumi-aws v7 type tokens):
+
+- `aws:eks/cluster:Cluster`: control plane per hour.
+- `aws:eks/nodeGroup:NodeGroup`: the first of `instanceTypes` x nodes x hours. `capacityType`
+  SPOT is estimated at `SPOT_FACTOR` of on-demand (typical g5/p5 spot discount; spot prices
+  move hourly); CAPACITY_BLOCK at the on-demand rate, because block prices are set per
+  reservation and paid up front, and on-demand is a safe upper bound for budgeting.
+- `aws:ec2/natGateway:NatGateway`: per hour.
+- `aws:ec2/vpcEndpoint:VpcEndpoint`: Interface endpoints, per hour per subnet (AZ); Gateway
+  endpoints (S3, DynamoDB) are free.
+- `aws:kms/key:Key`, `aws:kms/replicaKey:ReplicaKey`: per key per month.
+- `aws:wafv2/webAcl:WebAcl`: per web ACL plus per rule per month.
+
+Not included, so the estimate is a floor for them: every usage-based charge (the types in
+`USAGE_BASED_TYPES`, NAT and endpoint data processing, data transfer, WAF requests), and a few
+small fixed charges not yet priced: EBS root volumes of nodes, public IPv4 addresses, Secrets
+Manager secrets, CloudWatch alarms and load balancers created by in-cluster controllers. All other
+types (IAM, security groups, route tables, Kubernetes objects...) have no charge of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components import catalog
+
+SPOT_FACTOR = 0.35
+GLOBAL_REGION = "global"
+UNASSIGNED_COMPONENT = "unassigned"
+
+# Usage-based types: token -> what drives their cost. Their fixed part is $0.
+USAGE_BASED_TYPES: dict[str, str] = {
+    "aws:amp/workspace:Workspace": "samples ingested, stored and queried",
+    "aws:apigateway/restApi:RestApi": "requests and data transfer",
+    "aws:apigateway/stage:Stage": "requests and data transfer",
+    "aws:apigatewayv2/api:Api": "requests and data transfer",
+    "aws:cloudwatch/logGroup:LogGroup": "log data ingested and stored",
+    "aws:ec2/flowLog:FlowLog": "log data delivered",
+    "aws:ecr/repository:Repository": "image storage and transfer",
+    "aws:s3/bucket:Bucket": "storage, requests and transfer",
+    "aws:s3/bucketV2:BucketV2": "storage, requests and transfer",
+    "aws:dynamodb/table:Table": "read/write requests and storage",
+    "aws:lambda/function:Function": "requests and compute time",
+    "aws:sqs/queue:Queue": "requests",
+    "aws:sns/topic:Topic": "requests and deliveries",
+    "aws:cloudtrail/trail:Trail": "events delivered beyond the first management trail",
+    "aws:guardduty/detector:Detector": "events and data analysed",
+}
+
+# The fixed monthly part of usage-based types that have a catalog price entry.
+_USAGE_FIXED_USD_PER_MONTH: dict[str, float] = {
+    "aws:amp/workspace:Workspace": catalog.AMP_WORKSPACE_USD_PER_MONTH,
+    "aws:apigateway/restApi:RestApi": catalog.API_GATEWAY_USD_PER_MONTH,
+    "aws:apigatewayv2/api:Api": catalog.API_GATEWAY_USD_PER_MONTH,
+}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    type: str
+    name: str | None
+    region: str | None
+    component: str | None
+    monthly_usd: float
+    ceiling_monthly_usd: float
+    basis: str
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """Totals are baseline USD per month; `ceiling_monthly_usd` has every node group at maxSize."""
+
+    monthly_usd: float
+    ceiling_monthly_usd: float
+    by_region: dict[str, float]
+    by_component: dict[str, float]
+    lines: list[CostLine]
+
+
+@dataclass(frozen=True)
+class BudgetVerdict:
+    over: bool
+    ceiling_over: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class _Price:
+    monthly: float
+    ceiling: float
+    basis: str
+
+
+def estimate(resources: Iterable[Mapping[str, Any]]) -> CostEstimate:
+    """Price every planned resource and add the lines up by region and component."""
+    lines = [_line(resource) for resource in resources]
+    by_region: dict[str, float] = {}
+    by_component: dict[str, float] = {}
+    for line in lines:
+        region = line.region or GLOBAL_REGION
+        component = line.component or UNASSIGNED_COMPONENT
+        by_region[region] = by_region.get(region, 0.0) + line.monthly_usd
+        by_component[component] = by_component.get(component, 0.0) + line.monthly_usd
+    return CostEstimate(
+        monthly_usd=sum(line.monthly_usd for line in lines),
+        ceiling_monthly_usd=sum(line.ceiling_monthly_usd for line in lines),
+        by_region=by_region,
+        by_component=by_component,
+        lines=lines,
+    )
+
+
+def check_budget(estimate: CostEstimate, budget_usd: float) -> BudgetVerdict:
+    """Compare an estimate with a monthly budget; the message is one line with the numbers."""
+    if budget_usd <= 0:
+        raise ValueError(f"budget must be > 0, got {budget_usd}")
+    baseline, ceiling = estimate.monthly_usd, estimate.ceiling_monthly_usd
+    over, ceiling_over = baseline > budget_usd, ceiling > budget_usd
+    if over:
+        message = (
+            f"estimated {_dollars(baseline)}/month exceeds the budget of {_dollars(budget_usd)} "
+            f"by {_overrun(baseline, budget_usd)}"
+        )
+    elif ceiling_over:
+        message = (
+            f"estimated {_dollars(baseline)}/month is within the budget of {_dollars(budget_usd)}, but at "
+            f"maximum scale {_dollars(ceiling)}/month would exceed it by {_overrun(ceiling, budget_usd)}"
+        )
+    else:
+        message = (
+            f"estimated {_dollars(baseline)}/month is within the budget of {_dollars(budget_usd)} "
+            f"({_dollars(ceiling)}/month at maximum scale)"
+        )
+    return BudgetVerdict(over=over, ceiling_over=ceiling_over, message=message)
+
+
+def _line(resource: Mapping[str, Any]) -> CostLine:
+    type_token = resource["type"]
+    region = resource.get("region")
+    price = _price(type_token, resource.get("inputs") or {}, region)
+    return CostLine(
+        type=type_token,
+        name=resource.get("name"),
+        region=region,
+        component=resource.get("component"),
+        monthly_usd=price.monthly,
+        ceiling_monthly_usd=price.ceiling,
+        basis=price.basis,
+    )
+
+
+def _price(type_token: str, inputs: Mapping[str, Any], region: str | None) -> _Price:
+    pricer = _PRICERS.get(type_token)
+    if pricer is not None:
+        return pricer(inputs, region)
+    if type_token in USAGE_BASED_TYPES:
+        fixed = _USAGE_FIXED_USD_PER_MONTH.get(type_token, 0.0)
+        basis = f"usage-based ({USAGE_BASED_TYPES[type_token]}): not estimated"
+        return _Price(fixed, fixed, basis)
+    return _Price(0.0, 0.0, "no charge of its own")
+
+
+def _eks_cluster(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    monthly = catalog.HOURS_PER_MONTH * catalog.EKS_CLUSTER_USD_PER_HOUR
+    return _fixed(monthly, f"{catalog.HOURS_PER_MONTH} h × {_rate(catalog.EKS_CLUSTER_USD_PER_HOUR)}")
+
+
+def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    instance_types = inputs.get("instanceTypes")
+    name = instance_types[0] if isinstance(instance_types, list) and instance_types else "(not set)"
+    try:
+        hourly = catalog.instance_type(name).on_demand_usd_per_hour
+    except catalog.UnknownCatalogEntry:
+        return _Price(0.0, 0.0, f"unknown instance type {name}: not priced")
+    scaling = inputs.get("scalingConfig") or {}
+    desired, minimum = _count(scaling.get("desiredSize")), _count(scaling.get("minSize"))
+    nodes = desired if desired is not None else minimum or 0
+    # AWS rejects maxSize < desiredSize; max() keeps the ceiling >= the baseline regardless.
+    ceiling_nodes = max(_count(scaling.get("maxSize")) or 0, nodes)
+    multiplier, region_note = _region_factor(region)
+    capacity_factor, capacity_note = _capacity_factor(inputs.get("capacityType"))
+    per_node = catalog.HOURS_PER_MONTH * hourly * multiplier * capacity_factor
+    basis = f"{nodes} × {name} × {catalog.HOURS_PER_MONTH} h × {_rate(hourly)}{region_note}{capacity_note}"
+    if ceiling_nodes != nodes:
+        basis += f"; up to {ceiling_nodes} nodes"
+    return _Price(nodes * per_node, ceiling_nodes * per_node, basis)
+
+
+def _nat_gateway(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    multiplier, region_note = _region_factor(region)
+    monthly = catalog.HOURS_PER_MONTH * catalog.NAT_GATEWAY_USD_PER_HOUR * multiplier
+    rate = _rate(catalog.NAT_GATEWAY_USD_PER_HOUR)
+    return _fixed(monthly, f"{catalog.HOURS_PER_MONTH} h × {rate}{region_note}; data processed not estimated")
+
+
+def _vpc_endpoint(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    if inputs.get("vpcEndpointType") != "Interface":
+        return _Price(0.0, 0.0, "gateway endpoint: no charge")
+    subnets = inputs.get("subnetIds")
+    zones = len(subnets) if isinstance(subnets, list) else 1
+    multiplier, region_note = _region_factor(region)
+    rate = catalog.INTERFACE_ENDPOINT_USD_PER_HOUR_PER_AZ
+    monthly = zones * catalog.HOURS_PER_MONTH * rate * multiplier
+    return _fixed(monthly, f"{zones} AZ × {catalog.HOURS_PER_MONTH} h × {_rate(rate)}{region_note}")
+
+
+def _kms_key(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    return _fixed(catalog.KMS_KEY_USD_PER_MONTH, f"{_rate(catalog.KMS_KEY_USD_PER_MONTH)} per key-month")
+
+
+def _waf_web_acl(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    rules = _rule_count(inputs)
+    monthly = catalog.WAF_WEB_ACL_USD_PER_MONTH + rules * catalog.WAF_RULE_USD_PER_MONTH
+    basis = (
+        f"{_rate(catalog.WAF_WEB_ACL_USD_PER_MONTH)} + {rules} rules × "
+        f"{_rate(catalog.WAF_RULE_USD_PER_MONTH)} per month; requests not estimated"
+    )
+    return _fixed(monthly, basis)
+
+
+_PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:ec2/natGateway:NatGateway": _nat_gateway,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/replicaKey:ReplicaKey": _kms_key,
+    "aws:wafv2/webAcl:WebAcl": _waf_web_acl,
+}
+
+
+def _fixed(monthly: float, basis: str) -> _Price:
+    return _Price(monthly, monthly, basis)
+
+
+def _region_factor(region: str | None) -> tuple[float, str]:
+    """The region's price multiplier and a note for the basis; unknown regions use us-east-1 rates."""
+    if region is None:
+        return 1.0, f"; no region: {catalog.PRICE_REGION} rates"
+    if region not in catalog.regions():
+        return 1.0, f"; {region} not in the price table: {catalog.PRICE_REGION} rates"
+    multiplier = catalog.region_multiplier(region)
+    return multiplier, "" if multiplier == 1.0 else f" × {multiplier:g} ({region})"
+
+
+def _capacity_factor(capacity_type: object) -> tuple[float, str]:
+    if capacity_type == "SPOT":
+        return SPOT_FACTOR, f" × {SPOT_FACTOR:g} (spot estimate)"
+    if capacity_type == "CAPACITY_BLOCK":
+        return 1.0, " (capacity block at the on-demand rate)"
+    return 1.0, ""
+
+
+def _count(value: object) -> int | None:
+    """A node count from the plan; unknown or malformed values (e.g. "[unknown]") are None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return int(value)
+
+
+def _rule_count(inputs: Mapping[str, Any]) -> int:
+    """Rules of a web ACL, given as `rules` or as the `ruleJson` string."""
+    rules = inputs.get("rules")
+    if isinstance(rules, list):
+        return len(rules)
+    rule_json = inputs.get("ruleJson")
+    if isinstance(rule_json, str):
+        try:
+            parsed = json.loads(rule_json)
+        except ValueError:
+            return 0
+        return len(parsed) if isinstance(parsed, list) else 0
+    return 0
+
+
+def _rate(usd: float) -> str:
+    """A unit price with as many decimals as it has (up to 4): $1.212, $0.045, $55.04, $5."""
+    return "$" + f"{usd:,.4f}".rstrip("0").rstrip(".")
+
+
+def _dollars(usd: float) -> str:
+    return f"${usd:,.0f}"
+
+
+def _overrun(amount: float, budget: float) -> str:
+    return f"{_dollars(amount - budget)} ({(amount - budget) / budget:.0%})"
