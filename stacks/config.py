@@ -1,0 +1,660 @@
+"""The typed stack configuration: the only place `llm-serving:*` config is parsed.
+
+`PlatformConfig` mirrors the keys of `Pulumi.<stack>.yaml` under the `llm-serving:` namespace.
+Pydantic checks each value's type and range; `_check_platform` then checks what spans fields
+(references between models, regions and targets; CIDR overlaps; GPU catalog). Every problem
+becomes a `ConfigError` whose message starts with the key path, e.g.
+`regions[1].node_groups[0].max_nodes: must be >= min_nodes (2)`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import typing
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from components import catalog, sizing
+
+NAMESPACE = "llm-serving"
+
+DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")]
+AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+Environment = Literal["dev", "staging", "prod"]
+
+
+class ConfigError(ValueError):
+    """A config problem, always one line: `<key path>: <what is wrong and what is allowed>`."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        self.problem = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+# --- regions, clusters, node groups -------------------------------------------------------------
+
+
+class NodeGroupConfig(_Strict):
+    """A managed GPU node group in one region's cluster."""
+
+    name: DnsLabel
+    gpu: str = Field(description="GPU key from the catalog: h100 or a10g")
+    instance_type: str | None = Field(None, description="defaults to the smallest instance of the GPU")
+    min_nodes: int = Field(0, ge=0)
+    desired_nodes: int | None = Field(None, ge=0, description="defaults to min_nodes")
+    max_nodes: int = Field(1, ge=1, le=100)
+    capacity_type: Literal["on-demand", "spot", "capacity-reservation", "capacity-block"] = "on-demand"
+    capacity_reservation_id: str | None = Field(None, pattern=r"^cr-[0-9a-f]{8,17}$")
+    availability_zones: list[str] | None = Field(
+        None, description="subset of the region's AZs; a capacity reservation pins exactly one"
+    )
+    root_volume_gib: int = Field(200, ge=50, le=16384)
+
+    @property
+    def resolved_instance_type(self) -> str:
+        if self.instance_type:
+            return self.instance_type
+        return catalog.instance_types_for(self.gpu)[0].name
+
+    @property
+    def resolved_desired_nodes(self) -> int:
+        return self.min_nodes if self.desired_nodes is None else self.desired_nodes
+
+
+class SystemNodesConfig(_Strict):
+    """The on-demand general-purpose node group for add-ons and controllers."""
+
+    instance_type: str = "m6i.xlarge"
+    min_nodes: int = Field(2, ge=1)
+    max_nodes: int = Field(4, ge=1, le=50)
+
+
+class ClusterConfig(_Strict):
+    kubernetes_version: str = Field("1.33", pattern=r"^1\.\d{2}$")
+    public_endpoint: bool = Field(False, description="explicit, named opt-in; policies see it")
+    public_access_cidrs: list[str] = Field(default_factory=list)
+    admin_role_arns: list[str] = Field(default_factory=list)
+    log_retention_days: int = Field(90, ge=1)
+    system_nodes: SystemNodesConfig = SystemNodesConfig()
+
+
+class RegionConfig(_Strict):
+    name: AwsRegion
+    primary: bool = False
+    availability_zones: list[str] = Field(min_length=2, max_length=6)
+    vpc_cidr: str
+    nat_gateways: Literal["one", "per-az"] | None = Field(
+        None, description="defaults to per-az in prod (zonal resilience), one elsewhere (cost)"
+    )
+    cluster: ClusterConfig = ClusterConfig()
+    node_groups: list[NodeGroupConfig] = Field(default_factory=list)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _valid_cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError:
+            raise ValueError("must be an IPv4 network in CIDR form, e.g. 10.20.0.0/16") from None
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError("prefix must be between /16 and /20 (room for private, public subnets)")
+        if not network.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        return value
+
+
+# --- on-prem targets -----------------------------------------------------------------------------
+
+
+class OnPremTargetConfig(_Strict):
+    """A Kubernetes cluster the platform team runs itself, reached through its kubeconfig."""
+
+    name: DnsLabel
+    kubeconfig: SecretStr = Field(description="stored as `secure:`; never printed")
+    gpu: str
+    gpus_per_node: int = Field(ge=1, le=16)
+    nodes: int = Field(ge=1)
+    allow_sensitive_models: bool = False
+    weights_path: str = Field("/mnt/models", pattern=r"^/[A-Za-z0-9._/-]+$")
+    weights_credentials_secret: DnsLabel = Field(
+        "weights-reader", description="Kubernetes Secret with credentials that may read the weights bucket"
+    )
+    node_selector: dict[str, str] = Field(default_factory=dict)
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+class TokenLimits(_Strict):
+    max_input_tokens: int = Field(4096, ge=1)
+    max_total_tokens: int = Field(8192, ge=2)
+    max_batch_prefill_tokens: int = Field(8192, ge=1)
+    max_batch_size: int = Field(8, ge=1, description="concurrent sequences the KV cache is sized for")
+
+
+class AutoscalingConfig(_Strict):
+    mode: Literal["keda", "hpa", "none"] = "keda"
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: int = Field(1, ge=1)
+    queue_size_threshold: float = Field(4.0, gt=0, description="queued requests per replica")
+    batch_occupancy_threshold: float = Field(
+        0.8, gt=0, le=1, description="share of max_batch_size in use that triggers scale-up"
+    )
+    scale_to_zero_signal: Literal["none", "gateway-requests"] = Field(
+        "none", description="a signal from outside the pods; required for min_replicas: 0"
+    )
+
+
+class ModelConfig(_Strict):
+    name: DnsLabel
+    source: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+    revision: str = Field(pattern=r"^[0-9a-f]{40}$", description="pinned commit of the source repo")
+    parameters_billion: float = Field(gt=0, le=2000)
+    family: str = Field(description="architecture family from the sizing catalog (KV cache shape)")
+    quantization: str = "none"
+    engine: Literal["tgi", "vllm"] = "tgi"
+    image: str | None = Field(None, description="defaults to the engine's pinned image")
+    node_group: DnsLabel | None = Field(None, description="node group name in each listed region")
+    regions: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list, description="on-prem target names")
+    shards: int = Field(1, ge=1)
+    tokens: TokenLimits = TokenLimits()
+    shm_size_gib: int = Field(16, ge=1)
+    autoscaling: AutoscalingConfig = AutoscalingConfig()
+    sensitive: bool = Field(False, description="sensitive models run only where allowed")
+    archived_revisions: list[str] = Field(default_factory=list)
+
+    @field_validator("quantization")
+    @classmethod
+    def _known_quantization(cls, value: str) -> str:
+        if value not in sizing.QUANTIZATIONS:
+            raise ValueError(f"must be one of: {', '.join(sizing.QUANTIZATIONS)}")
+        return value
+
+
+# --- gateway, budget, policy ---------------------------------------------------------------------
+
+
+class TenantConfig(_Strict):
+    name: DnsLabel
+    models: list[str] = Field(min_length=1)
+    rate_limit_rps: float = Field(10, gt=0)
+    burst: int = Field(20, gt=0)
+    monthly_quota: int = Field(1_000_000, gt=0)
+
+
+API_GATEWAY_MAX_PAYLOAD_KIB = 10 * 1024
+
+
+class GatewayConfig(_Strict):
+    tenants: list[TenantConfig] = Field(default_factory=list)
+    max_body_kib: int = Field(256, gt=0)
+    waf_rate_limit_per_5min: int = Field(2000, ge=10, description="requests per client IP per 5 minutes")
+    hosted_zone_id: str | None = None
+    domain_name: str | None = None
+
+    @field_validator("max_body_kib")
+    @classmethod
+    def _within_payload_limit(cls, value: int) -> int:
+        if value > API_GATEWAY_MAX_PAYLOAD_KIB:
+            raise ValueError(f"must be <= {API_GATEWAY_MAX_PAYLOAD_KIB} (API Gateway's 10 MB payload limit)")
+        return value
+
+
+class BudgetConfig(_Strict):
+    monthly_usd: float = Field(gt=0)
+    alert_thresholds_percent: list[int] = Field(default_factory=lambda: [50, 80, 100])
+    recipients: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
+
+
+class PolicySettings(_Strict):
+    """Per-environment guardrail settings, handed to the policy pack as its config."""
+
+    allowed_regions: list[str] = Field(min_length=1)
+    allowed_gpu_types: list[str] = Field(min_length=1)
+    allowed_kubernetes_versions: list[str] = Field(default_factory=lambda: ["1.32", "1.33", "1.34"])
+    allowed_registries: list[str] = Field(
+        default_factory=lambda: ["ghcr.io/huggingface", "docker.io/vllm", "public.ecr.aws"]
+    )
+    log_retention_min_days: int = Field(30, ge=1)
+
+
+class PlatformConfig(_Strict):
+    """Everything under `llm-serving:` in a stack file."""
+
+    environment: Environment
+    regions: list[RegionConfig] = Field(min_length=1)
+    onprem_targets: list[OnPremTargetConfig] = Field(default_factory=list)
+    models: list[ModelConfig] = Field(default_factory=list)
+    gateway: GatewayConfig = GatewayConfig()
+    budget: BudgetConfig
+    policy: PolicySettings
+    protect_stateful: bool | None = Field(None, description="defaults to true in prod")
+    aws_account_id: str | None = Field(
+        None, pattern=r"^\d{12}$", description="the providers refuse to touch any other account"
+    )
+    log_retention_days: int = Field(365, ge=1, description="flow, control-plane and access logs")
+
+    @property
+    def primary_region(self) -> RegionConfig:
+        return next(region for region in self.regions if region.primary)
+
+    @property
+    def secondary_regions(self) -> list[RegionConfig]:
+        return [region for region in self.regions if not region.primary]
+
+    @property
+    def protect(self) -> bool:
+        return self.environment == "prod" if self.protect_stateful is None else self.protect_stateful
+
+    def nat_mode(self, region: RegionConfig) -> str:
+        if region.nat_gateways:
+            return region.nat_gateways
+        return "per-az" if self.environment == "prod" else "one"
+
+    def models_in_region(self, region: str) -> list[ModelConfig]:
+        return [model for model in self.models if region in model.regions]
+
+    def models_on_target(self, target: str) -> list[ModelConfig]:
+        return [model for model in self.models if target in model.targets]
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def parse_platform_config(values: Mapping[str, Any]) -> PlatformConfig:
+    """Validate `llm-serving:*` values (namespace stripped). Raises ConfigError, nothing else."""
+    try:
+        config = PlatformConfig.model_validate(dict(values))
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    _check_platform(config)
+    return config
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _first_error(exc: ValidationError) -> ConfigError:
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = {k: _number(v) for k, v in (error.get("ctx") or {}).items()}
+    if kind == "extra_forbidden":
+        return ConfigError(_path(loc), _unknown_key_message(loc))
+    messages = {
+        "missing": "is required",
+        "greater_than_equal": f"must be >= {ctx.get('ge')}",
+        "greater_than": f"must be > {ctx.get('gt')}",
+        "less_than_equal": f"must be <= {ctx.get('le')}",
+        "less_than": f"must be < {ctx.get('lt')}",
+        "literal_error": f"must be one of: {ctx.get('expected', '').replace(' or ', ', ')}",
+        "string_pattern_mismatch": f"must match {ctx.get('pattern')}",
+        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "too_long": f"must have at most {ctx.get('max_length')} item(s)",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "int_from_float": "must be an integer",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping",
+        "model_type": "must be a mapping",
+        "model_attributes_type": "must be a mapping",
+    }
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+    else:
+        message = messages.get(kind, error["msg"][:1].lower() + error["msg"][1:])
+    return ConfigError(_path(loc), message)
+
+
+def _number(value: Any) -> Any:
+    """1.0 reads as 1 in a message; other values unchanged."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the last key of `loc` (to suggest a known key)."""
+    model: Any = PlatformConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        model = _unwrap_model(annotation)
+        if model is None:
+            return None
+    return model
+
+
+def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _unwrap_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_key_message(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc)
+    known = sorted(model.model_fields) if model else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    if close:
+        return f"unknown key; did you mean '{close[0]}'?"
+    return f"unknown key; allowed: {', '.join(known)}"
+
+
+# --- cross-field checks --------------------------------------------------------------------------
+
+
+def _check_platform(config: PlatformConfig) -> None:
+    for check in (_check_regions, _check_node_groups, _check_targets, _check_models, _check_gateway):
+        for error in check(config):
+            raise error
+
+
+def _check_regions(config: PlatformConfig) -> Iterator[ConfigError]:
+    primaries = [i for i, region in enumerate(config.regions) if region.primary]
+    if len(primaries) != 1:
+        yield ConfigError("regions", f"exactly one region must have primary: true (found {len(primaries)})")
+    seen: dict[str, int] = {}
+    for i, region in enumerate(config.regions):
+        if region.name in seen:
+            yield ConfigError(
+                f"regions[{i}].name", f"duplicate region '{region.name}' (also regions[{seen[region.name]}])"
+            )
+        seen[region.name] = i
+        if region.name not in config.policy.allowed_regions:
+            yield ConfigError(
+                f"regions[{i}].name",
+                f"'{region.name}' is not in policy.allowed_regions ({', '.join(config.policy.allowed_regions)})",
+            )
+        for j, zone in enumerate(region.availability_zones):
+            if not re.fullmatch(re.escape(region.name) + r"[a-z]", zone):
+                yield ConfigError(f"regions[{i}].availability_zones[{j}]", f"'{zone}' is not a zone of {region.name}")
+        if len(set(region.availability_zones)) != len(region.availability_zones):
+            yield ConfigError(f"regions[{i}].availability_zones", "zones must be unique")
+        if config.environment == "prod" and len(region.availability_zones) < 3:
+            yield ConfigError(f"regions[{i}].availability_zones", "prod needs at least 3 zones")
+        yield from _check_cluster(f"regions[{i}].cluster", region.cluster, config)
+    networks = [(i, ipaddress.IPv4Network(region.vpc_cidr)) for i, region in enumerate(config.regions)]
+    for i, network in networks:
+        for j, other in networks[:i]:
+            if network.overlaps(other):
+                yield ConfigError(f"regions[{i}].vpc_cidr", f"{network} overlaps regions[{j}].vpc_cidr ({other})")
+
+
+def _check_cluster(path: str, cluster: ClusterConfig, config: PlatformConfig) -> Iterator[ConfigError]:
+    if cluster.kubernetes_version not in config.policy.allowed_kubernetes_versions:
+        allowed = ", ".join(config.policy.allowed_kubernetes_versions)
+        yield ConfigError(f"{path}.kubernetes_version", f"must be one of policy.allowed_kubernetes_versions: {allowed}")
+    if cluster.public_endpoint and not cluster.public_access_cidrs:
+        yield ConfigError(f"{path}.public_access_cidrs", "required when public_endpoint is true (list of CIDRs)")
+    if cluster.public_access_cidrs and not cluster.public_endpoint:
+        yield ConfigError(f"{path}.public_access_cidrs", "only allowed with public_endpoint: true")
+    for k, cidr in enumerate(cluster.public_access_cidrs):
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            yield ConfigError(f"{path}.public_access_cidrs[{k}]", f"'{cidr}' is not a CIDR")
+            continue
+        if network.prefixlen == 0:
+            yield ConfigError(f"{path}.public_access_cidrs[{k}]", "0.0.0.0/0 is not allowed; list your CIDRs")
+    for k, arn in enumerate(cluster.admin_role_arns):
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
+            yield ConfigError(f"{path}.admin_role_arns[{k}]", "must be an IAM role ARN")
+    if cluster.system_nodes.max_nodes < cluster.system_nodes.min_nodes:
+        yield ConfigError(f"{path}.system_nodes.max_nodes", f"must be >= min_nodes ({cluster.system_nodes.min_nodes})")
+    if config.environment == "prod" and cluster.system_nodes.min_nodes < 2:
+        yield ConfigError(f"{path}.system_nodes.min_nodes", "prod needs >= 2 system nodes")
+    yield from _check_instance_type(f"{path}.system_nodes.instance_type", cluster.system_nodes.instance_type, None)
+
+
+def _check_instance_type(path: str, name: str, gpu: str | None) -> Iterator[ConfigError]:
+    try:
+        instance = catalog.instance_type(name)
+    except catalog.UnknownCatalogEntry as exc:
+        yield ConfigError(path, str(exc.args[0]))
+        return
+    if instance.gpu != gpu:
+        allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu)) if gpu else "a type without GPUs"
+        yield ConfigError(path, f"'{name}' does not match gpu '{gpu}'; allowed: {allowed}")
+
+
+def _check_node_groups(config: PlatformConfig) -> Iterator[ConfigError]:
+    for i, region in enumerate(config.regions):
+        names: set[str] = set()
+        for j, group in enumerate(region.node_groups):
+            path = f"regions[{i}].node_groups[{j}]"
+            if group.name in names:
+                yield ConfigError(f"{path}.name", f"duplicate node group '{group.name}' in {region.name}")
+            names.add(group.name)
+            if group.gpu not in catalog.gpu_keys():
+                yield ConfigError(f"{path}.gpu", f"unknown GPU '{group.gpu}'; allowed: {', '.join(catalog.gpu_keys())}")
+                continue
+            if group.instance_type:
+                yield from _check_instance_type(f"{path}.instance_type", group.instance_type, group.gpu)
+            if group.max_nodes < group.min_nodes:
+                yield ConfigError(f"{path}.max_nodes", f"must be >= min_nodes ({group.min_nodes})")
+            desired = group.resolved_desired_nodes
+            if not group.min_nodes <= desired <= group.max_nodes:
+                yield ConfigError(
+                    f"{path}.desired_nodes",
+                    f"must be between min_nodes ({group.min_nodes}) and max_nodes ({group.max_nodes})",
+                )
+            yield from _check_capacity(path, group, region)
+
+
+def _check_capacity(path: str, group: NodeGroupConfig, region: RegionConfig) -> Iterator[ConfigError]:
+    zones = group.availability_zones or region.availability_zones
+    for k, zone in enumerate(group.availability_zones or []):
+        if zone not in region.availability_zones:
+            yield ConfigError(f"{path}.availability_zones[{k}]", f"'{zone}' is not in the region's availability_zones")
+    reserved = group.capacity_type in ("capacity-reservation", "capacity-block")
+    if reserved and not group.capacity_reservation_id:
+        yield ConfigError(f"{path}.capacity_reservation_id", f"required when capacity_type is {group.capacity_type}")
+    if group.capacity_reservation_id and not reserved:
+        yield ConfigError(
+            f"{path}.capacity_reservation_id", "only allowed with capacity_type capacity-reservation or capacity-block"
+        )
+    if reserved and len(zones) != 1:
+        yield ConfigError(f"{path}.availability_zones", "a capacity reservation lives in exactly one zone; list it")
+    if not reserved and len(zones) < 2:
+        yield ConfigError(f"{path}.availability_zones", "a GPU node group needs at least 2 zones")
+
+
+def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
+    names: set[str] = {region.name for region in config.regions}
+    for i, target in enumerate(config.onprem_targets):
+        if target.name in names:
+            yield ConfigError(f"onprem_targets[{i}].name", f"'{target.name}' is already a region or target name")
+        names.add(target.name)
+        if target.gpu not in catalog.gpu_keys():
+            yield ConfigError(
+                f"onprem_targets[{i}].gpu", f"unknown GPU '{target.gpu}'; allowed: {', '.join(catalog.gpu_keys())}"
+            )
+
+
+def _check_models(config: PlatformConfig) -> Iterator[ConfigError]:
+    regions = {region.name: region for region in config.regions}
+    targets = {target.name: target for target in config.onprem_targets}
+    names: set[str] = set()
+    for i, model in enumerate(config.models):
+        path = f"models[{i}]"
+        if model.name in names:
+            yield ConfigError(f"{path}.name", f"duplicate model '{model.name}'")
+        names.add(model.name)
+        if not model.regions and not model.targets:
+            yield ConfigError(f"{path}.regions", "list at least one region or on-prem target (targets)")
+        if model.regions and not model.node_group:
+            yield ConfigError(f"{path}.node_group", "required when the model runs in regions")
+        placements: list[tuple[str, str, int]] = []  # (key path, gpu, gpus per node)
+        for k, name in enumerate(model.regions):
+            region = regions.get(name)
+            if region is None:
+                yield ConfigError(f"{path}.regions[{k}]", f"unknown region '{name}'; allowed: {', '.join(regions)}")
+                continue
+            group = next((g for g in region.node_groups if g.name == model.node_group), None)
+            if group is None:
+                allowed = ", ".join(g.name for g in region.node_groups) or "none defined"
+                yield ConfigError(
+                    f"{path}.node_group", f"no node group '{model.node_group}' in {name}; allowed: {allowed}"
+                )
+                continue
+            gpus = catalog.instance_type(group.resolved_instance_type).gpu_count
+            placements.append((f"{path}.node_group", group.gpu, gpus))
+        for k, name in enumerate(model.targets):
+            target = targets.get(name)
+            if target is None:
+                yield ConfigError(
+                    f"{path}.targets[{k}]",
+                    f"unknown on-prem target '{name}'; allowed: {', '.join(targets) or 'none defined'}",
+                )
+                continue
+            if model.sensitive and not target.allow_sensitive_models:
+                yield ConfigError(
+                    f"{path}.targets[{k}]", f"'{name}' does not allow sensitive models (allow_sensitive_models)"
+                )
+            placements.append((f"{path}.targets[{k}]", target.gpu, target.gpus_per_node))
+        yield from _check_model_fit(path, model, placements)
+        yield from _check_model_tokens(path, model)
+        yield from _check_model_autoscaling(path, model, config)
+
+
+def _check_model_tokens(path: str, model: ModelConfig) -> Iterator[ConfigError]:
+    tokens = model.tokens
+    if tokens.max_total_tokens <= tokens.max_input_tokens:
+        yield ConfigError(f"{path}.tokens.max_total_tokens", f"must be > max_input_tokens ({tokens.max_input_tokens})")
+    if tokens.max_batch_prefill_tokens < tokens.max_input_tokens:
+        yield ConfigError(
+            f"{path}.tokens.max_batch_prefill_tokens", f"must be >= max_input_tokens ({tokens.max_input_tokens})"
+        )
+
+
+def _check_model_fit(path: str, model: ModelConfig, placements: list[tuple[str, str, int]]) -> Iterator[ConfigError]:
+    if model.shards not in (1, 2, 4, 8):
+        yield ConfigError(f"{path}.shards", "must be one of: 1, 2, 4, 8")
+        return
+    try:
+        architecture = sizing.architecture(model.family)
+    except KeyError as exc:
+        yield ConfigError(f"{path}.family", str(exc.args[0]))
+        return
+    for key, gpu, gpus_per_node in placements:
+        if model.shards > gpus_per_node:
+            yield ConfigError(
+                f"{path}.shards", f"{model.shards} shards exceed the {gpus_per_node} GPU(s) of one node ({key})"
+            )
+            continue
+        try:
+            result = sizing.size(sizing_request(model, gpu, architecture))
+        except sizing.SizingError as exc:
+            yield ConfigError(f"{path}.quantization", f"{exc} ({key})")
+            continue
+        if not result.fits:
+            yield ConfigError(path, f"does not fit: {result.reason}")
+
+
+def sizing_request(model: ModelConfig, gpu: str, architecture: Any = None) -> Any:
+    """The sizing question for a model on a GPU type; shared by config, components and policies."""
+    return sizing.SizingRequest(
+        parameters_billion=model.parameters_billion,
+        quantization=model.quantization,
+        architecture=architecture or sizing.architecture(model.family),
+        max_total_tokens=model.tokens.max_total_tokens,
+        max_batch_size=model.tokens.max_batch_size,
+        gpu=gpu,
+        shards=model.shards,
+    )
+
+
+def _check_model_autoscaling(path: str, model: ModelConfig, config: PlatformConfig) -> Iterator[ConfigError]:
+    scaling = model.autoscaling
+    if scaling.max_replicas < scaling.min_replicas:
+        yield ConfigError(f"{path}.autoscaling.max_replicas", f"must be >= min_replicas ({scaling.min_replicas})")
+    if scaling.min_replicas == 0 and scaling.scale_to_zero_signal == "none":
+        yield ConfigError(
+            f"{path}.autoscaling.min_replicas",
+            "0 needs scale_to_zero_signal (gateway-requests): nothing inside a stopped pod can wake it",
+        )
+    if scaling.min_replicas == 0 and scaling.mode != "keda":
+        yield ConfigError(f"{path}.autoscaling.min_replicas", "0 is only possible with mode: keda")
+    if config.environment == "prod" and scaling.min_replicas < 1:
+        yield ConfigError(f"{path}.autoscaling.min_replicas", "prod keeps >= 1 replica per model per region")
+
+
+def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
+    models = [model.name for model in config.models]
+    gateway = config.gateway
+    names: set[str] = set()
+    for i, tenant in enumerate(gateway.tenants):
+        if tenant.name in names:
+            yield ConfigError(f"gateway.tenants[{i}].name", f"duplicate tenant '{tenant.name}'")
+        names.add(tenant.name)
+        for k, model in enumerate(tenant.models):
+            if model not in models:
+                yield ConfigError(
+                    f"gateway.tenants[{i}].models[{k}]",
+                    f"unknown model '{model}'; allowed: {', '.join(models) or 'none defined'}",
+                )
+        if tenant.burst < tenant.rate_limit_rps:
+            yield ConfigError(f"gateway.tenants[{i}].burst", f"must be >= rate_limit_rps ({tenant.rate_limit_rps:g})")
+    if gateway.hosted_zone_id and not gateway.domain_name:
+        yield ConfigError("gateway.domain_name", "required when hosted_zone_id is set")
+    if gateway.domain_name and not gateway.hosted_zone_id:
+        yield ConfigError("gateway.hosted_zone_id", "required when domain_name is set")
+
+
+def from_pulumi_config() -> PlatformConfig:
+    """Read every `llm-serving:*` key the Pulumi engine handed the program, then validate it.
+
+    Structured values arrive as JSON strings. The kubeconfig of an on-prem target is stored
+    `secure:`, which makes its whole key secret; we read it without the SDK's plaintext warning
+    and wrap the kubeconfig back into a secret Output where it is used.
+    """
+    import json
+
+    from pulumi.runtime import config as runtime_config
+
+    values: dict[str, Any] = {}
+    all_config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    for full_key, raw in all_config.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        # Objects and lists arrive as JSON; scalars as their text, which pydantic coerces
+        # ("30" -> 30) without turning a quoted account id into a number.
+        if isinstance(raw, str) and raw.lstrip()[:1] in ("{", "["):
+            try:
+                values[key] = json.loads(raw)
+                continue
+            except ValueError:
+                pass
+        values[key] = raw
+    return parse_platform_config(values)
