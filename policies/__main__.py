@@ -1,0 +1,15 @@
+"""Entry point of the CrossGuard pack: `pulumi up --policy-pack policies` starts this file.
+
+Constructing the PolicyPack serves the Analyzer gRPC protocol and prints its port.
+"""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from policies.registry import ALL_POLICIES, PACK_NAME
+
+PolicyPack(
+    name=PACK_NAME,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=ALL_POLICIES,
+    description="Security and budget guardrails for the llm-serving platform.",
+)
