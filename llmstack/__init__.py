@@ -1,0 +1,1 @@
+"""llmstack: the command line of llm-serving (offline plan, policy check, weights, audit)."""

@@ -1,0 +1,242 @@
+"""Run the Pulumi program offline, under the SDK's mock engine, and record what it declares.
+
+This is how `llmstack plan` sees a stack without the Pulumi CLI or cloud credentials: the real
+program (`stacks.platform.deploy`) runs against a `RecordingMonitor`, which answers every
+resource registration the way a deployment would (ids, ARNs, names) and keeps the request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+# The fixed identity the offline plan pretends to deploy into.
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+SECRET_PLACEHOLDER = "[secret]"
+UNKNOWN_PLACEHOLDER = "[unknown]"
+
+# Signature keys of the Pulumi property wire format (sdk/go/common/resource/sig).
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+@dataclass
+class RecordedResource:
+    """One RegisterResourceRequest, as plan.json stores it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    provider: str | None
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    inputs: dict[str, Any]
+    custom: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "provider": self.provider,
+            "protect": self.protect,
+            "retain_on_delete": self.retain_on_delete,
+            "dependencies": self.dependencies,
+            "property_dependencies": self.property_dependencies,
+            "inputs": self.inputs,
+        }
+
+
+def wire_to_json(value: Any) -> Any:
+    """Turn Pulumi wire-format values into plain JSON, masking secrets and unknowns."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET_SIG:
+            return SECRET_PLACEHOLDER
+        if sig == _RESOURCE_SIG:
+            return value.get("urn")
+        if sig in (_ASSET_SIG, _ARCHIVE_SIG):
+            return {k: v for k, v in value.items() if k != _SIG}
+        return {k: wire_to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [wire_to_json(v) for v in value]
+    if value == _UNKNOWN:
+        return UNKNOWN_PLACEHOLDER
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Struct carries every number as a double
+    return value
+
+
+def provider_urn(ref: str) -> str | None:
+    """A provider reference is `<urn>::<id>`; plan.json keeps the URN."""
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps every registration request, in order."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = wire_to_json(json_format.MessageToDict(request.object))
+            self.recorded.append(
+                RecordedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent or None,
+                    provider=provider_urn(request.provider),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    dependencies=sorted(set(request.dependencies)),
+                    property_dependencies={
+                        key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
+                    },
+                    inputs=inputs,
+                    custom=bool(request.custom),
+                )
+            )
+        return response
+
+
+class PlanMocks(pulumi_mocks.Mocks):
+    """Answers registrations and invokes with the values a real deployment would return.
+
+    Outputs echo the inputs and add the identifiers components index into (id, arn, name),
+    so `apply` chains resolve to realistic strings such as ARNs in IAM policies.
+    """
+
+    def __init__(self) -> None:
+        self._provider_regions: dict[str, str] = {}
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        inputs = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            resource_id = f"{args.name}-provider-id"
+            if "region" in inputs:
+                self._provider_regions[resource_id] = inputs["region"]
+            return resource_id, inputs
+        region = self._region_of(args.provider)
+        resource_id = f"{args.name}-id"
+        state = {"id": resource_id, **inputs}
+        if args.typ.startswith("aws:"):
+            state.setdefault("arn", _fake_arn(args.typ, args.name, region))
+            state.setdefault("name", inputs.get("name", args.name))
+        if args.typ.startswith("kubernetes:"):
+            metadata = dict(inputs.get("metadata") or {})
+            metadata.setdefault("name", args.name)
+            state["metadata"] = metadata
+        state.update(_type_specific_outputs(args.typ, args.name, region, inputs))
+        return resource_id, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        region = self._region_of(args.provider)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            arn = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan"
+            return {"accountId": ACCOUNT_ID, "arn": arn, "id": ACCOUNT_ID, "userId": "AIDAOFFLINE"}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region}
+        return {}
+
+    def _region_of(self, provider_ref: str | None) -> str:
+        if not provider_ref:
+            return "us-east-1"
+        return self._provider_regions.get(provider_ref.rsplit("::", 1)[-1], "us-east-1")
+
+
+def _fake_arn(type_token: str, name: str, region: str) -> str:
+    service = type_token.split(":")[1].split("/")[0]
+    if service == "iam":
+        return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{name}"
+    if service == "s3":
+        return f"arn:{PARTITION}:s3:::{name}"
+    return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{name}"
+
+
+def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict) -> dict[str, Any]:
+    """Outputs that the provider computes and components read (cluster endpoint, key ids...)."""
+    if type_token == "aws:eks/cluster:Cluster":
+        return {
+            "endpoint": f"https://{name.upper()}.gr7.{region}.eks.amazonaws.com",
+            "certificateAuthority": {"data": "TFMwdExTMUNSVWRKVGlCRFJWSlVTVVpKUTBGVVJTMHRMUzB0Q2c9PQ=="},
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{name}"}]}],
+        }
+    if type_token in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
+        key_id = f"mrk-{name}" if inputs.get("multiRegion") or "replica" in type_token else name
+        return {"keyId": key_id, "arn": f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
+    if type_token == "aws:s3/bucket:Bucket":
+        bucket = inputs.get("bucket") or name
+        return {"bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}"}
+    if type_token == "aws:cloudwatch/logGroup:LogGroup":
+        group = inputs.get("name") or name
+        return {"arn": f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{group}"}
+    if type_token.startswith("random:"):
+        return {"result": f"{name}-random", "hex": "0f1e2d3c", "id": f"{name}-random"}
+    return {}
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def _config_wire_value(value: Any) -> str:
+    """Pulumi hands structured config to the program as JSON strings."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_program(
+    config: dict[str, Any],
+    *,
+    project: str = "llm-serving",
+    stack: str,
+    secret_keys: list[str] | None = None,
+) -> ProgramRun:
+    """Run `stacks.platform.deploy` under mocks with the given `namespace:key` config."""
+    from stacks import platform
+
+    pulumi_settings.reset_options()
+    pulumi.runtime.set_all_config({key: _config_wire_value(value) for key, value in config.items()}, secret_keys or [])
+    monitor = RecordingMonitor(PlanMocks())
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    exports = platform.deploy()
+    resolved = _sync_await(_resolve(exports))
+    _sync_await(wait_for_rpcs())
+    # Registration order depends on the event loop's scheduling; URN order is stable for diffs.
+    resources = sorted(monitor.recorded, key=lambda r: r.urn)
+    return ProgramRun(resources=resources, outputs=wire_to_json(resolved))
+
+
+async def _resolve(exports: dict[str, Any]) -> dict[str, Any]:
+    """Await every exported Output, keeping secrets masked as a deployment's summary would."""
+    result: dict[str, Any] = {}
+    for key, value in exports.items():
+        output = pulumi.Output.from_input(value)
+        is_secret = await output.is_secret()
+        resolved = await output.future()
+        result[key] = SECRET_PLACEHOLDER if is_secret else resolved
+    return result

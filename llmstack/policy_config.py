@@ -1,0 +1,20 @@
+"""The policy pack's config for a stack, derived from the stack file (one source of truth).
+
+`llmstack plan` writes it next to plan.json as `policy-config.json`, the file
+`pulumi up --policy-pack policies --policy-pack-config <it>` takes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacks.config import PlatformConfig
+
+
+def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
+    budget = {"monthlyBudgetUsd": platform.budget.monthly_usd}
+    return {
+        "aws-provider-region-allowed": {"allowedRegions": list(platform.policy.allowed_regions)},
+        "cost-estimate-within-budget": budget,
+        "cost-ceiling-within-budget": budget,
+    }

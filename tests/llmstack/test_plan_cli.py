@@ -1,0 +1,201 @@
+"""`llmstack plan` and `llmstack check` as users run them: exit codes, files, messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from llmstack.cli import main
+
+CONTRACT_RESOURCE_KEYS = {
+    "urn",
+    "type",
+    "name",
+    "parent",
+    "provider",
+    "protect",
+    "retain_on_delete",
+    "dependencies",
+    "inputs",
+}
+
+
+@pytest.fixture(autouse=True)
+def in_project(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def write_stack(tmp_path: Path, mutate) -> Path:
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    mutate(document["config"])
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_plan_writes_the_contract(tmp_path, capsys):
+    out = tmp_path / "plan"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    document = json.loads((out / "plan.json").read_text())
+    assert document["project"] == "llm-serving" and document["stack"] == "dev"
+    assert document["resources"] and all(set(r) >= CONTRACT_RESOURCE_KEYS for r in document["resources"])
+    assert set(document["policy"]) >= {"pack", "violations"}
+    assert document["policy"]["pack"] == "llm-serving-guardrails"
+    assert set(document["cost"]) >= {"monthly_usd", "budget_usd", "by_region", "by_component"}
+    assert document["cost"]["budget_usd"] == 2500
+    assert document["cost"]["monthly_usd"] > 0
+    assert json.loads((out / "policy-config.json").read_text())["aws-provider-region-allowed"] == {
+        "enforcementLevel": "mandatory",
+        "allowedRegions": ["us-east-1", "us-west-2"],
+    }
+    report = (out / "report.md").read_text()
+    for heading in ("### Policy violations", "### Cost by region", "### Architecture", "```mermaid"):
+        assert heading in report
+    stdout = capsys.readouterr().out
+    assert "policy: PASS" in stdout and "stack dev" in stdout
+
+
+def test_plan_json_format_prints_the_plan(tmp_path, capsys):
+    assert main(["plan", "--stack", "dev", "--out", str(tmp_path / "o"), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stack"] == "dev"
+
+
+def test_mandatory_violation_exits_1(tmp_path, capsys):
+    stack = write_stack(tmp_path, lambda c: c["llm-serving:budget"].update(monthly_usd=10))
+    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 1
+    document = json.loads((tmp_path / "o" / "plan.json").read_text())
+    (violation,) = [v for v in document["policy"]["violations"] if v["policy"] == "cost-estimate-within-budget"]
+    assert violation["enforcement"] == "mandatory"
+    assert violation["message"].startswith("estimated $")
+    assert "exceeds the budget of $10" in violation["message"]
+    assert "FAIL: 1 mandatory" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--stack", "qa"], "Pulumi.qa.yaml: no such stack file; stacks here: dev, prod"),
+        (["--config", "missing.yaml"], "missing.yaml: no such file"),
+        ([], "--stack: required (or --config FILE)"),
+    ],
+)
+def test_bad_stack_arguments_exit_2(tmp_path, capsys, args, expected):
+    out = tmp_path / "o"
+    assert main(["plan", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"llmstack plan: error: {expected}\n"
+    assert not out.exists()
+
+
+def test_unknown_key_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
+    stack = write_stack(tmp_path, lambda c: c["llm-serving:regions"][0]["node_groups"][0].update(max_node=3))
+    out = tmp_path / "o"
+    assert main(["plan", "--config", str(stack), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "llmstack plan: error: Pulumi.dev.yaml: regions[0].node_groups[0].max_node: unknown key; "
+        "did you mean 'max_nodes'?\n"
+    )
+    assert not out.exists()
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  llm-serving:environment: dev\n  bad: [unclosed\n")
+    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("llmstack plan: error: Pulumi.dev.yaml:4: YAML syntax error: ")
+    assert err.count("\n") == 1
+
+
+def test_unwritable_out_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["plan", "--stack", "dev", "--out", str(blocker)]) == 2
+    assert capsys.readouterr().err == f"llmstack plan: error: --out {blocker}: exists and is not a directory\n"
+
+
+def test_failed_plan_keeps_the_previous_output(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    before = (out / "plan.json").read_text()
+    stack = write_stack(tmp_path, lambda c: c["llm-serving:budget"].update(monthly_usd=-1))
+    assert main(["plan", "--config", str(stack), "--out", str(out)]) == 2
+    assert (out / "plan.json").read_text() == before
+
+
+def test_bad_flag_exits_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", "--format", "yaml"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'yaml'" in capsys.readouterr().err
+
+
+def test_check_reuses_the_plans_config_and_catches_tampering(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    plan = out / "plan.json"
+    assert main(["check", str(plan)]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+    document = json.loads(plan.read_text())
+    document["resources"] = [r for r in document["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    assert main(["check", str(tampered)]) == 1
+    assert "aws-ec2-vpc-flow-logs-enabled" in capsys.readouterr().out
+
+
+def test_check_with_another_policy_config(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    config = json.loads((out / "policy-config.json").read_text())
+    config["aws-provider-region-allowed"]["allowedRegions"] = ["eu-west-1"]
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(config))
+    assert main(["check", str(out / "plan.json"), "--policy-config", str(path)]) == 1
+    assert "aws-provider-region-allowed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no such file"),
+        ("{", "not JSON"),
+        ('{"project": "x"}', "not a plan.json (missing stack, resources)"),
+    ],
+)
+def test_check_bad_plan_exits_2(tmp_path, capsys, content, expected):
+    path = tmp_path / "plan.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+
+
+def test_check_unknown_policy_in_config_exits_2(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"no-such-policy": "mandatory"}))
+    assert main(["check", str(out / "plan.json"), "--policy-config", str(path)]) == 2
+    assert "unknown policy 'no-such-policy'" in capsys.readouterr().err
+
+
+def test_console_script_end_to_end(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "llmstack", "plan", "--stack", "prod", "--out", str(tmp_path / "prod")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "policy: PASS" in result.stdout
+    assert (tmp_path / "prod" / "plan.json").is_file()
