@@ -1,0 +1,53 @@
+"""Names every component agrees on: node labels and taints, serving namespace, ports, paths.
+
+Pure data (no Pulumi import): the cluster labels nodes with these, model servers select and
+tolerate them, scalers and the gateway find model servers by them, and policies check them.
+"""
+
+from __future__ import annotations
+
+# --- GPU nodes ---------------------------------------------------------------------------------
+GPU_LABEL = "llm-serving/gpu"  # value: catalog GPU key, e.g. "h100"
+NODE_GROUP_LABEL = "llm-serving/node-group"  # value: node group name from the stack config
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+# nodeadm's RAID0 of the instance-store NVMe: the hot tier of model weights.
+NVME_MOUNT = "/mnt/k8s-disks"
+NVME_MODELS_PATH = f"{NVME_MOUNT}/models"
+
+# --- model servers -----------------------------------------------------------------------------
+HTTP_PORT = 8080
+METRICS_PORT = 9000
+HTTP_PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"
+MODEL_LABEL = "llm-serving/model"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+MODEL_SERVER_COMPONENT = "model-server"
+
+# Weight objects: s3://<bucket>/models/<model>/<revision>/..., with manifest.json and SHA256SUMS.
+WEIGHTS_PREFIX = "models"
+
+
+def serving_namespace(environment: str) -> str:
+    """The namespace model servers of an environment run in, on every cluster."""
+    return f"llm-{environment}"
+
+
+def model_server_name(model: str) -> str:
+    """Deployment and Service name of a model's server (the scale target of its scaler)."""
+    return model
+
+
+def model_labels(model: str) -> dict[str, str]:
+    """Labels on a model server's pods and Service; selectors use exactly these."""
+    return {
+        "app.kubernetes.io/name": model_server_name(model),
+        COMPONENT_LABEL: MODEL_SERVER_COMPONENT,
+        MODEL_LABEL: model,
+    }
+
+
+def weights_key(model: str, revision: str) -> str:
+    return f"{WEIGHTS_PREFIX}/{model}/{revision}/"
