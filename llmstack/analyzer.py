@@ -77,7 +77,11 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 class PolicyPackProcess:
-    """The policy pack as a running Analyzer plugin."""
+    """The policy pack as a running Analyzer plugin.
+
+    The process starts at construction and is connected on first use, so a caller can start it
+    before other work (the pack's imports then overlap the program run).
+    """
 
     def __init__(self, project: str, stack: str, pack_module: str = "policies"):
         env = {
@@ -87,26 +91,35 @@ class PolicyPackProcess:
             "PULUMI_DRY_RUN": "true",
             "PULUMI_CONFIG": "{}",
         }
+        self._pack_module = pack_module
         self._process = subprocess.Popen(
             [sys.executable, "-u", "-m", pack_module],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline().decode().strip()
-        if not line.isdigit():
-            stderr = self._process.stderr.read().decode() if self._process.stderr else ""
-            self._process.kill()
-            last = stderr.strip().splitlines()[-1] if stderr.strip() else "no port printed"
-            raise UsageError(f"policy pack '{pack_module}' failed to start: {last}")
-        self._channel = grpc.insecure_channel(
-            f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
-        )
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        self._channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self._stub is None:
+            assert self._process.stdout is not None
+            line = self._process.stdout.readline().decode().strip()
+            if not line.isdigit():
+                stderr = self._process.stderr.read().decode() if self._process.stderr else ""
+                self.close()
+                last = stderr.strip().splitlines()[-1] if stderr.strip() else "no port printed"
+                raise UsageError(f"policy pack '{self._pack_module}' failed to start: {last}")
+            self._channel = grpc.insecure_channel(
+                f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+            )
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self._stub
 
     def close(self) -> None:
-        self._channel.close()
+        if self._channel is not None:
+            self._channel.close()
         self._process.kill()
         self._process.wait()
         for stream in (self._process.stdout, self._process.stderr):
@@ -213,10 +226,11 @@ def evaluate(
     stack: str,
     user_config: Mapping[str, Any],
     pack_module: str = "policies",
+    pack: PolicyPackProcess | None = None,
 ) -> PolicyVerdict:
-    """Run the pack over plan.json-shaped resources; return its verdict."""
+    """Run the pack (a started one, or a new one) over plan.json-shaped resources; return its verdict."""
     by_urn = {r["urn"]: r for r in resources}
-    with PolicyPackProcess(project, stack, pack_module) as pack:
+    with pack or PolicyPackProcess(project, stack, pack_module) as pack:
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
         config = effective_config(info, user_config)
         _configure(pack.stub, config)

@@ -78,16 +78,26 @@ def cost_json(estimate: cost.CostEstimate, budget_usd: float) -> dict[str, Any]:
 
 def build_plan(stackfile: StackFile) -> Plan:
     timings: dict[str, float] = {}
+    # Start the pack first: its interpreter and imports overlap the program run.
+    pack = analyzer.PolicyPackProcess(stackfile.project, stackfile.stack)
     started = time.perf_counter()
-    run = run_program(
-        stackfile.config, project=stackfile.project, stack=stackfile.stack, secret_keys=list(stackfile.secret_keys)
-    )
+    try:
+        run = run_program(
+            stackfile.config, project=stackfile.project, stack=stackfile.stack, secret_keys=list(stackfile.secret_keys)
+        )
+    except BaseException:
+        pack.close()
+        raise
     resources = [r.to_json() for r in run.resources]
     timings["program"] = time.perf_counter() - started
 
     started = time.perf_counter()
     verdict = analyzer.evaluate(
-        resources, project=stackfile.project, stack=stackfile.stack, user_config=policy_config_for(stackfile.platform)
+        resources,
+        project=stackfile.project,
+        stack=stackfile.stack,
+        user_config=policy_config_for(stackfile.platform),
+        pack=pack,
     )
     timings["policy"] = time.perf_counter() - started
 
