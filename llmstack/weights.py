@@ -1,0 +1,301 @@
+"""`llmstack weights`: push, list, verify and archive model weight revisions in the weights bucket.
+
+The S3 work lives in `llmstack.weights_store`; this module is the command line around it: flags,
+finding the bucket and KMS key (flags or `pulumi stack output`), the progress line and the output.
+Run it as `llmstack weights ...` or, standalone, `python -m llmstack.weights ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+
+from llmstack import weights_store as store
+from llmstack.errors import UsageError
+
+# Runs a command and returns its result; tests replace it to fake the pulumi CLI.
+Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
+
+
+# --- output helpers ---------------------------------------------------------------------------
+
+
+def format_size(size: int) -> str:
+    """Binary units, one decimal: weight files are sized in GiB, config files in KiB."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def format_table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+class TerminalProgress:
+    """`label: done / total (pct%)` on one stderr line, redrawn in place.
+
+    Redraws only when the whole percentage changes, so a multi-GiB upload redraws ~100 times,
+    not once per 8 KiB callback. boto3 calls `update` from its worker threads.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._label, self._total, self._done, self._shown = "", 0, 0, -1
+
+    def start(self, label: str, total: int) -> None:
+        with self._lock:
+            self._label, self._total, self._done, self._shown = label, total, 0, -1
+            self._draw()
+
+    def update(self, amount: int) -> None:
+        with self._lock:
+            self._done += amount
+            self._draw()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._stream.write("\n")
+            self._stream.flush()
+
+    def _draw(self) -> None:
+        percent = 100 * self._done // self._total if self._total else 100
+        if percent != self._shown:
+            self._shown = percent
+            done, total = format_size(self._done), format_size(self._total)
+            self._stream.write(f"\r{self._label}: {done} / {total} ({percent}%)")
+            self._stream.flush()
+
+
+def _progress(args: argparse.Namespace) -> store.Progress:
+    """A progress line only for a person watching: not in logs, not with --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return store.NO_PROGRESS
+    return TerminalProgress(sys.stderr)
+
+
+# --- where the bucket is ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    bucket: str
+    kms_key: str | None
+    region: str | None
+
+
+def run_command(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """stdin is closed so that a pulumi prompt (login, passphrase) fails instead of hanging."""
+    return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+
+
+def stack_outputs(stack: str, run: Runner = run_command) -> dict[str, Any]:
+    """The stack's outputs, via the pulumi CLI: the state backend may be anywhere, pulumi knows where."""
+    hint = "; pass --bucket and --kms-key instead"
+    try:
+        result = run(["pulumi", "stack", "output", "--json", "--stack", stack])
+    except FileNotFoundError as exc:
+        raise UsageError(f"--stack {stack}: the pulumi CLI is not on PATH{hint}") from exc
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+        raise UsageError(f"--stack {stack}: `pulumi stack output` failed: {reason}{hint}")
+    try:
+        outputs = json.loads(result.stdout)
+    except ValueError as exc:
+        raise UsageError(f"--stack {stack}: `pulumi stack output --json` did not print JSON{hint}") from exc
+    if not isinstance(outputs, dict) or not outputs.get("weights_bucket"):
+        raise UsageError(f"--stack {stack}: the stack has no weights_bucket output{hint}")
+    return outputs
+
+
+def _region_of_arn(arn: str | None) -> str | None:
+    """A KMS key ARN names its region, which is the bucket's: the key must be in the bucket's region."""
+    parts = (arn or "").split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return None  # an alias or a bare key id
+    return parts[3] or None
+
+
+def resolve_location(args: argparse.Namespace, run: Runner = run_command) -> Location:
+    """Flags win over the stack's outputs, so one value can be overridden without the other."""
+    outputs = stack_outputs(args.stack, run) if args.stack else {}
+    bucket = args.bucket or outputs.get("weights_bucket")
+    if not bucket:
+        raise UsageError("no weights bucket: pass --bucket NAME or --stack NAME")
+    kms_key = args.kms_key or outputs.get("weights_kms_key_arn")
+    return Location(bucket, kms_key, args.region or _region_of_arn(kms_key))
+
+
+def open_bucket(
+    args: argparse.Namespace, multipart_threshold: int = store.DEFAULT_MULTIPART_THRESHOLD
+) -> store.WeightsBucket:
+    location = resolve_location(args)
+    client = boto3.client("s3", region_name=location.region, endpoint_url=args.endpoint_url)
+    transfer = store.transfer_config(multipart_threshold)
+    return store.WeightsBucket(client, location.bucket, location.kms_key, transfer)
+
+
+# --- subcommands ------------------------------------------------------------------------------
+
+
+def _push(args: argparse.Namespace) -> int:
+    bucket = open_bucket(args, args.multipart_threshold)
+    model, revision, progress = args.model, args.revision, _progress(args)
+    result = store.push(bucket, args.directory, model, revision, force=args.force, progress=progress)
+    manifest = "manifest written" if result.manifest_written else "manifest unchanged"
+    stale = f", {result.pruned} stale objects removed" if result.pruned else ""
+    print(
+        f"pushed {bucket.url(result.prefix)}: {result.files} files, {format_size(result.size)}; "
+        f"{result.uploaded} uploaded, {result.files - result.uploaded} already present; {manifest}{stale}"
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    bucket = open_bucket(args)
+    summaries = store.list_revisions(bucket, args.model)
+    if not summaries:
+        print(f"no revisions under {bucket.url(store.ROOT_PREFIX + '/')}")
+        return 0
+    rows = [("MODEL", "REVISION", "FILES", "SIZE", "TIER", "MANIFEST")]
+    rows += [
+        (s.model, s.revision, str(s.files), format_size(s.size), s.tier, "yes" if s.has_manifest else "no")
+        for s in summaries
+    ]
+    print(format_table(rows))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Exit 1 (not 2) on a mismatch: the command worked, the revision did not pass."""
+    bucket = open_bucket(args)
+    report = store.verify(bucket, args.model, args.revision, fast=args.fast, progress=_progress(args))
+    method = "sha256 metadata" if args.fast else "sha256 of content"
+    status = "FAILED" if report.problems else "OK"
+    print(f"{status} {bucket.url(report.prefix)}: {report.files} files, {method}")
+    for problem in report.problems:
+        print(f"  {problem.relpath}: {problem.reason}")
+    return 1 if report.problems else 0
+
+
+def _archive(args: argparse.Namespace) -> int:
+    bucket = open_bucket(args, args.multipart_threshold)
+    result = store.archive(bucket, args.model, args.revision)
+    print(
+        f"archived {bucket.url(result.prefix)} to {store.COLD_STORAGE_CLASS}: {result.moved} objects moved, "
+        f"{result.already_cold} already archived; tagged {store.TIER_TAG_KEY}={store.COLD_TIER}"
+    )
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def _mib(text: str) -> int:
+    """MiB as a number of bytes; fractions allowed so tests can exercise multipart with tiny files."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a positive number of MiB")
+    return max(1, int(value * store.MiB))
+
+
+def _location_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("bucket (from --stack, or the flags, which win)")
+    group.add_argument("--stack", metavar="NAME", help="use its weights_bucket, weights_kms_key_arn outputs")
+    group.add_argument("--bucket", metavar="NAME", help="the weights bucket")
+    group.add_argument("--kms-key", metavar="ARN|ALIAS", help="KMS key for new objects (SSE-KMS)")
+    group.add_argument("--region", help="the bucket's region (default: the KMS key ARN's, else AWS config)")
+    group.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint instead of AWS")
+    return parent
+
+
+def _revision_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="model name, e.g. llama-3.1-8b-instruct")
+    parser.add_argument("--revision", required=True, help="revision: a git sha or tag-like name")
+
+
+def _threshold_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--multipart-threshold-mib",
+        dest="multipart_threshold",
+        type=_mib,
+        default=store.DEFAULT_MULTIPART_THRESHOLD,
+        metavar="MIB",
+        help=f"transfer larger files in parts (default: {store.DEFAULT_MULTIPART_THRESHOLD // store.MiB})",
+    )
+
+
+def _quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress line on stderr")
+
+
+def register(subparsers: Any) -> None:
+    """Add `weights` and its push/list/verify/archive subcommands to the llmstack parser."""
+    weights = subparsers.add_parser("weights", help="push, list, verify and archive model weights in S3")
+    commands = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
+    location = _location_options()
+
+    push = commands.add_parser("push", parents=[location], help="upload a model directory as a revision")
+    push.add_argument("directory", type=Path, metavar="DIR", help="model directory (safetensors, config...)")
+    _revision_options(push)
+    push.add_argument("--force", action="store_true", help="replace a revision that has different content")
+    _threshold_option(push)
+    _quiet_option(push)
+    push.set_defaults(func=_push)
+
+    listing = commands.add_parser("list", parents=[location], help="models and revisions in the bucket")
+    listing.add_argument("--model", help="only this model's revisions")
+    listing.set_defaults(func=_list)
+
+    verify = commands.add_parser("verify", parents=[location], help="check objects against the manifest")
+    _revision_options(verify)
+    verify.add_argument("--fast", action="store_true", help="compare stored sha256 metadata, no download")
+    _quiet_option(verify)
+    verify.set_defaults(func=_verify)
+
+    archive = commands.add_parser("archive", parents=[location], help="move a revision to the cold tier")
+    _revision_options(archive)
+    _threshold_option(archive)
+    archive.set_defaults(func=_archive)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`llmstack weights` on its own, with the errors handled as `llmstack.cli.main` does."""
+    from llmstack.cli import _Parser  # imported here: cli imports this module to build its parser
+
+    parser = _Parser(prog="llmstack")
+    register(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    args = parser.parse_args(["weights", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"llmstack weights: error: {exc}", file=sys.stderr)
+        return UsageError.exit_code
+    except KeyboardInterrupt:
+        print("llmstack: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,687 @@
+"""Model weights in the weights bucket: push, list, verify and archive revisions.
+
+A revision lives under `models/<model>/<revision>/`: the model directory's files, then two index
+files written last, `manifest.json` (sha256 and size per file) and `SHA256SUMS` (the same digests
+in `sha256sum -c` format, for the model server's init container after `aws s3 sync`). The index is
+written only once every file is confirmed in the bucket, so a manifest never names a missing
+object; an interrupted push is finished by pushing again, which skips every object whose stored
+`sha256` metadata already matches. AWS failures surface as one-line UsageErrors naming the bucket.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from urllib.parse import urlencode
+
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from llmstack.errors import UsageError
+
+MiB = 1024 * 1024
+DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
+ROOT_PREFIX = "models"
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+INDEX_FILES = (SUMS, MANIFEST)  # in write order: the manifest marks the revision complete
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.gguf", "*.pt")
+MODEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+REVISION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+COLD_STORAGE_CLASS = "GLACIER"
+ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # unreadable until restored
+TIER_TAG_KEY = "llm-serving/tier"
+COLD_TIER = "cold"
+_CHUNK = 8 * MiB
+_DELETE_BATCH = 1000  # DeleteObjects limit
+_MISSING_KEY_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Where long transfers report bytes; `update` is called from boto3's worker threads."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def update(self, amount: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    """The progress sink for callers that show none (tests, --quiet, a non-TTY stderr)."""
+
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def update(self, amount: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+NO_PROGRESS = NoProgress()
+
+# (local path, object key, ExtraArgs, byte callback): the seam tests use to count or fail uploads.
+Uploader = Callable[[Path, str, dict[str, Any], Callable[[int], None]], None]
+
+
+def transfer_config(multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD) -> TransferConfig:
+    """Multipart above the threshold, in parts of the same size (s3transfer raises them to >= 5 MiB).
+
+    The classic transfer client is pinned because the CRT one ignores part of this configuration.
+    """
+    return TransferConfig(
+        multipart_threshold=multipart_threshold,
+        multipart_chunksize=multipart_threshold,
+        preferred_transfer_client="classic",
+    )
+
+
+def _request_bucket_key(params: dict[str, Any], **_: Any) -> None:
+    """Ask for an S3 Bucket Key on every SSE-KMS write.
+
+    Bucket keys cut KMS requests (and their cost and throttling) per object, but the transfer
+    manager does not accept BucketKeyEnabled in ExtraArgs, so it is added at parameter build time.
+    """
+    if params.get("ServerSideEncryption") == "aws:kms":
+        params.setdefault("BucketKeyEnabled", True)
+
+
+@dataclass(frozen=True)
+class WeightsBucket:
+    """The bucket revisions live in, the client to reach it, and the KMS key new objects use."""
+
+    client: Any
+    name: str
+    kms_key: str | None = None
+    transfer: TransferConfig = field(default_factory=transfer_config)
+
+    def __post_init__(self) -> None:
+        for operation in ("PutObject", "CreateMultipartUpload", "CopyObject"):
+            self.client.meta.events.register(
+                f"before-parameter-build.s3.{operation}",
+                _request_bucket_key,
+                unique_id=f"llmstack-weights-bucket-key-{operation}",
+            )
+
+    def url(self, key: str = "") -> str:
+        return f"s3://{self.name}/{key}"
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    relpath: str
+    path: Path
+    size: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "size": self.size}
+
+
+@dataclass(frozen=True)
+class PushResult:
+    prefix: str
+    files: int
+    size: int
+    uploaded: int
+    manifest_written: bool
+    pruned: int
+
+
+@dataclass
+class RevisionSummary:
+    model: str
+    revision: str
+    files: int = 0
+    size: int = 0
+    storage_classes: set[str] = field(default_factory=set)
+    has_manifest: bool = False
+
+    @property
+    def tier(self) -> str:
+        """The storage classes of the weight files, e.g. STANDARD (warm) or GLACIER (cold)."""
+        return "+".join(sorted(self.storage_classes)) or "-"
+
+    def add(self, relpath: str, obj: dict[str, Any]) -> None:
+        """Count one listed object; the index files are bookkeeping, not part of the model."""
+        if relpath in INDEX_FILES:
+            self.has_manifest = self.has_manifest or relpath == MANIFEST
+            return
+        self.files += 1
+        self.size += obj["Size"]
+        self.storage_classes.add(obj.get("StorageClass", "STANDARD"))
+
+
+@dataclass(frozen=True)
+class Problem:
+    relpath: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    prefix: str
+    files: int
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    prefix: str
+    moved: int
+    already_cold: int
+
+
+# --- AWS errors -------------------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _client_error_message(bucket: str, exc: ClientError) -> str:
+    """Name the bucket and say what to check, for the errors a user can act on."""
+    error = exc.response.get("Error", {})
+    code, message, operation = error.get("Code", "?"), error.get("Message", ""), exc.operation_name
+    if code == "NoSuchBucket" or (operation == "HeadBucket" and code in _MISSING_KEY_CODES):
+        return f"s3://{bucket}: no such bucket (check --bucket or the stack's weights_bucket output)"
+    if code in ("AccessDenied", "403", "Forbidden"):
+        return f"s3://{bucket}: access denied on {operation}; check the credentials and bucket/KMS policies"
+    if code == "InvalidObjectState":
+        return f"s3://{bucket}: {operation} refused, the object is archived; restore it or use verify --fast"
+    return _one_line(f"s3://{bucket}: {operation} failed: {code}: {message}")
+
+
+def _aws_errors(
+    func: Callable[Concatenate[WeightsBucket, P], T],
+) -> Callable[Concatenate[WeightsBucket, P], T]:
+    """Turn AWS failures of a public operation into UsageErrors, so the CLI shows one line."""
+
+    @functools.wraps(func)
+    def wrapper(bucket: WeightsBucket, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return func(bucket, *args, **kwargs)
+        except ClientError as exc:
+            raise UsageError(_client_error_message(bucket.name, exc)) from exc
+        except (BotoCoreError, S3UploadFailedError) as exc:
+            raise UsageError(_one_line(f"s3://{bucket.name}: {exc}")) from exc
+
+    return wrapper
+
+
+def _is_missing_key(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in _MISSING_KEY_CODES
+
+
+# --- names and local files --------------------------------------------------------------------
+
+
+def validate_name(flag: str, value: str, pattern: str) -> str:
+    """Model and revision become key segments; the pattern keeps them single, plain segments."""
+    if not re.fullmatch(pattern, value):
+        raise UsageError(f"{flag} {value!r}: must match {pattern}")
+    return value
+
+
+def revision_prefix(model: str, revision: str) -> str:
+    return f"{ROOT_PREFIX}/{model}/{revision}/"
+
+
+def scan_model_dir(directory: Path) -> list[LocalFile]:
+    """The files to upload, sorted by relative path; refuses a directory that is not a model."""
+    if not directory.exists():
+        raise UsageError(f"{directory}: no such directory")
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: not a directory")
+    files = sorted(_walk(directory, directory.resolve()), key=lambda file: file.relpath)
+    if not any(_is_weight_file(file.relpath) for file in files):
+        raise UsageError(f"{directory}: no weight files ({', '.join(WEIGHT_PATTERNS)}) found")
+    return files
+
+
+def _walk(directory: Path, root: Path) -> Iterator[LocalFile]:
+    """Visible files under `directory`: hidden entries (.git, .cache/huggingface) are not the model.
+
+    A previous `manifest.json`/`SHA256SUMS` at the top (a synced-down revision) is skipped: push
+    writes its own.
+    """
+    for current, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        for name in dirnames:
+            _refuse_linked_dir(Path(current, name), directory, root)
+        for name in filenames:
+            path = Path(current, name)
+            if not name.startswith(".") and path.relative_to(directory).as_posix() not in INDEX_FILES:
+                yield _local_file(path, directory, root)
+
+
+def _refuse_escaping_link(path: Path, directory: Path, root: Path) -> None:
+    """A link leaving DIR would upload files the user did not mean to publish."""
+    if path.is_symlink() and not path.resolve().is_relative_to(root):
+        raise UsageError(
+            f"{path}: symlink points outside {directory} (to {path.resolve()}); "
+            "copy the files into the directory (cp -rL)"
+        )
+
+
+def _refuse_linked_dir(path: Path, directory: Path, root: Path) -> None:
+    """os.walk does not descend into directory links; refusing them beats silently skipping files."""
+    _refuse_escaping_link(path, directory, root)
+    if path.is_symlink():
+        raise UsageError(f"{path}: directory symlinks are not supported; replace the link with a directory")
+
+
+def _local_file(path: Path, directory: Path, root: Path) -> LocalFile:
+    _refuse_escaping_link(path, directory, root)
+    if not path.is_file():
+        raise UsageError(f"{path}: not a regular file (or a link to one inside {directory})")
+    relpath = path.relative_to(directory).as_posix()
+    if any(char in relpath for char in "\\\n\r"):
+        raise UsageError(f"{path}: names with backslashes or line breaks cannot be listed in {SUMS}")
+    return LocalFile(relpath, path, path.stat().st_size)
+
+
+def _is_weight_file(relpath: str) -> bool:
+    name = PurePosixPath(relpath).name
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in WEIGHT_PATTERNS)
+
+
+def _digest_chunks(chunks: Iterable[bytes], progress: Progress) -> Digest:
+    """Hash a stream without holding it: weight files are far larger than memory."""
+    sha256, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        sha256.update(chunk)
+        size += len(chunk)
+        progress.update(len(chunk))
+    return Digest(sha256.hexdigest(), size)
+
+
+def digest_file(path: Path, progress: Progress = NO_PROGRESS) -> Digest:
+    with path.open("rb") as handle:
+        return _digest_chunks(iter(lambda: handle.read(_CHUNK), b""), progress)
+
+
+def _digest_all(files: list[LocalFile], progress: Progress) -> dict[str, Digest]:
+    progress.start("hashing", sum(file.size for file in files))
+    try:
+        return {file.relpath: digest_file(file.path, progress) for file in files}
+    finally:
+        progress.finish()
+
+
+# --- index files ------------------------------------------------------------------------------
+
+
+def build_manifest(model: str, revision: str, digests: dict[str, Digest], created: datetime) -> dict:
+    return {
+        "model": model,
+        "revision": revision,
+        "created": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": {relpath: digests[relpath].to_json() for relpath in sorted(digests)},
+    }
+
+
+def render_manifest(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2) + "\n").encode()
+
+
+def render_sums(files: dict[str, dict[str, Any]]) -> bytes:
+    """`sha256sum` format: digest, two spaces (text mode), relative path."""
+    return "".join(f"{files[relpath]['sha256']}  {relpath}\n" for relpath in sorted(files)).encode()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- S3 primitives ----------------------------------------------------------------------------
+
+
+def check_bucket(bucket: WeightsBucket) -> None:
+    """Fail early and clearly: a missing bucket otherwise looks like missing objects (404)."""
+    bucket.client.head_bucket(Bucket=bucket.name)
+
+
+def _head_or_none(bucket: WeightsBucket, key: str) -> dict[str, Any] | None:
+    try:
+        return bucket.client.head_object(Bucket=bucket.name, Key=key)
+    except ClientError as exc:
+        if _is_missing_key(exc):
+            return None
+        raise
+
+
+def _get_or_none(bucket: WeightsBucket, key: str) -> Any | None:
+    """The object's streaming body, or None when there is no such object."""
+    try:
+        return bucket.client.get_object(Bucket=bucket.name, Key=key)["Body"]
+    except ClientError as exc:
+        if _is_missing_key(exc):
+            return None
+        raise
+
+
+def _list_objects(bucket: WeightsBucket, prefix: str) -> Iterator[dict[str, Any]]:
+    paginator = bucket.client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket.name, Prefix=prefix):
+        yield from page.get("Contents", [])
+
+
+def _sse_args(kms_key: str) -> dict[str, Any]:
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key}
+
+
+def _put(bucket: WeightsBucket, key: str, body: bytes, content_type: str, kms_key: str) -> None:
+    encryption = _sse_args(kms_key)
+    bucket.client.put_object(Bucket=bucket.name, Key=key, Body=body, ContentType=content_type, **encryption)
+
+
+def _delete(bucket: WeightsBucket, keys: list[str]) -> None:
+    for start in range(0, len(keys), _DELETE_BATCH):
+        batch = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
+        response = bucket.client.delete_objects(Bucket=bucket.name, Delete={"Objects": batch, "Quiet": True})
+        for error in response.get("Errors", []):
+            raise UsageError(f"{bucket.url(error['Key'])}: delete failed: {error.get('Code')}")
+
+
+def s3_uploader(bucket: WeightsBucket) -> Uploader:
+    """The real uploader: boto3's managed transfer, multipart above the bucket's threshold."""
+
+    def upload(path: Path, key: str, extra_args: dict[str, Any], callback: Callable[[int], None]) -> None:
+        bucket.client.upload_file(
+            str(path), bucket.name, key, ExtraArgs=extra_args, Callback=callback, Config=bucket.transfer
+        )
+
+    return upload
+
+
+def read_manifest(bucket: WeightsBucket, prefix: str) -> dict[str, Any] | None:
+    body = _get_or_none(bucket, prefix + MANIFEST)
+    if body is None:
+        return None
+    try:
+        manifest = json.loads(body.read())
+    except ValueError as exc:
+        raise UsageError(f"{bucket.url(prefix + MANIFEST)}: not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise UsageError(f'{bucket.url(prefix + MANIFEST)}: not a manifest (no "files" object)')
+    return manifest
+
+
+def _require_manifest(bucket: WeightsBucket, prefix: str) -> dict[str, Any]:
+    manifest = read_manifest(bucket, prefix)
+    if manifest is None:
+        url = bucket.url(prefix + MANIFEST)
+        raise UsageError(f"{url}: not found; no such revision, or its push never completed")
+    return manifest
+
+
+def _manifest_digests(manifest: dict[str, Any]) -> dict[str, Digest]:
+    return {relpath: Digest(entry["sha256"], entry["size"]) for relpath, entry in manifest["files"].items()}
+
+
+# --- push -------------------------------------------------------------------------------------
+
+
+@_aws_errors
+def push(
+    bucket: WeightsBucket,
+    directory: Path,
+    model: str,
+    revision: str,
+    *,
+    force: bool = False,
+    uploader: Uploader | None = None,
+    progress: Progress = NO_PROGRESS,
+    now: Callable[[], datetime] = _utcnow,
+) -> PushResult:
+    """Upload a model directory as an immutable revision, resuming whatever an earlier push finished.
+
+    Order matters: files first (skipping those already stored with the same sha256), the index
+    last, then objects the new manifest does not name are removed (left by --force or by an
+    abandoned push of other content), so the prefix holds exactly what SHA256SUMS lists.
+    """
+    validate_name("--model", model, MODEL_PATTERN)
+    validate_name("--revision", revision, REVISION_PATTERN)
+    kms_key = _require_kms_key(bucket, "push")
+    files = scan_model_dir(directory)
+    check_bucket(bucket)
+    digests = _digest_all(files, progress)
+    prefix = revision_prefix(model, revision)
+    manifest = build_manifest(model, revision, digests, now())
+    existing = read_manifest(bucket, prefix)
+    unchanged = existing is not None and existing["files"] == manifest["files"]
+    if existing is not None and not unchanged:
+        _replace_revision(bucket, prefix, force)
+    upload = uploader or s3_uploader(bucket)
+    uploaded = _upload_missing(bucket, prefix, files, digests, _sse_args(kms_key), upload, progress)
+    if not unchanged:
+        _write_index(bucket, prefix, manifest, kms_key)
+    pruned = _prune(bucket, prefix, digests)
+    size = sum(digest.size for digest in digests.values())
+    return PushResult(prefix, len(files), size, len(uploaded), not unchanged, pruned)
+
+
+def _require_kms_key(bucket: WeightsBucket, action: str) -> str:
+    if not bucket.kms_key:
+        raise UsageError(f"{action} needs the weights KMS key: pass --kms-key ARN|alias or --stack NAME")
+    return bucket.kms_key
+
+
+def _replace_revision(bucket: WeightsBucket, prefix: str, force: bool) -> None:
+    """Withdraw the old index before any object changes, so it never describes what is not there."""
+    if not force:
+        raise UsageError(
+            f"{bucket.url(prefix)}: revision exists with different content; revisions are immutable, "
+            "push a new --revision (or --force to replace it)"
+        )
+    _delete(bucket, [prefix + name for name in INDEX_FILES])
+
+
+def _upload_missing(
+    bucket: WeightsBucket,
+    prefix: str,
+    files: list[LocalFile],
+    digests: dict[str, Digest],
+    extra_args: dict[str, Any],
+    upload: Uploader,
+    progress: Progress,
+) -> list[str]:
+    """Upload each file the bucket does not hold with the same sha256; returns the uploaded paths."""
+    uploaded: list[str] = []
+    progress.start("uploading", sum(digest.size for digest in digests.values()))
+    try:
+        for file in files:
+            key, digest = prefix + file.relpath, digests[file.relpath]
+            if _holds(_head_or_none(bucket, key), digest):
+                progress.update(digest.size)
+                continue
+            upload(file.path, key, {**extra_args, "Metadata": {"sha256": digest.sha256}}, progress.update)
+            _confirm_stored(bucket, key, digest)
+            uploaded.append(file.relpath)
+    finally:
+        progress.finish()
+    return uploaded
+
+
+def _holds(head: dict[str, Any] | None, digest: Digest) -> bool:
+    """Whether a stored object is this file, judged by the sha256 metadata push stores with it."""
+    return (
+        head is not None
+        and head.get("ContentLength") == digest.size
+        and head.get("Metadata", {}).get("sha256") == digest.sha256
+    )
+
+
+def _confirm_stored(bucket: WeightsBucket, key: str, digest: Digest) -> None:
+    """The index may only name objects seen in the bucket, not merely handed to the uploader."""
+    if not _holds(_head_or_none(bucket, key), digest):
+        raise UsageError(f"{bucket.url(key)}: not stored with sha256 {digest.sha256} after upload; retry")
+
+
+def _write_index(bucket: WeightsBucket, prefix: str, manifest: dict[str, Any], kms_key: str) -> None:
+    _put(bucket, prefix + SUMS, render_sums(manifest["files"]), "text/plain; charset=utf-8", kms_key)
+    _put(bucket, prefix + MANIFEST, render_manifest(manifest), "application/json", kms_key)
+
+
+def _prune(bucket: WeightsBucket, prefix: str, digests: dict[str, Digest]) -> int:
+    keep = {prefix + relpath for relpath in [*digests, *INDEX_FILES]}
+    stale = [obj["Key"] for obj in _list_objects(bucket, prefix) if obj["Key"] not in keep]
+    _delete(bucket, stale)
+    return len(stale)
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+@_aws_errors
+def list_revisions(bucket: WeightsBucket, model: str | None = None) -> list[RevisionSummary]:
+    """Every revision under `models/` (or one model's), with its size, storage classes and index."""
+    prefix = f"{ROOT_PREFIX}/"
+    if model is not None:
+        prefix += f"{validate_name('--model', model, MODEL_PATTERN)}/"
+    check_bucket(bucket)
+    summaries: dict[tuple[str, str], RevisionSummary] = {}
+    for obj in _list_objects(bucket, prefix):
+        parts = obj["Key"].split("/", 3)
+        if len(parts) == 4 and parts[3]:
+            _, model_name, revision, relpath = parts
+            summary = summaries.setdefault((model_name, revision), RevisionSummary(model_name, revision))
+            summary.add(relpath, obj)
+    return [summaries[key] for key in sorted(summaries)]
+
+
+# --- verify -----------------------------------------------------------------------------------
+
+
+@_aws_errors
+def verify(
+    bucket: WeightsBucket,
+    model: str,
+    revision: str,
+    *,
+    fast: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> VerifyReport:
+    """Check every object against the manifest: by downloading and hashing, or by metadata (fast)."""
+    validate_name("--model", model, MODEL_PATTERN)
+    validate_name("--revision", revision, REVISION_PATTERN)
+    check_bucket(bucket)
+    prefix = revision_prefix(model, revision)
+    manifest = _require_manifest(bucket, prefix)
+    expected = _manifest_digests(manifest)
+    check = _check_metadata if fast else functools.partial(_check_content, progress=progress)
+    progress.start("verifying", 0 if fast else sum(digest.size for digest in expected.values()))
+    try:
+        reasons = {relpath: check(bucket, prefix + relpath, digest) for relpath, digest in expected.items()}
+    finally:
+        progress.finish()
+    reasons[SUMS] = _check_sums(bucket, prefix, manifest)
+    problems = [Problem(relpath, reason) for relpath, reason in reasons.items() if reason]
+    return VerifyReport(prefix, len(expected), problems)
+
+
+def _mismatch(expected: Digest, size: int, sha256: str | None, what: str) -> str | None:
+    if size != expected.size:
+        return f"size {size}, manifest says {expected.size}"
+    if sha256 != expected.sha256:
+        return f"{what} {sha256 or 'absent'}, manifest says {expected.sha256}"
+    return None
+
+
+def _check_metadata(bucket: WeightsBucket, key: str, expected: Digest) -> str | None:
+    head = _head_or_none(bucket, key)
+    if head is None:
+        return "missing"
+    stored_sha256 = head.get("Metadata", {}).get("sha256")
+    return _mismatch(expected, head["ContentLength"], stored_sha256, "sha256 metadata")
+
+
+def _check_content(bucket: WeightsBucket, key: str, expected: Digest, progress: Progress) -> str | None:
+    body = _get_or_none(bucket, key)
+    if body is None:
+        return "missing"
+    actual = _digest_chunks(body.iter_chunks(_CHUNK), progress)
+    return _mismatch(expected, actual.size, actual.sha256, "sha256")
+
+
+def _check_sums(bucket: WeightsBucket, prefix: str, manifest: dict[str, Any]) -> str | None:
+    """The init container trusts SHA256SUMS, so it must say exactly what the manifest says."""
+    body = _get_or_none(bucket, prefix + SUMS)
+    if body is None:
+        return "missing"
+    return None if body.read() == render_sums(manifest["files"]) else f"does not match {MANIFEST}"
+
+
+# --- archive ----------------------------------------------------------------------------------
+
+
+@_aws_errors
+def archive(bucket: WeightsBucket, model: str, revision: str) -> ArchiveResult:
+    """Move a revision's weight files to the cold tier; its index stays readable for list/verify --fast.
+
+    Objects already in an archive class are skipped, so an interrupted archive resumes.
+    """
+    validate_name("--model", model, MODEL_PATTERN)
+    validate_name("--revision", revision, REVISION_PATTERN)
+    check_bucket(bucket)
+    prefix = revision_prefix(model, revision)
+    relpaths = sorted(_require_manifest(bucket, prefix)["files"])
+    moved = sum(_archive_object(bucket, prefix + relpath) for relpath in relpaths)
+    return ArchiveResult(prefix, moved, len(relpaths) - moved)
+
+
+def _archive_object(bucket: WeightsBucket, key: str) -> bool:
+    """Copy one object onto itself in GLACIER, tagged cold; False when it is already archived.
+
+    The tag travels with the copy, so an object is never cold and untagged, and an archived object
+    needs no further call (S3 cannot copy it without a restore anyway).
+    """
+    head = _head_or_none(bucket, key)
+    if head is None:
+        raise UsageError(f"{bucket.url(key)}: listed in {MANIFEST} but missing; run llmstack weights verify")
+    if head.get("StorageClass", "STANDARD") in ARCHIVED_STORAGE_CLASSES:
+        return False
+    _copy_to_cold(bucket, key, head, {**_tags(bucket, key), TIER_TAG_KEY: COLD_TIER})
+    return True
+
+
+def _copy_to_cold(bucket: WeightsBucket, key: str, head: dict[str, Any], tags: dict[str, str]) -> None:
+    """Metadata (sha256), KMS key and tags are passed explicitly: multipart copies do not carry them."""
+    kms_key = head.get("SSEKMSKeyId") or _require_kms_key(bucket, "archive")
+    extra_args = {
+        "StorageClass": COLD_STORAGE_CLASS,
+        "MetadataDirective": "REPLACE",
+        "Metadata": head.get("Metadata", {}),
+        "ContentType": head.get("ContentType", "binary/octet-stream"),
+        "TaggingDirective": "REPLACE",
+        "Tagging": urlencode(sorted(tags.items())),
+        **_sse_args(kms_key),
+    }
+    source = {"Bucket": bucket.name, "Key": key}
+    bucket.client.copy(source, bucket.name, key, ExtraArgs=extra_args, Config=bucket.transfer)
+
+
+def _tags(bucket: WeightsBucket, key: str) -> dict[str, str]:
+    response = bucket.client.get_object_tagging(Bucket=bucket.name, Key=key)
+    return {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}

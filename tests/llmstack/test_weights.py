@@ -1,0 +1,581 @@
+"""The weights library against an in-process moto S3: layout, encryption, resume, verify, archive."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from llmstack.errors import UsageError
+from llmstack.weights_store import (
+    RevisionSummary,
+    WeightsBucket,
+    archive,
+    list_revisions,
+    push,
+    s3_uploader,
+    scan_model_dir,
+    transfer_config,
+    verify,
+)
+
+STUBBED_BUCKET = "llm-weights"  # only ever answered by a botocore Stubber
+PREFIX = "models/llama-3-8b/v1/"
+CONFIG = b'{"architectures": ["LlamaForCausalLM"]}\n'
+WEIGHTS = bytes(range(256)) * 16  # 4 KiB: above the tests' 1 KiB multipart threshold
+TOKENIZER = b'{"version": "1.0"}\n'
+CREATED = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+LATER = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+COPY_HINT = "copy the files into the directory (cp -rL)"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One moto account per module (starting one per test costs more than the tests); each test
+    gets its own bucket. Dummy credentials and no AWS config files: nothing may reach a real account.
+    """
+    no_config = tmp_path_factory.mktemp("aws")
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": str(no_config / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(no_config / "credentials"),
+        }.items():
+            env.setenv(name, value)
+        env.delenv("AWS_PROFILE", raising=False)
+        with mock_aws():
+            yield boto3.client("s3")
+
+
+@pytest.fixture(scope="module")
+def kms_key(s3: Any) -> str:
+    return boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+
+
+_bucket_numbers = itertools.count()
+
+
+@pytest.fixture
+def bucket(s3: Any, kms_key: str) -> WeightsBucket:
+    name = f"llm-weights-{next(_bucket_numbers)}"
+    s3.create_bucket(Bucket=name)
+    return WeightsBucket(s3, name, kms_key, transfer_config(1024))
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "model"
+    write(root / "config.json", CONFIG)
+    write(root / "model.safetensors", WEIGHTS)
+    write(root / "tokenizer" / "tokenizer.json", TOKENIZER)
+    return root
+
+
+class RecordingUploader:
+    """The real uploader, counting calls and optionally failing the n-th like a dropped connection."""
+
+    def __init__(self, bucket: WeightsBucket, fail_on_call: int | None = None) -> None:
+        self.keys: list[str] = []
+        self._upload = s3_uploader(bucket)
+        self._fail_on_call = fail_on_call
+
+    def __call__(self, path: Path, key: str, extra_args: dict[str, Any], callback: Any) -> None:
+        self.keys.append(key)
+        if len(self.keys) == self._fail_on_call:
+            raise ConnectionError("connection reset by peer")
+        self._upload(path, key, extra_args, callback)
+
+
+def push_v1(bucket: WeightsBucket, directory: Path, **kwargs: Any):
+    return push(bucket, directory, "llama-3-8b", "v1", now=lambda: CREATED, **kwargs)
+
+
+def body(bucket: WeightsBucket, key: str) -> bytes:
+    return bucket.client.get_object(Bucket=bucket.name, Key=key)["Body"].read()
+
+
+def keys(bucket: WeightsBucket) -> list[str]:
+    return [obj["Key"] for obj in bucket.client.list_objects_v2(Bucket=bucket.name).get("Contents", [])]
+
+
+def usage_error(call: Any, *args: Any, **kwargs: Any) -> str:
+    with pytest.raises(UsageError) as info:
+        call(*args, **kwargs)
+    return str(info.value)
+
+
+# --- push -------------------------------------------------------------------------------------
+
+
+def test_push_stores_each_file_encrypted_with_the_weights_key_and_its_sha256(bucket, model_dir, s3, kms_key):
+    result = push_v1(bucket, model_dir)
+
+    assert (result.files, result.uploaded, result.manifest_written, result.pruned) == (3, 3, True, 0)
+    assert keys(bucket) == [
+        PREFIX + "SHA256SUMS",
+        PREFIX + "config.json",
+        PREFIX + "manifest.json",
+        PREFIX + "model.safetensors",
+        PREFIX + "tokenizer/tokenizer.json",
+    ]
+    for relpath, data in [
+        ("config.json", CONFIG),
+        ("model.safetensors", WEIGHTS),
+        ("tokenizer/tokenizer.json", TOKENIZER),
+    ]:
+        head = s3.head_object(Bucket=bucket.name, Key=PREFIX + relpath)
+        assert head["ServerSideEncryption"] == "aws:kms"
+        assert head["SSEKMSKeyId"] == kms_key
+        assert head["Metadata"] == {"sha256": sha256(data)}
+        assert body(bucket, PREFIX + relpath) == data
+
+
+def test_push_uses_multipart_above_the_threshold_only(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+
+    assert s3.head_object(Bucket=bucket.name, Key=PREFIX + "model.safetensors")["ETag"].endswith('-1"')
+    assert "-" not in s3.head_object(Bucket=bucket.name, Key=PREFIX + "config.json")["ETag"]
+
+
+def test_every_write_asks_for_sse_kms_with_a_bucket_key(bucket, model_dir, kms_key):
+    writes: list[tuple[str, dict[str, str]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name in ("PutObject", "CreateMultipartUpload"):
+            writes.append((model.name, params["headers"]))
+
+    bucket.client.meta.events.register("before-call.s3", record)
+    try:
+        push_v1(bucket, model_dir)
+    finally:
+        bucket.client.meta.events.unregister("before-call.s3", record)
+
+    assert sorted(name for name, _ in writes) == ["CreateMultipartUpload"] + ["PutObject"] * 4
+    for _, headers in writes:
+        assert headers["x-amz-server-side-encryption"] == "aws:kms"
+        assert headers["x-amz-server-side-encryption-aws-kms-key-id"] == kms_key
+        assert headers["x-amz-server-side-encryption-bucket-key-enabled"] == "true"
+
+
+def test_manifest_and_sha256sums_are_exact(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+
+    manifest = {
+        "model": "llama-3-8b",
+        "revision": "v1",
+        "created": "2024-05-01T12:00:00Z",
+        "files": {
+            "config.json": {"sha256": sha256(CONFIG), "size": len(CONFIG)},
+            "model.safetensors": {"sha256": sha256(WEIGHTS), "size": 4096},
+            "tokenizer/tokenizer.json": {"sha256": sha256(TOKENIZER), "size": len(TOKENIZER)},
+        },
+    }
+    assert body(bucket, PREFIX + "manifest.json") == (json.dumps(manifest, indent=2) + "\n").encode()
+    assert body(bucket, PREFIX + "SHA256SUMS").decode() == (
+        f"{sha256(CONFIG)}  config.json\n"
+        f"{sha256(WEIGHTS)}  model.safetensors\n"
+        f"{sha256(TOKENIZER)}  tokenizer/tokenizer.json\n"
+    )
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils sha256sum")
+def test_sha256sums_checks_with_plain_sha256sum_after_a_sync(bucket, model_dir, s3, tmp_path):
+    push_v1(bucket, model_dir)
+    synced = tmp_path / "synced"
+    for key in keys(bucket):
+        write(synced / key.removeprefix(PREFIX), body(bucket, key))
+
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=synced, capture_output=True, text=True)
+
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == 3
+
+
+def test_pushing_again_uploads_nothing_and_keeps_the_manifest(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    manifest = body(bucket, PREFIX + "manifest.json")
+    uploader = RecordingUploader(bucket)
+
+    result = push(bucket, model_dir, "llama-3-8b", "v1", uploader=uploader, now=lambda: LATER)
+
+    assert uploader.keys == []
+    assert (result.uploaded, result.manifest_written) == (0, False)
+    assert body(bucket, PREFIX + "manifest.json") == manifest  # "created" is the first push's
+
+
+def test_a_failure_half_way_leaves_no_index_and_the_retry_finishes(bucket, model_dir, s3):
+    with pytest.raises(ConnectionError):
+        push_v1(bucket, model_dir, uploader=RecordingUploader(bucket, fail_on_call=2))
+
+    assert keys(bucket) == [PREFIX + "config.json"]  # no manifest.json, no SHA256SUMS
+
+    retry = RecordingUploader(bucket)
+    result = push_v1(bucket, model_dir, uploader=retry)
+
+    assert retry.keys == [PREFIX + "model.safetensors", PREFIX + "tokenizer/tokenizer.json"]
+    assert (result.uploaded, result.manifest_written) == (2, True)
+    assert verify(bucket, "llama-3-8b", "v1").problems == []
+
+
+def test_resume_skips_unchanged_files_and_uploads_changed_ones(bucket, model_dir, s3):
+    with pytest.raises(ConnectionError):
+        push_v1(bucket, model_dir, uploader=RecordingUploader(bucket, fail_on_call=3))
+    write(model_dir / "config.json", b'{"architectures": ["MistralForCausalLM"]}\n')
+
+    retry = RecordingUploader(bucket)
+    push_v1(bucket, model_dir, uploader=retry)
+
+    assert retry.keys == [PREFIX + "config.json", PREFIX + "tokenizer/tokenizer.json"]
+    assert body(bucket, PREFIX + "config.json") == b'{"architectures": ["MistralForCausalLM"]}\n'
+
+
+def test_an_upload_that_does_not_land_writes_no_index(bucket, model_dir, s3):
+    message = usage_error(push_v1, bucket, model_dir, uploader=lambda *args: None)
+
+    assert message == (
+        f"s3://{bucket.name}/{PREFIX}config.json: not stored with sha256 {sha256(CONFIG)} after upload; retry"
+    )
+    assert keys(bucket) == []
+
+
+def test_a_revision_with_other_content_is_refused(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    manifest = body(bucket, PREFIX + "manifest.json")
+    write(model_dir / "config.json", b"{}\n")
+
+    message = usage_error(push_v1, bucket, model_dir)
+
+    assert message == (
+        f"s3://{bucket.name}/{PREFIX}: revision exists with different content; revisions are immutable, "
+        "push a new --revision (or --force to replace it)"
+    )
+    assert body(bucket, PREFIX + "manifest.json") == manifest
+    assert body(bucket, PREFIX + "config.json") == CONFIG
+
+
+def test_force_replaces_a_revision_and_removes_files_it_no_longer_has(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    write(model_dir / "config.json", b"{}\n")
+    shutil.rmtree(model_dir / "tokenizer")
+
+    result = push_v1(bucket, model_dir, force=True)
+
+    assert (result.files, result.uploaded, result.manifest_written, result.pruned) == (2, 1, True, 1)
+    assert PREFIX + "tokenizer/tokenizer.json" not in keys(bucket)
+    assert sorted(json.loads(body(bucket, PREFIX + "manifest.json"))["files"]) == [
+        "config.json",
+        "model.safetensors",
+    ]
+    assert verify(bucket, "llama-3-8b", "v1").problems == []
+
+
+def test_scan_skips_hidden_entries_and_an_old_index_and_follows_links_inside(model_dir):
+    write(model_dir / ".git" / "objects" / "pack", b"x")
+    write(model_dir / ".cache" / "huggingface" / "download.lock", b"")
+    write(model_dir / "manifest.json", b"{}")
+    write(model_dir / "SHA256SUMS", b"")
+    (model_dir / "tokenizer" / "tokenizer.model").symlink_to("tokenizer.json")
+
+    relpaths = [file.relpath for file in scan_model_dir(model_dir)]
+
+    assert relpaths == [
+        "config.json",
+        "model.safetensors",
+        "tokenizer/tokenizer.json",
+        "tokenizer/tokenizer.model",
+    ]
+
+
+# --- push: what the user gets told ------------------------------------------------------------
+
+
+def test_missing_directory(bucket, tmp_path):
+    assert usage_error(push_v1, bucket, tmp_path / "absent") == f"{tmp_path / 'absent'}: no such directory"
+
+
+def test_directory_is_a_file(bucket, model_dir):
+    path = model_dir / "config.json"
+    assert usage_error(push_v1, bucket, path) == f"{path}: not a directory"
+
+
+def test_directory_without_weights(bucket, model_dir):
+    (model_dir / "model.safetensors").unlink()
+    assert usage_error(push_v1, bucket, model_dir) == (
+        f"{model_dir}: no weight files (*.safetensors, *.bin, *.gguf, *.pt) found"
+    )
+
+
+@pytest.mark.parametrize("name", ["Llama-3", "llama/3", "-llama", "", "x" * 64])
+def test_model_name(bucket, model_dir, name):
+    assert usage_error(push, bucket, model_dir, name, "v1") == (
+        f"--model {name!r}: must match ^[a-z0-9][a-z0-9._-]{{0,62}}$"
+    )
+
+
+@pytest.mark.parametrize("revision", ["main/x", ".hidden", "v1 beta", "a" * 64])
+def test_revision_name(bucket, model_dir, revision):
+    assert usage_error(push, bucket, model_dir, "llama", revision) == (
+        f"--revision {revision!r}: must match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,62}}$"
+    )
+
+
+def test_revision_may_be_a_git_sha_or_a_tag(bucket, model_dir, s3):
+    push(bucket, model_dir, "llama", "0123456789abcdef0123456789abcdef01234567")
+    push(bucket, model_dir, "llama", "V1.0_rc-2")
+    assert [s.revision for s in list_revisions(bucket)] == [
+        "0123456789abcdef0123456789abcdef01234567",
+        "V1.0_rc-2",
+    ]
+
+
+def test_symlink_leaving_the_directory(bucket, model_dir, tmp_path):
+    secret = write(tmp_path / "outside" / "credentials", b"secret")
+    link = model_dir / "extra.bin"
+    link.symlink_to(secret)
+    assert usage_error(push_v1, bucket, model_dir) == (
+        f"{link}: symlink points outside {model_dir} (to {secret}); {COPY_HINT}"
+    )
+
+
+def test_directory_symlink_leaving_the_directory(bucket, model_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    link = model_dir / "shards"
+    link.symlink_to(outside)
+    assert usage_error(push_v1, bucket, model_dir) == (
+        f"{link}: symlink points outside {model_dir} (to {outside}); {COPY_HINT}"
+    )
+
+
+def test_directory_symlink_inside_the_directory(bucket, model_dir):
+    link = model_dir / "tok"
+    link.symlink_to("tokenizer")
+    assert usage_error(push_v1, bucket, model_dir) == (
+        f"{link}: directory symlinks are not supported; replace the link with a directory"
+    )
+
+
+def test_push_needs_a_kms_key(bucket, model_dir):
+    assert usage_error(push_v1, WeightsBucket(bucket.client, bucket.name), model_dir) == (
+        "push needs the weights KMS key: pass --kms-key ARN|alias or --stack NAME"
+    )
+
+
+def test_missing_bucket(s3, kms_key, model_dir):
+    assert usage_error(push_v1, WeightsBucket(s3, "no-such-weights", kms_key), model_dir) == (
+        "s3://no-such-weights: no such bucket (check --bucket or the stack's weights_bucket output)"
+    )
+
+
+def test_access_denied(kms_key, model_dir):
+    client = boto3.client("s3")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("head_bucket", service_error_code="403", http_status_code=403)
+        message = usage_error(push_v1, WeightsBucket(client, STUBBED_BUCKET, kms_key), model_dir)
+    assert message == (
+        f"s3://{STUBBED_BUCKET}: access denied on HeadBucket; check the credentials and bucket/KMS policies"
+    )
+
+
+def test_other_aws_errors_become_one_line(kms_key, model_dir):
+    client = boto3.client("s3")
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "head_bucket",
+            service_error_code="SlowDown",
+            service_message="Please\nreduce",
+            http_status_code=503,
+        )
+        message = usage_error(push_v1, WeightsBucket(client, STUBBED_BUCKET, kms_key), model_dir)
+    assert message == f"s3://{STUBBED_BUCKET}: HeadBucket failed: SlowDown: Please reduce"
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def test_list_summarises_each_revision(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    push(bucket, model_dir, "llama-3-8b", "v2")
+    archive(bucket, "llama-3-8b", "v2")
+    with pytest.raises(ConnectionError):
+        push(bucket, model_dir, "mistral-7b", "main", uploader=RecordingUploader(bucket, fail_on_call=2))
+
+    summaries = list_revisions(bucket)
+
+    size = len(CONFIG) + len(WEIGHTS) + len(TOKENIZER)
+    assert summaries == [
+        RevisionSummary("llama-3-8b", "v1", 3, size, {"STANDARD"}, has_manifest=True),
+        RevisionSummary("llama-3-8b", "v2", 3, size, {"GLACIER"}, has_manifest=True),
+        RevisionSummary("mistral-7b", "main", 1, len(CONFIG), {"STANDARD"}, has_manifest=False),
+    ]
+    assert [s.tier for s in summaries] == ["STANDARD", "GLACIER", "STANDARD"]
+    assert [s.revision for s in list_revisions(bucket, "mistral-7b")] == ["main"]
+
+
+def test_list_of_an_empty_bucket(bucket):
+    assert list_revisions(bucket) == []
+
+
+def test_list_model_name(bucket):
+    assert usage_error(list_revisions, bucket, "Mistral") == (
+        "--model 'Mistral': must match ^[a-z0-9][a-z0-9._-]{0,62}$"
+    )
+
+
+# --- verify -----------------------------------------------------------------------------------
+
+
+def test_verify_passes_for_a_pushed_revision(bucket, model_dir):
+    push_v1(bucket, model_dir)
+    for fast in (False, True):
+        report = verify(bucket, "llama-3-8b", "v1", fast=fast)
+        assert (report.prefix, report.files, report.problems) == (PREFIX, 3, [])
+
+
+def test_verify_detects_tampered_content_that_kept_its_metadata(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    tampered = WEIGHTS[:-1] + b"\x00"
+    s3.put_object(
+        Bucket=bucket.name,
+        Key=PREFIX + "model.safetensors",
+        Body=tampered,
+        Metadata={"sha256": sha256(WEIGHTS)},
+    )
+
+    problems = verify(bucket, "llama-3-8b", "v1").problems
+
+    assert [(p.relpath, p.reason) for p in problems] == [
+        ("model.safetensors", f"sha256 {sha256(tampered)}, manifest says {sha256(WEIGHTS)}")
+    ]
+    assert verify(bucket, "llama-3-8b", "v1", fast=True).problems == []  # --fast trusts the metadata
+
+
+def test_verify_fast_detects_replaced_and_missing_objects(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    s3.put_object(Bucket=bucket.name, Key=PREFIX + "config.json", Body=CONFIG)
+    s3.put_object(Bucket=bucket.name, Key=PREFIX + "model.safetensors", Body=b"short")
+    s3.delete_object(Bucket=bucket.name, Key=PREFIX + "tokenizer/tokenizer.json")
+
+    problems = verify(bucket, "llama-3-8b", "v1", fast=True).problems
+
+    assert [(p.relpath, p.reason) for p in problems] == [
+        ("config.json", f"sha256 metadata absent, manifest says {sha256(CONFIG)}"),
+        ("model.safetensors", "size 5, manifest says 4096"),
+        ("tokenizer/tokenizer.json", "missing"),
+    ]
+
+
+def test_verify_checks_sha256sums_against_the_manifest(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    s3.put_object(Bucket=bucket.name, Key=PREFIX + "SHA256SUMS", Body=b"")
+
+    problems = verify(bucket, "llama-3-8b", "v1", fast=True).problems
+
+    assert [(p.relpath, p.reason) for p in problems] == [("SHA256SUMS", "does not match manifest.json")]
+
+
+def test_verify_without_a_manifest(bucket, model_dir):
+    with pytest.raises(ConnectionError):
+        push_v1(bucket, model_dir, uploader=RecordingUploader(bucket, fail_on_call=2))
+    assert usage_error(verify, bucket, "llama-3-8b", "v1") == (
+        f"s3://{bucket.name}/{PREFIX}manifest.json: not found; no such revision, or its push never completed"
+    )
+
+
+def test_verify_of_a_corrupt_manifest(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    s3.put_object(Bucket=bucket.name, Key=PREFIX + "manifest.json", Body=b"[]")
+    assert usage_error(verify, bucket, "llama-3-8b", "v1") == (
+        f's3://{bucket.name}/{PREFIX}manifest.json: not a manifest (no "files" object)'
+    )
+
+
+# --- archive ----------------------------------------------------------------------------------
+
+
+def test_archive_moves_files_to_glacier_keeping_encryption_and_metadata(bucket, model_dir, s3, kms_key):
+    push_v1(bucket, model_dir)
+    s3.put_object_tagging(
+        Bucket=bucket.name, Key=PREFIX + "config.json", Tagging={"TagSet": [{"Key": "team", "Value": "ml"}]}
+    )
+
+    result = archive(bucket, "llama-3-8b", "v1")
+
+    assert (result.prefix, result.moved, result.already_cold) == (PREFIX, 3, 0)
+    for relpath, data in [
+        ("config.json", CONFIG),
+        ("model.safetensors", WEIGHTS),
+        ("tokenizer/tokenizer.json", TOKENIZER),
+    ]:
+        head = s3.head_object(Bucket=bucket.name, Key=PREFIX + relpath)
+        assert (head["StorageClass"], head["ServerSideEncryption"], head["SSEKMSKeyId"]) == (
+            "GLACIER",
+            "aws:kms",
+            kms_key,
+        )
+        assert head["Metadata"] == {"sha256": sha256(data)}
+        s3.restore_object(Bucket=bucket.name, Key=PREFIX + relpath, RestoreRequest={"Days": 1})
+        tags = s3.get_object_tagging(Bucket=bucket.name, Key=PREFIX + relpath)["TagSet"]
+        expected = [{"Key": "llm-serving/tier", "Value": "cold"}]
+        assert tags == expected + ([{"Key": "team", "Value": "ml"}] if relpath == "config.json" else [])
+        assert body(bucket, PREFIX + relpath) == data
+    for index in ("manifest.json", "SHA256SUMS"):  # stays readable: list and verify --fast need it
+        head = s3.head_object(Bucket=bucket.name, Key=PREFIX + index)
+        assert head.get("StorageClass", "STANDARD") == "STANDARD"
+
+
+def test_archive_again_is_a_no_op_and_fast_verify_still_passes(bucket, model_dir):
+    push_v1(bucket, model_dir)
+    archive(bucket, "llama-3-8b", "v1")
+
+    again = archive(bucket, "llama-3-8b", "v1")
+
+    assert (again.moved, again.already_cold) == (0, 3)
+    assert verify(bucket, "llama-3-8b", "v1", fast=True).problems == []
+
+
+def test_full_verify_of_an_archived_revision(bucket, model_dir):
+    push_v1(bucket, model_dir)
+    archive(bucket, "llama-3-8b", "v1")
+    assert usage_error(verify, bucket, "llama-3-8b", "v1") == (
+        f"s3://{bucket.name}: GetObject refused, the object is archived; restore it or use verify --fast"
+    )
+
+
+def test_archive_of_an_unknown_revision(bucket):
+    assert usage_error(archive, bucket, "llama-3-8b", "v9") == (
+        f"s3://{bucket.name}/models/llama-3-8b/v9/manifest.json: not found; "
+        "no such revision, or its push never completed"
+    )
+
+
+def test_archive_of_a_revision_with_a_missing_object(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    s3.delete_object(Bucket=bucket.name, Key=PREFIX + "model.safetensors")
+    assert usage_error(archive, bucket, "llama-3-8b", "v1") == (
+        f"s3://{bucket.name}/{PREFIX}model.safetensors: listed in manifest.json but missing; "
+        "run llmstack weights verify"
+    )

@@ -1,0 +1,336 @@
+"""`llmstack weights` as a user runs it, against a moto server on 127.0.0.1.
+
+The main flows run the real process (`python -m llmstack.weights`); the other cases call
+`weights.main` in this process, which is the same code after the interpreter has started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from llmstack import weights
+from llmstack.errors import UsageError
+from llmstack.weights import Location, resolve_location
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = b"{}\n"
+TAMPERED = b"[]\n"
+WEIGHTS = bytes(range(256)) * 16
+PREFIX = "models/llama-3-8b/v1/"
+REVISION = ["--model", "llama-3-8b", "--revision", "v1"]
+HINT = "; pass --bucket and --kms-key instead"
+_bucket_numbers = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The child's environment: dummy credentials, no AWS config files, this checkout importable."""
+    no_config = tmp_path_factory.mktemp("aws")
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+    return {
+        **inherited,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(no_config / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(no_config / "credentials"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """The same dummy credentials for the in-process runs."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="module")
+def clients(endpoint: str, env: dict[str, str]) -> dict[str, Any]:
+    session = boto3.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    return {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "kms")}
+
+
+@pytest.fixture(scope="module")
+def kms_key(clients: dict[str, Any]) -> str:
+    return clients["kms"].create_key()["KeyMetadata"]["Arn"]
+
+
+@pytest.fixture
+def bucket(clients: dict[str, Any]) -> str:
+    name = f"cli-weights-{next(_bucket_numbers)}"
+    clients["s3"].create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "model"
+    root.mkdir()
+    (root / "config.json").write_bytes(CONFIG)
+    (root / "model.safetensors").write_bytes(WEIGHTS)
+    return root
+
+
+@pytest.fixture
+def target(endpoint: str, bucket: str, kms_key: str) -> list[str]:
+    """The flags that point the CLI at this test's bucket."""
+    return ["--endpoint-url", endpoint, "--bucket", bucket, "--kms-key", kms_key]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def llmstack_weights(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llmstack.weights", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = weights.main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def usage_error(message: str) -> tuple[int, str, str]:
+    """What a user error looks like: exit 2, nothing on stdout, one line on stderr."""
+    return 2, "", f"llmstack weights: error: {message}\n"
+
+
+# --- the real process -------------------------------------------------------------------------
+
+
+def test_push_verify_archive_list(env, target, bucket, model_dir, clients, capsys):
+    push = llmstack_weights(env, "push", model_dir, *REVISION, "--multipart-threshold-mib", "0.001", *target)
+    assert (push.returncode, push.stderr) == (0, "")  # stderr is no TTY: no progress line
+    assert push.stdout == (
+        f"pushed s3://{bucket}/{PREFIX}: 2 files, 4.0 KiB; 2 uploaded, 0 already present; manifest written\n"
+    )
+    assert clients["s3"].head_object(Bucket=bucket, Key=PREFIX + "model.safetensors")["ETag"].endswith('-1"')
+
+    verify = llmstack_weights(env, "verify", *REVISION, *target)
+    assert verify.returncode == 0
+    assert verify.stdout == f"OK s3://{bucket}/{PREFIX}: 2 files, sha256 of content\n"
+
+    archive = llmstack_weights(env, "archive", *REVISION, *target)
+    assert (archive.returncode, archive.stdout) == (
+        0,
+        f"archived s3://{bucket}/{PREFIX} to GLACIER: 2 objects moved, 0 already archived; "
+        "tagged llm-serving/tier=cold\n",
+    )
+
+    listing = llmstack_weights(env, "list", *target)
+    assert (listing.returncode, listing.stderr) == (0, "")
+    assert listing.stdout.splitlines() == [
+        "MODEL       REVISION  FILES  SIZE     TIER     MANIFEST",
+        "llama-3-8b  v1        2      4.0 KiB  GLACIER  yes",
+    ]
+
+    fast = run_main(capsys, "verify", *REVISION, "--fast", *target)
+    assert fast == (0, f"OK s3://{bucket}/{PREFIX}: 2 files, sha256 metadata\n", "")
+
+
+def test_verify_exits_1_and_names_the_tampered_file(env, target, bucket, model_dir, clients, capsys):
+    assert run_main(capsys, "push", model_dir, *REVISION, *target)[0] == 0
+    clients["s3"].put_object(Bucket=bucket, Key=PREFIX + "config.json", Body=TAMPERED)
+
+    verify = llmstack_weights(env, "verify", *REVISION, "--quiet", *target)
+
+    assert (verify.returncode, verify.stderr) == (1, "")
+    assert verify.stdout.splitlines() == [
+        f"FAILED s3://{bucket}/{PREFIX}: 2 files, sha256 of content",
+        f"  config.json: sha256 {sha256(TAMPERED)}, manifest says {sha256(CONFIG)}",
+    ]
+
+
+def test_an_aws_error_is_one_line_and_exits_2(env, endpoint):
+    result = llmstack_weights(env, "list", "--endpoint-url", endpoint, "--bucket", "no-such-weights")
+    assert (result.returncode, result.stdout, result.stderr) == usage_error(
+        "s3://no-such-weights: no such bucket (check --bucket or the stack's weights_bucket output)"
+    )
+
+
+def test_a_bad_flag_is_one_line_and_exits_2(env):
+    result = llmstack_weights(env, "verify", "--revision", "v1", "--bucket", "b")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "llmstack weights verify: error: the following arguments are required: --model\n",
+    )
+
+
+def test_stack_outputs_come_from_the_pulumi_cli(env, endpoint, bucket, kms_key, model_dir, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    outputs = json.dumps({"weights_bucket": bucket, "weights_kms_key_arn": kms_key})
+    pulumi = bin_dir / "pulumi"
+    pulumi.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'argv'}\necho '{outputs}'\n")
+    pulumi.chmod(0o755)
+    with_pulumi = {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"}
+
+    stack = ["--stack", "prod", "--endpoint-url", endpoint]
+    push = llmstack_weights(with_pulumi, "push", model_dir, *REVISION, *stack)
+
+    assert (push.returncode, push.stderr) == (0, "")
+    assert push.stdout.startswith(f"pushed s3://{bucket}/{PREFIX}: 2 files")
+    assert (tmp_path / "argv").read_text() == "stack output --json --stack prod\n"
+
+
+# --- in process: the same main() -------------------------------------------------------------
+
+
+def test_list_of_an_empty_bucket(target, bucket, capsys):
+    assert run_main(capsys, "list", *target) == (0, f"no revisions under s3://{bucket}/models/\n", "")
+
+
+def test_missing_directory(target, tmp_path, capsys):
+    missing = tmp_path / "absent"
+    expected = usage_error(f"{missing}: no such directory")
+    assert run_main(capsys, "push", missing, *REVISION, *target) == expected
+
+
+def test_no_bucket_given(capsys):
+    assert run_main(capsys, "list") == usage_error("no weights bucket: pass --bucket NAME or --stack NAME")
+
+
+def test_stack_without_the_pulumi_cli(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert run_main(capsys, "list", "--stack", "prod") == usage_error(
+        f"--stack prod: the pulumi CLI is not on PATH{HINT}"
+    )
+
+
+def test_multipart_threshold_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        weights.main(["push", ".", *REVISION, "--multipart-threshold-mib", "0"])
+    error = "argument --multipart-threshold-mib: '0': must be a positive number of MiB"
+    assert (exit_info.value.code, capsys.readouterr().err) == (2, f"llmstack weights push: error: {error}\n")
+
+
+def test_register_adds_weights_to_a_parser():
+    parser = argparse.ArgumentParser(prog="llmstack")
+    weights.register(parser.add_subparsers(dest="command", required=True))
+
+    args = parser.parse_args(["weights", "verify", *REVISION, "--fast", "--bucket", "b"])
+
+    assert (args.command, args.weights_command, args.fast, args.bucket) == ("weights", "verify", True, "b")
+    assert callable(args.func)
+
+
+def completed(returncode: int = 0, stdout: str = "", stderr: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess(["pulumi"], returncode, stdout, stderr)
+
+
+def location_args(**overrides: Any) -> argparse.Namespace:
+    values = {"stack": "prod", "bucket": None, "kms_key": None, "region": None, **overrides}
+    return argparse.Namespace(**values)
+
+
+def test_location_from_stack_outputs_with_the_region_of_the_key():
+    key = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1"
+    run = lambda argv: completed(stdout=json.dumps({"weights_bucket": "w", "weights_kms_key_arn": key}))  # noqa: E731
+
+    assert resolve_location(location_args(), run) == Location("w", key, "eu-west-1")
+    flags = location_args(bucket="x", kms_key="alias/k", region="us-east-2")
+    assert resolve_location(flags, run) == Location("x", "alias/k", "us-east-2")
+    assert resolve_location(location_args(kms_key="alias/k"), run) == Location("w", "alias/k", None)
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        (
+            completed(1, stderr="warning: x\nerror: no stack named 'prod' found\n"),
+            f"--stack prod: `pulumi stack output` failed: error: no stack named 'prod' found{HINT}",
+        ),
+        (
+            completed(stdout="Current stack outputs (0):"),
+            f"--stack prod: `pulumi stack output --json` did not print JSON{HINT}",
+        ),
+        (completed(stdout="{}"), f"--stack prod: the stack has no weights_bucket output{HINT}"),
+    ],
+)
+def test_stack_output_failures(result, message):
+    with pytest.raises(UsageError) as info:
+        weights.stack_outputs("prod", lambda argv: result)
+    assert str(info.value) == message
+
+
+# --- in process: output helpers ---------------------------------------------------------------
+
+
+def test_progress_redraws_once_per_percent():
+    stream = io.StringIO()
+    progress = weights.TerminalProgress(stream)
+
+    progress.start("uploading", 4096)
+    for amount in (1024, 1, 3071):
+        progress.update(amount)
+    progress.finish()
+
+    frames = [
+        "uploading: 0 B / 4.0 KiB (0%)",
+        "uploading: 1.0 KiB / 4.0 KiB (25%)",
+        "uploading: 4.0 KiB / 4.0 KiB (100%)",
+    ]
+    assert stream.getvalue() == "".join(f"\r{frame}" for frame in frames) + "\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stderr", "quiet", "shown"),
+    [(_Terminal(), False, True), (_Terminal(), True, False), (io.StringIO(), False, False)],
+)
+def test_progress_only_on_a_terminal_without_quiet(monkeypatch, stderr, quiet, shown):
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert isinstance(weights._progress(argparse.Namespace(quiet=quiet)), weights.TerminalProgress) is shown
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (5 * 1024**3, "5.0 GiB"), (3 * 1024**5, "3072.0 TiB")],
+)
+def test_format_size(size, text):
+    assert weights.format_size(size) == text
