@@ -1,4 +1,4 @@
-"""Entry point of the `llmstack` command.
+"""llmstack: the llm-serving command line (offline plan, policy check, model weights).
 
 Each subcommand lives in its own module and exposes `register(subparsers)`, which adds its
 parser and sets `func` to a callable `(args) -> int`. Errors the user can fix are raised as
@@ -8,6 +8,7 @@ UsageError (or ConfigError) and become one line on stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -21,18 +22,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from llmstack import check, plan, weights
+COMMANDS = {"plan": "llmstack.plan", "check": "llmstack.check", "weights": "llmstack.weights"}
 
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """All subcommands, or just `only` (each command imports its own heavy dependencies)."""
     parser = _Parser(prog="llmstack", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (plan, check, weights):
-        module.register(subparsers)
+    for name, module in COMMANDS.items():
+        if only in (None, name):
+            importlib.import_module(module).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
