@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 import typing
 from collections.abc import Iterator, Mapping
@@ -289,10 +290,19 @@ def parse_platform_config(values: Mapping[str, Any]) -> PlatformConfig:
     return config
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
 def _path(loc: tuple[Any, ...]) -> str:
+    """`regions[1].node_groups[0].max_nodes`; odd keys are quoted so the message stays one line."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(str(part)):
+            text += f".{part}" if text else str(part)
+        else:
+            text += f"[{json.dumps(str(part))}]"
     return text
 
 
@@ -638,7 +648,6 @@ def from_pulumi_config() -> PlatformConfig:
     `secure:`, which makes its whole key secret; we read it without the SDK's plaintext warning
     and wrap the kubeconfig back into a secret Output where it is used.
     """
-    import json
 
     from pulumi.runtime import config as runtime_config
 

@@ -342,3 +342,11 @@ def test_any_value_anywhere_validates_or_raises_config_error(path, value):
         parse(values)
     except ConfigError as exc:
         assert "\n" not in str(exc)
+
+
+def test_odd_unknown_key_is_quoted_on_one_line():
+    values = stack_values("dev")
+    values["models"][0]["autoscaling"]["\n"] = 1
+    with pytest.raises(ConfigError) as caught:
+        parse(values)
+    assert str(caught.value).startswith('models[0].autoscaling["\\n"]: unknown key; allowed: ')
