@@ -334,7 +334,7 @@ class ModelServer(pulumi.ComponentResource):
                 "requests": {"cpu": "2", "memory": "2Gi"},
                 "limits": {"cpu": "4", "memory": "4Gi"},
             },
-            "securityContext": restricted,
+            "securityContext": dict(restricted),
             "volumeMounts": [{"name": "weights", "mountPath": CONTAINER_MODELS_PATH}, tmp_mount],
         }
         http_get = lambda path: {"path": path, "port": HTTP_PORT_NAME}  # noqa: E731
@@ -386,7 +386,7 @@ class ModelServer(pulumi.ComponentResource):
                 "failureThreshold": 4,
             },
             "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}},
-            "securityContext": restricted,
+            "securityContext": dict(restricted),
             "volumeMounts": [
                 {"name": "weights", "mountPath": CONTAINER_MODELS_PATH, "readOnly": True},
                 {"name": "dshm", "mountPath": "/dev/shm"},
