@@ -51,3 +51,25 @@ def model_labels(model: str) -> dict[str, str]:
 
 def weights_key(model: str, revision: str) -> str:
     return f"{WEIGHTS_PREFIX}/{model}/{revision}/"
+
+
+# Model files on a node's hot tier are written by the weight-sync init container as this user;
+# the node (nodeadm user data, or the on-prem platform team) creates NVME_MODELS_PATH owned by it,
+# because a hostPath is never chowned by the kubelet.
+MODEL_SERVER_UID = 1000
+
+# Annotations on a model server's Deployment: the sizing question the model-fits-gpus policy re-asks.
+SIZING_ANNOTATION_PREFIX = "llm-serving/"
+SIZING_ANNOTATIONS = (
+    "parameters-billion",
+    "family",
+    "quantization",
+    "gpu",
+    "shards",
+    "max-total-tokens",
+    "max-batch-size",
+)
+
+# S3 object tag `llmstack weights archive` sets; the weight buckets' lifecycle moves tagged objects to GLACIER.
+WEIGHTS_TIER_TAG = "llm-serving/tier"
+WEIGHTS_COLD_TIER = "cold"

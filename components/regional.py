@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components.encryption import Encryption, EncryptionArgs
 from components.network import Network, NetworkArgs
+from components.serving import (
+    ModelServer,
+    ModelServerArgs,
+    PodIdentityCredentials,
+    ServedModel,
+    WeightsSource,
+)
+from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
+from components.weights import WeightStore, WeightStoreArgs
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,12 @@ class RegionalPlatformArgs:
     protect: bool = False
     """Protect stateful resources (KMS keys, weight buckets) from deletion."""
     log_retention_days: int = 365
+    weights_bucket_suffix: pulumi.Input[str] | None = None
+    """Random hex for the globally unique weight bucket names; None: no WeightStore in this region."""
+    archived_revisions: tuple[tuple[str, str], ...] = ()
+    """(model, revision) pairs the weight bucket's lifecycle moves to the cold tier."""
+    models: tuple[ServedModel, ...] = ()
+    """Model servers of this region, created by `_serve_models` once the cluster exists."""
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -63,9 +81,74 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self._name = name
+        self._args = args
+        self.weights: WeightStore | None = None
+        if args.weights_bucket_suffix is not None:
+            self.weights = WeightStore(
+                f"{name}-weights",
+                WeightStoreArgs(
+                    environment=args.environment,
+                    region=args.region,
+                    suffix=args.weights_bucket_suffix,
+                    kms_key_arn=self.encryption.weights_key_arn,
+                    account_id=args.account_id,
+                    archived_revisions=args.archived_revisions,
+                    log_retention_days=args.log_retention_days,
+                    protect=args.protect,
+                ),
+                opts=child,
+            )
         self.outputs = {
             "vpc_id": self.network.vpc_id,
             "private_subnet_ids": self.network.private_subnet_ids,
             "kms_key_arns": self.encryption.key_arns,
         }
+        if self.weights is not None:
+            self.outputs["weights_bucket"] = self.weights.bucket_name
         self.register_outputs(self.outputs)
+
+    def _serve_models(
+        self,
+        kubernetes_provider: pulumi.ProviderResource,
+        cluster_name: pulumi.Input[str],
+        gateway_peers: tuple[Mapping[str, Any], ...] = (),
+        metrics_peers: tuple[Mapping[str, Any], ...] = (),
+    ) -> dict[str, ModelServer]:
+        """The serving namespace and a ModelServer per model on this region's cluster, each bound to
+        the weight store's read-only role through EKS Pod Identity. Call once the cluster exists."""
+        if self.weights is None:
+            raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
+        name, args, weights = self._name, self._args, self.weights
+        on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
+        namespace = ServingNamespace(
+            f"{name}-serving", ServingNamespaceArgs(environment=args.environment), opts=on_cluster
+        )
+        servers: dict[str, ModelServer] = {}
+        for served in args.models:
+            model = served.model.name
+            server = ModelServer(
+                f"{name}-{model}",
+                ModelServerArgs(
+                    environment=args.environment,
+                    served=served,
+                    namespace=namespace.name,
+                    weights=WeightsSource(
+                        bucket=weights.bucket_name, region=args.region, credentials=PodIdentityCredentials()
+                    ),
+                    gateway_peers=gateway_peers,
+                    metrics_peers=metrics_peers,
+                ),
+                opts=on_cluster,
+            )
+            aws.eks.PodIdentityAssociation(
+                f"{name}-{model}-pod-identity",
+                cluster_name=cluster_name,
+                namespace=namespace.name,
+                service_account=server.service_account_name,
+                role_arn=weights.model_server_role_arn,
+                tags={"Name": f"{name}-{model}-pod-identity", "component": "serving", "model": model},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[server]),
+            )
+            servers[model] = server
+        return servers

@@ -17,4 +17,8 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         "aws-provider-region-allowed": {"allowedRegions": list(platform.policy.allowed_regions)},
         "cost-estimate-within-budget": budget,
         "cost-ceiling-within-budget": budget,
+        "stateful-resources-protected": {"protectRequired": platform.protect},
+        "kubernetes-image-pinned-from-allowed-registry": {
+            "allowedRegistries": list(platform.policy.allowed_registries)
+        },
     }

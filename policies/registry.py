@@ -3,8 +3,23 @@
 from policies.aws import provider_region_allowed
 from policies.aws.ec2 import vpc_flow_logs_enabled
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
+from policies.aws.s3 import (
+    bucket_access_logging_enabled,
+    bucket_encrypted_with_cmk,
+    bucket_public_access_blocked,
+    bucket_tls_only,
+    bucket_versioning_enabled,
+)
 from policies.cost import ceiling_within_budget, estimate_within_budget
-from policies.general import explicit_provider
+from policies.general import explicit_provider, stateful_resources_protected
+from policies.kubernetes import (
+    container_security_context,
+    gpu_requests_equal_limits,
+    image_pinned_allowed_registry,
+    model_fits_gpus,
+    model_server_has_pdb,
+    model_server_probes,
+)
 
 PACK_NAME = "llm-serving-guardrails"
 
@@ -16,4 +31,16 @@ ALL_POLICIES = [
     vpc_flow_logs_enabled.policy,
     estimate_within_budget.policy,
     ceiling_within_budget.policy,
+    bucket_encrypted_with_cmk.policy,
+    bucket_versioning_enabled.policy,
+    bucket_public_access_blocked.policy,
+    bucket_tls_only.policy,
+    bucket_access_logging_enabled.policy,
+    stateful_resources_protected.policy,
+    container_security_context.policy,
+    image_pinned_allowed_registry.policy,
+    gpu_requests_equal_limits.policy,
+    model_server_probes.policy,
+    model_server_has_pdb.policy,
+    model_fits_gpus.policy,
 ]

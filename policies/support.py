@@ -11,6 +11,8 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from components.conventions import COMPONENT_LABEL, MODEL_SERVER_COMPONENT
+
 # Type tokens whose package is a real provider (not a component or the stack).
 PROVIDER_PACKAGES = ("aws", "kubernetes", "random")
 
@@ -109,3 +111,63 @@ def cost_inputs(resources: Iterable[PolicyResource]) -> list[dict[str, Any]]:
         for r in resources
         if is_custom_resource(r.resource_type)
     ]
+
+
+# --- S3 buckets and their configuration resources ------------------------------------------------
+
+BUCKET_TYPE = "aws:s3/bucket:Bucket"
+
+
+def attached(resources: Iterable[PolicyResource], resource_type: str, bucket: PolicyResource) -> list[PolicyResource]:
+    """Configuration resources of `resource_type` whose `bucket` was computed from `bucket`."""
+    return [r for r in resources_of_type(resources, resource_type) if depends_on(r, "bucket", bucket.urn)]
+
+
+def access_log_destinations(resources: Iterable[PolicyResource]) -> set[str]:
+    """URNs of buckets that receive S3 server access logs (some controls cannot apply to them)."""
+    resources = list(resources)
+    loggings = resources_of_type(resources, "aws:s3/bucketLogging:BucketLogging")
+    return {
+        bucket.urn
+        for bucket in resources_of_type(resources, BUCKET_TYPE)
+        if any(depends_on(logging, "targetBucket", bucket.urn) for logging in loggings)
+    }
+
+
+# --- Kubernetes workloads ------------------------------------------------------------------------
+
+_POD_TEMPLATE_KINDS = {
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:apps/v1:ReplicaSet",
+    "kubernetes:batch/v1:Job",
+}
+
+
+def pod_spec(resource_type: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The pod spec of a workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)."""
+    spec = props.get("spec") or {}
+    if resource_type == "kubernetes:core/v1:Pod":
+        return dict(spec)
+    if resource_type == "kubernetes:batch/v1:CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    elif resource_type not in _POD_TEMPLATE_KINDS:
+        return None
+    template = spec.get("template") or {}
+    return dict(template.get("spec") or {})
+
+
+def pod_template_labels(props: Mapping[str, Any]) -> dict[str, str]:
+    return dict((((props.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {})
+
+
+def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(`container 'x'` or `init container 'x'`, container) for every container of a pod spec."""
+    for key, label in (("initContainers", "init container"), ("containers", "container")):
+        for container in spec.get(key) or []:
+            yield f"{label} '{container.get('name', '?')}'", dict(container)
+
+
+def is_model_server(props: Mapping[str, Any]) -> bool:
+    return pod_template_labels(props).get(COMPONENT_LABEL) == MODEL_SERVER_COMPONENT

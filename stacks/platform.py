@@ -11,10 +11,31 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
+from components import catalog, engines
 from components.budget import Budget, BudgetArgs
+from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
 from components.regional import RegionalPlatform, RegionalPlatformArgs
-from stacks.config import NAMESPACE, OnPremTargetConfig, PlatformConfig, RegionConfig, from_pulumi_config
+from components.serving import (
+    ModelServer,
+    ModelServerArgs,
+    Placement,
+    SecretCredentials,
+    ServedModel,
+    WeightsSource,
+    resources_for,
+)
+from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
+from components.weight_replication import ReplicaBucket, WeightReplication, WeightReplicationArgs
+from stacks.config import (
+    NAMESPACE,
+    ModelConfig,
+    OnPremTargetConfig,
+    PlatformConfig,
+    RegionConfig,
+    from_pulumi_config,
+)
 
 
 def deploy() -> dict[str, Any]:
@@ -52,9 +73,65 @@ def onprem_provider(target: OnPremTargetConfig) -> k8s.Provider:
     )
 
 
+def model_spec(model: ModelConfig) -> engines.ModelSpec:
+    tokens = model.tokens
+    return engines.ModelSpec(
+        name=model.name,
+        revision=model.revision,
+        parameters_billion=model.parameters_billion,
+        family=model.family,
+        quantization=model.quantization,
+        shards=model.shards,
+        max_input_tokens=tokens.max_input_tokens,
+        max_total_tokens=tokens.max_total_tokens,
+        max_batch_prefill_tokens=tokens.max_batch_prefill_tokens,
+        max_batch_size=tokens.max_batch_size,
+    )
+
+
+def served_model(model: ModelConfig, placement: Placement, instance: catalog.InstanceType | None) -> ServedModel:
+    cpu, memory_gib = resources_for(instance, model.shards)
+    return ServedModel(
+        model=model_spec(model),
+        placement=placement,
+        cpu=cpu,
+        memory_gib=memory_gib,
+        replicas=model.autoscaling.min_replicas,
+        autoscaled=model.autoscaling.mode != "none",
+        shm_size_gib=model.shm_size_gib,
+        engine=model.engine,
+        image=model.image,
+    )
+
+
+def regional_models(config: PlatformConfig, region: RegionConfig) -> tuple[ServedModel, ...]:
+    groups = {group.name: group for group in region.node_groups}
+    served = []
+    for model in config.models_in_region(region.name):
+        group = groups[model.node_group or ""]
+        placement = Placement(
+            gpu=group.gpu,
+            node_selector={GPU_LABEL: group.gpu, NODE_GROUP_LABEL: group.name},
+            tolerations=(GPU_TOLERATION,),
+        )
+        served.append(served_model(model, placement, catalog.instance_type(group.resolved_instance_type)))
+    return tuple(served)
+
+
+def archived_revisions(config: PlatformConfig) -> tuple[tuple[str, str], ...]:
+    return tuple((model.name, revision) for model in config.models for revision in model.archived_revisions)
+
+
 def build_platform(config: PlatformConfig) -> dict[str, Any]:
     regions: dict[str, RegionalPlatform] = {}
     providers: dict[str, aws.Provider] = {}
+    random_provider = random.Provider("random")
+    # S3 bucket names are global: one random suffix, shared by every region's buckets.
+    weights_suffix = random.RandomId(
+        f"{config.environment}-weights-suffix",
+        byte_length=4,
+        opts=pulumi.ResourceOptions(provider=random_provider, protect=config.protect),
+    )
     weights_primary_key_arn: pulumi.Output[str] | None = None
     # The primary goes first: secondaries replicate its multi-region weights key.
     for region in [config.primary_region, *config.secondary_regions]:
@@ -74,6 +151,9 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 weights_primary_key_arn=None if region.primary else weights_primary_key_arn,
                 protect=config.protect,
                 log_retention_days=config.log_retention_days,
+                weights_bucket_suffix=weights_suffix.hex,
+                archived_revisions=archived_revisions(config),
+                models=regional_models(config, region),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider}),
         )
@@ -81,7 +161,38 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
             weights_primary_key_arn = platform.encryption.weights_key_arn
         regions[region.name] = platform
 
+    primary = regions[config.primary_region.name]
+    primary_weights = primary.weights
+    assert primary_weights is not None  # every region gets a WeightStore above
+    secondaries = [regions[region.name] for region in config.secondary_regions]
+    if secondaries:
+        WeightReplication(
+            f"{config.environment}-weights-replication",
+            WeightReplicationArgs(
+                environment=config.environment,
+                source_region=config.primary_region.name,
+                source_bucket_name=primary_weights.bucket_name,
+                source_bucket_arn=primary_weights.bucket_arn,
+                source_kms_key_arn=primary_weights.kms_key_arn,
+                account_id=aws.get_caller_identity_output(
+                    opts=pulumi.InvokeOutputOptions(provider=providers[config.primary_region.name])
+                ).account_id,
+                destinations=tuple(
+                    ReplicaBucket(region.name, store.bucket_arn, store.kms_key_arn)
+                    for region in config.secondary_regions
+                    if (store := regions[region.name].weights) is not None
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                providers={"aws": providers[config.primary_region.name]},
+                # S3 refuses a replication configuration until both ends are versioned.
+                depends_on=[p.weights.versioning for p in [primary, *secondaries] if p.weights is not None],
+            ),
+        )
+
     onprem = {target.name: onprem_provider(target) for target in config.onprem_targets}
+    for target in config.onprem_targets:
+        serve_onprem(config, target, onprem[target.name], primary_weights.bucket_name)
 
     budget = Budget(
         f"{config.environment}-budget",
@@ -100,4 +211,38 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         "regions": {name: platform.outputs for name, platform in regions.items()},
         "onprem_targets": sorted(onprem),
         "budget_name": budget.budget_name,
+        # `llmstack weights --stack` reads these two names.
+        "weights_bucket": primary_weights.bucket_name,
+        "weights_kms_key_arn": primary_weights.kms_key_arn,
+    }
+
+
+def serve_onprem(
+    config: PlatformConfig, target: OnPremTargetConfig, provider: k8s.Provider, bucket: pulumi.Input[str]
+) -> dict[str, ModelServer]:
+    """Model servers on an on-prem cluster: weights from the primary bucket, with the credentials
+    of the Secret the target names, cached under the target's `weights_path`."""
+    on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
+    namespace = ServingNamespace(
+        f"{target.name}-serving", ServingNamespaceArgs(environment=config.environment), opts=on_cluster
+    )
+    placement = Placement(gpu=target.gpu, node_selector=dict(target.node_selector), tolerations=(GPU_TOLERATION,))
+    weights = WeightsSource(
+        bucket=bucket,
+        region=config.primary_region.name,
+        credentials=SecretCredentials(target.weights_credentials_secret),
+        host_path=target.weights_path,
+    )
+    return {
+        model.name: ModelServer(
+            f"{target.name}-{model.name}",
+            ModelServerArgs(
+                environment=config.environment,
+                served=served_model(model, placement, None),
+                namespace=namespace.name,
+                weights=weights,
+            ),
+            opts=on_cluster,
+        )
+        for model in config.models_on_target(target.name)
     }

@@ -1,0 +1,440 @@
+"""ModelServer: one model behind TGI (or vLLM) on any Kubernetes cluster, EKS or on-prem.
+
+The Deployment's init container copies the model's revision from the weight bucket onto the
+node's local disk (the hot tier) and verifies it against `SHA256SUMS`; the engine then loads it
+from there. Nothing here assumes EKS: the cluster comes in as the Kubernetes provider (in
+`opts`), node placement as a `Placement`, and bucket credentials as a pluggable
+`WeightsCredentials` (EKS Pod Identity, or a Kubernetes Secret on-prem).
+
+The model must fit its GPUs (`components.sizing`); the Deployment carries the sizing question as
+annotations so the policy pack can re-check it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import catalog, engines, sizing
+from components.conventions import (
+    GPU_RESOURCE,
+    HTTP_PORT,
+    HTTP_PORT_NAME,
+    METRICS_PORT,
+    METRICS_PORT_NAME,
+    MODEL_SERVER_UID,
+    NVME_MODELS_PATH,
+    SIZING_ANNOTATION_PREFIX,
+    model_labels,
+    model_server_name,
+    weights_key,
+)
+
+CONTAINER_MODELS_PATH = "/models"
+PRESTOP_SLEEP_SECONDS = 10  # endpoints and load balancers stop routing before SIGTERM arrives
+PROBE_PERIOD_SECONDS = 10
+SYNC_DEADLINE_SECONDS = 3600  # the rollout may wait this long for a cold node to sync weights
+TMP_SIZE = "8Gi"  # HOME, Hugging Face and Triton caches of a read-only root filesystem
+
+# Share of a GPU node's CPU and memory a model server may request per GPU it uses; the rest is
+# kubelet, system reserve and daemonsets.
+NODE_SHARE = 0.85
+# On-prem nodes are not in the catalog: a conservative request per shard.
+ONPREM_CPU_PER_SHARD = 4
+ONPREM_MEMORY_GIB_PER_SHARD = 32
+
+
+# --- weight credentials ------------------------------------------------------------------------
+
+
+class WeightsCredentials(Protocol):
+    """How the weight-sync init container gets AWS credentials that may read the bucket."""
+
+    def env(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class PodIdentityCredentials:
+    """EKS Pod Identity: the agent hands the ServiceAccount's pods the role's credentials; the
+    association (`aws.eks.PodIdentityAssociation`) is made by the caller, so nothing is in the pod."""
+
+    def env(self) -> list[dict[str, Any]]:
+        return []
+
+
+@dataclass(frozen=True)
+class SecretCredentials:
+    """Static credentials from a Kubernetes Secret the cluster's operators create (on-prem)."""
+
+    secret_name: str
+    """Secret with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN."""
+
+    def env(self) -> list[dict[str, Any]]:
+        def ref(key: str, optional: bool = False) -> dict[str, Any]:
+            selector = {"name": self.secret_name, "key": key, **({"optional": True} if optional else {})}
+            return {"name": key, "valueFrom": {"secretKeyRef": selector}}
+
+        return [
+            ref("AWS_ACCESS_KEY_ID"),
+            ref("AWS_SECRET_ACCESS_KEY"),
+            ref("AWS_SESSION_TOKEN", optional=True),
+            # No instance metadata on-prem: fail fast instead of probing 169.254.169.254.
+            {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
+        ]
+
+
+# --- args ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which nodes a model server runs on."""
+
+    gpu: str
+    """Catalog GPU key of those nodes (sizing and annotations)."""
+    node_selector: Mapping[str, str]
+    tolerations: tuple[Mapping[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A model as one cluster serves it: what runs, where, and how big."""
+
+    model: engines.ModelSpec
+    placement: Placement
+    cpu: int
+    """CPU cores requested (and the limit: Guaranteed QoS keeps the kubelet from evicting it first)."""
+    memory_gib: int
+    """Memory request and limit, including the memory-backed /dev/shm."""
+    replicas: int = 1
+    """Initial replicas; an autoscaler owns the count afterwards when `autoscaled`."""
+    autoscaled: bool = False
+    shm_size_gib: int = 16
+    engine: str = "tgi"
+    image: str | None = None
+    """Defaults to the engine's pinned image."""
+    extra_args: tuple[str, ...] = ()
+    """Escape hatch: engine arguments appended verbatim."""
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    bucket: pulumi.Input[str]
+    region: str
+    """Region of the bucket (the CLI's S3 endpoint)."""
+    credentials: WeightsCredentials
+    host_path: str = NVME_MODELS_PATH
+    """The node directory that caches weights (the hot tier), owned by MODEL_SERVER_UID."""
+
+
+@dataclass(frozen=True)
+class ModelServerArgs:
+    environment: str
+    served: ServedModel
+    namespace: pulumi.Input[str]
+    weights: WeightsSource
+    gateway_peers: tuple[Mapping[str, Any], ...] = ()
+    """NetworkPolicy peers allowed to reach the HTTP port (the gateway path). Empty: nobody."""
+    metrics_peers: tuple[Mapping[str, Any], ...] = ()
+    """NetworkPolicy peers allowed to scrape metrics (Prometheus, KEDA). Empty: nobody."""
+    sync_image: str = engines.WEIGHT_SYNC_IMAGE
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Extra labels (cost allocation) on every object."""
+
+    def __post_init__(self) -> None:
+        served = self.served
+        engine = engines.engine(served.engine)
+        try:
+            request = served.model.sizing_request(served.placement.gpu)
+            result = sizing.size(request)
+        except (sizing.SizingError, KeyError) as exc:
+            raise ValueError(f"served.model: {exc}") from None
+        if not result.fits:
+            raise ValueError(f"served.model: does not fit: {result.reason}")
+        engines.engine_args(engine.name, served.model, "/m", HTTP_PORT, METRICS_PORT)  # rejects bad quantization
+        if served.replicas < 0:
+            raise ValueError(f"served.replicas: must be >= 0 (got {served.replicas})")
+        if served.cpu < 1:
+            raise ValueError(f"served.cpu: must be >= 1 (got {served.cpu})")
+        if served.memory_gib <= served.shm_size_gib:
+            raise ValueError(
+                f"served.memory_gib: must be > shm_size_gib ({served.shm_size_gib}): /dev/shm counts against it"
+            )
+        if not self.weights.host_path.startswith("/"):
+            raise ValueError(f"weights.host_path: must be absolute (got {self.weights.host_path!r})")
+
+
+def resources_for(instance: catalog.InstanceType | None, shards: int) -> tuple[int, int]:
+    """(cpu, memory GiB) for a server with `shards` GPUs on `instance` (None: an on-prem node)."""
+    if instance is None:
+        return ONPREM_CPU_PER_SHARD * shards, ONPREM_MEMORY_GIB_PER_SHARD * shards
+    share = shards / instance.gpu_count * NODE_SHARE
+    return max(1, math.floor(instance.vcpu * share)), max(1, math.floor(instance.memory_gib * share))
+
+
+def sizing_annotations(model: engines.ModelSpec, gpu: str) -> dict[str, str]:
+    values = {
+        "parameters-billion": f"{model.parameters_billion:g}",
+        "family": model.family,
+        "quantization": model.quantization,
+        "gpu": gpu,
+        "shards": str(model.shards),
+        "max-total-tokens": str(model.max_total_tokens),
+        "max-batch-size": str(model.max_batch_size),
+    }
+    return {SIZING_ANNOTATION_PREFIX + key: value for key, value in values.items()}
+
+
+def startup_failure_threshold(model: engines.ModelSpec, gpu: str) -> int:
+    weights_gib = sizing.size(model.sizing_request(gpu)).weights_gib
+    return math.ceil(sizing.startup_seconds(weights_gib) / PROBE_PERIOD_SECONDS)
+
+
+# --- the component -------------------------------------------------------------------------------
+
+
+class ModelServer(pulumi.ComponentResource):
+    """ServiceAccount, Deployment, PodDisruptionBudget, Service and NetworkPolicy of one model."""
+
+    service_name: pulumi.Output[str]
+    deployment_name: pulumi.Output[str]
+    service_account_name: str
+
+    def __init__(self, name: str, args: ModelServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:serving:ModelServer", name, None, opts)
+        served, model = args.served, args.served.model
+        engine = engines.engine(served.engine)
+        server = model_server_name(model.name)
+        selector = model_labels(model.name)
+        labels = {
+            **args.labels,
+            **selector,
+            "app.kubernetes.io/part-of": "llm-serving",
+            "llm-serving/environment": args.environment,
+            "llm-serving/engine": engine.name,
+        }
+
+        def meta(**extra: Any) -> dict[str, Any]:
+            return {"name": server, "namespace": args.namespace, "labels": labels, **extra}
+
+        def child(**extra: Any) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, **extra)
+
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=meta(),
+            automount_service_account_token=False,
+            opts=child(),
+        )
+        self.service_account_name = server
+
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=meta(annotations=sizing_annotations(model, served.placement.gpu)),
+            spec=self._deployment_spec(args, engine, selector, labels, server),
+            # The autoscaler owns the replica count once it exists.
+            opts=child(
+                depends_on=[service_account],
+                ignore_changes=["spec.replicas"] if served.autoscaled else None,
+            ),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=meta(),
+            spec={
+                # One pod at a time during drains and upgrades; crash-looping pods never block a drain.
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": selector},
+                "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            },
+            opts=child(),
+        )
+        metrics_target = METRICS_PORT_NAME if engine.separate_metrics_port else HTTP_PORT_NAME
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=meta(),
+            spec={
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [
+                    {"name": HTTP_PORT_NAME, "port": HTTP_PORT, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"},
+                    {"name": METRICS_PORT_NAME, "port": METRICS_PORT, "targetPort": metrics_target, "protocol": "TCP"},
+                ],
+            },
+            opts=child(),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=meta(),
+            spec={
+                "podSelector": {"matchLabels": selector},
+                "policyTypes": ["Ingress"],
+                "ingress": self._ingress_rules(args, engine),
+            },
+            opts=child(),
+        )
+        self.service_name = service.metadata.name
+        self.deployment_name = deployment.metadata.name
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "deployment_name": self.deployment_name,
+                "service_account_name": self.service_account_name,
+            }
+        )
+
+    @staticmethod
+    def _ingress_rules(args: ModelServerArgs, engine: engines.Engine) -> list[dict[str, Any]]:
+        # A rule with an empty `from` admits everyone: peers-less rules are left out instead.
+        metrics_port = METRICS_PORT if engine.separate_metrics_port else HTTP_PORT
+        rules = []
+        for peers, port in ((args.gateway_peers, HTTP_PORT), (args.metrics_peers, metrics_port)):
+            if peers:
+                rules.append({"from": [dict(p) for p in peers], "ports": [{"protocol": "TCP", "port": port}]})
+        return rules
+
+    @staticmethod
+    def _deployment_spec(
+        args: ModelServerArgs,
+        engine: engines.Engine,
+        selector: dict[str, str],
+        labels: dict[str, str],
+        server: str,
+    ) -> dict[str, Any]:
+        served, model = args.served, args.served.model
+        gpu = served.placement.gpu
+        model_path = engines.model_dir(CONTAINER_MODELS_PATH, model)
+        startup_threshold = startup_failure_threshold(model, gpu)
+        restricted = {
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        tmp_mount = {"name": "tmp", "mountPath": "/tmp"}
+        sync = {
+            "name": "weight-sync",
+            "image": args.sync_image,
+            "command": ["/bin/sh", "-c", engines.weight_sync_script()],
+            "env": [
+                {"name": "WEIGHTS_BUCKET", "value": args.weights.bucket},
+                {"name": "WEIGHTS_PREFIX", "value": weights_key(model.name, model.revision)},
+                {"name": "WEIGHTS_DIR", "value": model_path},
+                {"name": "AWS_REGION", "value": args.weights.region},
+                {"name": "HOME", "value": "/tmp"},
+                *args.weights.credentials.env(),
+            ],
+            "resources": {
+                "requests": {"cpu": "2", "memory": "2Gi"},
+                "limits": {"cpu": "4", "memory": "4Gi"},
+            },
+            "securityContext": dict(restricted),
+            "volumeMounts": [{"name": "weights", "mountPath": CONTAINER_MODELS_PATH}, tmp_mount],
+        }
+        http_get = lambda path: {"path": path, "port": HTTP_PORT_NAME}  # noqa: E731
+        ports = [{"name": HTTP_PORT_NAME, "containerPort": HTTP_PORT, "protocol": "TCP"}]
+        if engine.separate_metrics_port:
+            ports.append({"name": METRICS_PORT_NAME, "containerPort": METRICS_PORT, "protocol": "TCP"})
+        server_container = {
+            "name": engine.name,
+            "image": served.image or engine.image,
+            **({"command": list(engine.command)} if engine.command else {}),
+            "args": [
+                *engines.engine_args(engine.name, model, model_path, HTTP_PORT, METRICS_PORT),
+                *served.extra_args,
+            ],
+            "env": [
+                {"name": "HF_HUB_OFFLINE", "value": "1"},  # weights are local; never reach the Hub
+                {"name": "HOME", "value": "/tmp"},
+                {"name": "HF_HOME", "value": "/tmp/huggingface"},
+            ],
+            "ports": ports,
+            "resources": {
+                "requests": {
+                    "cpu": str(served.cpu),
+                    "memory": f"{served.memory_gib}Gi",
+                    GPU_RESOURCE: str(model.shards),
+                },
+                "limits": {
+                    "cpu": str(served.cpu),
+                    "memory": f"{served.memory_gib}Gi",
+                    GPU_RESOURCE: str(model.shards),
+                },
+            },
+            "startupProbe": {
+                "httpGet": http_get(engine.readiness_path),
+                "periodSeconds": PROBE_PERIOD_SECONDS,
+                "timeoutSeconds": 5,
+                "failureThreshold": startup_threshold,
+            },
+            "readinessProbe": {
+                "httpGet": http_get(engine.readiness_path),
+                "periodSeconds": PROBE_PERIOD_SECONDS,
+                "timeoutSeconds": 5,
+                "failureThreshold": 3,
+            },
+            "livenessProbe": {
+                "httpGet": http_get(engine.liveness_path),
+                "periodSeconds": 15,
+                "timeoutSeconds": 5,
+                "failureThreshold": 4,
+            },
+            "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}},
+            "securityContext": dict(restricted),
+            "volumeMounts": [
+                {"name": "weights", "mountPath": CONTAINER_MODELS_PATH, "readOnly": True},
+                {"name": "dshm", "mountPath": "/dev/shm"},
+                tmp_mount,
+            ],
+        }
+        spread = [
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                # GPU capacity is often in one zone only: prefer spreading, never block scheduling.
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": selector},
+            }
+            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+        ]
+        return {
+            "replicas": served.replicas,
+            "revisionHistoryLimit": 5,
+            "progressDeadlineSeconds": SYNC_DEADLINE_SECONDS + startup_threshold * PROBE_PERIOD_SECONDS,
+            "selector": {"matchLabels": selector},
+            # A new pod must be ready before an old one goes: GPU capacity is never below replicas.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": server,
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "terminationGracePeriodSeconds": PRESTOP_SLEEP_SECONDS + engine.drain_seconds + 30,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": MODEL_SERVER_UID,
+                        "runAsGroup": MODEL_SERVER_UID,
+                        "fsGroup": MODEL_SERVER_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "nodeSelector": dict(served.placement.node_selector),
+                    "tolerations": [dict(t) for t in served.placement.tolerations],
+                    "topologySpreadConstraints": spread,
+                    "initContainers": [sync],
+                    "containers": [server_container],
+                    "volumes": [
+                        # The hot tier: survives pod restarts on the node, so a reschedule skips the sync.
+                        {"name": "weights", "hostPath": {"path": args.weights.host_path, "type": "Directory"}},
+                        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{served.shm_size_gib}Gi"}},
+                        {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}},
+                    ],
+                },
+            },
+        }

@@ -1,0 +1,61 @@
+"""ServingNamespace: the namespace model servers of an environment run in, on one cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.conventions import serving_namespace
+
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+# The Pod Security Standards version the labels pin; a cluster upgrade does not silently tighten them.
+POD_SECURITY_VERSION = "v1.33"
+
+
+@dataclass(frozen=True)
+class ServingNamespaceArgs:
+    environment: str
+    """Names the namespace (`conventions.serving_namespace`)."""
+    enforce: str = "privileged"
+    """Pod Security Admission level enforced. Model servers mount the node's NVMe weight cache
+    (a hostPath), which the baseline and restricted levels forbid outright; every other restricted
+    control is enforced by the policy pack instead (kubernetes-container-security-context)."""
+    audit_and_warn: str = "restricted"
+    """Level audited and warned about: any deviation from restricted is visible."""
+
+    def __post_init__(self) -> None:
+        for field in ("enforce", "audit_and_warn"):
+            value = getattr(self, field)
+            if value not in POD_SECURITY_LEVELS:
+                raise ValueError(f"{field}: must be one of {', '.join(POD_SECURITY_LEVELS)} (got {value!r})")
+
+
+class ServingNamespace(pulumi.ComponentResource):
+    """A namespace with Pod Security Admission labels; the Kubernetes provider comes from `opts`."""
+
+    name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ServingNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:serving:ServingNamespace", name, None, opts)
+        psa = "pod-security.kubernetes.io"
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=serving_namespace(args.environment),
+                labels={
+                    f"{psa}/enforce": args.enforce,
+                    f"{psa}/enforce-version": POD_SECURITY_VERSION,
+                    f"{psa}/audit": args.audit_and_warn,
+                    f"{psa}/audit-version": POD_SECURITY_VERSION,
+                    f"{psa}/warn": args.audit_and_warn,
+                    f"{psa}/warn-version": POD_SECURITY_VERSION,
+                    "llm-serving/environment": args.environment,
+                    "app.kubernetes.io/part-of": "llm-serving",
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = namespace.metadata.name
+        self.register_outputs({"name": self.name})

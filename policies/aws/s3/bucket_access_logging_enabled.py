@@ -1,0 +1,37 @@
+"""aws-s3-bucket-access-logging-enabled — buckets record server access logs in a log bucket."""
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
+
+LOGGING_TYPE = "aws:s3/bucketLogging:BucketLogging"
+
+
+def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    log_buckets = access_log_destinations(args.resources)
+    for bucket in resources_of_type(args.resources, BUCKET_TYPE):
+        if bucket.urn in log_buckets:
+            continue  # a log bucket logging its own writes would log forever
+        if not attached(args.resources, LOGGING_TYPE, bucket):
+            report_violation(f"bucket '{bucket.name}' has no server access logging.", bucket.urn)
+
+
+policy = StackValidationPolicy(
+    name="aws-s3-bucket-access-logging-enabled",
+    description="Every S3 bucket, except the access-log destinations themselves, has server access logging.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    framework=PolicyComplianceFramework(name="AWS FSBP", reference="S3.9", version="1.0.0"),
+    remediation_steps=(
+        "Add an aws.s3.BucketLogging for the bucket with target_bucket=<a separate SSE-S3 log bucket> whose policy "
+        "lets logging.s3.amazonaws.com write for this bucket (aws:SourceArn, aws:SourceAccount)."
+    ),
+    validate=validate,
+)

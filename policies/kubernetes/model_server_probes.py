@@ -1,0 +1,48 @@
+"""kubernetes-model-server-probes — model servers have startup and readiness probes, and their
+liveness probe never uses /health (TGI answers 503 there when its queue is full)."""
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+)
+
+from policies.support import is_model_server, pod_spec
+
+HEALTH_PATH = "/health"
+
+
+def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    pod = pod_spec(args.resource_type, args.props)
+    if pod is None or not is_model_server(args.props):
+        return
+    for container in pod.get("containers") or []:
+        label = f"container '{container.get('name', '?')}'"
+        for probe in ("startupProbe", "readinessProbe"):
+            if not container.get(probe):
+                report_violation(f"{label} has no {probe}.", None)
+        liveness = container.get("livenessProbe") or {}
+        path = str((liveness.get("httpGet") or {}).get("path") or "")
+        if path.split("?", 1)[0].rstrip("/") == HEALTH_PATH:
+            report_violation(
+                f"{label} livenessProbe uses {HEALTH_PATH}, which fails under load: a busy server would be restarted.",
+                None,
+            )
+
+
+policy = ResourceValidationPolicy(
+    name="kubernetes-model-server-probes",
+    description=(
+        "Model server containers have a startupProbe (weights take minutes to load) and a readinessProbe; a "
+        "livenessProbe, if any, does not use /health."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps=(
+        "Use components.serving.ModelServer, or add a startupProbe sized from sizing.startup_seconds, a "
+        "readinessProbe on /health, and a livenessProbe on a path that does not queue (TGI /info, vLLM /version)."
+    ),
+    validate=validate,
+)

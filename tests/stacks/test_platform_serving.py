@@ -1,0 +1,52 @@
+"""The composed program's weight storage and model serving: outputs, replication, on-prem servers."""
+
+import kubernetes_validate
+import yaml
+from conftest import of_type
+
+from llmstack.manifests import manifest_files
+
+
+def test_weights_outputs_name_the_primary_bucket_and_key(prod_run):
+    assert prod_run.outputs["weights_bucket"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
+    assert prod_run.outputs["weights_kms_key_arn"].endswith(":key/mrk-us-east-1-encryption-weights")
+
+
+def test_every_region_has_a_protected_weight_store_in_prod(prod_run, dev_run):
+    buckets = of_type(prod_run, "aws:s3/bucket:Bucket")
+    assert sorted(b.inputs["bucket"] for b in buckets if "weights-bucket" in b.name) == [
+        "llm-serving-prod-weights-eu-west-1-0f1e2d3c",
+        "llm-serving-prod-weights-us-east-1-0f1e2d3c",
+    ]
+    assert all(b.protect for b in buckets)
+    assert not any(b.protect for b in of_type(dev_run, "aws:s3/bucket:Bucket"))
+
+
+def test_primary_replicates_to_the_secondary_only_in_multi_region_stacks(prod_run, dev_run):
+    (config,) = of_type(prod_run, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert config.inputs["bucket"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
+    assert [r["destination"]["bucket"] for r in config.inputs["rules"]] == [
+        "arn:aws:s3:::llm-serving-prod-weights-eu-west-1-0f1e2d3c"
+    ]
+    versionings = {v.urn for v in of_type(prod_run, "aws:s3/bucketVersioning:BucketVersioning")}
+    (component,) = of_type(prod_run, "llm-serving:storage:WeightReplication")
+    assert versionings <= set(component.dependencies)
+    assert of_type(dev_run, "aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
+
+
+def test_onprem_models_read_the_primary_bucket_with_the_targets_secret(prod_run):
+    deployments = {d.inputs["metadata"]["name"]: d for d in of_type(prod_run, "kubernetes:apps/v1:Deployment")}
+    assert sorted(deployments) == ["llama-3-8b-instruct", "mistral-7b-private"]
+    pod = deployments["mistral-7b-private"].inputs["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["initContainers"][0]["env"]}
+    assert env["WEIGHTS_BUCKET"]["value"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "weights-reader"
+    assert pod["volumes"][0]["hostPath"]["path"] == "/mnt/models"
+    assert pod["containers"][0]["args"][pod["containers"][0]["args"].index("--quantize") + 1] == "eetq"
+
+
+def test_every_rendered_manifest_passes_strict_validation(prod_run):
+    files = manifest_files([r.to_json() for r in prod_run.resources])
+    assert files
+    for text in files.values():
+        kubernetes_validate.validate(yaml.safe_load(text), "1.33.0", strict=True)
