@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import catalog, engines
+from components.autoscaling import ModelAutoscaling
 from components.budget import Budget, BudgetArgs
 from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
 from components.regional import RegionalPlatform, RegionalPlatformArgs
@@ -27,6 +28,7 @@ from components.serving import (
     resources_for,
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
+from components.unique_suffix import UniqueSuffix
 from components.weight_replication import ReplicaBucket, WeightReplication, WeightReplicationArgs
 from stacks.config import (
     NAMESPACE,
@@ -125,12 +127,11 @@ def archived_revisions(config: PlatformConfig) -> tuple[tuple[str, str], ...]:
 def build_platform(config: PlatformConfig) -> dict[str, Any]:
     regions: dict[str, RegionalPlatform] = {}
     providers: dict[str, aws.Provider] = {}
-    random_provider = random.Provider("random")
     # S3 bucket names are global: one random suffix, shared by every region's buckets.
-    weights_suffix = random.RandomId(
+    weights_suffix = UniqueSuffix(
         f"{config.environment}-weights-suffix",
-        byte_length=4,
-        opts=pulumi.ResourceOptions(provider=random_provider, protect=config.protect),
+        protect=config.protect,
+        opts=pulumi.ResourceOptions(providers={"random": random.Provider("random")}),
     )
     weights_primary_key_arn: pulumi.Output[str] | None = None
     # The primary goes first: secondaries replicate its multi-region weights key.
@@ -246,3 +247,22 @@ def serve_onprem(
         )
         for model in config.models_on_target(target.name)
     }
+
+
+def model_autoscaling(config: PlatformConfig, region: RegionConfig) -> list[ModelAutoscaling]:
+    """How each model of a region scales; the input of `RegionalPlatform.add_autoscaling`."""
+    return [
+        ModelAutoscaling(
+            model=model.name,
+            mode=model.autoscaling.mode,
+            min_replicas=model.autoscaling.min_replicas,
+            max_replicas=model.autoscaling.max_replicas,
+            queue_size_threshold=model.autoscaling.queue_size_threshold,
+            batch_occupancy_threshold=model.autoscaling.batch_occupancy_threshold,
+            max_batch_size=model.tokens.max_batch_size,
+            scale_to_zero=model.autoscaling.min_replicas == 0
+            and model.autoscaling.scale_to_zero_signal == "gateway-requests",
+            cooldown_seconds=model.autoscaling.cooldown_seconds,
+        )
+        for model in config.models_in_region(region.name)
+    ]
