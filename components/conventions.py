@@ -73,3 +73,14 @@ SIZING_ANNOTATIONS = (
 # S3 object tag `llmstack weights archive` sets; the weight buckets' lifecycle moves tagged objects to GLACIER.
 WEIGHTS_TIER_TAG = "llm-serving/tier"
 WEIGHTS_COLD_TIER = "cold"
+# --- metrics and autoscaling -------------------------------------------------------------------
+MONITORING_NAMESPACE = "monitoring"  # metrics agent, prometheus-adapter
+KEDA_NAMESPACE = "keda"
+DCGM_METRICS_PORT = 9400  # NVIDIA DCGM exporter's default listen port; port name METRICS_PORT_NAME
+DCGM_EXPORTER_NAME = "dcgm-exporter"
+# The DCGM exporter needs host access (pod-resources socket, SYS_ADMIN for profiling counters):
+# it gets a namespace of its own so `monitoring` keeps the restricted Pod Security level.
+DCGM_NAMESPACE = "gpu-metrics"
+# TGI's Prometheus metrics the scalers act on (served on METRICS_PORT at /metrics).
+TGI_QUEUE_SIZE_METRIC = "tgi_queue_size"
+TGI_BATCH_SIZE_METRIC = "tgi_batch_current_size"

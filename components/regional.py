@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling
 from components.encryption import Encryption, EncryptionArgs
+from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
 from components.network import Network, NetworkArgs
+from components.scaling import GatewaySignal
 from components.serving import (
     ModelServer,
     ModelServerArgs,
@@ -55,6 +58,8 @@ class RegionalPlatform(pulumi.ComponentResource):
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:platform:RegionalPlatform", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self._name = name
+        self._args = args
 
         self.encryption = Encryption(
             f"{name}-encryption",
@@ -81,8 +86,6 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self._name = name
-        self._args = args
         self.weights: WeightStore | None = None
         if args.weights_bucket_suffix is not None:
             self.weights = WeightStore(
@@ -99,7 +102,20 @@ class RegionalPlatform(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        self.metrics = MetricsWorkspace(
+            f"{name}-metrics",
+            MetricsWorkspaceArgs(
+                environment=args.environment,
+                region=args.region,
+                account_id=args.account_id,
+                logs_key_arn=self.encryption.logs_key_arn,
+                log_retention_days=args.log_retention_days,
+                protect=args.protect,
+            ),
+            opts=child,
+        )
         self.outputs = {
+            "metrics_workspace_arn": self.metrics.workspace_arn,
             "vpc_id": self.network.vpc_id,
             "private_subnet_ids": self.network.private_subnet_ids,
             "kms_key_arns": self.encryption.key_arns,
@@ -152,3 +168,36 @@ class RegionalPlatform(pulumi.ComponentResource):
             )
             servers[model] = server
         return servers
+
+    def add_autoscaling(
+        self,
+        kubernetes_provider: pulumi.ProviderResource,
+        cluster_name: pulumi.Input[str],
+        cluster_arn: pulumi.Input[str],
+        models: Sequence[ModelAutoscaling],
+        deployments: Mapping[str, pulumi.Resource],
+        gateway: GatewaySignal | None = None,
+    ) -> Autoscaling:
+        """Metrics agent, KEDA, prometheus-adapter and per-model scalers on this region's cluster.
+
+        `models` from `stacks.platform.model_autoscaling(config, region)`; `deployments` maps each
+        model to its server's Deployment; `gateway` is the API Gateway stage that wakes models
+        scaled to zero (required when one does).
+        """
+        return Autoscaling(
+            f"{self._name}-autoscaling",
+            AutoscalingArgs(
+                environment=self._args.environment,
+                region=self._args.region,
+                cluster_name=cluster_name,
+                cluster_arn=cluster_arn,
+                workspace_arn=self.metrics.workspace_arn,
+                workspace_id=self.metrics.workspace_id,
+                query_url=self.metrics.query_url,
+                remote_write_url=self.metrics.remote_write_url,
+                models=tuple(models),
+                deployments=deployments,
+                gateway=gateway,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider}),
+        )

@@ -161,6 +161,9 @@ class AutoscalingConfig(_Strict):
     scale_to_zero_signal: Literal["none", "gateway-requests"] = Field(
         "none", description="a signal from outside the pods; required for min_replicas: 0"
     )
+    cooldown_seconds: int = Field(
+        600, ge=60, le=3600, description="scale-down stabilization and idle time before scaling to zero"
+    )
 
 
 class ModelConfig(_Strict):
@@ -235,6 +238,14 @@ class PolicySettings(_Strict):
         default_factory=lambda: ["ghcr.io/huggingface", "docker.io/vllm", "public.ecr.aws"]
     )
     log_retention_min_days: int = Field(30, ge=1)
+    min_replicas_per_model: int | None = Field(
+        None, ge=0, description="replicas every model keeps per region; defaults to 1 in prod, 0 elsewhere"
+    )
+
+    def resolved_min_replicas(self, environment: str) -> int:
+        if self.min_replicas_per_model is not None:
+            return self.min_replicas_per_model
+        return 1 if environment == "prod" else 0
 
 
 class PlatformConfig(_Strict):
@@ -384,7 +395,14 @@ def _unknown_key_message(loc: tuple[Any, ...]) -> str:
 
 
 def _check_platform(config: PlatformConfig) -> None:
-    for check in (_check_regions, _check_node_groups, _check_targets, _check_models, _check_gateway):
+    for check in (
+        _check_regions,
+        _check_node_groups,
+        _check_targets,
+        _check_models,
+        _check_gateway,
+        _check_autoscaling,
+    ):
         for error in check(config):
             raise error
 
@@ -615,8 +633,14 @@ def _check_model_autoscaling(path: str, model: ModelConfig, config: PlatformConf
         )
     if scaling.min_replicas == 0 and scaling.mode != "keda":
         yield ConfigError(f"{path}.autoscaling.min_replicas", "0 is only possible with mode: keda")
-    if config.environment == "prod" and scaling.min_replicas < 1:
-        yield ConfigError(f"{path}.autoscaling.min_replicas", "prod keeps >= 1 replica per model per region")
+    floor = config.policy.resolved_min_replicas(config.environment)
+    if scaling.min_replicas < floor:
+        yield ConfigError(
+            f"{path}.autoscaling.min_replicas",
+            f"{config.environment} keeps >= {floor} replica per model per region (policy.min_replicas_per_model)"
+            if config.policy.min_replicas_per_model is not None
+            else f"{config.environment} keeps >= {floor} replica per model per region",
+        )
 
 
 def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
@@ -667,3 +691,54 @@ def from_pulumi_config() -> PlatformConfig:
                 pass
         values[key] = raw
     return parse_platform_config(values)
+
+
+# --- autoscaling ---------------------------------------------------------------------------------
+
+
+def gpu_demand(model: ModelConfig) -> int:
+    """GPUs a model can claim at full scale: max replicas x GPUs per replica (its shards)."""
+    return model.autoscaling.max_replicas * model.shards
+
+
+def _check_autoscaling(config: PlatformConfig) -> Iterator[ConfigError]:
+    """Scaler settings, and every node group (or on-prem target) fits its models at max replicas."""
+    for i, model in enumerate(config.models):
+        scaling = model.autoscaling
+        path = f"models[{i}].autoscaling"
+        if scaling.mode == "none" and scaling.min_replicas != scaling.max_replicas:
+            yield ConfigError(
+                f"{path}.max_replicas", f"must equal min_replicas ({scaling.min_replicas}) with mode: none (no scaler)"
+            )
+        if scaling.scale_to_zero_signal != "none" and scaling.mode != "keda":
+            yield ConfigError(f"{path}.scale_to_zero_signal", "only used with mode: keda")
+    # Shards are powers of two no larger than a node's GPUs (catalog nodes have 1, 4 or 8), so
+    # replicas pack without fragmentation and the GPU sum is the exact fit test.
+    for i, region in enumerate(config.regions):
+        for j, group in enumerate(region.node_groups):
+            models = [m for m in config.models if region.name in m.regions and m.node_group == group.name]
+            gpus = catalog.instance_type(group.resolved_instance_type).gpu_count
+            capacity = group.max_nodes * gpus
+            yield from _check_fit(
+                f"regions[{i}].node_groups[{j}].max_nodes", f"{group.max_nodes} x {gpus} GPUs", capacity, models
+            )
+    for i, target in enumerate(config.onprem_targets):
+        models = config.models_on_target(target.name)
+        capacity = target.nodes * target.gpus_per_node
+        yield from _check_fit(
+            f"onprem_targets[{i}].nodes", f"{target.nodes} x {target.gpus_per_node} GPUs", capacity, models
+        )
+
+
+def _check_fit(path: str, shape: str, capacity: int, models: list[ModelConfig]) -> Iterator[ConfigError]:
+    grow = path.rsplit(".", 1)[-1]
+    demand = sum(gpu_demand(m) for m in models)
+    if demand > capacity:
+        parts = ", ".join(
+            f"{m.name} {m.autoscaling.max_replicas} x {m.shards}" for m in sorted(models, key=lambda m: m.name)
+        )
+        yield ConfigError(
+            path,
+            f"{shape} = {capacity} GPUs cannot hold max replicas x shards of its models ({parts} = {demand}); "
+            f"raise {grow} or lower autoscaling.max_replicas",
+        )

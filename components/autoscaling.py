@@ -1,0 +1,153 @@
+"""Autoscaling on one EKS cluster: the metrics pipeline, KEDA, prometheus-adapter and one scaler per model.
+
+Data flow: model servers and DCGM exporters → Prometheus agent → AMP workspace (region) →
+KEDA (ScaledObjects) or prometheus-adapter (HPAs) → the model's Deployment replicas.
+KEDA runs on every cluster; prometheus-adapter only where a model uses mode hpa.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.keda import Keda, KedaArgs
+from components.metrics_collector import MetricsCollector, MetricsCollectorArgs
+from components.prometheus_adapter import PrometheusAdapter, PrometheusAdapterArgs
+from components.scaling import GatewaySignal, ModelScaler, ModelScalerArgs
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+MODES = ("keda", "hpa", "none")
+
+
+@dataclass(frozen=True)
+class ModelAutoscaling:
+    """How one model scales (from `models[].autoscaling` and `models[].tokens`)."""
+
+    model: str
+    mode: str
+    """keda, hpa or none (fixed replicas: no scaler)."""
+    min_replicas: int
+    max_replicas: int
+    queue_size_threshold: float
+    batch_occupancy_threshold: float
+    max_batch_size: int
+    scale_to_zero: bool = False
+    """min_replicas 0, woken by the API Gateway request count (needs `AutoscalingArgs.gateway`)."""
+    cooldown_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode: must be one of keda, hpa, none (got {self.mode!r})")
+
+
+@dataclass(frozen=True)
+class AutoscalingArgs:
+    environment: str
+    region: str
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    workspace_arn: pulumi.Input[str]
+    workspace_id: pulumi.Input[str]
+    query_url: pulumi.Input[str]
+    remote_write_url: pulumi.Input[str]
+    models: Sequence[ModelAutoscaling]
+    """Every model served on this cluster."""
+    deployments: Mapping[str, pulumi.Resource]
+    """Model name → its server's Deployment (the scale target; scalers depend on it)."""
+    gateway: GatewaySignal | None = None
+    """API Gateway stage whose request count wakes models scaled to zero."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
+            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        names = [m.model for m in self.models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"models: each model once per cluster (duplicates: {', '.join(duplicates)})")
+        for model in self.models:
+            if model.mode != "none" and model.model not in self.deployments:
+                known = ", ".join(sorted(self.deployments)) or "none"
+                raise ValueError(
+                    f"deployments: no Deployment for model '{model.model}' (the scale target); got: {known}"
+                )
+            if model.scale_to_zero and self.gateway is None:
+                raise ValueError(f"gateway: model '{model.model}' scales to zero and needs the API Gateway signal")
+
+
+class Autoscaling(pulumi.ComponentResource):
+    """Needs the cluster's Kubernetes provider in `opts` (`providers={"kubernetes": p}`) and the region's AWS one."""
+
+    def __init__(self, name: str, args: AutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:autoscaling:Autoscaling", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.collector = MetricsCollector(
+            f"{name}-metrics",
+            MetricsCollectorArgs(
+                environment=args.environment,
+                region=args.region,
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                workspace_arn=args.workspace_arn,
+                remote_write_url=args.remote_write_url,
+            ),
+            opts=child,
+        )
+        self.keda = Keda(
+            f"{name}-keda",
+            KedaArgs(
+                environment=args.environment,
+                region=args.region,
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                workspace_arn=args.workspace_arn,
+                cloudwatch_signal=any(m.scale_to_zero for m in args.models),
+            ),
+            opts=child,
+        )
+        self.adapter: PrometheusAdapter | None = None
+        if any(m.mode == "hpa" for m in args.models):
+            self.adapter = PrometheusAdapter(
+                f"{name}-prometheus-adapter",
+                PrometheusAdapterArgs(
+                    region=args.region,
+                    cluster_name=args.cluster_name,
+                    cluster_arn=args.cluster_arn,
+                    workspace_arn=args.workspace_arn,
+                    workspace_id=args.workspace_id,
+                ),
+                # The monitoring namespace comes with the collector.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.collector]),
+            )
+        self.scalers: dict[str, ModelScaler] = {}
+        for model in args.models:
+            if model.mode == "none":
+                continue
+            metrics_api = self.keda if model.mode == "keda" else self.adapter
+            self.scalers[model.model] = ModelScaler(
+                f"{name}-{model.model}",
+                ModelScalerArgs(
+                    model=model.model,
+                    environment=args.environment,
+                    mode=model.mode,  # type: ignore[arg-type]
+                    min_replicas=model.min_replicas,
+                    max_replicas=model.max_replicas,
+                    queue_size_threshold=model.queue_size_threshold,
+                    batch_occupancy_threshold=model.batch_occupancy_threshold,
+                    max_batch_size=model.max_batch_size,
+                    region=args.region,
+                    prometheus_url=args.query_url if model.mode == "keda" else None,
+                    trigger_authentication=self.keda.trigger_authentication_name,
+                    gateway=args.gateway if model.scale_to_zero else None,
+                    cooldown_seconds=model.cooldown_seconds,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.deployments[model.model], metrics_api]),
+            )
+        self.register_outputs(
+            {
+                "keda_operator_role_arn": self.keda.operator_role_arn,
+                "scalers": {m.model: m.mode for m in args.models if m.mode != "none"},
+            }
+        )

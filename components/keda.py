@@ -1,0 +1,154 @@
+"""KEDA on one cluster, reading the region's AMP workspace as its own Pod Identity.
+
+The operator's role may `aps:QueryMetrics` on that one workspace, and, only when a model scales
+to zero on the API Gateway request count, `cloudwatch:GetMetricData` in this region (the action
+has no resource-level permissions). The TriggerAuthentication `keda-aws` in the serving
+namespace tells the prometheus and aws-cloudwatch scalers to sign with that identity
+(`podIdentity.provider: aws`, identity owner: the operator).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions
+from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+
+CHART = "keda"
+CHART_REPOSITORY = "https://kedacore.github.io/charts"
+# The KEDA release line of the CRD schemas the tests validate against (../shared/schemas/keda).
+CHART_VERSION = "2.20.0"
+OPERATOR_SERVICE_ACCOUNT = "keda-operator"  # the chart's default operator service account
+TRIGGER_AUTHENTICATION = "keda-aws"
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+def operator_policy(workspace_arn: str, region: str, cloudwatch: bool) -> dict[str, Any]:
+    """The KEDA operator's permissions: query one workspace; read CloudWatch metrics if asked."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "QueryTheRegionsWorkspace", "Effect": "Allow", "Action": "aps:QueryMetrics", "Resource": workspace_arn}
+    ]
+    if cloudwatch:
+        statements.append(
+            {
+                # GetMetricData supports no resource ARNs; the region condition is the narrowest scope.
+                "Sid": "ReadGatewayRequestCounts",
+                "Effect": "Allow",
+                "Action": "cloudwatch:GetMetricData",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def trigger_authentication(namespace: str) -> dict[str, Any]:
+    """The TriggerAuthentication object (apiVersion, kind, metadata, spec)."""
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "TriggerAuthentication",
+        "metadata": {
+            "name": TRIGGER_AUTHENTICATION,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"},
+        },
+        "spec": {"podIdentity": {"provider": "aws", "identityOwner": "keda"}},
+    }
+
+
+@dataclass(frozen=True)
+class KedaArgs:
+    environment: str
+    """Environment; the TriggerAuthentication goes to `serving_namespace(environment)`."""
+    region: str
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    workspace_arn: pulumi.Input[str]
+    """The only workspace the operator may query."""
+    cloudwatch_signal: bool = False
+    """Grant CloudWatch reads for scale-from-zero on the API Gateway request count."""
+    replicas: int = 2
+    """Operator and metrics-server replicas (the operator elects a leader)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
+            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
+        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
+            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
+            raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
+
+
+class Keda(pulumi.ComponentResource):
+    """The KEDA chart (pinned), its Pod Identity role and the TriggerAuthentication scalers use."""
+
+    trigger_authentication_name: str = TRIGGER_AUTHENTICATION
+
+    def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:autoscaling:Keda", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"}
+
+        identity = PodIdentityRole(
+            f"{name}-operator-identity",
+            PodIdentityRoleArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=conventions.KEDA_NAMESPACE,
+                service_account=OPERATOR_SERVICE_ACCOUNT,
+                policy=pulumi.Output.from_input(args.workspace_arn).apply(
+                    lambda arn: json.dumps(operator_policy(arn, args.region, args.cloudwatch_signal))
+                ),
+                component="autoscaling",
+            ),
+            opts=child,
+        )
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata={
+                "name": conventions.KEDA_NAMESPACE,
+                "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
+            },
+            opts=child,
+        )
+        # helm.v3.Release: installs through the provider at deploy time, nothing needed at plan time.
+        release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name="keda",
+            chart=CHART,
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=conventions.KEDA_NAMESPACE,
+            create_namespace=False,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            values={
+                "operator": {"replicaCount": args.replicas},
+                "metricsServer": {"replicaCount": args.replicas},
+                "podDisruptionBudget": {"operator": {"minAvailable": 1}, "metricServer": {"minAvailable": 1}},
+                "additionalLabels": labels,
+            },
+            # The association must exist before the operator pod starts, or it runs without credentials.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity]),
+        )
+        body = trigger_authentication(conventions.serving_namespace(args.environment))
+        k8s.apiextensions.CustomResource(
+            f"{name}-trigger-auth",
+            api_version=body["apiVersion"],
+            kind=body["kind"],
+            metadata=body["metadata"],
+            spec=body["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+        )
+        self.release = release
+        self.operator_role_arn = identity.role_arn
+        self.register_outputs({"operator_role_arn": self.operator_role_arn, "chart_version": CHART_VERSION})

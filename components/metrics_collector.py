@@ -1,0 +1,370 @@
+"""Collects scaling signals on one cluster into the region's AMP workspace.
+
+An in-cluster Prometheus in agent mode (two replicas, deduplicated by AMP through the `cluster`
+and `__replica__` external labels) scrapes every model server's `metrics` port and the NVIDIA
+DCGM exporter on GPU nodes, and remote-writes with SigV4 under a Pod Identity role that may only
+`aps:RemoteWrite` to that one workspace. The agent may only list pods in the namespaces it
+scrapes (Roles, not a ClusterRole).
+
+Why an agent and not the AMP managed scraper: it writes to a workspace encrypted with our own
+KMS key without depending on managed-collector support for it, needs no EKS access entry or
+scraper ENIs in the node subnets, and is plain Kubernetes objects a reviewer sees in the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import conventions
+from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+
+# Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
+PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
+DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless"
+AGENT_NAME = "prometheus-agent"
+SCRAPE_INTERVAL_SECONDS = 15
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+def _label_meta(label: str) -> str:
+    """Prometheus' service-discovery name of a pod label (non-alphanumerics become '_')."""
+    return "__meta_kubernetes_pod_label_" + re.sub(r"[^A-Za-z0-9_]", "_", label)
+
+
+def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: str, region: str) -> dict[str, Any]:
+    """The agent's prometheus.yml: model servers and DCGM exporters, remote-written to AMP."""
+    common_relabel = [
+        {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "regex": conventions.METRICS_PORT_NAME,
+         "action": "keep"},
+        {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+        {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+        {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
+    ]  # fmt: skip
+    return {
+        "global": {
+            "scrape_interval": f"{SCRAPE_INTERVAL_SECONDS}s",
+            "scrape_timeout": "10s",
+            # AMP keeps one of the two agents' series: the pair (cluster, __replica__) marks HA replicas.
+            "external_labels": {"cluster": cluster_name, "__replica__": "${POD_NAME}"},
+        },
+        "scrape_configs": [
+            {
+                "job_name": "model-servers",
+                "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [serving_namespace]}}],
+                "metrics_path": "/metrics",
+                "relabel_configs": [
+                    {
+                        "source_labels": [_label_meta(conventions.COMPONENT_LABEL)],
+                        "regex": conventions.MODEL_SERVER_COMPONENT,
+                        "action": "keep",
+                    },
+                    *common_relabel,
+                    {"source_labels": [_label_meta(conventions.MODEL_LABEL)], "target_label": "model"},
+                ],
+            },
+            {
+                "job_name": "dcgm-exporter",
+                "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [conventions.DCGM_NAMESPACE]}}],
+                "relabel_configs": [
+                    {
+                        "source_labels": [_label_meta("app.kubernetes.io/name")],
+                        "regex": conventions.DCGM_EXPORTER_NAME,
+                        "action": "keep",
+                    },
+                    *common_relabel,
+                ],
+            },
+        ],
+        "remote_write": [
+            {
+                "url": remote_write_url,
+                "sigv4": {"region": region},
+                "queue_config": {"capacity": 2500, "max_samples_per_send": 1000, "max_shards": 20},
+            }
+        ],
+    }
+
+
+def remote_write_policy(workspace_arn: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "RemoteWriteToTheRegionsWorkspace", "Effect": "Allow", "Action": "aps:RemoteWrite",
+             "Resource": workspace_arn}
+        ],
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MetricsCollectorArgs:
+    environment: str
+    """Environment; the model servers it scrapes run in `serving_namespace(environment)`."""
+    region: str
+    """Region of the workspace (SigV4 signing region)."""
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    """The Pod Identity role trusts only this cluster."""
+    workspace_arn: pulumi.Input[str]
+    remote_write_url: pulumi.Input[str]
+    replicas: int = 2
+    """Agent replicas; AMP deduplicates their series, so one can be drained without a gap."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
+            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
+        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
+            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
+            raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
+
+
+def _labels(name: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "llm-serving", "component": "metrics"}
+
+
+class MetricsCollector(pulumi.ComponentResource):
+    """Prometheus agent + DCGM exporter on one cluster; needs a Kubernetes provider in `opts`."""
+
+    def __init__(self, name: str, args: MetricsCollectorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:observability:MetricsCollector", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        serving = conventions.serving_namespace(args.environment)
+        monitoring = conventions.MONITORING_NAMESPACE
+
+        identity = PodIdentityRole(
+            f"{name}-agent-identity",
+            PodIdentityRoleArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=monitoring,
+                service_account=AGENT_NAME,
+                policy=pulumi.Output.from_input(args.workspace_arn).apply(
+                    lambda arn: json.dumps(remote_write_policy(arn))
+                ),
+                component="metrics",
+            ),
+            opts=child,
+        )
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-monitoring-ns",
+            metadata={
+                "name": monitoring,
+                "labels": {**_labels(monitoring), "pod-security.kubernetes.io/enforce": "restricted"},
+            },
+            opts=child,
+        )
+        dcgm_namespace = k8s.core.v1.Namespace(
+            f"{name}-dcgm-ns",
+            metadata={
+                "name": conventions.DCGM_NAMESPACE,
+                # Host access for GPU telemetry; nothing else runs here.
+                "labels": {
+                    **_labels(conventions.DCGM_NAMESPACE),
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/warn": "baseline",
+                },
+            },
+            opts=child,
+        )
+        in_monitoring = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-agent-sa",
+            metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+            opts=in_monitoring,
+        )
+        # Pod discovery in the two namespaces it scrapes, nothing cluster-wide.
+        for suffix, target_namespace, deps in (
+            ("serving", serving, []),
+            ("dcgm", conventions.DCGM_NAMESPACE, [dcgm_namespace]),
+        ):
+            role = k8s.rbac.v1.Role(
+                f"{name}-agent-{suffix}-role",
+                metadata={"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)},
+                rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+            )
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-agent-{suffix}-binding",
+                metadata={"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)},
+                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT_NAME},
+                subjects=[{"kind": "ServiceAccount", "name": AGENT_NAME, "namespace": monitoring}],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
+            )
+
+        config_text = pulumi.Output.all(args.cluster_name, args.remote_write_url).apply(
+            lambda values: yaml.safe_dump(scrape_config(values[0], serving, values[1], args.region), sort_keys=False)
+        )
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-agent-config",
+            metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+            data={"prometheus.yml": config_text},
+            opts=in_monitoring,
+        )
+        restricted = {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        k8s.apps.v1.Deployment(
+            f"{name}-agent",
+            metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+            spec={
+                "replicas": args.replicas,
+                "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+                "template": {
+                    "metadata": {
+                        "labels": _labels(AGENT_NAME),
+                        # A config change rolls the agents.
+                        "annotations": {
+                            "llm-serving/config-sha256": config_text.apply(
+                                lambda text: hashlib.sha256(text.encode()).hexdigest()
+                            )
+                        },
+                    },
+                    "spec": {
+                        "serviceAccountName": AGENT_NAME,
+                        "securityContext": {
+                            "runAsUser": 65534,
+                            "runAsGroup": 65534,
+                            "fsGroup": 65534,
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        },
+                        "topologySpreadConstraints": [
+                            {
+                                "maxSkew": 1,
+                                "topologyKey": "topology.kubernetes.io/zone",
+                                "whenUnsatisfiable": "ScheduleAnyway",
+                                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+                            }
+                        ],
+                        "containers": [
+                            {
+                                "name": "prometheus",
+                                "image": PROMETHEUS_IMAGE,
+                                "args": [
+                                    "--agent",
+                                    "--config.file=/etc/prometheus/prometheus.yml",
+                                    "--storage.agent.path=/prometheus",
+                                    "--web.listen-address=:9090",
+                                ],
+                                "env": [
+                                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+                                ],
+                                "ports": [{"name": "http", "containerPort": 9090}],
+                                "readinessProbe": {
+                                    "httpGet": {"path": "/-/ready", "port": "http"},
+                                    "periodSeconds": 10,
+                                },
+                                "livenessProbe": {
+                                    "httpGet": {"path": "/-/healthy", "port": "http"},
+                                    "periodSeconds": 30,
+                                },
+                                "resources": {
+                                    "requests": {"cpu": "250m", "memory": "512Mi"},
+                                    "limits": {"memory": "1Gi"},
+                                },
+                                "securityContext": restricted,
+                                "volumeMounts": [
+                                    {"name": "config", "mountPath": "/etc/prometheus", "readOnly": True},
+                                    {"name": "wal", "mountPath": "/prometheus"},
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {"name": "config", "configMap": {"name": AGENT_NAME}},
+                            {"name": "wal", "emptyDir": {"sizeLimit": "2Gi"}},
+                        ],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[config, account, identity]),
+        )
+
+        dcgm = conventions.DCGM_EXPORTER_NAME
+        k8s.apps.v1.DaemonSet(
+            f"{name}-dcgm-exporter",
+            metadata={"name": dcgm, "namespace": conventions.DCGM_NAMESPACE, "labels": _labels(dcgm)},
+            spec={
+                "selector": {"matchLabels": {"app.kubernetes.io/name": dcgm}},
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                "template": {
+                    "metadata": {"labels": _labels(dcgm)},
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "priorityClassName": "system-node-critical",
+                        "affinity": {
+                            "nodeAffinity": {
+                                "requiredDuringSchedulingIgnoredDuringExecution": {
+                                    "nodeSelectorTerms": [
+                                        {"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "Exists"}]}
+                                    ]
+                                }
+                            }
+                        },
+                        "tolerations": [conventions.GPU_TOLERATION],
+                        "containers": [
+                            {
+                                "name": "exporter",
+                                "image": DCGM_EXPORTER_IMAGE,
+                                "env": [
+                                    {"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
+                                    {"name": "DCGM_EXPORTER_LISTEN", "value": f":{conventions.DCGM_METRICS_PORT}"},
+                                    {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+                                ],
+                                "ports": [
+                                    {
+                                        "name": conventions.METRICS_PORT_NAME,
+                                        "containerPort": conventions.DCGM_METRICS_PORT,
+                                    }
+                                ],
+                                "readinessProbe": {
+                                    "httpGet": {"path": "/health", "port": conventions.DCGM_METRICS_PORT},
+                                    "initialDelaySeconds": 45,
+                                },
+                                "resources": {
+                                    "requests": {"cpu": "100m", "memory": "256Mi"},
+                                    "limits": {"memory": "512Mi"},
+                                },
+                                # NVIDIA's defaults: root with SYS_ADMIN for the profiling (DCP) counters.
+                                "securityContext": {
+                                    "runAsUser": 0,
+                                    "runAsNonRoot": False,
+                                    "allowPrivilegeEscalation": False,
+                                    "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]},
+                                },
+                                "volumeMounts": [
+                                    {
+                                        "name": "pod-resources",
+                                        "mountPath": "/var/lib/kubelet/pod-resources",
+                                        "readOnly": True,
+                                    }
+                                ],  # fmt: skip
+                            }
+                        ],
+                        # Maps GPUs to the pods using them (per-model GPU metrics).
+                        "volumes": [
+                            {
+                                "name": "pod-resources",
+                                "hostPath": {"path": "/var/lib/kubelet/pod-resources", "type": "Directory"},
+                            }
+                        ],  # fmt: skip
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[dcgm_namespace]),
+        )
+        self.agent_role_arn = identity.role_arn
+        self.register_outputs({"agent_role_arn": self.agent_role_arn})

@@ -1,0 +1,150 @@
+"""prometheus-adapter on one cluster: serves TGI's queue size to HPAs as a Pods custom metric.
+
+It reads the region's AMP workspace through an aws-sigv4-proxy sidecar bound to localhost, under
+a Pod Identity role limited to the read actions the adapter uses on that one workspace. Only
+custom rules are configured: the adapter registers `custom.metrics.k8s.io` and neither
+`external.metrics.k8s.io` (KEDA's) nor `metrics.k8s.io` (metrics-server's), so the three
+metrics APIs never fight over an APIService.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions
+from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+
+CHART = "prometheus-adapter"
+CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+CHART_VERSION = "5.3.0"  # prometheus-adapter v0.12.0
+SIGV4_PROXY_IMAGE = "public.ecr.aws/aws-observability/aws-sigv4-proxy:1.11.1"
+SIGV4_PROXY_PORT = 8005
+SERVICE_ACCOUNT = "prometheus-adapter"
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+def adapter_rules() -> list[dict[str, Any]]:
+    """Custom-metrics rules: `tgi_queue_size` per pod, summed over the agents' deduplicated series."""
+    metric = conventions.TGI_QUEUE_SIZE_METRIC
+    return [
+        {
+            "seriesQuery": f'{metric}{{namespace!="",pod!=""}}',
+            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+            "name": {"matches": f"^{metric}$", "as": metric},
+            "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+        }
+    ]
+
+
+def reader_policy(workspace_arn: str) -> dict[str, Any]:
+    """Series discovery and queries on one workspace: what the adapter calls, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadTheRegionsWorkspace",
+                "Effect": "Allow",
+                "Action": ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"],
+                "Resource": workspace_arn,
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class PrometheusAdapterArgs:
+    region: str
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    workspace_arn: pulumi.Input[str]
+    workspace_id: pulumi.Input[str]
+    """The adapter queries https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> through the proxy."""
+    replicas: int = 2
+    """Adapter replicas: HPAs read through it, so one must survive a node drain."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
+            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
+            raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
+
+
+class PrometheusAdapter(pulumi.ComponentResource):
+    """The pinned prometheus-adapter chart in the monitoring namespace (which must exist: `depends_on`)."""
+
+    def __init__(self, name: str, args: PrometheusAdapterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:autoscaling:PrometheusAdapter", name, None, opts)
+        identity = PodIdentityRole(
+            f"{name}-identity",
+            PodIdentityRoleArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=conventions.MONITORING_NAMESPACE,
+                service_account=SERVICE_ACCOUNT,
+                policy=pulumi.Output.from_input(args.workspace_arn).apply(lambda arn: json.dumps(reader_policy(arn))),
+                component="autoscaling",
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        host = f"aps-workspaces.{args.region}.amazonaws.com"
+        proxy = {
+            "name": "aws-sigv4-proxy",
+            "image": SIGV4_PROXY_IMAGE,
+            # Localhost only: no other pod may borrow the adapter's AWS identity through it.
+            "args": [
+                "--name",
+                "aps",
+                "--region",
+                args.region,
+                "--host",
+                host,
+                "--port",
+                f"127.0.0.1:{SIGV4_PROXY_PORT}",
+            ],
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        }
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name="prometheus-adapter",
+            chart=CHART,
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=conventions.MONITORING_NAMESPACE,
+            create_namespace=False,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            values={
+                "replicas": args.replicas,
+                "prometheus": {
+                    "url": "http://127.0.0.1",
+                    "port": SIGV4_PROXY_PORT,
+                    "path": pulumi.Output.from_input(args.workspace_id).apply(lambda wid: f"/workspaces/{wid}"),
+                },
+                "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+                "rules": {"default": False, "custom": adapter_rules(), "external": [], "resource": {}},
+                "extraContainers": [proxy],
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1, "maxUnavailable": None},
+                "customLabels": {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"},
+            },
+            allow_null_values=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity]),
+        )
+        self.role_arn = identity.role_arn
+        self.register_outputs({"role_arn": self.role_arn, "chart_version": CHART_VERSION})

@@ -1,0 +1,431 @@
+"""Autoscaling on one cluster, built with a Kubernetes provider the test creates, under the plan mocks.
+
+ScaledObject and TriggerAuthentication manifests validate against KEDA's CRD schemas made strict
+(unknown fields rejected); HPAs pass `kubernetes-validate --strict`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+from components import conventions
+from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling
+from components.keda import CHART_VERSION as KEDA_CHART_VERSION
+from components.keda import operator_policy, trigger_authentication
+from components.metrics_collector import DCGM_EXPORTER_IMAGE, PROMETHEUS_IMAGE, scrape_config
+from components.metrics_workspace import MetricsWorkspaceArgs, workspace_key_policy
+from components.pod_identity import trust_policy
+from components.prometheus_adapter import CHART_VERSION as ADAPTER_CHART_VERSION
+from components.scaling import GatewaySignal, ModelScalerArgs, horizontal_pod_autoscaler, scaled_object
+from llmstack.offline import PlanMocks, RecordedResource, RecordingMonitor
+
+SCHEMAS = Path("/work/shared/schemas/keda")
+ACCOUNT = "123456789012"
+CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-serving-prod"
+WORKSPACE_ARN = f"arn:aws:aps:us-east-1:{ACCOUNT}:workspace/ws-0123"
+QUERY_URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0123"
+GATEWAY = GatewaySignal(api_name="llm-serving-prod", stage="v1")
+
+MODELS = (
+    ModelAutoscaling("llama-3-70b-instruct", "keda", 1, 4, 8.0, 0.8, 16),
+    ModelAutoscaling("llama-3-8b-instruct", "hpa", 2, 8, 4.0, 0.8, 8),
+    ModelAutoscaling("mistral-7b", "none", 2, 2, 4.0, 0.8, 8),
+    ModelAutoscaling("phi-mini", "keda", 0, 2, 4.0, 0.8, 8, scale_to_zero=True),
+)
+
+
+# --- strict KEDA schemas ----------------------------------------------------------------------------
+
+
+def _strict(schema: Any) -> Any:
+    """Reject unknown fields the way the API server would prune them: additionalProperties false."""
+    if isinstance(schema, dict):
+        schema = {k: _strict(v) for k, v in schema.items()}
+        if schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+def keda_validate(kind: str, body: dict[str, Any]) -> None:
+    schema = json.loads((SCHEMAS / f"{kind.lower()}_v1alpha1.json").read_text())
+    jsonschema.validate(body, _strict(schema))
+    spec = body["spec"]
+    if kind == "ScaledObject":  # the CRD's CEL rule, which jsonschema does not evaluate
+        assert spec.get("minReplicaCount", 0) <= spec.get("maxReplicaCount", 100)
+
+
+def kubernetes_validate(body: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess:
+    manifest = tmp_path / f"{body['metadata']['name']}.yaml"
+    manifest.write_text(yaml.safe_dump(body))
+    tool = Path(sys.executable).with_name("kubernetes-validate")
+    return subprocess.run(
+        [str(tool), "--strict", "-k", "1.33.0", str(manifest)], capture_output=True, text=True, check=False
+    )
+
+
+def scaler_args(**overrides: Any) -> ModelScalerArgs:
+    values: dict[str, Any] = dict(
+        model="llama-3-70b-instruct",
+        environment="prod",
+        mode="keda",
+        min_replicas=1,
+        max_replicas=4,
+        queue_size_threshold=8.0,
+        max_batch_size=16,
+        prometheus_url=QUERY_URL,
+    )
+    values.update(overrides)
+    return ModelScalerArgs(**values)
+
+
+def test_scaled_object_validates_against_the_strict_keda_schema():
+    body = scaled_object(scaler_args(), QUERY_URL)
+    keda_validate("ScaledObject", body)
+    spec = body["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama-3-70b-instruct"}
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"], spec["cooldownPeriod"]) == (1, 4, 600)
+    queue, batch = spec["triggers"]
+    assert queue["metadata"]["query"] == 'sum(tgi_queue_size{namespace="llm-prod",model="llama-3-70b-instruct"})'
+    assert queue["metadata"]["threshold"] == "8"
+    assert queue["metadata"]["serverAddress"] == QUERY_URL and queue["metadata"]["awsRegion"] == "us-east-1"
+    assert batch["metadata"]["query"].endswith(") / 16") and batch["metadata"]["threshold"] == "0.8"
+    assert {t["authenticationRef"]["name"] for t in spec["triggers"]} == {"keda-aws"}
+    behavior = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleUp"]["stabilizationWindowSeconds"] == 0
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == 600
+    assert behavior["scaleDown"]["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 300}]
+
+
+def test_scale_to_zero_adds_the_gateway_request_count_trigger():
+    body = scaled_object(scaler_args(min_replicas=0, gateway=GATEWAY), QUERY_URL)
+    keda_validate("ScaledObject", body)
+    gateway = body["spec"]["triggers"][-1]
+    assert gateway["type"] == "aws-cloudwatch"
+    assert gateway["metadata"] | {} == {
+        "namespace": "AWS/ApiGateway",
+        "metricName": "Count",
+        "dimensionName": "ApiName;Stage",
+        "dimensionValue": "llm-serving-prod;v1",
+        "metricStat": "Sum",
+        "metricStatPeriod": "60",
+        "metricCollectionTime": "300",
+        "targetMetricValue": "600",
+        "activationTargetMetricValue": "0",
+        "minMetricValue": "0",
+        "awsRegion": "us-east-1",
+    }
+
+
+def test_the_strict_schema_rejects_unknown_fields_and_the_cel_rule_is_checked():
+    body = scaled_object(scaler_args(), QUERY_URL)
+    typo = copy.deepcopy(body)
+    typo["spec"]["minReplicas"] = 1
+    with pytest.raises(jsonschema.ValidationError, match="minReplicas"):
+        keda_validate("ScaledObject", typo)
+    inverted = copy.deepcopy(body)
+    inverted["spec"]["minReplicaCount"] = 5
+    with pytest.raises(AssertionError):
+        keda_validate("ScaledObject", inverted)
+
+
+def test_trigger_authentication_validates_and_uses_aws_pod_identity():
+    body = trigger_authentication("llm-prod")
+    keda_validate("TriggerAuthentication", body)
+    assert body["spec"] == {"podIdentity": {"provider": "aws", "identityOwner": "keda"}}
+
+
+def test_hpa_passes_kubernetes_validate_strict(tmp_path):
+    body = horizontal_pod_autoscaler(scaler_args(model="llama-3-8b-instruct", mode="hpa", prometheus_url=None))
+    result = kubernetes_validate(body, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    metric = body["spec"]["metrics"][0]
+    assert metric == {
+        "type": "Pods",
+        "pods": {"metric": {"name": "tgi_queue_size"}, "target": {"type": "AverageValue", "averageValue": "8"}},
+    }
+    broken = copy.deepcopy(body)
+    broken["spec"]["minReplica"] = 1
+    assert kubernetes_validate(broken, tmp_path).returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mode": "none"}, "mode: must be one of keda, hpa (got 'none'); mode none needs no scaler"),
+        ({"min_replicas": 5}, "min_replicas: must be <= max_replicas (4) (got 5)"),
+        ({"queue_size_threshold": 0}, "queue_size_threshold: must be > 0 (got 0)"),
+        ({"batch_occupancy_threshold": 1.5}, "batch_occupancy_threshold: must be in (0, 1] (got 1.5)"),
+        (
+            {"min_replicas": 0},
+            "min_replicas: 0 needs mode keda and a gateway signal (nothing inside a stopped pod wakes it)",
+        ),
+        ({"mode": "hpa", "gateway": GATEWAY, "prometheus_url": None}, "gateway: only used with mode keda"),
+        ({"prometheus_url": None}, "prometheus_url: required with mode keda (MetricsWorkspace.query_url)"),
+    ],
+)
+def test_scaler_args_are_validated(overrides, message):
+    with pytest.raises(ValueError) as caught:
+        scaler_args(**overrides)
+    assert str(caught.value) == message
+
+
+# --- IAM documents ----------------------------------------------------------------------------------
+
+
+def test_pod_identity_trust_is_pinned_to_the_cluster_and_account():
+    (statement,) = trust_policy(CLUSTER_ARN)["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnEquals": {"aws:SourceArn": CLUSTER_ARN},
+    }
+    with pytest.raises(ValueError, match="cluster_arn: must be an EKS cluster ARN"):
+        trust_policy("arn:aws:iam::123456789012:role/x")
+
+
+def test_keda_may_only_query_the_workspace_and_reads_cloudwatch_only_for_scale_to_zero():
+    assert operator_policy(WORKSPACE_ARN, "us-east-1", cloudwatch=False)["Statement"] == [
+        {"Sid": "QueryTheRegionsWorkspace", "Effect": "Allow", "Action": "aps:QueryMetrics", "Resource": WORKSPACE_ARN}
+    ]
+    cloudwatch = operator_policy(WORKSPACE_ARN, "us-east-1", cloudwatch=True)["Statement"][1]
+    assert cloudwatch["Action"] == "cloudwatch:GetMetricData"
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+
+
+def test_workspace_key_is_usable_only_through_amp():
+    document = workspace_key_policy(ACCOUNT, "eu-west-1")
+    via = document["Statement"][1]
+    assert via["Condition"]["StringEquals"] == {
+        "kms:ViaService": "aps.eu-west-1.amazonaws.com",
+        "kms:CallerAccount": ACCOUNT,
+    }
+    assert all(s["Principal"] != "*" for s in document["Statement"])
+
+
+def test_scrape_config_keeps_model_servers_and_dcgm_and_writes_with_sigv4():
+    config = scrape_config("llm-serving-prod", "llm-prod", f"{QUERY_URL}/api/v1/remote_write", "us-east-1")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["model-servers"]["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["llm-prod"]}}]
+    keep = jobs["model-servers"]["relabel_configs"][0]
+    assert keep["source_labels"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_component"]
+    assert keep["regex"] == "model-server" and keep["action"] == "keep"
+    assert {"source_labels": ["__meta_kubernetes_pod_label_llm_serving_model"], "target_label": "model"} in jobs[
+        "model-servers"
+    ]["relabel_configs"]
+    assert jobs["dcgm-exporter"]["kubernetes_sd_configs"][0]["namespaces"]["names"] == ["gpu-metrics"]
+    assert config["remote_write"][0]["sigv4"] == {"region": "us-east-1"}
+    assert config["global"]["external_labels"] == {"cluster": "llm-serving-prod", "__replica__": "${POD_NAME}"}
+
+
+# --- the component tree under mocks -------------------------------------------------------------------
+
+
+def build(models=MODELS, gateway: GatewaySignal | None = GATEWAY) -> list[RecordedResource]:
+    pulumi_settings.reset_options()
+    monitor = RecordingMonitor(PlanMocks())
+    pulumi.runtime.set_mocks(monitor.mocks, project="llm-serving", stack="test", preview=False, monitor=monitor)
+    aws_provider = aws.Provider("aws-us-east-1", region="us-east-1")
+    provider = k8s.Provider("eks-test", kubeconfig="{}", enable_server_side_apply=True)
+    deployments = {
+        m.model: k8s.apps.v1.Deployment(
+            f"{m.model}-server",
+            metadata={"name": m.model, "namespace": "llm-prod"},
+            spec={
+                "selector": {"matchLabels": conventions.model_labels(m.model)},
+                "template": {
+                    "metadata": {"labels": conventions.model_labels(m.model)},
+                    "spec": {
+                        "containers": [{"name": "tgi", "image": "ghcr.io/huggingface/text-generation-inference:3.3.4"}]
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+        for m in models
+    }
+    Autoscaling(
+        "us-east-1-autoscaling",
+        AutoscalingArgs(
+            environment="prod",
+            region="us-east-1",
+            cluster_name="llm-serving-prod",
+            cluster_arn=CLUSTER_ARN,
+            workspace_arn=WORKSPACE_ARN,
+            workspace_id="ws-0123",
+            query_url=QUERY_URL,
+            remote_write_url=f"{QUERY_URL}/api/v1/remote_write",
+            models=models,
+            deployments=deployments,
+            gateway=gateway,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": provider}),
+    )
+    _sync_await(wait_for_rpcs())
+    return monitor.recorded
+
+
+@pytest.fixture(scope="module")
+def tree() -> list[RecordedResource]:
+    return build()
+
+
+def of(tree, type_token):
+    return [r for r in tree if r.type == type_token]
+
+
+def test_one_scaler_per_scaled_model_and_none_for_mode_none(tree, tmp_path):
+    scaled = of(tree, "kubernetes:keda.sh/v1alpha1:ScaledObject")
+    hpas = of(tree, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert sorted(s.inputs["metadata"]["name"] for s in scaled) == ["llama-3-70b-instruct", "phi-mini"]
+    assert [h.inputs["metadata"]["name"] for h in hpas] == ["llama-3-8b-instruct"]
+    for body in scaled:
+        keda_validate("ScaledObject", {k: v for k, v in body.inputs.items() if k != "id"})
+    assert kubernetes_validate(hpas[0].inputs, tmp_path).returncode == 0
+    (auth,) = [r for r in tree if r.type == "kubernetes:keda.sh/v1alpha1:TriggerAuthentication"]
+    keda_validate("TriggerAuthentication", auth.inputs)
+
+
+def test_scalers_depend_on_their_deployment(tree):
+    urns = {r.name: r.urn for r in tree}
+    scaler = next(r for r in tree if r.name == "us-east-1-autoscaling-llama-3-8b-instruct")
+    assert urns["llama-3-8b-instruct-server"] in scaler.dependencies
+
+
+def test_charts_are_pinned_helm_v3_releases(tree):
+    releases = {r.inputs["name"]: r.inputs for r in of(tree, "kubernetes:helm.sh/v3:Release")}
+    assert releases["keda"]["version"] == KEDA_CHART_VERSION
+    assert releases["prometheus-adapter"]["version"] == ADAPTER_CHART_VERSION
+    adapter = releases["prometheus-adapter"]["values"]
+    assert adapter["rules"]["default"] is False and adapter["rules"]["custom"][0]["name"]["as"] == "tgi_queue_size"
+    assert "127.0.0.1:8005" in adapter["extraContainers"][0]["args"]
+
+
+def test_no_adapter_without_hpa_models():
+    tree = build(models=(MODELS[0],), gateway=None)
+    assert [r.inputs["name"] for r in of(tree, "kubernetes:helm.sh/v3:Release")] == ["keda"]
+    (policy,) = [r for r in of(tree, "aws:iam/rolePolicy:RolePolicy") if "operator" in r.name]
+    assert "cloudwatch" not in policy.inputs["policy"]
+
+
+def test_pod_identity_roles_are_least_privilege(tree):
+    policies = {r.name: json.loads(r.inputs["policy"]) for r in of(tree, "aws:iam/rolePolicy:RolePolicy")}
+    actions = {name: [s["Action"] for s in doc["Statement"]] for name, doc in policies.items()}
+    assert actions["us-east-1-autoscaling-metrics-agent-identity-policy"] == ["aps:RemoteWrite"]
+    assert actions["us-east-1-autoscaling-keda-operator-identity-policy"] == [
+        "aps:QueryMetrics",
+        "cloudwatch:GetMetricData",
+    ]
+    for doc in policies.values():
+        for statement in doc["Statement"]:
+            if statement["Action"] != "cloudwatch:GetMetricData":
+                assert statement["Resource"] == WORKSPACE_ARN
+    associations = {
+        (a.inputs["namespace"], a.inputs["serviceAccount"])
+        for a in of(tree, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    }
+    assert associations == {
+        ("monitoring", "prometheus-agent"),
+        ("keda", "keda-operator"),
+        ("monitoring", "prometheus-adapter"),
+    }
+
+
+def test_dcgm_exporter_runs_on_gpu_nodes_only_with_a_pinned_image(tree):
+    (daemonset,) = of(tree, "kubernetes:apps/v1:DaemonSet")
+    pod = daemonset.inputs["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [conventions.GPU_TOLERATION]
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "Exists"}]}]
+    assert pod["containers"][0]["image"] == DCGM_EXPORTER_IMAGE
+    assert pod["containers"][0]["ports"] == [{"name": "metrics", "containerPort": 9400}]
+
+
+def test_images_are_pinned(tree):
+    for resource in tree:
+        pod = ((resource.inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for container in pod.get("containers", []):
+            image = container["image"]
+            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
+    assert PROMETHEUS_IMAGE.endswith(":v3.5.0")
+
+
+def test_every_kubernetes_object_has_a_name_and_namespace_and_uses_the_provider(tree):
+    provider = next(r.urn for r in tree if r.type == "pulumi:providers:kubernetes")
+    for resource in tree:
+        if resource.type.startswith("kubernetes:") and resource.type != "kubernetes:helm.sh/v3:Release":
+            metadata = resource.inputs["metadata"]
+            assert metadata["name"], resource.urn
+            if not resource.type.endswith(":Namespace"):
+                assert metadata["namespace"], resource.urn
+            assert resource.provider == provider, resource.urn
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"deployments": {}},
+            "deployments: no Deployment for model 'llama-3-70b-instruct' (the scale target); got: none",
+        ),
+        ({"gateway": None}, "gateway: model 'phi-mini' scales to zero and needs the API Gateway signal"),
+    ],
+)
+def test_autoscaling_args_are_validated(change, message):
+    values: dict[str, Any] = dict(
+        environment="prod",
+        region="us-east-1",
+        cluster_name="c",
+        cluster_arn=CLUSTER_ARN,
+        workspace_arn=WORKSPACE_ARN,
+        workspace_id="ws",
+        query_url=QUERY_URL,
+        remote_write_url=QUERY_URL,
+        models=MODELS,
+        deployments={m.model: object() for m in MODELS},
+        gateway=GATEWAY,
+    )
+    values.update(change)
+    with pytest.raises(ValueError) as caught:
+        AutoscalingArgs(**values)
+    assert str(caught.value) == message
+
+
+def test_metrics_workspace_args_are_validated():
+    with pytest.raises(ValueError, match=r"log_retention_days: must be one of 1, 3, .* \(got 10\)"):
+        MetricsWorkspaceArgs(
+            environment="prod", region="us-east-1", account_id=ACCOUNT, logs_key_arn="k", log_retention_days=10
+        )
+
+
+def test_every_region_gets_a_kms_encrypted_logged_workspace(prod_run):
+    workspaces = [r for r in prod_run.resources if r.type == "aws:amp/workspace:Workspace"]
+    assert sorted(w.name for w in workspaces) == ["eu-west-1-metrics-workspace", "us-east-1-metrics-workspace"]
+    keys = {r.name: r for r in prod_run.resources if r.type == "aws:kms/key:Key"}
+    for workspace in workspaces:
+        region = workspace.name.removesuffix("-metrics-workspace")
+        assert workspace.protect
+        assert workspace.inputs["kmsKeyArn"].endswith(f":key/{region}-metrics-key")
+        assert keys[f"{region}-metrics-key"].inputs["enableKeyRotation"] is True
+        log_group_arn = workspace.inputs["loggingConfiguration"]["logGroupArn"]
+        assert log_group_arn.endswith(":log-group:/aws/vendedlogs/prometheus/llm-serving-prod:*")
+    (log_group,) = {r.inputs["kmsKeyId"] for r in prod_run.resources if r.name == "us-east-1-metrics-logs"}
+    assert log_group.endswith("key/us-east-1-encryption-logs")
