@@ -20,6 +20,14 @@ from policies.kubernetes import (
     model_server_has_pdb,
     model_server_probes,
 )
+from policies.kubernetes.autoscaling import (
+    keda_scale_to_zero_external_trigger,
+    scaler_fits_gpu_capacity,
+    scaler_keeps_minimum_replicas,
+    scaler_min_within_max,
+    scaler_single_owner,
+    scaler_target_exists,
+)
 
 PACK_NAME = "llm-serving-guardrails"
 
@@ -43,4 +51,10 @@ ALL_POLICIES = [
     model_server_probes.policy,
     model_server_has_pdb.policy,
     model_fits_gpus.policy,
+    scaler_single_owner.policy,
+    scaler_min_within_max.policy,
+    scaler_keeps_minimum_replicas.policy,
+    scaler_target_exists.policy,
+    scaler_fits_gpu_capacity.policy,
+    keda_scale_to_zero_external_trigger.policy,
 ]
