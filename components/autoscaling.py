@@ -7,18 +7,17 @@ KEDA runs on every cluster; prometheus-adapter only where a model uses mode hpa.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 
+from components.arg_checks import check_region
 from components.keda import Keda, KedaArgs
 from components.metrics_collector import MetricsCollector, MetricsCollectorArgs
 from components.prometheus_adapter import PrometheusAdapter, PrometheusAdapterArgs
 from components.scaling import GatewaySignal, ModelScaler, ModelScalerArgs
 
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 MODES = ("keda", "hpa", "none")
 
 
@@ -61,8 +60,7 @@ class AutoscalingArgs:
     """API Gateway stage whose request count wakes models scaled to zero."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_region(self.region)
         names = [m.model for m in self.models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

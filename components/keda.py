@@ -10,7 +10,6 @@ namespace tells the prometheus and aws-cloudwatch scalers to sign with that iden
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,17 +17,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions
+from components.arg_checks import check_environment, check_region
+from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
-CHART = "keda"
-CHART_REPOSITORY = "https://kedacore.github.io/charts"
 # The KEDA release line of the CRD schemas the tests validate against (../shared/schemas/keda).
-CHART_VERSION = "2.20.0"
+CHART = PinnedChart("keda", "https://kedacore.github.io/charts", "2.20.0")
+CHART_VERSION = CHART.version
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"  # the chart's default operator service account
 TRIGGER_AUTHENTICATION = "keda-aws"
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 def operator_policy(workspace_arn: str, region: str, cloudwatch: bool) -> dict[str, Any]:
@@ -79,10 +76,8 @@ class KedaArgs:
     """Operator and metrics-server replicas (the operator elects a leader)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
-            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_environment(self.environment)
+        check_region(self.region)
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
             raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
 
@@ -119,18 +114,10 @@ class Keda(pulumi.ComponentResource):
             },
             opts=child,
         )
-        # helm.v3.Release: installs through the provider at deploy time, nothing needed at plan time.
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
-            name="keda",
-            chart=CHART,
-            version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            CHART,
             namespace=conventions.KEDA_NAMESPACE,
-            create_namespace=False,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
             values={
                 "operator": {"replicaCount": args.replicas},
                 "metricsServer": {"replicaCount": args.replicas},

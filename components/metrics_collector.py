@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions
+from components.arg_checks import check_environment, check_region
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 # Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
@@ -31,9 +32,6 @@ PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless"
 AGENT_NAME = "prometheus-agent"
 SCRAPE_INTERVAL_SECONDS = 15
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 def _label_meta(label: str) -> str:
@@ -120,10 +118,8 @@ class MetricsCollectorArgs:
     """Agent replicas; AMP deduplicates their series, so one can be drained without a gap."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
-            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_environment(self.environment)
+        check_region(self.region)
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
             raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
 

@@ -16,11 +16,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import check_region
 from components.encryption import DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS
 from components.network import LOG_RETENTION_DAYS
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -77,8 +77,7 @@ class MetricsWorkspaceArgs:
     def __post_init__(self) -> None:
         if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
             raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_region(self.region)
         if isinstance(self.account_id, str) and not _ACCOUNT_ID.fullmatch(self.account_id):
             raise ValueError(f"account_id: must be a 12-digit AWS account id (got {self.account_id!r})")
         if isinstance(self.log_retention_days, bool) or self.log_retention_days not in LOG_RETENTION_DAYS:

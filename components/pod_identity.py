@@ -15,8 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import DNS_LABEL
+
 _CLUSTER_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):eks:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):cluster/.+$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def trust_policy(cluster_arn: str) -> dict[str, Any]:
@@ -59,7 +60,7 @@ class PodIdentityRoleArgs:
     def __post_init__(self) -> None:
         for field in ("namespace", "service_account"):
             value = getattr(self, field)
-            if not isinstance(value, str) or not _DNS_LABEL.fullmatch(value):
+            if not isinstance(value, str) or not DNS_LABEL.fullmatch(value):
                 raise ValueError(f"{field}: must be a Kubernetes name (DNS label) (got {value!r})")
 
 

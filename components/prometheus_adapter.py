@@ -10,25 +10,23 @@ metrics APIs never fight over an APIService.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import conventions
+from components.arg_checks import check_region
+from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
-CHART = "prometheus-adapter"
-CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
-CHART_VERSION = "5.3.0"  # prometheus-adapter v0.12.0
+CHART = PinnedChart(
+    "prometheus-adapter", "https://prometheus-community.github.io/helm-charts", "5.3.0"
+)  # prometheus-adapter v0.12.0
+CHART_VERSION = CHART.version
 SIGV4_PROXY_IMAGE = "public.ecr.aws/aws-observability/aws-sigv4-proxy:1.11.1"
 SIGV4_PROXY_PORT = 8005
 SERVICE_ACCOUNT = "prometheus-adapter"
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 def adapter_rules() -> list[dict[str, Any]]:
@@ -71,8 +69,7 @@ class PrometheusAdapterArgs:
     """Adapter replicas: HPAs read through it, so one must survive a node drain."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_region(self.region)
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
             raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
 
@@ -119,17 +116,10 @@ class PrometheusAdapter(pulumi.ComponentResource):
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
         }
-        self.release = k8s.helm.v3.Release(
+        self.release = pinned_release(
             f"{name}-release",
-            name="prometheus-adapter",
-            chart=CHART,
-            version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            CHART,
             namespace=conventions.MONITORING_NAMESPACE,
-            create_namespace=False,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
             values={
                 "replicas": args.replicas,
                 "prometheus": {

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions
+from components.arg_checks import AWS_REGION, DNS_LABEL
 
 MODES = ("keda", "hpa")
 POLLING_INTERVAL_SECONDS = 15
@@ -30,9 +31,6 @@ SCALE_UP = {
         {"type": "Percent", "value": 100, "periodSeconds": 60},
     ],
 }
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 @dataclass(frozen=True)
@@ -88,9 +86,9 @@ class ModelScalerArgs:
         if self.mode not in MODES:
             raise ValueError(f"mode: must be one of keda, hpa (got {self.mode!r}); mode none needs no scaler")
         for field in ("model", "environment"):
-            if not _DNS_LABEL.fullmatch(str(getattr(self, field))):
+            if not DNS_LABEL.fullmatch(str(getattr(self, field))):
                 raise ValueError(f"{field}: must be a DNS label (got {getattr(self, field)!r})")
-        if not _REGION.fullmatch(self.region):
+        if not AWS_REGION.fullmatch(self.region):
             raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
         if self.min_replicas < 0 or self.max_replicas < 1:
             raise ValueError(

@@ -1,0 +1,18 @@
+"""Checks shared by component argument dataclasses: one wording for the same mistake everywhere."""
+
+from __future__ import annotations
+
+import re
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+def check_environment(value: object) -> None:
+    if not isinstance(value, str) or not DNS_LABEL.fullmatch(value):
+        raise ValueError(f"environment: must be a DNS label such as prod (got {value!r})")
+
+
+def check_region(value: object) -> None:
+    if not isinstance(value, str) or not AWS_REGION.fullmatch(value):
+        raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {value!r})")
