@@ -400,3 +400,15 @@ def test_every_taggable_resource_names_the_gateway_component(built):
 def test_bad_arguments_name_the_field(changes, message):
     with pytest.raises(ValueError, match=message):
         args(**changes)
+
+
+def test_the_nlb_is_priced_per_hour_in_the_cost_estimate(built):
+    from components import catalog, cost
+
+    resources, _ = built
+    planned = [
+        {"type": r.type, "inputs": r.inputs, "region": "us-east-1", "component": "PrivatePath"} for r in resources
+    ]
+    estimate = cost.estimate(planned)
+    assert estimate.monthly_usd == pytest.approx(catalog.HOURS_PER_MONTH * catalog.LOAD_BALANCER_USD_PER_HOUR)
+    assert estimate.monthly_usd > 0
