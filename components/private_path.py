@@ -379,7 +379,7 @@ class PrivatePath(pulumi.ComponentResource):
                 ip_address_type="ipv4",
                 # The source stays the NLB's address: the pods' NetworkPolicy admits those (gateway_peers).
                 preserve_client_ip="false",
-                deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
+                deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
                 health_check={
                     "enabled": True,
                     "protocol": "HTTP",

@@ -24,6 +24,7 @@ from components.private_path import (
     CONTROLLER_IMAGE_TAG,
     CONTROLLER_NAMESPACE,
     CONTROLLER_SERVICE_ACCOUNT,
+    DEREGISTRATION_DELAY_SECONDS,
     HEALTH_CHECK_PATH,
     LISTENER_PORT_BASE,
     LISTENER_PORT_SPAN,
@@ -185,6 +186,14 @@ def test_one_ip_target_group_per_model_with_an_http_health_check(built):
         assert group["healthCheck"]["protocol"] == "HTTP" and group["healthCheck"]["path"] == HEALTH_CHECK_PATH
         assert group["healthCheck"]["port"] == "traffic-port"
         assert model in group["name"] and len(group["name"]) <= 32
+        assert group["deregistrationDelay"] == DEREGISTRATION_DELAY_SECONDS
+
+
+def test_deregistered_pods_keep_their_connections_while_they_drain():
+    from components.serving import PRESTOP_SLEEP_SECONDS
+
+    for name in ("tgi", "vllm"):
+        assert PRESTOP_SLEEP_SECONDS + engines.engine(name).drain_seconds <= DEREGISTRATION_DELAY_SECONDS
 
 
 def test_health_check_path_is_every_engines_readiness_path():
