@@ -144,6 +144,7 @@ _REGION_MULTIPLIERS: dict[str, float] = {
 EKS_CLUSTER_USD_PER_HOUR = 0.10  # standard support; extended support is $0.60/h
 NAT_GATEWAY_USD_PER_HOUR = 0.045  # plus $0.045 per GB processed (usage)
 INTERFACE_ENDPOINT_USD_PER_HOUR_PER_AZ = 0.01  # plus $0.01 per GB processed (usage)
+LOAD_BALANCER_USD_PER_HOUR = 0.0225  # network or application; plus NLCU/LCU hours (usage)
 KMS_KEY_USD_PER_MONTH = 1.0  # per customer managed key, each multi-Region replica counts as one
 WAF_WEB_ACL_USD_PER_MONTH = 5.0  # plus $0.60 per million requests (usage)
 WAF_RULE_USD_PER_MONTH = 1.0  # per rule or rule group in a web ACL

@@ -22,6 +22,7 @@ Fixed charges that are priced (pulumi-aws v7 type tokens):
 - `aws:ec2/vpcEndpoint:VpcEndpoint`: Interface endpoints, per hour per subnet (AZ); Gateway
   endpoints (S3, DynamoDB) are free.
 - `aws:kms/key:Key`, `aws:kms/replicaKey:ReplicaKey`: per key per month.
+- `aws:lb/loadBalancer:LoadBalancer`: per hour (network or application); capacity units not estimated.
 - `aws:wafv2/webAcl:WebAcl`: per web ACL plus per rule per month.
 
 Not included, so the estimate is a floor for them: every usage-based charge (the types in
@@ -220,6 +221,13 @@ def _vpc_endpoint(inputs: Mapping[str, Any], region: str | None) -> _Price:
     return _fixed(monthly, f"{zones} AZ × {catalog.HOURS_PER_MONTH} h × {_rate(rate)}{region_note}")
 
 
+def _load_balancer(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    multiplier, region_note = _region_factor(region)
+    rate = catalog.LOAD_BALANCER_USD_PER_HOUR
+    monthly = catalog.HOURS_PER_MONTH * rate * multiplier
+    return _fixed(monthly, f"{catalog.HOURS_PER_MONTH} h × {_rate(rate)}{region_note}; capacity units not estimated")
+
+
 def _kms_key(inputs: Mapping[str, Any], region: str | None) -> _Price:
     return _fixed(catalog.KMS_KEY_USD_PER_MONTH, f"{_rate(catalog.KMS_KEY_USD_PER_MONTH)} per key-month")
 
@@ -240,6 +248,7 @@ _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:kms/key:Key": _kms_key,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:kms/replicaKey:ReplicaKey": _kms_key,
     "aws:wafv2/webAcl:WebAcl": _waf_web_acl,
 }

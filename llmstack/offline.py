@@ -7,6 +7,7 @@ resource registration the way a deployment would (ids, ARNs, names) and keeps th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,6 +196,23 @@ def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict
     if type_token == "aws:cloudwatch/logGroup:LogGroup":
         group = inputs.get("name") or name
         return {"arn": f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{group}"}
+    if type_token in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+        # ELBv2 ARNs and DNS names: the NLB's DNS name feeds API Gateway integration URIs.
+        lb_name = inputs.get("name") or name
+        suffix = hashlib.sha256(f"{region}/{name}".encode()).hexdigest()[:16]
+        if type_token == "aws:lb/targetGroup:TargetGroup":
+            resource = f"targetgroup/{lb_name}/{suffix}"
+            return {
+                "arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:{resource}",
+                "arnSuffix": resource,
+            }
+        kind = "net" if inputs.get("loadBalancerType") == "network" else "app"
+        resource = f"loadbalancer/{kind}/{lb_name}/{suffix}"
+        return {
+            "arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:{resource}",
+            "arnSuffix": resource.removeprefix("loadbalancer/"),
+            "dnsName": f"{lb_name}-{suffix}.elb.{region}.amazonaws.com",
+        }
     if type_token.startswith("random:"):
         return {"result": f"{name}-random", "hex": "0f1e2d3c", "id": f"{name}-random"}
     return {}

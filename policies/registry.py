@@ -1,7 +1,8 @@
 """Every policy of the pack, in the order the README lists them."""
 
 from policies.aws import provider_region_allowed
-from policies.aws.ec2 import vpc_flow_logs_enabled
+from policies.aws.ec2 import security_group_no_public_ingress, vpc_flow_logs_enabled
+from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
 from policies.aws.s3 import (
     bucket_access_logging_enabled,
@@ -37,6 +38,9 @@ ALL_POLICIES = [
     key_rotation_enabled.policy,
     key_policy_no_wildcard_principal.policy,
     vpc_flow_logs_enabled.policy,
+    security_group_no_public_ingress.policy,
+    load_balancer_internal.policy,
+    network_load_balancer_security_groups.policy,
     estimate_within_budget.policy,
     ceiling_within_budget.policy,
     bucket_encrypted_with_cmk.policy,

@@ -1,0 +1,487 @@
+"""PrivatePath: the only network path from API Gateway to a region's model servers.
+
+API Gateway (REST) reaches a VPC only through a VPC link, and a REST VPC link targets a Network
+Load Balancer. So, per region: an internal NLB in the private subnets with one TCP listener per
+model (its own port, `listener_ports`), one IP target group per model, and the VPC link to the
+NLB. The target groups are Pulumi resources; the AWS Load Balancer Controller (pinned chart, its
+own Pod Identity role) only keeps each group's targets equal to the ready pods behind the model's
+Service, through a `TargetGroupBinding` per model. It creates no load balancers, target groups or
+security-group rules, and its IAM policy says so: describe calls in this region, and
+Register/DeregisterTargets on exactly these target groups.
+
+Security groups: the NLB's group takes the listener ports from the VPC CIDR only and sends only
+to the pods' security group on the model servers' HTTP port; the pods' group takes that port
+from the NLB's group only. Inbound rules are not enforced on PrivateLink traffic (the VPC link),
+because that traffic's source is API Gateway's, outside the VPC. The model servers'
+NetworkPolicy admits the NLB's private addresses (`gateway_peers`): with IP targets over TCP,
+client IP preservation is off, so packets arrive from the NLB's ENIs in the private subnets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import conventions, engines
+from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+from components.serving import PRESTOP_SLEEP_SECONDS
+
+CHART = "aws-load-balancer-controller"
+CHART_REPOSITORY = "https://aws.github.io/eks-charts"
+CHART_VERSION = "1.14.0"  # controller v2.14.0
+CONTROLLER_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
+CONTROLLER_IMAGE_TAG = "v2.14.0"
+CONTROLLER_NAMESPACE = "kube-system"
+CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+# Label a namespace with this (value "enabled") and the controller's webhook adds a readiness gate
+# to its pods: a rollout then waits until the new pod is healthy in the target group.
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+
+TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
+
+# Listener ports: 8000-8999, a model's port from a hash of its name (see `listener_ports`).
+LISTENER_PORT_BASE = 8000
+LISTENER_PORT_SPAN = 1000
+# Both engines answer readiness on this path of the HTTP port (asserted by the tests).
+HEALTH_CHECK_PATH = "/health"
+# Streams may stay open as long as API Gateway allows (15 minutes); a gap between tokens must not cut them.
+TCP_IDLE_TIMEOUT_SECONDS = 900
+# A deregistered pod keeps its connections while it drains (preStop sleep + the engine's drain).
+DEREGISTRATION_DELAY_SECONDS = PRESTOP_SLEEP_SECONDS + max(engines.engine(e).drain_seconds for e in ("tgi", "vllm"))
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_AWS_NAME_LIMIT = 32  # load balancer and target group names
+
+
+# --- pure parts ----------------------------------------------------------------------------------
+
+
+def listener_ports(models: Iterable[str]) -> dict[str, int]:
+    """Model -> NLB listener port, stable when models are added or removed.
+
+    A port is a hash of the model's name in 8000-8999; on a collision, models take the next free
+    port in sorted order. An index into the sorted list would shift every later model's port when
+    one is added, and while API Gateway's integrations catch up a port would briefly lead to
+    another model's servers (past the gateway's per-tenant model allowlist).
+    """
+    names = sorted(set(models))
+    if len(names) > LISTENER_PORT_SPAN:
+        raise ValueError(f"models: at most {LISTENER_PORT_SPAN} models per load balancer (got {len(names)})")
+    taken: dict[int, str] = {}
+    ports: dict[str, int] = {}
+    for model in names:
+        slot = zlib.crc32(model.encode()) % LISTENER_PORT_SPAN
+        while LISTENER_PORT_BASE + slot in taken:
+            slot = (slot + 1) % LISTENER_PORT_SPAN
+        taken[LISTENER_PORT_BASE + slot] = model
+        ports[model] = LISTENER_PORT_BASE + slot
+    return ports
+
+
+def aws_name(*parts: str, limit: int = _AWS_NAME_LIMIT) -> str:
+    """A deterministic load balancer / target group name within AWS's 32 characters.
+
+    Too long: truncated, with a hash of the full name so two long names stay distinct.
+    """
+    full = "-".join(parts)
+    if len(full) <= limit:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:6]
+    return f"{full[: limit - 7].rstrip('-')}-{digest}"
+
+
+def controller_policy(target_group_arns: Iterable[str], region: str) -> dict[str, Any]:
+    """The controller's permissions when all it does is TargetGroupBinding without networking.
+
+    Describe calls have no resource-level permissions, so they are held to this region; the only
+    writes are registering and deregistering pod IPs in the given target groups. No security
+    group, load balancer, listener or tag changes: Pulumi owns those.
+    """
+    arns = sorted(set(target_group_arns))
+    if not arns:
+        raise ValueError("target_group_arns: at least one target group")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DescribeLoadBalancingAndNetworkInThisRegion",
+                "Effect": "Allow",
+                "Action": [
+                    "elasticloadbalancing:Describe*",
+                    # Named, not ec2:Describe*: that would include DescribeInstanceAttribute (user data).
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeAvailabilityZones",
+                ],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+            },
+            {
+                "Sid": "RegisterPodsInTheModelTargetGroups",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                "Resource": arns,
+            },
+        ],
+    }
+
+
+def controller_values(cluster_name: str, region: str, vpc_id: str, replicas: int) -> dict[str, Any]:
+    """Helm values of the controller: TargetGroupBinding only, on system (non-GPU) nodes."""
+    return {
+        "clusterName": cluster_name,
+        "region": region,
+        "vpcId": vpc_id,  # no IMDS lookup: the controller's pods cannot reach IMDS (hop limit 1)
+        "replicaCount": replicas,
+        "image": {"repository": CONTROLLER_IMAGE, "tag": CONTROLLER_IMAGE_TAG},
+        "serviceAccount": {"create": True, "name": CONTROLLER_SERVICE_ACCOUNT},
+        # Nothing here creates load balancers from Services or Ingresses: no class, no defaulting
+        # webhook that would turn every type=LoadBalancer Service into an NLB, no backend SG.
+        "createIngressClassResource": False,
+        "enableServiceMutatorWebhook": False,
+        "enableBackendSecurityGroup": False,
+        "enableShield": False,
+        "enableWaf": False,
+        "enableWafv2": False,
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "affinity": {
+            # GPU nodes are tainted anyway; this says it: controllers run on system nodes.
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "DoesNotExist"}]}
+                    ]
+                }
+            },
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": CHART}},
+                            "topologyKey": "kubernetes.io/hostname",
+                        },
+                    }
+                ]
+            },
+        },
+        "defaultTags": {"component": "gateway"},
+    }
+
+
+def binding_metadata(model: str, namespace: str) -> dict[str, Any]:
+    return {
+        "name": f"{model}-gateway",
+        "namespace": namespace,
+        "labels": {"app.kubernetes.io/part-of": "llm-serving", "component": "gateway", conventions.MODEL_LABEL: model},
+    }
+
+
+def binding_spec(service_name: str, target_group_arn: str) -> dict[str, Any]:
+    """No `networking`: the controller leaves security groups alone (Pulumi manages the rule)."""
+    return {
+        "serviceRef": {"name": service_name, "port": conventions.HTTP_PORT},
+        "targetGroupARN": target_group_arn,
+        "targetType": "ip",
+        "ipAddressType": "ipv4",
+    }
+
+
+def target_group_binding(model: str, service_name: str, namespace: str, target_group_arn: str) -> dict[str, Any]:
+    """The TargetGroupBinding of one model: its Service's ready endpoints, as IPs, in its group."""
+    return {
+        "apiVersion": TARGET_GROUP_BINDING_API_VERSION,
+        "kind": "TargetGroupBinding",
+        "metadata": binding_metadata(model, namespace),
+        "spec": binding_spec(service_name, target_group_arn),
+    }
+
+
+def gateway_peers(private_subnet_cidrs: Iterable[str]) -> tuple[dict[str, Any], ...]:
+    """NetworkPolicy peers for the model servers' HTTP port: the NLB's addresses, by subnet.
+
+    The NLB's ENIs live in the private subnets; with client IP preservation off (IP targets,
+    TCP) every packet from the load balancer has one of their addresses as its source.
+    """
+    peers = []
+    for cidr in private_subnet_cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ValueError(
+                f"private_subnet_cidrs: not a network address such as 10.0.0.0/19 (got {cidr!r})"
+            ) from None
+        peers.append({"ipBlock": {"cidr": str(network)}})
+    if not peers:
+        raise ValueError("private_subnet_cidrs: at least one subnet")
+    return tuple(peers)
+
+
+# --- the component -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrivateBackend:
+    model: str
+    """Model name (a DNS label): the key of `listener_ports` and `backend_urls`."""
+    service_name: pulumi.Input[str]
+    """The model server's Service (it exposes conventions.HTTP_PORT)."""
+    namespace: pulumi.Input[str]
+    """Namespace of that Service; the TargetGroupBinding goes there too."""
+
+
+@dataclass(frozen=True)
+class PrivatePathArgs:
+    environment: str
+    region: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    """Source allowed on the listener ports besides the VPC link."""
+    private_subnet_ids: pulumi.Input[list[str]]
+    """The NLB's subnets (one per zone the model servers run in)."""
+    pod_security_group_id: pulumi.Input[str]
+    """The security group of the model servers' pods (the EKS cluster security group)."""
+    cluster_name: str
+    cluster_arn: pulumi.Input[str]
+    """The controller's Pod Identity role trusts only this cluster."""
+    models: tuple[PrivateBackend, ...]
+    protect: bool = False
+    """Deletion protection on the NLB and Pulumi `protect` on it and the VPC link (prod)."""
+    controller_replicas: int = 2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
+            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
+        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
+            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        if not self.models:
+            raise ValueError("models: at least one model to route to")
+        names = [backend.model for backend in self.models]
+        for model in names:
+            if not isinstance(model, str) or not _DNS_LABEL.fullmatch(model):
+                raise ValueError(f"models: model names must be DNS labels (got {model!r})")
+        duplicates = sorted({m for m in names if names.count(m) > 1})
+        if duplicates:
+            raise ValueError(f"models: each model once (repeated: {', '.join(duplicates)})")
+        if isinstance(self.controller_replicas, bool) or self.controller_replicas not in (1, 2, 3):
+            raise ValueError(f"controller_replicas: must be 1, 2 or 3 (got {self.controller_replicas!r})")
+
+
+class PrivatePath(pulumi.ComponentResource):
+    """Internal NLB + REST VPC link + the controller that keeps pod IPs registered; needs a
+    Kubernetes provider in `opts.providers["kubernetes"]`."""
+
+    vpc_link_id: pulumi.Output[str]
+    nlb_arn: pulumi.Output[str]
+    nlb_dns_name: pulumi.Output[str]
+    listener_ports: dict[str, int]
+    backend_urls: dict[str, pulumi.Output[str]]
+    security_group_id: pulumi.Output[str]
+    controller_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PrivatePathArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:gateway:PrivatePath", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        ports = listener_ports(b.model for b in args.models)
+
+        def tags(resource: str, **extra: str) -> dict[str, str]:
+            return {"Name": resource, "component": "gateway", **extra}
+
+        # --- security groups ---------------------------------------------------------------------
+        nlb_sg = aws.ec2.SecurityGroup(
+            f"{name}-nlb-sg",
+            description="Model listeners of the private-path NLB: VPC link and VPC only",
+            vpc_id=args.vpc_id,
+            tags=tags(f"{name}-nlb-sg"),
+            opts=child,
+        )
+        for model, port in ports.items():
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-nlb-from-vpc-{model}",
+                security_group_id=nlb_sg.id,
+                description=f"Listener of {model} from the VPC CIDR",
+                cidr_ipv4=args.vpc_cidr,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                tags=tags(f"{name}-nlb-from-vpc-{model}", model=model),
+                opts=child,
+            )
+        # Forwarded traffic and health checks go to the pods' HTTP port and nowhere else.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nlb-to-pods",
+            security_group_id=nlb_sg.id,
+            description="Model servers' HTTP port (traffic and health checks)",
+            referenced_security_group_id=args.pod_security_group_id,
+            ip_protocol="tcp",
+            from_port=conventions.HTTP_PORT,
+            to_port=conventions.HTTP_PORT,
+            tags=tags(f"{name}-nlb-to-pods"),
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-pods-from-nlb",
+            security_group_id=args.pod_security_group_id,
+            description="Model servers' HTTP port from the private-path NLB",
+            referenced_security_group_id=nlb_sg.id,
+            ip_protocol="tcp",
+            from_port=conventions.HTTP_PORT,
+            to_port=conventions.HTTP_PORT,
+            tags=tags(f"{name}-pods-from-nlb"),
+            opts=child,
+        )
+
+        # --- load balancer -------------------------------------------------------------------------
+        nlb = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            name=aws_name("llm", args.environment, "private"),
+            internal=True,
+            load_balancer_type="network",
+            ip_address_type="ipv4",
+            subnets=args.private_subnet_ids,
+            # Security groups can only be attached when an NLB is created, never added later.
+            security_groups=[nlb_sg.id],
+            # VPC link traffic arrives through PrivateLink from API Gateway's addresses, outside the
+            # VPC: inbound rules would drop it. It is authenticated by API Gateway (API keys).
+            enforce_security_group_inbound_rules_on_private_link_traffic="off",
+            # Few replicas per model: every NLB node must reach every zone's pods.
+            enable_cross_zone_load_balancing=True,
+            enable_deletion_protection=args.protect,
+            tags=tags(f"{name}-nlb"),
+            opts=stateful,
+        )
+
+        backend_urls: dict[str, pulumi.Output[str]] = {}
+        target_groups: dict[str, aws.lb.TargetGroup] = {}
+        for model, port in ports.items():
+            group = aws.lb.TargetGroup(
+                f"{name}-tg-{model}",
+                name=aws_name("llm", args.environment, model),
+                target_type="ip",
+                protocol="TCP",
+                port=conventions.HTTP_PORT,
+                vpc_id=args.vpc_id,
+                ip_address_type="ipv4",
+                # The source stays the NLB's address: the pods' NetworkPolicy admits those (gateway_peers).
+                preserve_client_ip="false",
+                deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
+                health_check={
+                    "enabled": True,
+                    "protocol": "HTTP",
+                    "port": "traffic-port",
+                    "path": HEALTH_CHECK_PATH,
+                    "matcher": "200",
+                    "interval": 10,
+                    "timeout": 5,
+                    "healthy_threshold": 2,
+                    "unhealthy_threshold": 2,
+                },
+                tags=tags(f"{name}-tg-{model}", model=model),
+                opts=child,
+            )
+            aws.lb.Listener(
+                f"{name}-listener-{model}",
+                load_balancer_arn=nlb.arn,
+                port=port,
+                protocol="TCP",
+                tcp_idle_timeout_seconds=TCP_IDLE_TIMEOUT_SECONDS,
+                default_actions=[{"type": "forward", "target_group_arn": group.arn}],
+                tags=tags(f"{name}-listener-{model}", model=model),
+                opts=child,
+            )
+            target_groups[model] = group
+            backend_urls[model] = pulumi.Output.concat("http://", nlb.dns_name, f":{port}")
+
+        vpc_link = aws.apigateway.VpcLink(
+            f"{name}-vpc-link",
+            name=f"llm-{args.environment}-{args.region}",
+            description="API Gateway (REST) to the model servers' internal NLB",
+            target_arn=nlb.arn,
+            tags=tags(f"{name}-vpc-link"),
+            opts=stateful,
+        )
+
+        # --- the controller that registers pod IPs ------------------------------------------------
+        identity = PodIdentityRole(
+            f"{name}-controller-identity",
+            PodIdentityRoleArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=CONTROLLER_NAMESPACE,
+                service_account=CONTROLLER_SERVICE_ACCOUNT,
+                policy=pulumi.Output.all(*[target_groups[m].arn for m in ports]).apply(
+                    lambda arns: json.dumps(controller_policy(arns, args.region))
+                ),
+                component="gateway",
+            ),
+            opts=child,
+        )
+        release = k8s.helm.v3.Release(
+            f"{name}-controller",
+            name=CHART,
+            chart=CHART,
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=CONTROLLER_NAMESPACE,
+            create_namespace=False,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            values=pulumi.Output.from_input(args.vpc_id).apply(
+                lambda vpc_id: controller_values(args.cluster_name, args.region, vpc_id, args.controller_replicas)
+            ),
+            # The association must exist before the controller starts, or it runs without credentials.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity]),
+        )
+        for backend in args.models:
+            # Metadata from the namespace alone, so a preview knows the object's name before the ARN.
+            metadata = pulumi.Output.from_input(backend.namespace).apply(
+                lambda ns, model=backend.model: binding_metadata(model, ns)
+            )
+            spec = pulumi.Output.all(backend.service_name, target_groups[backend.model].arn).apply(
+                lambda v: binding_spec(v[0], v[1])
+            )
+            k8s.apiextensions.CustomResource(
+                f"{name}-binding-{backend.model}",
+                api_version=TARGET_GROUP_BINDING_API_VERSION,
+                kind="TargetGroupBinding",
+                metadata=metadata,
+                spec=spec,
+                # The chart installs the CRD and the webhook that validates the binding.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+            )
+
+        self.vpc_link_id = vpc_link.id
+        self.nlb_arn = nlb.arn
+        self.nlb_dns_name = nlb.dns_name
+        self.listener_ports = ports
+        self.backend_urls = backend_urls
+        self.security_group_id = nlb_sg.id
+        self.controller_role_arn = identity.role_arn
+        self.register_outputs(
+            {
+                "vpc_link_id": self.vpc_link_id,
+                "nlb_arn": self.nlb_arn,
+                "nlb_dns_name": self.nlb_dns_name,
+                "listener_ports": self.listener_ports,
+                "backend_urls": self.backend_urls,
+                "security_group_id": self.security_group_id,
+                "controller_role_arn": self.controller_role_arn,
+                "chart_version": CHART_VERSION,
+            }
+        )
