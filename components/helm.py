@@ -23,7 +23,7 @@ def pinned_release(
     resource_name: str,
     chart: PinnedChart,
     namespace: str,
-    values: Mapping[str, Any],
+    values: pulumi.Input[Mapping[str, Any]],
     opts: pulumi.ResourceOptions,
     allow_null_values: bool = False,
 ) -> k8s.helm.v3.Release:
@@ -44,7 +44,7 @@ def pinned_release(
         atomic=True,
         cleanup_on_fail=True,
         timeout=600,
-        values=dict(values),
+        values=values,
         allow_null_values=allow_null_values,
         opts=opts,
     )

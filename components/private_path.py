@@ -9,10 +9,10 @@ Service, through a `TargetGroupBinding` per model. It creates no load balancers,
 security-group rules, and its IAM policy says so: describe calls in this region, and
 Register/DeregisterTargets on exactly these target groups.
 
-Security groups: the NLB's group takes the listener ports from the VPC CIDR only and sends only
-to the pods' security group on the model servers' HTTP port; the pods' group takes that port
-from the NLB's group only. Inbound rules are not enforced on PrivateLink traffic (the VPC link),
-because that traffic's source is API Gateway's, outside the VPC. The model servers'
+Security groups: the NLB's group has no inbound rules and sends only to the pods' security group
+on the model servers' HTTP port; the pods' group takes that port from the NLB's group only.
+Inbound rules are not enforced on PrivateLink traffic (the VPC link), so API Gateway gets in and
+nothing else in the VPC does: no path to a model that skips the API keys. The model servers'
 NetworkPolicy admits the NLB's private addresses (`gateway_peers`): with IP targets over TCP,
 client IP preservation is off, so packets arrive from the NLB's ENIs in the private subnets.
 """
@@ -33,12 +33,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import conventions, engines
+from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.serving import PRESTOP_SLEEP_SECONDS
 
-CHART = "aws-load-balancer-controller"
-CHART_REPOSITORY = "https://aws.github.io/eks-charts"
-CHART_VERSION = "1.14.0"  # controller v2.14.0
+# 1.14.0 ships controller v2.14.0.
+CHART = PinnedChart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.14.0")
+CHART_VERSION = CHART.version
 CONTROLLER_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
 CONTROLLER_IMAGE_TAG = "v2.14.0"
 CONTROLLER_NAMESPACE = "kube-system"
@@ -172,7 +173,7 @@ def controller_values(cluster_name: str, region: str, vpc_id: str, replicas: int
                     {
                         "weight": 100,
                         "podAffinityTerm": {
-                            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": CHART}},
+                            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": CHART.name}},
                             "topologyKey": "kubernetes.io/hostname",
                         },
                     }
@@ -249,7 +250,6 @@ class PrivatePathArgs:
     environment: str
     region: str
     vpc_id: pulumi.Input[str]
-    vpc_cidr: pulumi.Input[str]
     """Source allowed on the listener ports besides the VPC link."""
     private_subnet_ids: pulumi.Input[list[str]]
     """The NLB's subnets (one per zone the model servers run in)."""
@@ -305,23 +305,11 @@ class PrivatePath(pulumi.ComponentResource):
         # --- security groups ---------------------------------------------------------------------
         nlb_sg = aws.ec2.SecurityGroup(
             f"{name}-nlb-sg",
-            description="Model listeners of the private-path NLB: VPC link and VPC only",
+            description="Private-path NLB: no inbound rules, the VPC link is the only way in",
             vpc_id=args.vpc_id,
             tags=tags(f"{name}-nlb-sg"),
             opts=child,
         )
-        for model, port in ports.items():
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-nlb-from-vpc-{model}",
-                security_group_id=nlb_sg.id,
-                description=f"Listener of {model} from the VPC CIDR",
-                cidr_ipv4=args.vpc_cidr,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                tags=tags(f"{name}-nlb-from-vpc-{model}", model=model),
-                opts=child,
-            )
         # Forwarded traffic and health checks go to the pods' HTTP port and nowhere else.
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-nlb-to-pods",
@@ -431,17 +419,10 @@ class PrivatePath(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-controller",
-            name=CHART,
-            chart=CHART,
-            version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            CHART,
             namespace=CONTROLLER_NAMESPACE,
-            create_namespace=False,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
             values=pulumi.Output.from_input(args.vpc_id).apply(
                 lambda vpc_id: controller_values(args.cluster_name, args.region, vpc_id, args.controller_replicas)
             ),

@@ -19,7 +19,6 @@ from serving_harness import by_type, record
 from components import conventions, engines
 from components.private_path import (
     CHART,
-    CHART_REPOSITORY,
     CHART_VERSION,
     CONTROLLER_IMAGE_TAG,
     CONTROLLER_NAMESPACE,
@@ -41,7 +40,6 @@ from components.private_path import (
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-prod"
 MODELS = ("llama-3-8b-instruct", "mistral-7b", "llama-3-70b-instruct")
-VPC_CIDR = "10.20.0.0/16"
 SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
 POD_SG = "sg-cluster"
 
@@ -53,7 +51,6 @@ def args(**changes: Any) -> PrivatePathArgs:
         "environment": "prod",
         "region": "us-east-1",
         "vpc_id": "vpc-123",
-        "vpc_cidr": VPC_CIDR,
         "private_subnet_ids": SUBNETS,
         "pod_security_group_id": POD_SG,
         "cluster_name": "llm-prod",
@@ -226,14 +223,13 @@ def test_vpc_link_targets_the_nlb(built):
 # --- security groups ------------------------------------------------------------------------------
 
 
-def test_nlb_accepts_only_its_listener_ports_from_the_vpc(built):
-    resources, outputs = built
+def test_nlb_takes_no_inbound_rules_so_the_vpc_link_is_the_only_way_in(built):
+    resources, _ = built
     rules = [r.inputs for r in by_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
-    on_nlb = [r for r in rules if r["securityGroupId"] == "pp-nlb-sg-id"]
-    assert sorted((r["fromPort"], r["toPort"]) for r in on_nlb) == sorted(
-        (p, p) for p in outputs["listener_ports"].values()
-    )
-    assert all(r["cidrIpv4"] == VPC_CIDR and r["ipProtocol"] == "tcp" for r in on_nlb)
+    assert [r for r in rules if r["securityGroupId"] == "pp-nlb-sg-id"] == []
+    (nlb,) = by_type(resources, "aws:lb/loadBalancer:LoadBalancer")
+    # PrivateLink (VPC link) traffic skips inbound rules only when enforcement is off.
+    assert nlb.inputs["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
 
 
 def test_pods_accept_the_http_port_from_the_nlb_group_only_and_the_nlb_sends_only_there(built):
@@ -306,9 +302,9 @@ def test_controller_chart_is_pinned_and_runs_two_replicas_off_gpu_nodes(built):
     (release,) = by_type(resources, "kubernetes:helm.sh/v3:Release")
     inputs = release.inputs
     assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]["repo"]) == (
-        CHART,
-        CHART_VERSION,
-        CHART_REPOSITORY,
+        CHART.name,
+        CHART.version,
+        CHART.repository,
     )
     assert re.fullmatch(r"\d+\.\d+\.\d+", CHART_VERSION) and re.fullmatch(r"v\d+\.\d+\.\d+", CONTROLLER_IMAGE_TAG)
     # eks-charts releases chart 1.N.x with controller v2.N.x.
