@@ -195,6 +195,13 @@ def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict
     if type_token == "aws:cloudwatch/logGroup:LogGroup":
         group = inputs.get("name") or name
         return {"arn": f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{group}"}
+    if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
+        return {"latestVersion": 1, "defaultVersion": 1}
+    if type_token == "aws:eks/nodeGroup:NodeGroup":
+        # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
+        group = inputs.get("nodeGroupName") or name
+        asg = f"eks-{group}-00000000-0000-0000-0000-000000000000"
+        return {"nodeGroupName": group, "resources": [{"autoscalingGroups": [{"name": asg}]}], "status": "ACTIVE"}
     if type_token.startswith("random:"):
         return {"result": f"{name}-random", "hex": "0f1e2d3c", "id": f"{name}-random"}
     return {}

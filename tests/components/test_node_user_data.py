@@ -57,7 +57,7 @@ def test_node_config_sets_raid0_and_nothing_eks_merges_itself():
 
 
 def test_models_directory_is_on_the_array_not_the_root_volume():
-    assert NVME_ARRAY_MOUNT == f"{NVME_MOUNT}/0"
+    assert (NVME_MOUNT, NVME_ARRAY_MOUNT) == ("/mnt/k8s-disks", "/mnt/k8s-disks/0")  # nodeadm RAID0: ${MNT_DIR}/0
     assert NVME_MODELS_PATH.startswith(NVME_ARRAY_MOUNT + "/")
     script = node_user_data.models_dir_script()
     assert f"mountpoint -q {NVME_ARRAY_MOUNT}" in script
