@@ -8,6 +8,7 @@ import dataclasses
 import pulumi
 import pulumi_aws as aws
 import pytest
+from conftest import policy_resource, resource_violations, stack_violations
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
@@ -17,6 +18,8 @@ from components import catalog, node_user_data
 from components.conventions import GPU_LABEL, GPU_TAINT, NODE_GROUP_LABEL
 from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs, autoscaler_tags, eks_taint
 from llmstack.offline import PlanMocks, RecordingMonitor
+from policies.aws.ec2 import launch_template_volumes_cmk
+from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
 
 EBS_KEY = "arn:aws:kms:us-east-1:123456789012:key/ebs"
 RESERVATION = "cr-0123456789abcdef0"
@@ -247,3 +250,32 @@ def test_bad_args_name_the_field(changes, message):
 def test_args_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         args().name = "other"  # type: ignore[misc]
+
+
+# --- the real component against all four --------------------------------------------------------
+
+
+@pytest.mark.parametrize("capacity_type", ["on-demand", "spot", "capacity-reservation", "capacity-block"])
+def test_gpu_node_group_component_passes_every_node_policy(capacity_type):
+    group_args = (
+        args(capacity_type=capacity_type) if capacity_type in ("on-demand", "spot") else reserved(capacity_type)
+    )
+    recorded, _ = build(group_args)
+    by_urn = {}
+    for resource in recorded:
+        deps = {k: [by_urn[u] for u in urns if u in by_urn] for k, urns in resource.property_dependencies.items()}
+        by_urn[resource.urn] = policy_resource(
+            resource.type, resource.name, resource.inputs, property_dependencies=deps
+        )
+    resources = list(by_urn.values())
+    assert stack_violations(gpu_node_group_imdsv2.policy, resources) == []
+    for resource in resources:
+        for policy in (
+            node_group_disallow_ssh.policy,
+            launch_template_volumes_cmk.policy,
+            gpu_node_group_tainted.policy,
+        ):
+            assert resource_violations(policy, resource.resource_type, resource.props, name=resource.name) == []
+    # The relation the IMDS policy follows is really there.
+    (group,) = [r for r in resources if r.resource_type == NODE_GROUP]
+    assert [t.name for t in group.property_dependencies["launchTemplate"]] == ["ng-lt"]
