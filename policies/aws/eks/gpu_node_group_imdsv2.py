@@ -1,5 +1,6 @@
 """aws-eks-gpu-node-group-imdsv2-hop-limit — pods on GPU nodes cannot reach the node role's credentials."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -16,7 +17,7 @@ from policies.support import NODE_GROUP_TYPE, is_gpu_node_group, launch_template
 MAX_HOP_LIMIT = 1
 
 
-def _problems(template_props: dict[str, Any]) -> list[str]:
+def _problems(template_props: Mapping[str, Any]) -> list[str]:
     options = template_props.get("metadataOptions") or {}
     if options.get("httpEndpoint") == "disabled":
         return []  # no IMDS at all
