@@ -8,8 +8,9 @@ taint or without the label would otherwise never get GPUs, and no model server w
 
 Hardening: the plugin needs no Kubernetes API and no capability, only the kubelet's device-plugin
 directory (a hostPath) where it creates its socket. That directory is root-owned (0750), so the
-container runs as uid 0, but with every capability dropped, no privilege escalation, a read-only
-root filesystem and the runtime's seccomp profile.
+container runs as uid 0, but with every capability dropped, no privilege escalation and the
+runtime's seccomp profile. Its root filesystem stays writable for the NVIDIA runtime's hooks.
+Both (uid 0, writable root) are exceptions to kubernetes-container-restricted-security-context.
 """
 
 from __future__ import annotations
@@ -131,12 +132,15 @@ def daemonset(environment: str, image: str = IMAGE) -> dict[str, Any]:
                                 "limits": {"cpu": "500m", "memory": "256Mi"},
                             },
                             # Root only to create its socket in the root-owned kubelet directory; no capability.
+                            # The root filesystem stays writable: the NVIDIA runtime's hooks (ldcache update,
+                            # CDI hooks) write into it when the NVML libraries are injected, and fail on a
+                            # read-only one (kserve/kserve#5711).
                             "securityContext": {
                                 "runAsUser": 0,
                                 "runAsNonRoot": False,
                                 "privileged": False,
                                 "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
+                                "readOnlyRootFilesystem": False,
                                 "capabilities": {"drop": ["ALL"]},
                             },
                             "volumeMounts": [{"name": "device-plugin", "mountPath": DEVICE_PLUGIN_DIR}],

@@ -125,7 +125,8 @@ def test_pod_is_hardened():
     assert context["allowPrivilegeEscalation"] is False
     assert context["privileged"] is False
     assert context["capabilities"] == {"drop": ["ALL"]}
-    assert context["readOnlyRootFilesystem"] is True
+    assert context["readOnlyRootFilesystem"] is False  # the NVIDIA runtime hooks write into it
+    assert context["runAsUser"] == 0  # its socket goes into the root-owned kubelet directory
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert spec["automountServiceAccountToken"] is False
     assert spec["priorityClassName"] == "system-node-critical"
