@@ -109,7 +109,6 @@ def command_args(cluster_name: str) -> list[str]:
         # A p5 boots, loads drivers and RAIDs eight NVMe disks before it is Ready.
         "--max-node-provision-time=25m",
         "--leader-elect=true",
-        "--logtostderr=true",
         "--stderrthreshold=info",
         "--v=2",
     ]
