@@ -13,9 +13,14 @@ GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
-# nodeadm's RAID0 of the instance-store NVMe: the hot tier of model weights.
+# nodeadm's local-storage directory (`instance.localStorage.strategy: RAID0`). The RAID0 array of
+# the instance-store NVMe is mounted at its `0` subdirectory (amazon-eks-ami setup-local-disks and
+# nodeadm's local-disk aspect: `${MNT_DIR}/0`), beside the bind-mounted kubelet and containerd
+# state; a directory directly under NVME_MOUNT would sit on the root EBS volume.
 NVME_MOUNT = "/mnt/k8s-disks"
-NVME_MODELS_PATH = f"{NVME_MOUNT}/models"
+NVME_ARRAY_MOUNT = f"{NVME_MOUNT}/0"
+# The hot tier of model weights, on the array.
+NVME_MODELS_PATH = f"{NVME_ARRAY_MOUNT}/models"
 
 # --- model servers -----------------------------------------------------------------------------
 HTTP_PORT = 8080

@@ -213,6 +213,13 @@ def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict
             "arnSuffix": resource.removeprefix("loadbalancer/"),
             "dnsName": f"{lb_name}-{suffix}.elb.{region}.amazonaws.com",
         }
+    if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
+        return {"latestVersion": 1, "defaultVersion": 1}
+    if type_token == "aws:eks/nodeGroup:NodeGroup":
+        # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
+        group = inputs.get("nodeGroupName") or name
+        asg = f"eks-{group}-00000000-0000-0000-0000-000000000000"
+        return {"nodeGroupName": group, "resources": [{"autoscalingGroups": [{"name": asg}]}], "status": "ACTIVE"}
     if type_token.startswith("random:"):
         return {"result": f"{name}-random", "hex": "0f1e2d3c", "id": f"{name}-random"}
     return {}

@@ -1,7 +1,8 @@
 """Every policy of the pack, in the order the README lists them."""
 
 from policies.aws import provider_region_allowed
-from policies.aws.ec2 import security_group_no_public_ingress, vpc_flow_logs_enabled
+from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
+from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
 from policies.aws.s3 import (
@@ -41,6 +42,10 @@ ALL_POLICIES = [
     security_group_no_public_ingress.policy,
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,
+    node_group_disallow_ssh.policy,
+    gpu_node_group_imdsv2.policy,
+    launch_template_volumes_cmk.policy,
+    gpu_node_group_tainted.policy,
     estimate_within_budget.policy,
     ceiling_within_budget.policy,
     bucket_encrypted_with_cmk.policy,

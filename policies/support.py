@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from components.conventions import COMPONENT_LABEL, MODEL_SERVER_COMPONENT
+from components.conventions import COMPONENT_LABEL, GPU_LABEL, MODEL_SERVER_COMPONENT
 
 # Type tokens whose package is a real provider (not a component or the stack).
 PROVIDER_PACKAGES = ("aws", "kubernetes", "random")
@@ -171,3 +171,21 @@ def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def is_model_server(props: Mapping[str, Any]) -> bool:
     return pod_template_labels(props).get(COMPONENT_LABEL) == MODEL_SERVER_COMPONENT
+
+
+# --- EKS node groups -----------------------------------------------------------------------------
+
+NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def is_gpu_node_group(props: Mapping[str, Any]) -> bool:
+    """A node group of GPU nodes: an NVIDIA AMI type, or nodes labelled with the platform's GPU label."""
+    return "NVIDIA" in str(props.get("amiType") or "").upper() or GPU_LABEL in (props.get("labels") or {})
+
+
+def launch_templates_of(resources: Iterable[PolicyResource], node_group: PolicyResource) -> list[PolicyResource]:
+    """Launch templates of this stack that a node group's `launchTemplate` was computed from."""
+    return [
+        t for t in resources_of_type(resources, LAUNCH_TEMPLATE_TYPE) if depends_on(node_group, "launchTemplate", t.urn)
+    ]

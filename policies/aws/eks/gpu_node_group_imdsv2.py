@@ -1,0 +1,73 @@
+"""aws-eks-gpu-node-group-imdsv2-hop-limit — pods on GPU nodes cannot reach the node role's credentials."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.support import NODE_GROUP_TYPE, is_gpu_node_group, launch_templates_of, resources_of_type
+
+MAX_HOP_LIMIT = 1
+
+
+def _problems(template_props: Mapping[str, Any]) -> list[str]:
+    options = template_props.get("metadataOptions") or {}
+    if options.get("httpEndpoint") == "disabled":
+        return []  # no IMDS at all
+    problems = []
+    tokens = options.get("httpTokens")
+    if tokens != "required":
+        problems.append(f"does not require IMDSv2 (httpTokens is {tokens or 'unset'})")
+    hops = options.get("httpPutResponseHopLimit")
+    if hops is None:
+        problems.append("sets no httpPutResponseHopLimit (AL2023 AMIs default to 2, which reaches pods)")
+    elif not isinstance(hops, (int, float)) or hops > MAX_HOP_LIMIT:
+        problems.append(f"allows an IMDS hop limit of {hops} (must be <= {MAX_HOP_LIMIT})")
+    return problems
+
+
+def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for group in resources_of_type(args.resources, NODE_GROUP_TYPE):
+        if not is_gpu_node_group(group.props):
+            continue
+        templates = launch_templates_of(args.resources, group)
+        if not templates:
+            how = (
+                "no launch template" if not group.props.get("launchTemplate") else "a launch template not in this stack"
+            )
+            report_violation(
+                f"GPU node group '{group.name}' uses {how}: its IMDS settings cannot be checked "
+                "(EKS's default launch template uses hop limit 2).",
+                group.urn,
+            )
+            continue
+        for template in templates:
+            for problem in _problems(template.props):
+                report_violation(
+                    f"GPU node group '{group.name}': launch template '{template.name}' {problem}.", group.urn
+                )
+
+
+policy = StackValidationPolicy(
+    name="aws-eks-gpu-node-group-imdsv2-hop-limit",
+    description=(
+        "GPU node groups use a launch template of this stack that requires IMDSv2 (httpTokens: required) with a "
+        "PUT response hop limit of 1, so containers cannot fetch the node role's credentials from IMDS."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name="AWS FSBP", reference="EC2.170", version="1.0.0"),
+    remediation_steps=(
+        "Give the node group an aws.ec2.LaunchTemplate with metadata_options http_tokens='required', "
+        "http_put_response_hop_limit=1, http_endpoint='enabled' (components.gpu_nodes does); pods get AWS access "
+        "through EKS Pod Identity, not the node role."
+    ),
+    validate=validate,
+)

@@ -1,0 +1,254 @@
+"""Node policies: no SSH on node groups, IMDSv2 hop 1 for GPU node groups, CMK-encrypted launch
+template volumes, GPU node groups tainted. A compliant baseline, then each way to violate."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import policy_resource, resource_violations, stack_violations
+
+from policies.aws.ec2 import launch_template_volumes_cmk
+from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/ebs"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+
+
+def gpu_group(**changes):
+    props = {
+        "amiType": "AL2023_x86_64_NVIDIA",
+        "instanceTypes": ["p5.48xlarge"],
+        "labels": {"llm-serving/gpu": "h100", "llm-serving/node-group": "h100"},
+        "taints": [GPU_TAINT],
+        "launchTemplate": {"id": "lt-id", "version": "1"},
+    }
+    return {**props, **changes}
+
+
+def system_group(**changes):
+    return {**{"amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["m6i.xlarge"]}, **changes}
+
+
+def root_volume(**ebs):
+    values = {"volumeSize": 200, "volumeType": "gp3", "encrypted": "true", "kmsKeyId": KEY}
+    return [{"deviceName": "/dev/xvda", "ebs": {**values, **ebs}}]
+
+
+def template(name="gpu-lt", **metadata):
+    options = {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1, **metadata}
+    options = {k: v for k, v in options.items() if v is not None}
+    return policy_resource(LAUNCH_TEMPLATE, name, {"metadataOptions": options, "blockDeviceMappings": root_volume()})
+
+
+def group_using(lt, name="gpu", **changes):
+    return policy_resource(
+        NODE_GROUP,
+        name,
+        gpu_group(**changes),
+        dependencies=[lt] if lt else [],
+        property_dependencies={"launchTemplate": [lt]} if lt else {},
+    )
+
+
+# --- aws-eks-node-group-disallow-ssh -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("props", [gpu_group(), system_group(), system_group(remoteAccess=None)])
+def test_node_groups_without_remote_access_are_compliant(props):
+    assert resource_violations(node_group_disallow_ssh.policy, NODE_GROUP, props) == []
+
+
+@pytest.mark.parametrize(
+    "remote_access",
+    [{"ec2SshKey": "ops"}, {"ec2SshKey": "ops", "sourceSecurityGroupIds": ["sg-1"]}],
+)
+def test_remote_access_is_a_violation(remote_access):
+    props = system_group(remoteAccess=remote_access)
+    assert resource_violations(node_group_disallow_ssh.policy, NODE_GROUP, props, name="system") == [
+        "node group 'system' opens SSH to its nodes (remoteAccess is set); use SSM Session Manager."
+    ]
+
+
+def test_ssh_policy_ignores_other_types():
+    props = {"remoteAccess": {"ec2SshKey": "x"}}
+    assert resource_violations(node_group_disallow_ssh.policy, LAUNCH_TEMPLATE, props) == []
+
+
+# --- aws-eks-gpu-node-group-imdsv2-hop-limit -----------------------------------------------------
+
+
+def imds(resources):
+    return stack_violations(gpu_node_group_imdsv2.policy, resources)
+
+
+def test_gpu_node_group_with_imdsv2_hop_one_is_compliant():
+    lt = template()
+    assert imds([lt, group_using(lt)]) == []
+
+
+def test_disabled_imds_is_compliant():
+    lt = template(httpEndpoint="disabled", httpTokens=None, httpPutResponseHopLimit=None)
+    assert imds([lt, group_using(lt)]) == []
+
+
+def test_imds_tokens_optional():
+    lt = template(httpTokens="optional")
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        ("GPU node group 'gpu': launch template 'gpu-lt' does not require IMDSv2 (httpTokens is optional).", group.urn)
+    ]
+
+
+def test_imds_tokens_unset():
+    lt = template(httpTokens=None)
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        ("GPU node group 'gpu': launch template 'gpu-lt' does not require IMDSv2 (httpTokens is unset).", group.urn)
+    ]
+
+
+def test_hop_limit_two():
+    lt = template(httpPutResponseHopLimit=2)
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        ("GPU node group 'gpu': launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", group.urn)
+    ]
+
+
+def test_hop_limit_unset():
+    lt = template(httpPutResponseHopLimit=None)
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        (
+            "GPU node group 'gpu': launch template 'gpu-lt' sets no httpPutResponseHopLimit "
+            "(AL2023 AMIs default to 2, which reaches pods).",
+            group.urn,
+        )
+    ]
+
+
+def test_gpu_node_group_without_launch_template():
+    group = group_using(None, launchTemplate=None)
+    assert imds([group]) == [
+        (
+            "GPU node group 'gpu' uses no launch template: its IMDS settings cannot be checked "
+            "(EKS's default launch template uses hop limit 2).",
+            group.urn,
+        )
+    ]
+
+
+def test_gpu_node_group_with_a_launch_template_from_outside_the_stack():
+    group = group_using(None)
+    assert imds([template(), group]) == [
+        (
+            "GPU node group 'gpu' uses a launch template not in this stack: its IMDS settings cannot be checked "
+            "(EKS's default launch template uses hop limit 2).",
+            group.urn,
+        )
+    ]
+
+
+def test_the_launch_template_of_another_group_does_not_count():
+    good, bad = template("good-lt"), template("bad-lt", httpPutResponseHopLimit=3)
+    first, second = group_using(good, name="a"), group_using(bad, name="b")
+    assert imds([good, bad, first, second]) == [
+        ("GPU node group 'b': launch template 'bad-lt' allows an IMDS hop limit of 3 (must be <= 1).", second.urn)
+    ]
+
+
+def test_a_node_group_labelled_gpu_is_a_gpu_node_group_whatever_its_ami():
+    lt = template(httpPutResponseHopLimit=2)
+    group = group_using(lt, amiType="CUSTOM")
+    assert len(imds([lt, group])) == 1
+
+
+def test_system_node_groups_are_not_checked_for_imds():
+    lt = template(httpPutResponseHopLimit=2)
+    group = policy_resource(NODE_GROUP, "system", system_group(), property_dependencies={"launchTemplate": [lt]})
+    assert imds([lt, group]) == []
+
+
+# --- aws-ec2-launch-template-volumes-encrypted-with-cmk ------------------------------------------
+
+
+def volumes(props, name="lt"):
+    return resource_violations(launch_template_volumes_cmk.policy, LAUNCH_TEMPLATE, props, name=name)
+
+
+@pytest.mark.parametrize("encrypted", ["true", True])
+def test_cmk_encrypted_root_volume_is_compliant(encrypted):
+    assert volumes({"blockDeviceMappings": root_volume(encrypted=encrypted)}) == []
+
+
+@pytest.mark.parametrize("encrypted", ["false", False, None])
+def test_unencrypted_volume(encrypted):
+    assert volumes({"blockDeviceMappings": root_volume(encrypted=encrypted)}) == [
+        "launch template 'lt': volume /dev/xvda is not encrypted."
+    ]
+
+
+def test_volume_encrypted_with_the_aws_managed_key():
+    assert volumes({"blockDeviceMappings": root_volume(kmsKeyId=None)}) == [
+        "launch template 'lt': volume /dev/xvda is encrypted with the AWS managed key (no kmsKeyId)."
+    ]
+
+
+@pytest.mark.parametrize("mappings", [None, [], [{"deviceName": "/dev/sdb", "virtualName": "ephemeral0"}]])
+def test_launch_template_without_an_ebs_mapping(mappings):
+    assert volumes({"blockDeviceMappings": mappings}) == [
+        "launch template 'lt' maps no EBS volume: the root volume takes the AMI's defaults, "
+        "not encryption with a customer-managed key."
+    ]
+
+
+def test_every_ebs_volume_is_checked():
+    mappings = root_volume() + [{"deviceName": "/dev/xvdb", "ebs": {"encrypted": "false"}}]
+    assert volumes({"blockDeviceMappings": mappings}) == ["launch template 'lt': volume /dev/xvdb is not encrypted."]
+
+
+def test_volume_policy_ignores_other_types():
+    assert resource_violations(launch_template_volumes_cmk.policy, NODE_GROUP, {}) == []
+
+
+# --- aws-eks-gpu-node-group-tainted --------------------------------------------------------------
+
+
+def tainted(props, name="gpu"):
+    return resource_violations(gpu_node_group_tainted.policy, NODE_GROUP, props, name=name)
+
+
+def test_gpu_node_group_with_the_gpu_taint_is_compliant():
+    assert tainted(gpu_group(taints=[{"key": "other", "value": "x", "effect": "NO_EXECUTE"}, GPU_TAINT])) == []
+
+
+def test_system_node_group_needs_no_taint():
+    assert tainted(system_group()) == []
+
+
+VIOLATION = (
+    "GPU node group 'gpu' is not tainted nvidia.com/gpu=true:NoSchedule; pods that need no GPU could take its nodes."
+)
+
+
+@pytest.mark.parametrize(
+    "taints",
+    [
+        None,
+        [],
+        [{**GPU_TAINT, "effect": "PREFER_NO_SCHEDULE"}],
+        [{**GPU_TAINT, "value": "false"}],
+        [{**GPU_TAINT, "key": "gpu"}],
+    ],
+)
+def test_gpu_node_group_without_the_gpu_taint(taints):
+    assert tainted(gpu_group(taints=taints)) == [VIOLATION]
+
+
+def test_gpu_label_alone_makes_a_gpu_node_group():
+    assert tainted(system_group(labels={"llm-serving/gpu": "a10g"})) == [VIOLATION]
+
+
+def test_nvidia_ami_alone_makes_a_gpu_node_group():
+    assert tainted(system_group(amiType="BOTTLEROCKET_x86_64_NVIDIA")) == [VIOLATION]
