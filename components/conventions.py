@@ -83,7 +83,7 @@ MONITORING_NAMESPACE = "monitoring"  # metrics agent, prometheus-adapter
 KEDA_NAMESPACE = "keda"
 DCGM_METRICS_PORT = 9400  # NVIDIA DCGM exporter's default listen port; port name METRICS_PORT_NAME
 DCGM_EXPORTER_NAME = "dcgm-exporter"
-# The DCGM exporter needs host access (pod-resources socket, SYS_ADMIN for profiling counters):
+# The DCGM exporter needs host access (root for the pod-resources socket):
 # it gets a namespace of its own so `monitoring` keeps the restricted Pod Security level.
 DCGM_NAMESPACE = "gpu-metrics"
 # TGI's Prometheus metrics the scalers act on (served on METRICS_PORT at /metrics).

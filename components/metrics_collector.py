@@ -334,12 +334,16 @@ class MetricsCollector(pulumi.ComponentResource):
                                     "requests": {"cpu": "100m", "memory": "256Mi"},
                                     "limits": {"memory": "512Mi"},
                                 },
-                                # NVIDIA's defaults: root with SYS_ADMIN for the profiling (DCP) counters.
+                                # Root for the root-only pod-resources socket (a named exemption in
+                                # `policy.root_node_agents`); no SYS_ADMIN: the profiling (DCP) counters
+                                # it would unlock are not worth a capability that broad.
                                 "securityContext": {
                                     "runAsUser": 0,
                                     "runAsNonRoot": False,
+                                    "privileged": False,
                                     "allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]},
+                                    "capabilities": {"drop": ["ALL"]},
+                                    "seccompProfile": {"type": "RuntimeDefault"},
                                 },
                                 "volumeMounts": [
                                     {

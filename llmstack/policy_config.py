@@ -21,6 +21,7 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         "kubernetes-image-pinned-from-allowed-registry": {
             "allowedRegistries": list(platform.policy.allowed_registries)
         },
+        "kubernetes-container-restricted-security-context": {"rootNodeAgents": list(platform.policy.root_node_agents)},
         "kubernetes-scaler-keeps-minimum-replicas": {
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)
         },

@@ -237,6 +237,12 @@ class PolicySettings(_Strict):
     allowed_registries: list[str] = Field(
         default_factory=lambda: ["ghcr.io/huggingface", "docker.io/vllm", "public.ecr.aws"]
     )
+    root_node_agents: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$")]] = Field(
+        # The platform's own node agents: the device plugin creates its socket in the root-owned
+        # kubelet directory, the DCGM exporter reads the root-only pod-resources socket.
+        default_factory=lambda: ["kube-system/nvidia-device-plugin", "gpu-metrics/dcgm-exporter"],
+        description="namespace/name of DaemonSets allowed to run as root with a writable root filesystem",
+    )
     log_retention_min_days: int = Field(30, ge=1)
     min_replicas_per_model: int | None = Field(
         None, ge=0, description="replicas every model keeps per region; defaults to 1 in prod, 0 elsewhere"

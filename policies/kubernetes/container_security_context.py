@@ -1,11 +1,18 @@
 """kubernetes-container-restricted-security-context — every container runs as the restricted Pod
-Security Standard requires, whatever the namespace enforces."""
+Security Standard requires, whatever the namespace enforces.
+
+The one named exception: DaemonSets listed in the stack's `policy.root_node_agents` (node agents
+such as the NVIDIA device plugin, which must create a socket in the root-owned kubelet directory)
+may run as root with a writable root filesystem. Nothing else is relaxed for them: never
+privileged, never escalating, all capabilities dropped and none added, a seccomp profile.
+"""
 
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
+    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -15,6 +22,9 @@ from pulumi_policy import (
 from policies.support import containers, pod_spec
 
 SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
+# The only capability the restricted standard lets a container add.
+ADDABLE_CAPABILITIES = {"NET_BIND_SERVICE"}
+ROOT_ONLY_PROBLEMS = {"runAsNonRoot is not true", "runAsUser is 0 (root)", "readOnlyRootFilesystem is not true"}
 
 
 def _problems(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
@@ -29,8 +39,12 @@ def _problems(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
         problems.append("privileged")
     if context.get("allowPrivilegeEscalation") is not False:
         problems.append("allowPrivilegeEscalation is not false")
-    if "ALL" not in ((context.get("capabilities") or {}).get("drop") or []):
+    capabilities = context.get("capabilities") or {}
+    if "ALL" not in (capabilities.get("drop") or []):
         problems.append("capabilities do not drop ALL")
+    added = sorted(set(capabilities.get("add") or []) - ADDABLE_CAPABILITIES)
+    if added:
+        problems.append(f"capabilities add {', '.join(added)}")
     seccomp = (context.get("seccompProfile") or pod_context.get("seccompProfile") or {}).get("type")
     if seccomp not in SECCOMP_TYPES:
         problems.append("seccompProfile is not RuntimeDefault or Localhost")
@@ -39,12 +53,19 @@ def _problems(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _workload_id(args: ResourceValidationArgs) -> str:
+    metadata = args.props.get("metadata") or {}
+    return f"{metadata.get('namespace', 'default')}/{metadata.get('name', args.name)}"
+
+
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     pod = pod_spec(args.resource_type, args.props)
     if pod is None:
         return
+    root_agents = set((args.get_config() or {}).get("rootNodeAgents") or [])
+    root_agent = args.resource_type == "kubernetes:apps/v1:DaemonSet" and _workload_id(args) in root_agents
     for label, container in containers(pod):
-        problems = _problems(pod, container)
+        problems = [p for p in _problems(pod, container) if not (root_agent and p in ROOT_ONLY_PROBLEMS)]
         if problems:
             report_violation(f"{label}: {'; '.join(problems)}.", None)
 
@@ -58,10 +79,22 @@ policy = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.1-4.2.8, 4.6.2", version="1.5.0"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "rootNodeAgents": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[a-z0-9-]+/[a-z0-9.-]+$"},
+                "default": [],
+                "description": "namespace/name of DaemonSets that may run as root with a writable root filesystem",
+            }
+        },
+    ),
     remediation_steps=(
         "Set pod securityContext runAsNonRoot: true, runAsUser: <non-zero>, seccompProfile.type: RuntimeDefault; and "
         "per container allowPrivilegeEscalation: false, privileged: false, capabilities.drop: [ALL], "
-        "readOnlyRootFilesystem: true, with emptyDir volumes where the process must write."
+        "readOnlyRootFilesystem: true, with emptyDir volumes where the process must write; add no capability but "
+        "NET_BIND_SERVICE. A node agent that truly needs root goes in `llm-serving:policy.root_node_agents` "
+        "after review."
     ),
     validate=validate,
 )

@@ -258,3 +258,80 @@ def test_fits_not_applicable_to_other_workloads():
     props["spec"]["template"]["metadata"]["labels"] = {}
     props["metadata"]["annotations"] = {}
     assert check(FITS, props) == []
+
+
+# --- security context: added capabilities and the named root node agents ----------------------------
+
+ROOT_AGENTS = {"rootNodeAgents": ["gpu-metrics/dcgm-exporter"]}
+
+
+def node_agent(name: str = "dcgm-exporter", namespace: str = "gpu-metrics", **context: object) -> dict:
+    """A DaemonSet running as root with a writable root filesystem, otherwise locked down."""
+    security = {
+        "runAsUser": 0,
+        "runAsNonRoot": False,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+        **context,
+    }
+    return {
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"template": {"spec": {"containers": [{"name": name, "securityContext": security}]}}},
+    }
+
+
+def agent_violations(props: dict, config: dict | None = None) -> list[str]:
+    return resource_violations(SECURITY, "kubernetes:apps/v1:DaemonSet", props, config=config or {})
+
+
+def test_security_context_listed_root_node_agent_may_run_as_root():
+    assert agent_violations(node_agent(), ROOT_AGENTS) == []
+
+
+def test_security_context_unlisted_root_daemonset_is_refused():
+    assert agent_violations(node_agent(name="other-agent"), ROOT_AGENTS) == [
+        "container 'other-agent': runAsNonRoot is not true; runAsUser is 0 (root); readOnlyRootFilesystem is not true."
+    ]
+    assert agent_violations(node_agent()) == [
+        "container 'dcgm-exporter': runAsNonRoot is not true; runAsUser is 0 (root); "
+        "readOnlyRootFilesystem is not true."
+    ]
+
+
+def test_security_context_root_node_agent_gets_nothing_else():
+    props = node_agent(privileged=True, allowPrivilegeEscalation=True, capabilities={"add": ["SYS_ADMIN"]})
+    del props["spec"]["template"]["spec"]["containers"][0]["securityContext"]["seccompProfile"]
+    assert agent_violations(props, ROOT_AGENTS) == [
+        "container 'dcgm-exporter': privileged; allowPrivilegeEscalation is not false; capabilities do not drop ALL; "
+        "capabilities add SYS_ADMIN; seccompProfile is not RuntimeDefault or Localhost."
+    ]
+
+
+def test_security_context_the_exemption_is_for_daemonsets_only():
+    daemonset = node_agent()
+    assert resource_violations(SECURITY, "kubernetes:apps/v1:Deployment", daemonset, config=ROOT_AGENTS) == [
+        "container 'dcgm-exporter': runAsNonRoot is not true; runAsUser is 0 (root); "
+        "readOnlyRootFilesystem is not true."
+    ]
+
+
+def test_security_context_only_net_bind_service_may_be_added():
+    props = deployment()
+    main_container(props)["securityContext"]["capabilities"] = {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+    assert check(SECURITY, props) == []
+    main_container(props)["securityContext"]["capabilities"]["add"] = ["NET_ADMIN", "NET_BIND_SERVICE", "SYS_PTRACE"]
+    assert check(SECURITY, props) == ["container 'tgi': capabilities add NET_ADMIN, SYS_PTRACE."]
+
+
+def test_default_root_node_agents_name_the_platforms_own_agents():
+    from components import conventions, device_plugin
+    from stacks.config import PolicySettings
+
+    defaults = PolicySettings(allowed_regions=["us-east-1"], allowed_gpu_types=["a10g"]).root_node_agents
+    assert sorted(defaults) == sorted(
+        [
+            f"{device_plugin.NAMESPACE}/{device_plugin.NAME}",
+            f"{conventions.DCGM_NAMESPACE}/{conventions.DCGM_EXPORTER_NAME}",
+        ]
+    )
