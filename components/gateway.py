@@ -462,6 +462,7 @@ class ApiGateway(pulumi.ComponentResource):
         self.invoke_url = stage.invoke_url
         self.web_acl_arn = waf.arn
         self.access_log_group_name = access_logs.name
+        self.tenant_keys = keys
         self.tenant_key_ids = keys.key_ids
         self.tenant_key_values = keys.key_values
         self.usage_plan_ids = plans.plan_ids
