@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,10 @@ class ApiGatewayArgs:
     logs_key_arn: pulumi.Input[str]
     stage_name: str = GATEWAY_STAGE
     tenants: tuple[TenantSpec, ...] = ()
+    """Every tenant of the platform: each gets a key and usage plan here, and routes to those of its models
+    this region serves (a model served elsewhere only answers 403 here)."""
+    tenant_key_values: Mapping[str, pulumi.Input[str]] | None = None
+    """Secret key value per tenant from `TenantSecrets`, the same in every region; None: generated here."""
     log_retention_days: int = 365
     throttle_rate_limit: float = 100
     """Default requests per second for every method of the stage (usage plans lower it per tenant)."""
@@ -271,13 +276,6 @@ class ApiGatewayArgs:
         models = [backend.model for backend in self.backends]
         if len(set(models)) != len(models):
             raise ValueError(f"backends: duplicate model in {', '.join(models)}")
-        for tenant in self.tenants:
-            unknown = sorted(set(tenant.models) - set(models))
-            if unknown:
-                raise ValueError(
-                    f"tenants: '{tenant.name}' names unknown model(s) {', '.join(unknown)}; "
-                    f"allowed: {', '.join(models)}"
-                )
         if len({tenant.name for tenant in self.tenants}) != len(self.tenants):
             raise ValueError("tenants: duplicate tenant name")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
@@ -329,7 +327,9 @@ class ApiGateway(pulumi.ComponentResource):
 
         keys = TenantKeys(
             f"{name}-keys",
-            TenantKeysArgs(environment=args.environment, region=args.region, tenants=args.tenants),
+            TenantKeysArgs(
+                environment=args.environment, region=args.region, tenants=args.tenants, values=args.tenant_key_values
+            ),
             opts=child,
         )
         api = aws.apigateway.RestApi(

@@ -8,6 +8,7 @@ carries their SHA-256 digests), the usage plans need the deployed stage.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -40,14 +41,46 @@ class TenantSpec:
 
 
 @dataclass(frozen=True)
+class TenantSecretsArgs:
+    tenants: tuple[str, ...]
+    """Tenant names; each gets one key value shared by every region's gateway."""
+
+
+class TenantSecrets(pulumi.ComponentResource):
+    """One RandomPassword per tenant, created once for all regions: behind the latency-routed global
+    hostname a tenant's key must be valid in whichever region answers."""
+
+    values: dict[str, pulumi.Output[str]]
+    """Secret key values per tenant; pass as ApiGatewayArgs.tenant_key_values in every region."""
+
+    def __init__(self, name: str, args: TenantSecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:gateway:TenantSecrets", name, None, opts)
+        self.values = {}
+        for tenant in args.tenants:
+            password = random.RandomPassword(
+                f"{name}-{tenant}", length=KEY_LENGTH, special=False, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.values[tenant] = pulumi.Output.secret(password.result)
+        self.register_outputs({"values": self.values})
+
+
+@dataclass(frozen=True)
 class TenantKeysArgs:
     environment: str
     region: str
     tenants: tuple[TenantSpec, ...]
+    values: Mapping[str, pulumi.Input[str]] | None = None
+    """Key values per tenant from TenantSecrets (shared across regions); None: generate them here."""
+
+    def __post_init__(self) -> None:
+        if self.values is not None:
+            missing = sorted({t.name for t in self.tenants} - set(self.values))
+            if missing:
+                raise ValueError(f"values: no key value for tenant(s) {', '.join(missing)}")
 
 
 class TenantKeys(pulumi.ComponentResource):
-    """Per tenant a RandomPassword and the API key holding it."""
+    """Per tenant the API key holding its value (a RandomPassword generated here unless given)."""
 
     key_ids: dict[str, pulumi.Output[str]]
     key_values: dict[str, pulumi.Output[str]]
@@ -60,19 +93,24 @@ class TenantKeys(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.key_ids, self.key_values, self.key_digests = {}, {}, {}
         for tenant in args.tenants:
-            password = random.RandomPassword(f"{name}-{tenant.name}", length=KEY_LENGTH, special=False, opts=child)
+            if args.values is not None:
+                value = pulumi.Output.secret(args.values[tenant.name])
+            else:
+                value = random.RandomPassword(
+                    f"{name}-{tenant.name}", length=KEY_LENGTH, special=False, opts=child
+                ).result
             key = aws.apigateway.ApiKey(
                 f"{name}-{tenant.name}",
                 name=f"llm-serving-{args.environment}-{args.region}-{tenant.name}",
                 description=f"llm-serving tenant {tenant.name}",
                 enabled=True,
-                value=password.result,
+                value=value,
                 tags={"Name": f"{name}-{tenant.name}", "component": "gateway", "tenant": tenant.name},
                 opts=child,
             )
             self.key_ids[tenant.name] = key.id
-            self.key_values[tenant.name] = pulumi.Output.secret(password.result)
-            self.key_digests[tenant.name] = pulumi.Output.secret(password.result.apply(key_digest))
+            self.key_values[tenant.name] = pulumi.Output.secret(value)
+            self.key_digests[tenant.name] = pulumi.Output.secret(value.apply(key_digest))
         self.register_outputs({"key_ids": self.key_ids, "key_values": self.key_values})
 
 

@@ -25,7 +25,7 @@ from components.gateway import (
     chat_schema,
     generate_schema,
 )
-from components.tenants import KEY_LENGTH, TenantSpec
+from components.tenants import KEY_LENGTH, TenantSecrets, TenantSecretsArgs, TenantSpec
 from policies.aws.apigateway import (
     method_requires_auth,
     method_settings_no_data_trace,
@@ -432,10 +432,6 @@ def test_component_satisfies_the_gateway_policies(resources):
     [
         ({"backends": ()}, "backends: at least one model backend is required"),
         ({"backends": BACKENDS + BACKENDS[:1]}, "backends: duplicate model in llama-8b, llama-70b, llama-8b"),
-        (
-            {"tenants": (TenantSpec("x", ("gpt-5",), 1, 1, 1),)},
-            "tenants: 'x' names unknown model(s) gpt-5; allowed: llama-8b, llama-70b",
-        ),
         ({"buffered_timeout_ms": 400_000}, "buffered_timeout_ms: must be between 50 and 300000 (got 400000)"),
         ({"stage_name": "v 1"}, "stage_name: letters, digits, '-' and '_' only (got 'v 1')"),
         ({"authorizer_reserved_concurrency": 0}, "authorizer_reserved_concurrency: must be >= 1"),
@@ -451,3 +447,44 @@ def test_backend_body_limit_is_within_api_gateway_payload_limit():
         GatewayBackend("m", "http://x:1", 10, 10241)
     with pytest.raises(ValueError, match=r"^max_total_tokens: must be > max_input_tokens"):
         GatewayBackend("m", "http://x:1", 8192, 256, max_total_tokens=8192)
+
+
+def test_regions_share_one_key_value_per_tenant_from_tenant_secrets():
+    built = {}
+
+    def program():
+        secrets = TenantSecrets("tenants", TenantSecretsArgs(tenants=tuple(t.name for t in TENANTS)))
+        for region in ("us-east-1", "eu-west-1"):
+            provider = aws.Provider(f"aws-{region}", region=region)
+            built[region] = ApiGateway(
+                f"gw-{region}",
+                gateway_args(
+                    region=region, api_name=gateway_api_name("prod", region), tenant_key_values=secrets.values
+                ),
+                opts=pulumi.ResourceOptions(providers={"aws": provider}),
+            )
+
+    resources = record(program)
+    passwords = {p.name: p.urn for p in by_type(resources, "random:index/randomPassword:RandomPassword")}
+    assert set(passwords) == {"tenants-search", "tenants-assistant"}
+    keys = by_type(resources, "aws:apigateway/apiKey:ApiKey")
+    assert len(keys) == 4
+    for key in keys:
+        tenant = key.name.rsplit("-keys-", 1)[1]
+        assert key.property_dependencies["value"] == [passwords[f"tenants-{tenant}"]]
+    values = {_sync_await(built[r].tenant_key_values["search"].future()) for r in built}
+    assert values == {"tenants-search-random"}
+
+
+def test_tenant_key_values_must_cover_every_tenant():
+    with pytest.raises(ValueError, match=r"^values: no key value for tenant\(s\) assistant$"):
+        build(gateway_args(tenant_key_values={"search": "k" * 48}))
+
+
+def test_a_tenant_model_served_elsewhere_gets_no_route_here_but_the_tenant_keeps_its_key_and_plan():
+    resources, _ = build(gateway_args(backends=BACKENDS[:1]))
+    assert not any("llama-70b" in path for path in routes(resources))
+    assert {p.name for p in by_type(resources, "aws:apigateway/usagePlan:UsagePlan")} == {
+        "gw-plans-search",
+        "gw-plans-assistant",
+    }
