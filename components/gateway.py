@@ -350,7 +350,8 @@ class ApiGateway(pulumi.ComponentResource):
             validate_request_parameters=True,
             opts=child,
         )
-        aws.apigateway.Response(
+        # Gateway responses ship with a deployment like routes do: the deployment waits for it.
+        access_denied = aws.apigateway.Response(
             f"{name}-access-denied",
             rest_api_id=api.id,
             response_type="ACCESS_DENIED",
@@ -358,7 +359,7 @@ class ApiGateway(pulumi.ComponentResource):
             response_templates={"application/json": json.dumps({"message": "model not allowed for this API key"})},
             opts=child,
         )
-        route_resources = self._routes(api, authorizer, validator)
+        route_resources = [*self._routes(api, authorizer, validator), access_denied]
 
         triggers = pulumi.Output.all(*[backend.url for backend in args.backends]).apply(
             lambda urls: {

@@ -119,7 +119,7 @@ class TenantUsagePlansArgs:
     environment: str
     region: str
     tenants: tuple[TenantSpec, ...]
-    key_ids: dict[str, pulumi.Input[str]]
+    key_ids: Mapping[str, pulumi.Input[str]]
     rest_api_id: pulumi.Input[str]
     stage_name: pulumi.Input[str]
 

@@ -263,7 +263,10 @@ def test_account_logging_role_is_optional():
 def test_deployment_redeploys_when_routes_change(resources):
     (deployment,) = by_type(resources, "aws:apigateway/deployment:Deployment")
     methods = {m.urn for m in by_type(resources, "aws:apigateway/method:Method")}
-    assert methods <= set(deployment.dependencies)
+    integrations = {i.urn for i in by_type(resources, "aws:apigateway/integration:Integration")}
+    (denied,) = by_type(resources, "aws:apigateway/response:Response")
+    assert denied.inputs["responseType"] == "ACCESS_DENIED" and denied.inputs["statusCode"] == "403"
+    assert methods | integrations | {denied.urn} <= set(deployment.dependencies)
     other, _ = build(gateway_args(backends=BACKENDS[:1], tenants=TENANTS[:1]))
     (changed,) = by_type(other, "aws:apigateway/deployment:Deployment")
     assert changed.inputs["triggers"]["routes"] != deployment.inputs["triggers"]["routes"]
@@ -390,18 +393,17 @@ def test_missing_or_unknown_key_is_unauthorized(tenant_env, api_key):
 
 
 def as_policy_resources(resources):
+    """The recorded registrations as the policy pack sees them (dependencies included)."""
+    from conftest import policy_resource
+
     made: dict[str, PolicyResource] = {}
     for r in resources:
-        made[r.urn] = PolicyResource(
+        made[r.urn] = policy_resource(
             r.type,
-            r.inputs,
-            r.urn,
             r.name,
-            None,
-            None,
-            None,
-            [made[u] for u in r.dependencies if u in made],
-            {k: [made[u] for u in v if u in made] for k, v in r.property_dependencies.items()},
+            r.inputs,
+            dependencies=[made[u] for u in r.dependencies if u in made],
+            property_dependencies={k: [made[u] for u in v if u in made] for k, v in r.property_dependencies.items()},
         )
     return list(made.values())
 
