@@ -80,7 +80,7 @@ ACCESS_LOG_FORMAT = {
     "integrationStatus": "$context.integration.status",
     "wafResponseCode": "$context.wafResponseCode",
     "xrayTraceId": "$context.xrayTraceId",
-    "error": "$context.error.message",
+    "errorType": "$context.error.responseType",
 }
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")

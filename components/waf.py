@@ -52,7 +52,7 @@ def greater_than_regex(limit: int) -> str:
         rest = width - i - 1
         higher = str(int(digit) + 1) if digit == "8" else f"[{int(digit) + 1}-9]"
         alternatives.append(digits[:i] + higher + (f"[0-9]{{{rest}}}" if rest else ""))
-    return f"^0*(?:{'|'.join(alternatives)})$"
+    return f"^0*({'|'.join(alternatives)})$"
 
 
 def _visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
