@@ -34,7 +34,7 @@ from components import gateway_authorizer
 from components.conventions import GATEWAY_STAGE
 from components.network import LOG_RETENTION_DAYS
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
-from components.waf import WebAcl, WebAclArgs
+from components.waf import COMMON_RULES_TO_COUNT, WebAcl, WebAclArgs
 
 API_GATEWAY_MAX_PAYLOAD_KIB = 10 * 1024
 BUFFERED_TIMEOUT_MS = 29_000  # API Gateway's default; up to 300000 only after a quota increase
@@ -44,6 +44,7 @@ STREAM_TIMEOUT_MS = 900_000  # 15 minutes, the maximum for response streaming
 MAX_CHARS_PER_TOKEN = 16
 AUTHORIZER_CACHE_SECONDS = 300
 AUTHORIZER_RUNTIME = "python3.13"
+AUTHORIZER_TABLE_MAX_BYTES = 4000  # Lambda allows 4 KB of environment variables in total
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,8 @@ class ApiGatewayArgs:
     waf_rate_limit_per_5min: int = 2000
     max_body_kib: int = 256
     """Gateway-wide body limit the WAF enforces (the config's gateway.max_body_kib)."""
+    waf_common_rules_to_count: tuple[str, ...] = COMMON_RULES_TO_COUNT
+    """See WebAclArgs.common_rules_to_count."""
     buffered_timeout_ms: int = BUFFERED_TIMEOUT_MS
     authorizer_reserved_concurrency: int = 20
     manage_account_logging_role: bool = True
@@ -284,6 +287,14 @@ class ApiGatewayArgs:
             raise ValueError("throttle_rate_limit, throttle_burst_limit: must be > 0")
         if not 50 <= self.buffered_timeout_ms <= 300_000:
             raise ValueError(f"buffered_timeout_ms: must be between 50 and 300000 (got {self.buffered_timeout_ms})")
+        table = gateway_authorizer.tenant_table(
+            {t.name: f"{i:064x}" for i, t in enumerate(self.tenants)}, {t.name: list(t.models) for t in self.tenants}
+        )
+        if len(json.dumps(table, sort_keys=True)) > AUTHORIZER_TABLE_MAX_BYTES:
+            raise ValueError(
+                f"tenants: {len(self.tenants)} tenants exceed the authorizer's environment "
+                f"({AUTHORIZER_TABLE_MAX_BYTES} bytes of Lambda's 4 KB); move the table to SSM Parameter Store"
+            )
         if self.authorizer_reserved_concurrency < 1:
             raise ValueError("authorizer_reserved_concurrency: must be >= 1 (0 would disable the authorizer)")
 
@@ -441,6 +452,7 @@ class ApiGateway(pulumi.ComponentResource):
                 rate_limit_per_5min=args.waf_rate_limit_per_5min,
                 max_body_kib=args.max_body_kib,
                 log_retention_days=args.log_retention_days,
+                common_rules_to_count=args.waf_common_rules_to_count,
             ),
             opts=child,
         )

@@ -97,7 +97,12 @@ def body_size_statement(max_body_kib: int) -> aws.wafv2.WebAclRuleStatementArgs:
     )
 
 
-def web_acl_rules(name: str, rate_limit_per_5min: int, max_body_kib: int) -> list[aws.wafv2.WebAclRuleArgs]:
+def web_acl_rules(
+    name: str,
+    rate_limit_per_5min: int,
+    max_body_kib: int,
+    common_rules_to_count: tuple[str, ...] = COMMON_RULES_TO_COUNT,
+) -> list[aws.wafv2.WebAclRuleArgs]:
     rules = []
     for priority, group in enumerate(MANAGED_RULE_GROUPS):
         overrides = []
@@ -109,7 +114,7 @@ def web_acl_rules(name: str, rate_limit_per_5min: int, max_body_kib: int) -> lis
                         count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()
                     ),
                 )
-                for rule in COMMON_RULES_TO_COUNT
+                for rule in common_rules_to_count
             ]
         rules.append(
             aws.wafv2.WebAclRuleArgs(
@@ -164,6 +169,10 @@ class WebAclArgs:
     max_body_kib: int = 256
     """The gateway's body limit; larger requests are blocked (see the module doc for how)."""
     log_retention_days: int = 365
+    common_rules_to_count: tuple[str, ...] = COMMON_RULES_TO_COUNT
+    """Rules of the Common rule set that only count. The escape hatch for prompts the body rules
+    misread (e.g. CrossSiteScripting_BODY, GenericLFI_BODY for code assistants); keep
+    SizeRestrictions_BODY, whose 8 KB cap is below an LLM prompt (the body-size rule replaces it)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
@@ -192,7 +201,7 @@ class WebAcl(pulumi.ComponentResource):
             description=f"llm-serving {args.environment} front door ({args.region})",
             scope="REGIONAL",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=web_acl_rules(acl_name, args.rate_limit_per_5min, args.max_body_kib),
+            rules=web_acl_rules(acl_name, args.rate_limit_per_5min, args.max_body_kib, args.common_rules_to_count),
             association_config=aws.wafv2.WebAclAssociationConfigArgs(
                 request_bodies=[
                     aws.wafv2.WebAclAssociationConfigRequestBodyArgs(

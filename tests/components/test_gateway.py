@@ -444,6 +444,13 @@ def test_bad_args_name_the_field(changes, message):
         gateway_args(**changes)
 
 
+def test_tenant_table_must_fit_the_lambda_environment():
+    many = tuple(TenantSpec(f"tenant-{i}", ("llama-8b", "llama-70b"), 1, 1, 1) for i in range(40))
+    with pytest.raises(ValueError, match=r"^tenants: 40 tenants exceed the authorizer's environment \(4000 bytes"):
+        gateway_args(tenants=many)
+    assert gateway_args(tenants=many[:20]).tenants == many[:20]
+
+
 def test_backend_body_limit_is_within_api_gateway_payload_limit():
     with pytest.raises(ValueError, match=r"^max_body_kib: must be between 1 and 10240"):
         GatewayBackend("m", "http://x:1", 10, 10241)

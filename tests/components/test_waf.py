@@ -72,6 +72,13 @@ def test_managed_groups_block_and_the_common_body_size_rule_only_counts():
     assert common["ruleActionOverrides"] == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
 
 
+def test_more_common_rules_can_be_counted_by_name():
+    rules = rules_of(build(common_rules_to_count=("SizeRestrictions_BODY", "CrossSiteScripting_BODY")))
+    common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
+    assert [o["name"] for o in common["ruleActionOverrides"]] == ["SizeRestrictions_BODY", "CrossSiteScripting_BODY"]
+    assert rules["AWSManagedRulesCommonRuleSet"]["overrideAction"] == {"none": {}}
+
+
 def test_rate_rule_blocks_per_client_ip_at_the_configured_limit():
     rate = rules_of(build(rate_limit_per_5min=1234))["rate-per-client-ip"]
     assert rate["action"] == {"block": {}}
