@@ -3,11 +3,11 @@
 Routes, per model (literal resources, so each model has its own backend and method ARN):
   POST /v1/models/<model>/generate          TGI /generate, buffered
   POST /v1/models/<model>/generate_stream   TGI /generate_stream, response streaming (STREAM, 15 min)
-  POST /v1/models/<model>/chat/completions  TGI's OpenAI-compatible /v1/chat/completions, streaming;
+  POST /v1/models/<model>/chat/completions  the engine's OpenAI-compatible /v1/chat/completions, streaming
                                             (OpenAI clients: base_url=<gateway URL>/v1/models/<model>)
-A single /v1/chat/completions that routes on the body's "model" cannot be built on a REST API
-without a compute hop (an integration has one backend URI; an authorizer never sees the body),
-so the model is in the path.
+vLLM models (OpenAI API only) get the chat route alone. A single /v1/chat/completions routed by
+the body's "model" cannot be built on a REST API without a compute hop (an integration has one
+backend URI; an authorizer never sees the body), so the model is in the path.
 
 Every method requires an API key (usage plans: rate, burst, monthly quota per tenant) and the
 tenant authorizer (components/gateway_authorizer.py): the key's tenant may call only the models
@@ -65,6 +65,8 @@ ROUTES = (
     Route("generate_stream", "/generate_stream", stream=True, schema="generate"),
     Route("chat/completions", "/v1/chat/completions", stream=True, schema="chat"),
 )
+# vLLM serves the OpenAI API only (no TGI /generate): its models get the chat route.
+ENGINE_ROUTES = {"tgi": ROUTES, "vllm": tuple(route for route in ROUTES if route.schema == "chat")}
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -98,6 +100,12 @@ class GatewayBackend:
     max_body_kib: int
     max_total_tokens: int = 8192
     """Bounds max_new_tokens / max_tokens in the request schema (input + new <= total)."""
+    engine: str = "tgi"
+    """The model server's engine: tgi gets all three routes, vllm the OpenAI chat route only."""
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return ENGINE_ROUTES[self.engine]
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not _MODEL.fullmatch(self.model):
@@ -106,6 +114,8 @@ class GatewayBackend:
             raise ValueError(f"max_input_tokens: must be >= 1 (model '{self.model}')")
         if self.max_total_tokens <= self.max_input_tokens:
             raise ValueError(f"max_total_tokens: must be > max_input_tokens (model '{self.model}')")
+        if self.engine not in ENGINE_ROUTES:
+            raise ValueError(f"engine: must be one of {', '.join(ENGINE_ROUTES)} (got {self.engine!r})")
         if not 1 <= self.max_body_kib <= API_GATEWAY_MAX_PAYLOAD_KIB:
             raise ValueError(
                 f"max_body_kib: must be between 1 and {API_GATEWAY_MAX_PAYLOAD_KIB} (API Gateway's payload limit)"
@@ -312,7 +322,7 @@ def route_table(args: ApiGatewayArgs) -> list[dict[str, Any]]:
             "max_total_tokens": backend.max_total_tokens,
         }
         for backend in args.backends
-        for route in ROUTES
+        for route in backend.routes
     ]
 
 
@@ -610,7 +620,7 @@ class ApiGateway(pulumi.ComponentResource):
                     opts=child,
                 ),
             }
-            for route in ROUTES:
+            for route in backend.routes:
                 target = resource(f"v1/models/{backend.model}/{route.path}")
                 label = f"{name}-{backend.model}-{route.path.replace('/', '-')}"
                 method = aws.apigateway.Method(

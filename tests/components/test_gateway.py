@@ -444,6 +444,18 @@ def test_bad_args_name_the_field(changes, message):
         gateway_args(**changes)
 
 
+def test_vllm_models_get_the_openai_route_only():
+    vllm = GatewayBackend("mistral", "http://nlb.internal:8082", 4096, 256, engine="vllm")
+    resources, _ = build(gateway_args(backends=(*BACKENDS, vllm)))
+    found = routes(resources)
+    assert [path for path in found if "/mistral/" in path] == ["/v1/models/mistral/chat/completions"]
+    assert (
+        found["/v1/models/mistral/chat/completions"][1].inputs["uri"] == "http://nlb.internal:8082/v1/chat/completions"
+    )
+    with pytest.raises(ValueError, match=r"^engine: must be one of tgi, vllm \(got 'triton'\)$"):
+        GatewayBackend("m", "http://x:1", 10, 10, engine="triton")
+
+
 def test_tenant_table_must_fit_the_lambda_environment():
     many = tuple(TenantSpec(f"tenant-{i}", ("llama-8b", "llama-70b"), 1, 1, 1) for i in range(40))
     with pytest.raises(ValueError, match=r"^tenants: 40 tenants exceed the authorizer's environment \(4000 bytes"):
