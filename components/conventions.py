@@ -89,3 +89,11 @@ DCGM_NAMESPACE = "gpu-metrics"
 # TGI's Prometheus metrics the scalers act on (served on METRICS_PORT at /metrics).
 TGI_QUEUE_SIZE_METRIC = "tgi_queue_size"
 TGI_BATCH_SIZE_METRIC = "tgi_batch_current_size"
+
+# --- API Gateway -------------------------------------------------------------------------------
+GATEWAY_STAGE = "v1"
+
+
+def gateway_api_name(environment: str, region: str) -> str:
+    """REST API name of a region's front door (the `ApiName` dimension its metrics carry)."""
+    return f"llm-serving-{environment}-{region}"

@@ -220,6 +220,42 @@ def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict
         group = inputs.get("nodeGroupName") or name
         asg = f"eks-{group}-00000000-0000-0000-0000-000000000000"
         return {"nodeGroupName": group, "resources": [{"autoscalingGroups": [{"name": asg}]}], "status": "ACTIVE"}
+    if type_token == "aws:apigateway/restApi:RestApi":
+        return {
+            "rootResourceId": f"{name}-root",
+            "executionArn": f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{name}-id",
+            "arn": f"arn:{PARTITION}:apigateway:{region}::/restapis/{name}-id",
+        }
+    if type_token == "aws:apigateway/stage:Stage":
+        api, stage = inputs.get("restApi", name), inputs.get("stageName", name)
+        return {
+            "arn": f"arn:{PARTITION}:apigateway:{region}::/restapis/{api}/stages/{stage}",
+            "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+            "executionArn": f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}",
+        }
+    if type_token == "aws:lambda/function:Function":
+        arn = f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{inputs.get('name') or name}"
+        return {
+            "arn": arn,
+            "invokeArn": f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        }
+    if type_token == "aws:apigateway/domainName:DomainName":
+        return {
+            "regionalDomainName": f"d-{name}.execute-api.{region}.amazonaws.com",
+            "regionalZoneId": "Z1UJRXOUMOOFQ8",
+        }
+    if type_token == "aws:acm/certificate:Certificate":
+        domain = inputs.get("domainName") or name
+        return {
+            "domainValidationOptions": [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_x1.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_x2.{name}.acm-validations.aws.",
+                }
+            ]
+        }
     if type_token.startswith("random:"):
         return {"result": f"{name}-random", "hex": "0f1e2d3c", "id": f"{name}-random"}
     return {}

@@ -1,6 +1,15 @@
 """Every policy of the pack, in the order the README lists them."""
 
 from policies.aws import provider_region_allowed
+from policies.aws.apigateway import (
+    method_requires_auth,
+    method_settings_no_data_trace,
+    rest_api_no_edge_endpoint,
+    stage_access_logging,
+    stage_tracing_enabled,
+    stage_waf_associated,
+    streaming_routes_stream,
+)
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
 from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
@@ -12,6 +21,7 @@ from policies.aws.s3 import (
     bucket_tls_only,
     bucket_versioning_enabled,
 )
+from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 from policies.cost import ceiling_within_budget, estimate_within_budget
 from policies.general import explicit_provider, stateful_resources_protected
 from policies.kubernetes import (
@@ -54,6 +64,15 @@ ALL_POLICIES = [
     bucket_tls_only.policy,
     bucket_access_logging_enabled.policy,
     stateful_resources_protected.policy,
+    rest_api_no_edge_endpoint.policy,
+    stage_waf_associated.policy,
+    stage_access_logging.policy,
+    stage_tracing_enabled.policy,
+    method_settings_no_data_trace.policy,
+    method_requires_auth.policy,
+    streaming_routes_stream.policy,
+    web_acl_baseline_rules.policy,
+    web_acl_logging_redacted.policy,
     container_security_context.policy,
     image_pinned_allowed_registry.policy,
     gpu_requests_equal_limits.policy,

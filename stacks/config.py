@@ -205,14 +205,24 @@ class TenantConfig(_Strict):
 
 
 API_GATEWAY_MAX_PAYLOAD_KIB = 10 * 1024
+_DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 class GatewayConfig(_Strict):
     tenants: list[TenantConfig] = Field(default_factory=list)
     max_body_kib: int = Field(256, gt=0)
-    waf_rate_limit_per_5min: int = Field(2000, ge=10, description="requests per client IP per 5 minutes")
+    waf_rate_limit_per_5min: int = Field(
+        2000, ge=10, le=2_000_000_000, description="requests per client IP per 5 minutes (WAF's bounds)"
+    )
     hosted_zone_id: str | None = None
     domain_name: str | None = None
+
+    @field_validator("domain_name")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is not None and not _DOMAIN_NAME.fullmatch(value):
+            raise ValueError("must be a lowercase DNS name such as llm.example.com")
+        return value
 
     @field_validator("max_body_kib")
     @classmethod
@@ -651,6 +661,8 @@ def _check_model_autoscaling(path: str, model: ModelConfig, config: PlatformConf
 
 def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
     models = [model.name for model in config.models]
+    # Only models that run in a region sit behind a regional API Gateway.
+    regional = [model.name for model in config.models if model.regions]
     gateway = config.gateway
     names: set[str] = set()
     for i, tenant in enumerate(gateway.tenants):
@@ -661,7 +673,13 @@ def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
             if model not in models:
                 yield ConfigError(
                     f"gateway.tenants[{i}].models[{k}]",
-                    f"unknown model '{model}'; allowed: {', '.join(models) or 'none defined'}",
+                    f"unknown model '{model}'; allowed: {', '.join(regional) or 'none defined'}",
+                )
+            elif model not in regional:
+                yield ConfigError(
+                    f"gateway.tenants[{i}].models[{k}]",
+                    f"'{model}' runs on on-prem targets only, not behind the gateway; allowed: "
+                    f"{', '.join(regional) or 'none defined'}",
                 )
         if tenant.burst < tenant.rate_limit_rps:
             yield ConfigError(f"gateway.tenants[{i}].burst", f"must be >= rate_limit_rps ({tenant.rate_limit_rps:g})")

@@ -1,0 +1,48 @@
+"""aws-wafv2-web-acl-logging-redacted — WAF logs exist and never contain credentials."""
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.support import depends_on, resources_of_type
+
+REDACTED_HEADERS = ("authorization", "x-api-key")
+
+
+def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    loggings = resources_of_type(args.resources, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    for acl in resources_of_type(args.resources, "aws:wafv2/webAcl:WebAcl"):
+        configs = [config for config in loggings if depends_on(config, "resourceArn", acl.urn)]
+        if not configs:
+            report_violation(f"Web ACL '{acl.name}' has no logging configuration.", acl.urn)
+            continue
+        for config in configs:
+            redacted = {
+                str((field.get("singleHeader") or {}).get("name", "")).lower()
+                for field in config.props.get("redactedFields") or []
+            }
+            missing = [header for header in REDACTED_HEADERS if header not in redacted]
+            if missing:
+                report_violation(
+                    f"Web ACL '{acl.name}' logs do not redact the {', '.join(missing)} header(s).", config.urn
+                )
+
+
+policy = StackValidationPolicy(
+    name="aws-wafv2-web-acl-logging-redacted",
+    description=(
+        "Every WAFv2 web ACL must log, and its logging configuration must redact the authorization and "
+        "x-api-key headers."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps=(
+        "Add an aws.wafv2.WebAclLoggingConfiguration with redacted_fields single_header 'authorization' and "
+        "'x-api-key' (components/waf.py WebAcl)."
+    ),
+    validate=validate,
+)

@@ -1,0 +1,307 @@
+"""API Gateway and WAFv2 policies: a compliant baseline, then each way to violate each policy."""
+
+import json
+
+import pytest
+from conftest import policy_resource, resource_violations, stack_violations
+
+from policies.aws.apigateway import (
+    method_requires_auth,
+    method_settings_no_data_trace,
+    rest_api_no_edge_endpoint,
+    stage_access_logging,
+    stage_tracing_enabled,
+    stage_waf_associated,
+    streaming_routes_stream,
+)
+from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
+
+LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/access"
+STAGE = "aws:apigateway/stage:Stage"
+
+
+# --- REST API endpoint type ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("types", ["REGIONAL", "PRIVATE"])
+def test_regional_and_private_rest_apis_comply(types):
+    props = {"endpointConfiguration": {"types": types}}
+    assert resource_violations(rest_api_no_edge_endpoint.policy, "aws:apigateway/restApi:RestApi", props) == []
+
+
+def test_edge_rest_api_violates():
+    props = {"endpointConfiguration": {"types": "EDGE"}}
+    assert resource_violations(rest_api_no_edge_endpoint.policy, "aws:apigateway/restApi:RestApi", props) == [
+        "endpoint type is EDGE; allowed: REGIONAL, PRIVATE."
+    ]
+
+
+def test_rest_api_without_endpoint_configuration_defaults_to_edge():
+    assert resource_violations(rest_api_no_edge_endpoint.policy, "aws:apigateway/restApi:RestApi", {}) == [
+        "endpointConfiguration is not set: the REST API defaults to an EDGE endpoint."
+    ]
+
+
+def test_endpoint_policy_ignores_other_types():
+    assert resource_violations(rest_api_no_edge_endpoint.policy, "aws:apigatewayv2/api:Api", {}) == []
+
+
+# --- stage: access logs, tracing, method settings ---------------------------------------------------
+
+
+def compliant_stage(**changes):
+    props = {
+        "stageName": "v1",
+        "xrayTracingEnabled": True,
+        "accessLogSettings": {"destinationArn": LOG_GROUP, "format": json.dumps({"requestId": "$context.requestId"})},
+    }
+    props.update(changes)
+    return props
+
+
+def test_compliant_stage_passes_logging_and_tracing():
+    assert resource_violations(stage_access_logging.policy, STAGE, compliant_stage()) == []
+    assert resource_violations(stage_tracing_enabled.policy, STAGE, compliant_stage()) == []
+
+
+def test_stage_without_access_logs_violates():
+    assert resource_violations(stage_access_logging.policy, STAGE, compliant_stage(accessLogSettings=None)) == [
+        "accessLogSettings.destinationArn is not set: the stage keeps no access log."
+    ]
+
+
+def test_stage_with_text_access_log_format_violates():
+    settings = {"destinationArn": LOG_GROUP, "format": "$context.requestId $context.status"}
+    assert resource_violations(stage_access_logging.policy, STAGE, compliant_stage(accessLogSettings=settings)) == [
+        "accessLogSettings.format is not a JSON object: access logs are not queryable."
+    ]
+
+
+@pytest.mark.parametrize("value", [False, None])
+def test_stage_without_tracing_violates(value):
+    props = compliant_stage(xrayTracingEnabled=value)
+    assert resource_violations(stage_tracing_enabled.policy, STAGE, props) == [
+        "xrayTracingEnabled is not true: requests through the stage are not traced."
+    ]
+
+
+def test_method_settings_data_trace():
+    token = "aws:apigateway/methodSettings:MethodSettings"
+    off = {"methodPath": "*/*", "settings": {"dataTraceEnabled": False, "loggingLevel": "ERROR"}}
+    on = {"methodPath": "*/*", "settings": {"dataTraceEnabled": True, "loggingLevel": "INFO"}}
+    assert resource_violations(method_settings_no_data_trace.policy, token, off) == []
+    assert resource_violations(method_settings_no_data_trace.policy, token, on) == [
+        "dataTraceEnabled is true for '*/*': prompts, completions and API keys would be written to execution logs."
+    ]
+
+
+# --- methods --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"httpMethod": "POST", "authorization": "NONE", "apiKeyRequired": True},
+        {"httpMethod": "POST", "authorization": "CUSTOM", "apiKeyRequired": False},
+        {"httpMethod": "POST", "authorization": "AWS_IAM"},
+    ],
+)
+def test_methods_with_a_key_or_an_authorizer_comply(props):
+    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == []
+
+
+def test_open_method_violates():
+    props = {"httpMethod": "GET", "authorization": "NONE", "apiKeyRequired": False}
+    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == [
+        "GET method requires neither an API key (apiKeyRequired) nor an authorizer (authorization is NONE): "
+        "anyone can call it."
+    ]
+
+
+# --- stage WAF association --------------------------------------------------------------------------
+
+
+def stage_resource(name="front-stage"):
+    return policy_resource(STAGE, name, compliant_stage())
+
+
+def association(stage):
+    return policy_resource(
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        f"{stage.name}-waf",
+        {"resourceArn": "arn", "webAclArn": "acl"},
+        dependencies=[stage],
+        property_dependencies={"resourceArn": [stage]},
+    )
+
+
+def test_stage_with_waf_association_complies():
+    stage = stage_resource()
+    assert stack_violations(stage_waf_associated.policy, [stage, association(stage)]) == []
+
+
+def test_stage_without_waf_association_violates():
+    stage, other = stage_resource(), stage_resource("other-stage")
+    assert stack_violations(stage_waf_associated.policy, [stage, other, association(other)]) == [
+        ("Stage 'front-stage' has no WAF web ACL association.", stage.urn)
+    ]
+
+
+# --- streaming routes ------------------------------------------------------------------------------
+
+
+def api_resources():
+    """/v1/models/llama/{generate, generate_stream, chat/completions} as API Gateway resources."""
+    made = {}
+    parent = None
+    for part in ["v1", "models", "llama"]:
+        made[part] = parent = child_resource(part, parent)
+    made["generate"] = child_resource("generate", made["llama"])
+    made["generate_stream"] = child_resource("generate_stream", made["llama"])
+    made["chat"] = child_resource("chat", made["llama"])
+    made["completions"] = child_resource("completions", made["chat"])
+    return made
+
+
+def child_resource(part, parent):
+    deps = [parent] if parent else []
+    return policy_resource(
+        "aws:apigateway/resource:Resource",
+        f"r-{part}",
+        {"pathPart": part, "parentId": "x"},
+        dependencies=deps,
+        property_dependencies={"parentId": deps},
+    )
+
+
+def integration(resource, mode):
+    props = {"type": "HTTP_PROXY", "resourceId": "x", **({"responseTransferMode": mode} if mode else {})}
+    return policy_resource(
+        "aws:apigateway/integration:Integration",
+        f"i-{resource.name}",
+        props,
+        dependencies=[resource],
+        property_dependencies={"resourceId": [resource]},
+    )
+
+
+def test_streaming_routes_with_stream_comply_and_buffered_generate_is_fine():
+    made = api_resources()
+    integrations = [
+        integration(made["generate"], "BUFFERED"),
+        integration(made["generate_stream"], "STREAM"),
+        integration(made["completions"], "STREAM"),
+    ]
+    assert stack_violations(streaming_routes_stream.policy, [*made.values(), *integrations]) == []
+
+
+def test_buffered_generate_stream_violates():
+    made = api_resources()
+    bad = integration(made["generate_stream"], "BUFFERED")
+    assert stack_violations(streaming_routes_stream.policy, [*made.values(), bad]) == [
+        (
+            "Integration 'i-r-generate_stream' of /v1/models/llama/generate_stream has responseTransferMode BUFFERED: "
+            "tokens arrive only when generation ends, and a long one hits the buffered timeout.",
+            bad.urn,
+        )
+    ]
+
+
+def test_chat_completions_without_transfer_mode_violates():
+    made = api_resources()
+    bad = integration(made["completions"], None)
+    assert stack_violations(streaming_routes_stream.policy, [*made.values(), bad]) == [
+        (
+            "Integration 'i-r-completions' of /v1/models/llama/chat/completions has responseTransferMode BUFFERED: "
+            "tokens arrive only when generation ends, and a long one hits the buffered timeout.",
+            bad.urn,
+        )
+    ]
+
+
+# --- WAF web ACL rules -------------------------------------------------------------------------------
+
+
+def managed(name, override="none"):
+    return {
+        "name": name,
+        "overrideAction": {override: {}},
+        "statement": {"managedRuleGroupStatement": {"name": name, "vendorName": "AWS"}},
+    }
+
+
+RATE = {"name": "rate", "action": {"block": {}}, "statement": {"rateBasedStatement": {"limit": 2000}}}
+
+
+def acl_props(rules):
+    return {"scope": "REGIONAL", "rules": rules}
+
+
+def test_acl_with_managed_groups_and_rate_rule_complies():
+    rules = [managed(g) for g in web_acl_baseline_rules.REQUIRED_GROUPS] + [RATE]
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == []
+
+
+@pytest.mark.parametrize("missing", web_acl_baseline_rules.REQUIRED_GROUPS)
+def test_acl_missing_a_managed_group_violates(missing):
+    rules = [managed(g) for g in web_acl_baseline_rules.REQUIRED_GROUPS if g != missing] + [RATE]
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == [
+        f"managed rule group {missing} is missing."
+    ]
+
+
+def test_acl_counting_a_managed_group_violates():
+    groups = web_acl_baseline_rules.REQUIRED_GROUPS
+    rules = [managed(groups[0], "count")] + [managed(g) for g in groups[1:]] + [RATE]
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == [
+        f"managed rule group {groups[0]} only counts (overrideAction count): it blocks nothing."
+    ]
+
+
+def test_acl_without_rate_rule_violates():
+    rules = [managed(g) for g in web_acl_baseline_rules.REQUIRED_GROUPS]
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == [
+        "no rate-based rule: one client can flood the models."
+    ]
+
+
+# --- WAF logging -----------------------------------------------------------------------------------------
+
+
+def acl_resource(name="front-acl"):
+    return policy_resource("aws:wafv2/webAcl:WebAcl", name, acl_props([]))
+
+
+def logging_config(acl, headers):
+    return policy_resource(
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        f"{acl.name}-logging",
+        {"resourceArn": "arn", "redactedFields": [{"singleHeader": {"name": h}} for h in headers]},
+        dependencies=[acl],
+        property_dependencies={"resourceArn": [acl]},
+    )
+
+
+def test_acl_logging_with_redacted_credentials_complies():
+    acl = acl_resource()
+    resources = [acl, logging_config(acl, ["Authorization", "x-api-key"])]
+    assert stack_violations(web_acl_logging_redacted.policy, resources) == []
+
+
+def test_acl_without_logging_violates():
+    acl = acl_resource()
+    assert stack_violations(web_acl_logging_redacted.policy, [acl]) == [
+        ("Web ACL 'front-acl' has no logging configuration.", acl.urn)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "missing"),
+    [(["authorization"], "x-api-key"), (["x-api-key"], "authorization"), ([], "authorization, x-api-key")],
+)
+def test_acl_logging_without_redaction_violates(headers, missing):
+    acl = acl_resource()
+    config = logging_config(acl, headers)
+    assert stack_violations(web_acl_logging_redacted.policy, [acl, config]) == [
+        (f"Web ACL 'front-acl' logs do not redact the {missing} header(s).", config.urn)
+    ]
