@@ -245,7 +245,14 @@ class PolicySettings(_Strict):
     allowed_gpu_types: list[str] = Field(min_length=1)
     allowed_kubernetes_versions: list[str] = Field(default_factory=lambda: ["1.32", "1.33", "1.34"])
     allowed_registries: list[str] = Field(
-        default_factory=lambda: ["ghcr.io/huggingface", "docker.io/vllm", "public.ecr.aws"]
+        default_factory=lambda: [
+            "ghcr.io/huggingface",
+            "docker.io/vllm",
+            "public.ecr.aws",
+            "quay.io/prometheus",
+            "nvcr.io/nvidia",
+            "registry.k8s.io",
+        ]
     )
     root_node_agents: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$")]] = Field(
         # The platform's own node agents: the device plugin creates its socket in the root-owned
