@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.arg_checks import check_environment, check_region
 from components.conventions import NODE_GROUP_LABEL
 from components.network import LOG_RETENTION_DAYS
 from components.pod_identity import trust_policy as pod_identity_trust_policy
@@ -65,8 +66,6 @@ ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from it
 SYSTEM_ROOT_VOLUME_GIB = 50
 KUBECONFIG_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -184,10 +183,8 @@ class GpuClusterArgs:
     """Deletion protection on the cluster (prod)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
-            raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_environment(self.environment)
+        check_region(self.region)
         if not isinstance(self.cluster_name, str) or not _CLUSTER_NAME.fullmatch(self.cluster_name):
             raise ValueError(f"cluster_name: must be an EKS cluster name (got {self.cluster_name!r})")
         if self.kubernetes_version not in ADDON_VERSIONS:
