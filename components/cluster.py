@@ -231,7 +231,7 @@ class GpuCluster(pulumi.ComponentResource):
     kubernetes_version: str
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("llm-serving:compute:GpuCluster", name, None, opts)
+        super().__init__("llm-serving:cluster:GpuCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         self.kubernetes_version = args.kubernetes_version
