@@ -27,25 +27,13 @@ import pulumi_kubernetes as k8s
 
 from components.arg_checks import check_environment, check_region
 from components.conventions import NODE_GROUP_LABEL
+from components.eks_addons import ADDON_VERSIONS
 from components.network import LOG_RETENTION_DAYS
 from components.pod_identity import trust_policy as pod_identity_trust_policy
 
 # Every control-plane log type EKS has; the policy pack requires all of them.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
-# EKS add-on versions per Kubernetes minor version (`aws eks describe-addon-versions
-# --kubernetes-version 1.33 --addon-name <name>`). One table: upgrading the cluster means adding a
-# row here, and a version without a row is rejected at construction.
-ADDON_VERSIONS: dict[str, dict[str, str]] = {
-    "1.33": {
-        "vpc-cni": "v1.19.5-eksbuild.1",
-        "kube-proxy": "v1.33.0-eksbuild.2",
-        "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
-        "coredns": "v1.12.1-eksbuild.2",
-        "aws-ebs-csi-driver": "v1.48.0-eksbuild.1",
-        "metrics-server": "v0.8.0-eksbuild.1",
-    },
-}
 # Installed before any node exists: a node is NotReady without the CNI, and the CNI reads its
 # credentials from the Pod Identity agent. The others schedule pods, so they wait for the system nodes.
 BEFORE_NODES = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy")

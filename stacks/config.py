@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from components import catalog, sizing
+from components import catalog, eks_addons, sizing
 
 NAMESPACE = "llm-serving"
 
@@ -465,6 +465,12 @@ def _check_cluster(path: str, cluster: ClusterConfig, config: PlatformConfig) ->
     if cluster.kubernetes_version not in config.policy.allowed_kubernetes_versions:
         allowed = ", ".join(config.policy.allowed_kubernetes_versions)
         yield ConfigError(f"{path}.kubernetes_version", f"must be one of policy.allowed_kubernetes_versions: {allowed}")
+    elif cluster.kubernetes_version not in eks_addons.ADDON_VERSIONS:
+        yield ConfigError(
+            f"{path}.kubernetes_version",
+            f"no pinned EKS add-on versions for {cluster.kubernetes_version} (components/eks_addons.py); "
+            f"supported: {', '.join(eks_addons.ADDON_VERSIONS)}",
+        )
     if cluster.public_endpoint and not cluster.public_access_cidrs:
         yield ConfigError(f"{path}.public_access_cidrs", "required when public_endpoint is true (list of CIDRs)")
     if cluster.public_access_cidrs and not cluster.public_endpoint:
