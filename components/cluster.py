@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +143,7 @@ class GpuClusterArgs:
     """EKS cluster name (unique per region); the network tags its subnets with it."""
     kubernetes_version: str
     """Pinned minor version, e.g. "1.33"; must have a row in ADDON_VERSIONS."""
-    private_subnet_ids: pulumi.Input[list[str]]
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Control-plane ENIs and system nodes go here (one subnet per zone)."""
     vpc_id: pulumi.Input[str]
     """The cluster's VPC; passed through as `.vpc_id` for components built on the cluster."""
