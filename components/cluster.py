@@ -354,10 +354,6 @@ class GpuCluster(pulumi.ComponentResource):
             tags=_tags(f"{name}-nodes"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_grants),
         )
-        # Consumers (GPU node groups) inherit the dependency on the entry and the role's policies.
-        self.node_role_arn = node_access.principal_arn
-        self.node_role_name = pulumi.Output.all(node_role.name, node_access.principal_arn).apply(lambda v: v[0])
-
         # --- add-ons ------------------------------------------------------------------------------
         addon_roles = {
             addon: self._addon_role(name, addon, cluster, managed_policy(policy))
@@ -369,6 +365,11 @@ class GpuCluster(pulumi.ComponentResource):
                 name, addon, versions[addon], cluster, addon_roles.get(addon),
                 [addons["eks-pod-identity-agent"]] if addon == "vpc-cni" else [],
             )  # fmt: skip
+        # Every node group takes the role through these Outputs, so it waits for the access entry (to
+        # join) and for the network add-ons (to become Ready) without naming them.
+        ready = [node_access.principal_arn, *(addons[addon].arn for addon in BEFORE_NODES)]
+        self.node_role_arn = pulumi.Output.all(*ready).apply(lambda values: values[0])
+        self.node_role_name = pulumi.Output.all(node_role.name, *ready).apply(lambda values: values[0])
 
         # --- system nodes -------------------------------------------------------------------------
         system_nodes = self._system_nodes(name, args, cluster, [node_access, *addons.values()])

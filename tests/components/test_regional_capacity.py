@@ -54,3 +54,17 @@ def test_with_gpu_capacity_models_scale_and_scale_to_zero_waits_on_the_gateway_s
     assert scaled.provider.startswith(provider.urn)
     assert cluster.urn in provider.dependencies
     assert autoscaling.parent.endswith("::us-east-1")
+
+
+def test_gpu_node_groups_wait_for_the_node_access_entry_and_the_network_addons(monkeypatch):
+    config = parse_platform_config(stack_values("dev"))
+    monkeypatch.setattr(platform, "RegionalPlatform", WithGpuNodes)
+    resources = record(lambda: platform.build_platform(config))
+    (gpu,) = [g for g in by_type(resources, "aws:eks/nodeGroup:NodeGroup") if g.name == "us-east-1-gpu-a10g"]
+    waits_for = {r.name for r in resources if r.urn in gpu.property_dependencies["nodeRoleArn"]}
+    assert waits_for >= {
+        "us-east-1-cluster-nodes",
+        "us-east-1-cluster-vpc-cni",
+        "us-east-1-cluster-kube-proxy",
+        "us-east-1-cluster-eks-pod-identity-agent",
+    }
