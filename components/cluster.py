@@ -218,6 +218,8 @@ class GpuCluster(pulumi.ComponentResource):
     node_role_name: pulumi.Output[str]
     kubernetes_provider: k8s.Provider
     kubernetes_version: str
+    system_node_labels: dict[str, str]
+    """Labels of the system nodes: the node selector of controllers that must stay off GPU nodes."""
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:cluster:GpuCluster", name, None, opts)
@@ -366,12 +368,14 @@ class GpuCluster(pulumi.ComponentResource):
                 [addons["eks-pod-identity-agent"]] if addon == "vpc-cni" else [],
             )  # fmt: skip
         # Every node group takes the role through these Outputs, so it waits for the access entry (to
-        # join) and for the network add-ons (to become Ready) without naming them.
-        ready = [node_access.principal_arn, *(addons[addon].arn for addon in BEFORE_NODES)]
+        # join) and for the network add-ons (to become Ready) without naming them, and records the
+        # cluster it joins as a dependency (the capacity policy finds a cluster's node groups by it).
+        ready = [node_access.principal_arn, cluster.arn, *(addons[addon].arn for addon in BEFORE_NODES)]
         self.node_role_arn = pulumi.Output.all(*ready).apply(lambda values: values[0])
         self.node_role_name = pulumi.Output.all(node_role.name, *ready).apply(lambda values: values[0])
 
         # --- system nodes -------------------------------------------------------------------------
+        self.system_node_labels = {NODE_GROUP_LABEL: SYSTEM_NODE_GROUP}
         system_nodes = self._system_nodes(name, args, cluster, [node_access, *addons.values()])
         for addon in AFTER_NODES:
             addons[addon] = self._addon(name, addon, versions[addon], cluster, addon_roles.get(addon), [system_nodes])
@@ -500,7 +504,7 @@ class GpuCluster(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=launch_template.id, version=launch_template.latest_version.apply(str)
             ),
-            labels={NODE_GROUP_LABEL: SYSTEM_NODE_GROUP},
+            labels=self.system_node_labels,
             tags=_tags(group),
             # No autoscaler owns this group (it is not tagged for discovery): desired follows min.
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),

@@ -21,7 +21,8 @@ class WithGpuNodes(RegionalPlatform):
     def _add_gpu_nodes(self, kubernetes_provider):
         group = aws.eks.NodeGroup(
             f"{self._name}-gpu-a10g",
-            cluster_name=self.cluster.cluster_name,
+            # A known string, as GpuNodeGroup takes it: the cluster dependency comes with node_role_arn.
+            cluster_name=self._args.cluster_name,
             node_role_arn=self.cluster.node_role_arn,
             subnet_ids=["subnet-a", "subnet-b"],
             instance_types=["g5.2xlarge"],
@@ -56,13 +57,14 @@ def test_with_gpu_capacity_models_scale_and_scale_to_zero_waits_on_the_gateway_s
     assert autoscaling.parent.endswith("::us-east-1")
 
 
-def test_gpu_node_groups_wait_for_the_node_access_entry_and_the_network_addons(monkeypatch):
+def test_gpu_node_groups_depend_on_the_cluster_its_node_entry_and_network_addons(monkeypatch):
     config = parse_platform_config(stack_values("dev"))
     monkeypatch.setattr(platform, "RegionalPlatform", WithGpuNodes)
     resources = record(lambda: platform.build_platform(config))
     (gpu,) = [g for g in by_type(resources, "aws:eks/nodeGroup:NodeGroup") if g.name == "us-east-1-gpu-a10g"]
     waits_for = {r.name for r in resources if r.urn in gpu.property_dependencies["nodeRoleArn"]}
     assert waits_for >= {
+        "us-east-1-cluster-eks",
         "us-east-1-cluster-nodes",
         "us-east-1-cluster-vpc-cni",
         "us-east-1-cluster-kube-proxy",
