@@ -10,7 +10,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling
+from components.cidr_plan import plan_subnets
+from components.cluster import GpuCluster, GpuClusterArgs
+from components.conventions import GATEWAY_STAGE, MONITORING_NAMESPACE, gateway_api_name
 from components.encryption import Encryption, EncryptionArgs
+from components.metrics_collector import AGENT_NAME
 from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
 from components.network import Network, NetworkArgs
 from components.scaling import GatewaySignal
@@ -23,6 +27,36 @@ from components.serving import (
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
 from components.weights import WeightStore, WeightStoreArgs
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """The region's EKS cluster, from `regions[].cluster` of the stack config."""
+
+    kubernetes_version: str = "1.33"
+    public_endpoint: bool = False
+    public_access_cidrs: tuple[str, ...] = ()
+    admin_role_arns: tuple[str, ...] = ()
+    log_retention_days: int = 90
+    system_instance_type: str = "m6i.xlarge"
+    system_min_nodes: int = 2
+    system_max_nodes: int = 4
+
+
+def gateway_peers(vpc_cidr: str, zones: int) -> tuple[dict[str, Any], ...]:
+    """NetworkPolicy peers for the serving port: the private subnets, where the internal NLB in front
+    of the model servers gets its addresses (the subnets `Network` lays out with the same plan)."""
+    return tuple({"ipBlock": {"cidr": cidr}} for cidr in plan_subnets(vpc_cidr, zones).private)
+
+
+def metrics_peers() -> tuple[dict[str, Any], ...]:
+    """NetworkPolicy peers for the metrics port: the Prometheus agent pods in the monitoring namespace."""
+    return (
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -49,11 +83,15 @@ class RegionalPlatformArgs:
     archived_revisions: tuple[tuple[str, str], ...] = ()
     """(model, revision) pairs the weight bucket's lifecycle moves to the cold tier."""
     models: tuple[ServedModel, ...] = ()
-    """Model servers of this region, created by `_serve_models` once the cluster exists."""
+    """Model servers of this region, on the region's cluster."""
+    cluster: ClusterSettings = ClusterSettings()
+    autoscaling: tuple[ModelAutoscaling, ...] = ()
+    """How each model scales (`stacks.platform.model_autoscaling`); models not listed get no scaler."""
 
 
 class RegionalPlatform(pulumi.ComponentResource):
-    """Encryption keys, then the network; later issues add cluster, weights, serving and gateway."""
+    """Built in data-flow order: encryption, network, weights, metrics workspace, cluster, model
+    servers on the cluster, autoscaling; the gateway comes later."""
 
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:platform:RegionalPlatform", name, None, opts)
@@ -114,15 +152,86 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        settings = args.cluster
+        self.cluster = GpuCluster(
+            f"{name}-cluster",
+            GpuClusterArgs(
+                environment=args.environment,
+                region=args.region,
+                cluster_name=args.cluster_name,
+                kubernetes_version=settings.kubernetes_version,
+                private_subnet_ids=self.network.private_subnet_ids,
+                vpc_id=self.network.vpc_id,
+                vpc_cidr=args.vpc_cidr,
+                eks_secrets_key_arn=self.encryption.eks_secrets_key_arn,
+                logs_key_arn=self.encryption.logs_key_arn,
+                ebs_key_arn=self.encryption.ebs_key_arn,
+                account_id=args.account_id,
+                log_retention_days=settings.log_retention_days,
+                public_endpoint=settings.public_endpoint,
+                public_access_cidrs=settings.public_access_cidrs,
+                admin_role_arns=settings.admin_role_arns,
+                system_instance_type=settings.system_instance_type,
+                system_min_nodes=settings.system_min_nodes,
+                system_max_nodes=settings.system_max_nodes,
+                protect=args.protect,
+            ),
+            opts=child,
+        )
+        provider = self.cluster.kubernetes_provider
+
+        # ---- GPU capacity: node groups, NVIDIA device plugin, node autoscaler (see `_add_gpu_nodes`) ----
+        self.gpu_node_groups = self._add_gpu_nodes(provider)
+        # ---- later: the gateway (internal NLB, API Gateway, WAF) goes here, before the servers ------
+
+        self.servers: dict[str, ModelServer] = {}
+        if self.weights is not None:
+            self.servers = self._serve_models(
+                provider,
+                self.cluster.cluster_name,
+                gateway_peers=gateway_peers(args.vpc_cidr, len(args.availability_zones)),
+                metrics_peers=metrics_peers(),
+            )
+        elif args.models:
+            raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
+        # Autoscaling watches GPU nodes (DCGM) and scales GPU workloads: with no GPU node group it has
+        # nothing to act on, and kubernetes-scaler-fits-gpu-capacity rightly rejects scalers with no
+        # capacity behind them. It comes with the first GPU node group.
+        self.autoscaling: Autoscaling | None = None
+        if self.gpu_node_groups:
+            # Until the gateway exists, scale from zero watches the stage it will create (fixed names).
+            wake = None
+            if any(m.scale_to_zero for m in args.autoscaling):
+                wake = GatewaySignal(api_name=gateway_api_name(args.environment, args.region), stage=GATEWAY_STAGE)
+            self.autoscaling = self._add_autoscaling(
+                provider,
+                self.cluster.cluster_name,
+                self.cluster.cluster_arn,
+                args.autoscaling,
+                {model: server.deployment for model, server in self.servers.items()},
+                gateway=wake,
+            )
+
         self.outputs = {
             "metrics_workspace_arn": self.metrics.workspace_arn,
             "vpc_id": self.network.vpc_id,
             "private_subnet_ids": self.network.private_subnet_ids,
             "kms_key_arns": self.encryption.key_arns,
+            "cluster_name": self.cluster.cluster_name,
+            "cluster_endpoint": self.cluster.cluster_endpoint,
         }
         if self.weights is not None:
             self.outputs["weights_bucket"] = self.weights.bucket_name
         self.register_outputs(self.outputs)
+
+    def _add_gpu_nodes(self, kubernetes_provider: pulumi.ProviderResource) -> dict[str, pulumi.Resource]:
+        """GPU node groups of this region by config name (each with `node_role_arn=self.cluster.node_role_arn`),
+        the NVIDIA device plugin and the node autoscaler on `kubernetes_provider`.
+
+        Not wired yet: the GPU node group components land separately and are composed here; until
+        then the cluster has no GPU capacity and this returns no node group.
+        """
+        return {}
 
     def _serve_models(
         self,
@@ -132,9 +241,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         metrics_peers: tuple[Mapping[str, Any], ...] = (),
     ) -> dict[str, ModelServer]:
         """The serving namespace and a ModelServer per model on this region's cluster, each bound to
-        the weight store's read-only role through EKS Pod Identity. Call once the cluster exists."""
-        if self.weights is None:
-            raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
+        the weight store's read-only role through EKS Pod Identity."""
+        assert self.weights is not None  # checked by the caller
         name, args, weights = self._name, self._args, self.weights
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
         namespace = ServingNamespace(
@@ -169,7 +277,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             servers[model] = server
         return servers
 
-    def add_autoscaling(
+    def _add_autoscaling(
         self,
         kubernetes_provider: pulumi.ProviderResource,
         cluster_name: pulumi.Input[str],
@@ -180,9 +288,8 @@ class RegionalPlatform(pulumi.ComponentResource):
     ) -> Autoscaling:
         """Metrics agent, KEDA, prometheus-adapter and per-model scalers on this region's cluster.
 
-        `models` from `stacks.platform.model_autoscaling(config, region)`; `deployments` maps each
-        model to its server's Deployment; `gateway` is the API Gateway stage that wakes models
-        scaled to zero (required when one does).
+        `deployments` maps each model to its server's Deployment; `gateway` is the API Gateway stage
+        that wakes models scaled to zero (required when one does).
         """
         return Autoscaling(
             f"{self._name}-autoscaling",

@@ -279,6 +279,8 @@ class ModelServer(pulumi.ComponentResource):
             opts=child(),
         )
         self.service_name = service.metadata.name
+        self.deployment = deployment
+        """The Deployment: the scale target a scaler depends on."""
         self.deployment_name = deployment.metadata.name
         self.register_outputs(
             {

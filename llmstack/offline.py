@@ -182,7 +182,11 @@ def _fake_arn(type_token: str, name: str, region: str) -> str:
 def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict) -> dict[str, Any]:
     """Outputs that the provider computes and components read (cluster endpoint, key ids...)."""
     if type_token == "aws:eks/cluster:Cluster":
+        cluster = inputs.get("name") or name
+        vpc_config = {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{name}-cluster"}
         return {
+            "arn": f"arn:{PARTITION}:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
+            "vpcConfig": vpc_config,
             "endpoint": f"https://{name.upper()}.gr7.{region}.eks.amazonaws.com",
             "certificateAuthority": {"data": "TFMwdExTMUNSVWRKVGlCRFJWSlVTVVpKUTBGVVJTMHRMUzB0Q2c9PQ=="},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{name}"}]}],

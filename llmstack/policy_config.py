@@ -15,6 +15,9 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     budget = {"monthlyBudgetUsd": platform.budget.monthly_usd}
     return {
         "aws-provider-region-allowed": {"allowedRegions": list(platform.policy.allowed_regions)},
+        "aws-eks-cluster-kubernetes-version-allowed": {
+            "allowedKubernetesVersions": list(platform.policy.allowed_kubernetes_versions)
+        },
         "cost-estimate-within-budget": budget,
         "cost-ceiling-within-budget": budget,
         "stateful-resources-protected": {"protectRequired": platform.protect},

@@ -11,7 +11,15 @@ from policies.aws.apigateway import (
     streaming_routes_stream,
 )
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
-from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
+from policies.aws.eks import (
+    cluster_control_plane_logging,
+    cluster_endpoint_not_public,
+    cluster_secrets_encrypted,
+    cluster_version_allowed,
+    gpu_node_group_imdsv2,
+    gpu_node_group_tainted,
+    node_group_disallow_ssh,
+)
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
 from policies.aws.s3 import (
@@ -49,6 +57,10 @@ ALL_POLICIES = [
     key_rotation_enabled.policy,
     key_policy_no_wildcard_principal.policy,
     vpc_flow_logs_enabled.policy,
+    cluster_endpoint_not_public.policy,
+    cluster_secrets_encrypted.policy,
+    cluster_control_plane_logging.policy,
+    cluster_version_allowed.policy,
     security_group_no_public_ingress.policy,
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,

@@ -45,7 +45,10 @@ def statements(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+    if isinstance(value, (str, bytes, Mapping)):
+        return [value]
+    # Lists reach the pack as the gRPC layer's sequence type, not always a `list`.
+    return list(value) if isinstance(value, Iterable) else [value]
 
 
 def principals(statement: Mapping[str, Any]) -> list[str]:

@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from components import catalog, sizing
+from components import catalog, eks_addons, sizing
 
 NAMESPACE = "llm-serving"
 
@@ -245,7 +245,14 @@ class PolicySettings(_Strict):
     allowed_gpu_types: list[str] = Field(min_length=1)
     allowed_kubernetes_versions: list[str] = Field(default_factory=lambda: ["1.32", "1.33", "1.34"])
     allowed_registries: list[str] = Field(
-        default_factory=lambda: ["ghcr.io/huggingface", "docker.io/vllm", "public.ecr.aws"]
+        default_factory=lambda: [
+            "ghcr.io/huggingface",
+            "docker.io/vllm",
+            "public.ecr.aws",
+            "quay.io/prometheus",
+            "nvcr.io/nvidia",
+            "registry.k8s.io",
+        ]
     )
     root_node_agents: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+/[a-z0-9.-]+$")]] = Field(
         # The platform's own node agents: the device plugin creates its socket in the root-owned
@@ -458,6 +465,12 @@ def _check_cluster(path: str, cluster: ClusterConfig, config: PlatformConfig) ->
     if cluster.kubernetes_version not in config.policy.allowed_kubernetes_versions:
         allowed = ", ".join(config.policy.allowed_kubernetes_versions)
         yield ConfigError(f"{path}.kubernetes_version", f"must be one of policy.allowed_kubernetes_versions: {allowed}")
+    elif cluster.kubernetes_version not in eks_addons.ADDON_VERSIONS:
+        yield ConfigError(
+            f"{path}.kubernetes_version",
+            f"no pinned EKS add-on versions for {cluster.kubernetes_version} (components/eks_addons.py); "
+            f"supported: {', '.join(eks_addons.ADDON_VERSIONS)}",
+        )
     if cluster.public_endpoint and not cluster.public_access_cidrs:
         yield ConfigError(f"{path}.public_access_cidrs", "required when public_endpoint is true (list of CIDRs)")
     if cluster.public_access_cidrs and not cluster.public_endpoint:

@@ -17,7 +17,7 @@ from components import catalog, engines
 from components.autoscaling import ModelAutoscaling
 from components.budget import Budget, BudgetArgs
 from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
-from components.regional import RegionalPlatform, RegionalPlatformArgs
+from components.regional import ClusterSettings, RegionalPlatform, RegionalPlatformArgs
 from components.serving import (
     ModelServer,
     ModelServerArgs,
@@ -47,6 +47,20 @@ def deploy() -> dict[str, Any]:
 
 def cluster_name(config: PlatformConfig, region: RegionConfig) -> str:
     return f"{NAMESPACE}-{config.environment}"
+
+
+def cluster_settings(region: RegionConfig) -> ClusterSettings:
+    cluster = region.cluster
+    return ClusterSettings(
+        kubernetes_version=cluster.kubernetes_version,
+        public_endpoint=cluster.public_endpoint,
+        public_access_cidrs=tuple(cluster.public_access_cidrs),
+        admin_role_arns=tuple(cluster.admin_role_arns),
+        log_retention_days=cluster.log_retention_days,
+        system_instance_type=cluster.system_nodes.instance_type,
+        system_min_nodes=cluster.system_nodes.min_nodes,
+        system_max_nodes=cluster.system_nodes.max_nodes,
+    )
 
 
 def aws_provider(config: PlatformConfig, region: RegionConfig) -> aws.Provider:
@@ -155,6 +169,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 weights_bucket_suffix=weights_suffix.hex,
                 archived_revisions=archived_revisions(config),
                 models=regional_models(config, region),
+                cluster=cluster_settings(region),
+                autoscaling=tuple(model_autoscaling(config, region)),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider}),
         )
@@ -250,7 +266,7 @@ def serve_onprem(
 
 
 def model_autoscaling(config: PlatformConfig, region: RegionConfig) -> list[ModelAutoscaling]:
-    """How each model of a region scales; the input of `RegionalPlatform.add_autoscaling`."""
+    """How each model of a region scales (`RegionalPlatformArgs.autoscaling`)."""
     return [
         ModelAutoscaling(
             model=model.name,

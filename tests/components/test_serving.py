@@ -163,8 +163,9 @@ def test_resources_are_a_share_of_the_node():
 
 def test_regional_serving_binds_each_model_to_the_read_only_role():
     def build():
+        # The platform serves its models on its own cluster, from __init__.
         aws_provider = aws.Provider("aws-us-east-1", region="us-east-1")
-        platform = RegionalPlatform(
+        RegionalPlatform(
             "us-east-1",
             RegionalPlatformArgs(
                 environment="prod",
@@ -180,8 +181,6 @@ def test_regional_serving_binds_each_model_to_the_read_only_role():
             ),
             opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
         )
-        cluster = k8s.Provider("eks-us-east-1", kubeconfig="{}")
-        platform._serve_models(cluster, "llm-serving-prod")
 
     resources = record(build)
     (association,) = by_type(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation")

@@ -3,6 +3,8 @@ template volumes, GPU node groups tainted. A compliant baseline, then each way t
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import pytest
 from conftest import policy_resource, resource_violations, stack_violations
 
@@ -203,6 +205,12 @@ def test_launch_template_without_an_ebs_mapping(mappings):
     ]
 
 
+def test_volumes_arrive_as_read_only_mappings_in_the_pack():
+    # The analyzer wraps props in Mapping/Sequence proxies, never dicts and lists.
+    mappings = tuple(MappingProxyType({**m, "ebs": MappingProxyType(m["ebs"])}) for m in root_volume())
+    assert volumes({"blockDeviceMappings": mappings}) == []
+
+
 def test_every_ebs_volume_is_checked():
     mappings = root_volume() + [{"deviceName": "/dev/xvdb", "ebs": {"encrypted": "false"}}]
     assert volumes({"blockDeviceMappings": mappings}) == ["launch template 'lt': volume /dev/xvdb is not encrypted."]
@@ -213,6 +221,10 @@ def test_volume_policy_ignores_other_types():
 
 
 # --- aws-eks-gpu-node-group-tainted --------------------------------------------------------------
+
+
+def test_taints_arrive_as_read_only_mappings_in_the_pack():
+    assert tainted(gpu_group(taints=(MappingProxyType(GPU_TAINT),))) == []
 
 
 def tainted(props, name="gpu"):

@@ -134,6 +134,22 @@ CASES = {
         lambda v: v["regions"][0]["cluster"].update(kubernetes_version="1.27"),
         "regions[0].cluster.kubernetes_version: must be one of policy.allowed_kubernetes_versions: 1.32, 1.33, 1.34",
     ),
+    "kubernetes version without pinned add-ons": (
+        "dev",
+        lambda v: v["regions"][0]["cluster"].update(kubernetes_version="1.34"),
+        "regions[0].cluster.kubernetes_version: no pinned EKS add-on versions for 1.34 (components/eks_addons.py); "
+        "supported: 1.33",
+    ),
+    "cidrs without a public endpoint": (
+        "dev",
+        lambda v: v["regions"][0]["cluster"].update(public_access_cidrs=["203.0.113.0/24"]),
+        "regions[0].cluster.public_access_cidrs: only allowed with public_endpoint: true",
+    ),
+    "system nodes max below min": (
+        "dev",
+        lambda v: v["regions"][0]["cluster"]["system_nodes"].update(min_nodes=3, max_nodes=2),
+        "regions[0].cluster.system_nodes.max_nodes: must be >= min_nodes (3)",
+    ),
     "public endpoint without cidrs": (
         "dev",
         lambda v: v["regions"][0]["cluster"].update(public_endpoint=True),

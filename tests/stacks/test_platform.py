@@ -53,9 +53,9 @@ def test_nat_per_zone_in_prod_and_one_in_dev(prod_run, dev_run):
 
 
 def test_onprem_target_gets_its_own_kubernetes_provider_with_a_secret_kubeconfig(prod_run):
-    providers = of_type(prod_run, "pulumi:providers:kubernetes")
-    assert [p.name for p in providers] == ["onprem-dc1"]
-    assert providers[0].inputs["kubeconfig"] == "[secret]"
+    providers = {p.name: p for p in of_type(prod_run, "pulumi:providers:kubernetes")}
+    assert sorted(providers) == ["eu-west-1-cluster-k8s", "onprem-dc1", "us-east-1-cluster-k8s"]
+    assert providers["onprem-dc1"].inputs["kubeconfig"] == "[secret]"
 
 
 def test_budget_follows_the_stack_config():

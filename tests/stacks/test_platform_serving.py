@@ -35,7 +35,11 @@ def test_primary_replicates_to_the_secondary_only_in_multi_region_stacks(prod_ru
 
 
 def test_onprem_models_read_the_primary_bucket_with_the_targets_secret(prod_run):
-    deployments = {d.inputs["metadata"]["name"]: d for d in of_type(prod_run, "kubernetes:apps/v1:Deployment")}
+    deployments = {
+        d.inputs["metadata"]["name"]: d
+        for d in of_type(prod_run, "kubernetes:apps/v1:Deployment")
+        if d.provider.endswith("pulumi:providers:kubernetes::onprem-dc1")
+    }
     assert sorted(deployments) == ["llama-3-8b-instruct", "mistral-7b-private"]
     pod = deployments["mistral-7b-private"].inputs["spec"]["template"]["spec"]
     env = {e["name"]: e for e in pod["initContainers"][0]["env"]}

@@ -1,5 +1,7 @@
 """aws-ec2-launch-template-volumes-encrypted-with-cmk — node volumes are encrypted with our own key."""
 
+from collections.abc import Mapping
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -20,7 +22,8 @@ def _encrypted(value: object) -> bool:
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != LAUNCH_TEMPLATE_TYPE:
         return
-    volumes = [m for m in args.props.get("blockDeviceMappings") or [] if isinstance(m, dict) and m.get("ebs")]
+    # The pack hands over read-only Mapping proxies, not dicts.
+    volumes = [m for m in args.props.get("blockDeviceMappings") or [] if isinstance(m, Mapping) and m.get("ebs")]
     if not volumes:
         report_violation(
             f"launch template '{args.name}' maps no EBS volume: the root volume takes the AMI's defaults, "

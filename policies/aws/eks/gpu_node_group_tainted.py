@@ -1,5 +1,7 @@
 """aws-eks-gpu-node-group-tainted — GPU nodes repel every pod that does not ask for a GPU."""
 
+from collections.abc import Mapping
+
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -18,7 +20,8 @@ REQUIRED = {"key": GPU_TAINT["key"], "value": GPU_TAINT["value"], "effect": "NO_
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != NODE_GROUP_TYPE or not is_gpu_node_group(args.props):
         return
-    taints = [dict(t) for t in args.props.get("taints") or [] if isinstance(t, dict)]
+    # The pack hands over read-only Mapping proxies, not dicts.
+    taints = [dict(t) for t in args.props.get("taints") or [] if isinstance(t, Mapping)]
     if not any({k: t.get(k) for k in REQUIRED} == REQUIRED for t in taints):
         report_violation(
             f"GPU node group '{args.name}' is not tainted {GPU_TAINT['key']}={GPU_TAINT['value']}:NoSchedule; "

@@ -1,0 +1,83 @@
+"""The composed program's clusters: one per region, model servers on it, autoscaling once GPU capacity exists."""
+
+from __future__ import annotations
+
+from conftest import of_type, run_stack
+
+
+def by_region(run, type_token):
+    return {r.name.split("-cluster-")[0]: r for r in of_type(run, type_token) if "-cluster-" in r.name}
+
+
+def test_every_region_has_its_cluster_with_the_configured_version(prod_run):
+    clusters = by_region(prod_run, "aws:eks/cluster:Cluster")
+    assert sorted(clusters) == ["eu-west-1", "us-east-1"]
+    for region, cluster in clusters.items():
+        assert cluster.inputs["name"] == "llm-serving-prod"
+        assert cluster.inputs["version"] == "1.33"
+        assert cluster.provider.endswith(f"pulumi:providers:aws::aws-{region}")
+        assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
+    assert prod_run.outputs["regions"]["eu-west-1"]["cluster_name"] == "llm-serving-prod"
+    assert prod_run.outputs["regions"]["us-east-1"]["cluster_endpoint"].startswith("https://")
+
+
+def test_model_servers_run_on_their_regions_cluster_provider(prod_run):
+    for deployment in of_type(prod_run, "kubernetes:apps/v1:Deployment"):
+        if deployment.provider.endswith("::onprem-dc1"):
+            continue
+        region = deployment.parent.rsplit("::", 1)[1].split("-llama")[0]
+        assert deployment.provider.split("::")[-1].startswith(f"{region}-cluster-k8s"), deployment.name
+
+
+def test_pod_identity_associations_name_their_regions_cluster(prod_run):
+    clusters = {r.urn: r for r in of_type(prod_run, "aws:eks/cluster:Cluster")}
+    associations = of_type(prod_run, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert associations
+    for association in associations:
+        assert association.inputs["clusterName"] == "llm-serving-prod"
+        (source,) = association.property_dependencies["clusterName"]
+        region = association.name.split("-llama")[0]
+        assert clusters[source].name == f"{region}-cluster-eks"
+
+
+def test_model_servers_admit_the_private_subnets_and_the_prometheus_agent(prod_run):
+    policies = [
+        p
+        for p in of_type(prod_run, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.provider.split("::")[-1].startswith("us-east-1-cluster-k8s")
+    ]
+    assert policies
+    for policy in policies:
+        gateway, metrics = policy.inputs["spec"]["ingress"]
+        assert [peer["ipBlock"]["cidr"] for peer in gateway["from"]] == [
+            "10.20.0.0/19",
+            "10.20.32.0/19",
+            "10.20.64.0/19",
+        ]
+        assert gateway["ports"] == [{"protocol": "TCP", "port": 8080}]
+        (agent,) = metrics["from"]
+        assert agent["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+        assert agent["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus-agent"}}
+
+
+def test_cluster_settings_follow_the_stack_config():
+    def public(values):
+        values["regions"][0]["cluster"].update(public_endpoint=True, public_access_cidrs=["203.0.113.0/24"])
+        values["regions"][0]["cluster"]["system_nodes"] = {
+            "instance_type": "m6i.2xlarge",
+            "min_nodes": 2,
+            "max_nodes": 5,
+        }
+
+    run = run_stack("dev", public)
+    (cluster,) = of_type(run, "aws:eks/cluster:Cluster")
+    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
+    # dev names no admin role: the creating identity is the admin.
+    assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+    (group,) = of_type(run, "aws:eks/nodeGroup:NodeGroup")
+    assert group.inputs["instanceTypes"] == ["m6i.2xlarge"]
+    assert group.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 5}
+
+
+def test_no_autoscaling_without_gpu_node_groups(dev_run):
+    assert of_type(dev_run, "llm-serving:autoscaling:Autoscaling") == []
