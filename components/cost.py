@@ -35,7 +35,7 @@ types (IAM, security groups, route tables, Kubernetes objects...) have no charge
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,7 +184,7 @@ def _eks_cluster(inputs: Mapping[str, Any], region: str | None) -> _Price:
 
 def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
     instance_types = inputs.get("instanceTypes")
-    name = instance_types[0] if isinstance(instance_types, list) and instance_types else "(not set)"
+    name = instance_types[0] if _is_list(instance_types) and instance_types else "(not set)"
     try:
         hourly = catalog.instance_type(name).on_demand_usd_per_hour
     except catalog.UnknownCatalogEntry:
@@ -214,7 +214,7 @@ def _vpc_endpoint(inputs: Mapping[str, Any], region: str | None) -> _Price:
     if inputs.get("vpcEndpointType") != "Interface":
         return _Price(0.0, 0.0, "gateway endpoint: no charge")
     subnets = inputs.get("subnetIds")
-    zones = len(subnets) if isinstance(subnets, list) else 1
+    zones = len(subnets) if _is_list(subnets) else 1
     multiplier, region_note = _region_factor(region)
     rate = catalog.INTERFACE_ENDPOINT_USD_PER_HOUR_PER_AZ
     monthly = zones * catalog.HOURS_PER_MONTH * rate * multiplier
@@ -283,10 +283,15 @@ def _count(value: object) -> int | None:
     return int(value)
 
 
+def _is_list(value: Any) -> bool:
+    """A list in plan.json; inside the policy pack, the gRPC layer's sequence type (not a `list`)."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
 def _rule_count(inputs: Mapping[str, Any]) -> int:
     """Rules of a web ACL, given as `rules` or as the `ruleJson` string."""
     rules = inputs.get("rules")
-    if isinstance(rules, list):
+    if _is_list(rules):
         return len(rules)
     rule_json = inputs.get("ruleJson")
     if isinstance(rule_json, str):

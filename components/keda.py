@@ -21,7 +21,7 @@ from components.arg_checks import check_environment, check_region
 from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
-# The KEDA release line of the CRD schemas the tests validate against (../shared/schemas/keda).
+# The KEDA release line of the CRD schemas the tests validate against (tests/schemas/keda).
 CHART = PinnedChart("keda", "https://kedacore.github.io/charts", "2.20.0")
 CHART_VERSION = CHART.version
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"  # the chart's default operator service account

@@ -12,11 +12,17 @@ import pulumi_aws as aws
 from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling
 from components.cidr_plan import plan_subnets
 from components.cluster import GpuCluster, GpuClusterArgs
-from components.conventions import GATEWAY_STAGE, MONITORING_NAMESPACE, gateway_api_name
+from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.conventions import MONITORING_NAMESPACE, gateway_api_name, serving_namespace
+from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
+from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
+from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
+from components.hostname import RegionalHostname, RegionalHostnameArgs
 from components.metrics_collector import AGENT_NAME
 from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
 from components.network import Network, NetworkArgs
+from components.private_path import PrivateBackend, PrivatePath, PrivatePathArgs, gateway_peers
 from components.scaling import GatewaySignal
 from components.serving import (
     ModelServer,
@@ -26,6 +32,7 @@ from components.serving import (
     WeightsSource,
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
+from components.tenants import TenantSpec
 from components.weights import WeightStore, WeightStoreArgs
 
 
@@ -43,10 +50,35 @@ class ClusterSettings:
     system_max_nodes: int = 4
 
 
-def gateway_peers(vpc_cidr: str, zones: int) -> tuple[dict[str, Any], ...]:
-    """NetworkPolicy peers for the serving port: the private subnets, where the internal NLB in front
-    of the model servers gets its addresses (the subnets `Network` lays out with the same plan)."""
-    return tuple({"ipBlock": {"cidr": cidr}} for cidr in plan_subnets(vpc_cidr, zones).private)
+@dataclass(frozen=True)
+class GpuNodeGroupSettings:
+    """One GPU node group, from `regions[].node_groups[]` of the stack config."""
+
+    name: str
+    gpu: str
+    instance_type: str
+    min_nodes: int
+    desired_nodes: int
+    max_nodes: int
+    capacity_type: str = "on-demand"
+    capacity_reservation_id: str | None = None
+    root_volume_gib: int = 200
+    availability_zones: tuple[str, ...] | None = None
+    """A subset of the region's zones; None: all of them."""
+
+
+@dataclass(frozen=True)
+class FrontDoorSettings:
+    """The region's API Gateway, from `gateway` of the stack config."""
+
+    tenants: tuple[TenantSpec, ...] = ()
+    tenant_key_values: Mapping[str, pulumi.Input[str]] | None = None
+    """One key value per tenant shared by every region (`TenantSecrets`), so a key works wherever
+    the global hostname sends it."""
+    max_body_kib: int = 256
+    waf_rate_limit_per_5min: int = 2000
+    hosted_zone_id: str | None = None
+    domain_name: str | None = None
 
 
 def metrics_peers() -> tuple[dict[str, Any], ...]:
@@ -87,11 +119,14 @@ class RegionalPlatformArgs:
     cluster: ClusterSettings = ClusterSettings()
     autoscaling: tuple[ModelAutoscaling, ...] = ()
     """How each model scales (`stacks.platform.model_autoscaling`); models not listed get no scaler."""
+    node_groups: tuple[GpuNodeGroupSettings, ...] = ()
+    front_door: FrontDoorSettings | None = None
+    """None: no API Gateway in this region (the model servers are reachable in-cluster only)."""
 
 
 class RegionalPlatform(pulumi.ComponentResource):
-    """Built in data-flow order: encryption, network, weights, metrics workspace, cluster, model
-    servers on the cluster, autoscaling; the gateway comes later."""
+    """Built in data-flow order: encryption, network, weights, metrics workspace, cluster, GPU
+    capacity, model servers on the cluster, the front door to them, autoscaling."""
 
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:platform:RegionalPlatform", name, None, opts)
@@ -180,29 +215,26 @@ class RegionalPlatform(pulumi.ComponentResource):
         )
         provider = self.cluster.kubernetes_provider
 
-        # ---- GPU capacity: node groups, NVIDIA device plugin, node autoscaler (see `_add_gpu_nodes`) ----
         self.gpu_node_groups = self._add_gpu_nodes(provider)
-        # ---- later: the gateway (internal NLB, API Gateway, WAF) goes here, before the servers ------
 
         self.servers: dict[str, ModelServer] = {}
         if self.weights is not None:
             self.servers = self._serve_models(
                 provider,
                 self.cluster.cluster_name,
-                gateway_peers=gateway_peers(args.vpc_cidr, len(args.availability_zones)),
+                gateway_peers=gateway_peers(plan_subnets(args.vpc_cidr, len(args.availability_zones)).private),
                 metrics_peers=metrics_peers(),
             )
         elif args.models:
             raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
+        self.gateway = self._add_front_door(provider) if self.servers else None
         # Autoscaling watches GPU nodes (DCGM) and scales GPU workloads: with no GPU node group it has
         # nothing to act on, and kubernetes-scaler-fits-gpu-capacity rightly rejects scalers with no
-        # capacity behind them. It comes with the first GPU node group.
+        # capacity behind them.
         self.autoscaling: Autoscaling | None = None
         if self.gpu_node_groups:
-            # Until the gateway exists, scale from zero watches the stage it will create (fixed names).
-            wake = None
-            if any(m.scale_to_zero for m in args.autoscaling):
-                wake = GatewaySignal(api_name=gateway_api_name(args.environment, args.region), stage=GATEWAY_STAGE)
+            # A model scaled to zero wakes on its gateway stage's request count.
+            wake = GatewaySignal(self.gateway.api_name, self.gateway.stage_name) if self.gateway else None
             self.autoscaling = self._add_autoscaling(
                 provider,
                 self.cluster.cluster_name,
@@ -222,16 +254,134 @@ class RegionalPlatform(pulumi.ComponentResource):
         }
         if self.weights is not None:
             self.outputs["weights_bucket"] = self.weights.bucket_name
+        if self.gateway is not None:
+            self.outputs["api_url"] = self.api_url
         self.register_outputs(self.outputs)
 
-    def _add_gpu_nodes(self, kubernetes_provider: pulumi.ProviderResource) -> dict[str, pulumi.Resource]:
-        """GPU node groups of this region by config name (each with `node_role_arn=self.cluster.node_role_arn`),
-        the NVIDIA device plugin and the node autoscaler on `kubernetes_provider`.
+    def _add_gpu_nodes(self, kubernetes_provider: pulumi.ProviderResource) -> dict[str, GpuNodeGroup]:
+        """GPU node groups by config name, then the NVIDIA device plugin (reaching every group) and
+        Cluster Autoscaler (scaling them, from zero) on the cluster."""
+        name, args = self._name, self._args
+        subnet_of_zone = dict(zip(args.availability_zones, self.network.private_subnet_ids, strict=True))
+        groups: dict[str, GpuNodeGroup] = {}
+        for group in args.node_groups:
+            groups[group.name] = GpuNodeGroup(
+                f"{name}-gpu-{group.name}",
+                GpuNodeGroupArgs(
+                    environment=args.environment,
+                    region=args.region,
+                    cluster_name=args.cluster_name,
+                    kubernetes_version=self.cluster.kubernetes_version,
+                    node_role_arn=self.cluster.node_role_arn,
+                    subnet_ids=[subnet_of_zone[zone] for zone in group.availability_zones or args.availability_zones],
+                    ebs_key_arn=self.encryption.ebs_key_arn,
+                    name=group.name,
+                    gpu=group.gpu,
+                    instance_type=group.instance_type,
+                    min_nodes=group.min_nodes,
+                    desired_nodes=group.desired_nodes,
+                    max_nodes=group.max_nodes,
+                    capacity_type=group.capacity_type,
+                    capacity_reservation_id=group.capacity_reservation_id,
+                    root_volume_gib=group.root_volume_gib,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if not groups:
+            return groups
+        on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
+        NvidiaDevicePlugin(
+            f"{name}-nvidia-device-plugin",
+            NvidiaDevicePluginArgs(
+                environment=args.environment,
+                gpu_nodes=tuple(GpuNodes(labels=g.labels, taints=(g.taint,)) for g in groups.values()),
+            ),
+            opts=on_cluster,
+        )
+        ClusterAutoscaler(
+            f"{name}-cluster-autoscaler",
+            ClusterAutoscalerArgs(
+                environment=args.environment,
+                region=args.region,
+                cluster_name=args.cluster_name,
+                cluster_arn=self.cluster.cluster_arn,
+                kubernetes_version=self.cluster.kubernetes_version,
+                node_selector=self.cluster.system_node_labels,
+            ),
+            opts=on_cluster,
+        )
+        return groups
 
-        Not wired yet: the GPU node group components land separately and are composed here; until
-        then the cluster has no GPU capacity and this returns no node group.
-        """
-        return {}
+    def _add_front_door(self, kubernetes_provider: pulumi.ProviderResource) -> ApiGateway | None:
+        """Internal NLB and VPC link to the model servers, then the REST API, WAF and (with a hosted
+        zone) the regional leg of the global hostname."""
+        name, args, settings = self._name, self._args, self._args.front_door
+        if settings is None:
+            return None
+        path = PrivatePath(
+            f"{name}-private-path",
+            PrivatePathArgs(
+                environment=args.environment,
+                region=args.region,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                pod_security_group_id=self.cluster.cluster_security_group_id,
+                cluster_name=args.cluster_name,
+                cluster_arn=self.cluster.cluster_arn,
+                models=tuple(
+                    PrivateBackend(model, server.service_name, serving_namespace(args.environment))
+                    for model, server in self.servers.items()
+                ),
+                protect=args.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider}),
+        )
+        served = {s.model.name: s for s in args.models}
+        gateway = ApiGateway(
+            f"{name}-gateway",
+            ApiGatewayArgs(
+                environment=args.environment,
+                region=args.region,
+                account_id=args.account_id,
+                api_name=gateway_api_name(args.environment, args.region),
+                vpc_link_id=path.vpc_link_id,
+                backends=tuple(
+                    GatewayBackend(
+                        model=model,
+                        url=path.backend_urls[model],
+                        max_input_tokens=served[model].model.max_input_tokens,
+                        max_body_kib=settings.max_body_kib,
+                        max_total_tokens=served[model].model.max_total_tokens,
+                        engine=served[model].engine,
+                    )
+                    for model in self.servers
+                ),
+                logs_key_arn=self.encryption.logs_key_arn,
+                tenants=settings.tenants,
+                tenant_key_values=settings.tenant_key_values,
+                log_retention_days=args.log_retention_days,
+                max_body_kib=settings.max_body_kib,
+                waf_rate_limit_per_5min=settings.waf_rate_limit_per_5min,
+                protect=args.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        hostname = RegionalHostname(
+            f"{name}-hostname",
+            RegionalHostnameArgs(
+                environment=args.environment,
+                region=args.region,
+                rest_api_id=gateway.rest_api_id,
+                api_name=gateway.api_name,
+                stage_name=gateway.stage_name,
+                invoke_url=gateway.invoke_url,
+                hosted_zone_id=settings.hosted_zone_id,
+                domain_name=settings.domain_name,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.api_url = hostname.url
+        return gateway
 
     def _serve_models(
         self,

@@ -23,8 +23,9 @@ PLAN_VERSION = 1
 def placement(resources: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str | None]]:
     """Region (or on-prem target) and component of every resource, by URN.
 
-    Region comes from the resource's AWS provider; an on-prem target from its Kubernetes
-    provider's name; otherwise from the nearest ancestor that has one. The component is the
+    Region comes from the resource's AWS provider, or the EKS cluster its Kubernetes provider
+    connects to; an on-prem target from its Kubernetes provider's name; otherwise from the
+    nearest ancestor that has one. The component is the
     nearest llm-serving component above the resource (RegionalPlatform is only a grouping).
     """
     by_urn = {r["urn"]: r for r in resources}
@@ -35,8 +36,14 @@ def placement(resources: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str
         while current is not None:
             if current["type"] == "pulumi:providers:aws":
                 return current["inputs"].get("region")
-            if current["type"] == "pulumi:providers:kubernetes" and current["name"].startswith("onprem-"):
-                return current["name"]
+            if current["type"] == "pulumi:providers:kubernetes":
+                if current["name"].startswith("onprem-"):
+                    return current["name"]
+                # An EKS cluster's provider: the region of the cluster its kubeconfig is built from.
+                for urn in (current.get("property_dependencies") or {}).get("kubeconfig") or []:
+                    cluster = by_urn.get(urn)
+                    if cluster is not None and cluster["type"] == "aws:eks/cluster:Cluster":
+                        return region_of(cluster)
             provider = by_urn.get(current.get("provider") or "")
             if provider is not None:
                 return region_of(provider)

@@ -6,6 +6,7 @@ Reads like the architecture diagram; all decisions about values live in the comp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -17,7 +18,13 @@ from components import catalog, engines
 from components.autoscaling import ModelAutoscaling
 from components.budget import Budget, BudgetArgs
 from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
-from components.regional import ClusterSettings, RegionalPlatform, RegionalPlatformArgs
+from components.regional import (
+    ClusterSettings,
+    FrontDoorSettings,
+    GpuNodeGroupSettings,
+    RegionalPlatform,
+    RegionalPlatformArgs,
+)
 from components.serving import (
     ModelServer,
     ModelServerArgs,
@@ -28,6 +35,7 @@ from components.serving import (
     resources_for,
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
+from components.tenants import TenantSecrets, TenantSecretsArgs, TenantSpec
 from components.unique_suffix import UniqueSuffix
 from components.weight_replication import ReplicaBucket, WeightReplication, WeightReplicationArgs
 from stacks.config import (
@@ -60,6 +68,47 @@ def cluster_settings(region: RegionConfig) -> ClusterSettings:
         system_instance_type=cluster.system_nodes.instance_type,
         system_min_nodes=cluster.system_nodes.min_nodes,
         system_max_nodes=cluster.system_nodes.max_nodes,
+    )
+
+
+def node_group_settings(region: RegionConfig) -> tuple[GpuNodeGroupSettings, ...]:
+    return tuple(
+        GpuNodeGroupSettings(
+            name=group.name,
+            gpu=group.gpu,
+            instance_type=group.resolved_instance_type,
+            min_nodes=group.min_nodes,
+            desired_nodes=group.resolved_desired_nodes,
+            max_nodes=group.max_nodes,
+            capacity_type=group.capacity_type,
+            capacity_reservation_id=group.capacity_reservation_id,
+            root_volume_gib=group.root_volume_gib,
+            availability_zones=tuple(group.availability_zones) if group.availability_zones else None,
+        )
+        for group in region.node_groups
+    )
+
+
+def front_door_settings(
+    config: PlatformConfig, tenant_key_values: Mapping[str, pulumi.Output[str]]
+) -> FrontDoorSettings:
+    gateway = config.gateway
+    return FrontDoorSettings(
+        tenants=tuple(
+            TenantSpec(
+                name=tenant.name,
+                models=tuple(tenant.models),
+                rate_limit_rps=tenant.rate_limit_rps,
+                burst=tenant.burst,
+                monthly_quota=tenant.monthly_quota,
+            )
+            for tenant in gateway.tenants
+        ),
+        tenant_key_values=tenant_key_values,
+        max_body_kib=gateway.max_body_kib,
+        waf_rate_limit_per_5min=gateway.waf_rate_limit_per_5min,
+        hosted_zone_id=gateway.hosted_zone_id,
+        domain_name=gateway.domain_name,
     )
 
 
@@ -142,10 +191,17 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     regions: dict[str, RegionalPlatform] = {}
     providers: dict[str, aws.Provider] = {}
     # S3 bucket names are global: one random suffix, shared by every region's buckets.
+    random_provider = random.Provider("random")
     weights_suffix = UniqueSuffix(
         f"{config.environment}-weights-suffix",
         protect=config.protect,
-        opts=pulumi.ResourceOptions(providers={"random": random.Provider("random")}),
+        opts=pulumi.ResourceOptions(providers={"random": random_provider}),
+    )
+    # One key per tenant for every region: the global hostname may send a client to any of them.
+    tenant_secrets = TenantSecrets(
+        f"{config.environment}-tenant-keys",
+        TenantSecretsArgs(tenants=tuple(tenant.name for tenant in config.gateway.tenants)),
+        opts=pulumi.ResourceOptions(providers={"random": random_provider}),
     )
     weights_primary_key_arn: pulumi.Output[str] | None = None
     # The primary goes first: secondaries replicate its multi-region weights key.
@@ -171,6 +227,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 models=regional_models(config, region),
                 cluster=cluster_settings(region),
                 autoscaling=tuple(model_autoscaling(config, region)),
+                node_groups=node_group_settings(region),
+                front_door=front_door_settings(config, tenant_secrets.values),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider}),
         )
@@ -231,6 +289,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         # `llmstack weights --stack` reads these two names.
         "weights_bucket": primary_weights.bucket_name,
         "weights_kms_key_arn": primary_weights.kms_key_arn,
+        # Hand out with `pulumi stack output --show-secrets tenant_api_keys`.
+        "tenant_api_keys": tenant_secrets.values,
     }
 
 

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from crd_schemas import keda_validate
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
@@ -34,7 +35,6 @@ from components.prometheus_adapter import CHART_VERSION as ADAPTER_CHART_VERSION
 from components.scaling import GatewaySignal, ModelScalerArgs, horizontal_pod_autoscaler, scaled_object
 from llmstack.offline import PlanMocks, RecordedResource, RecordingMonitor
 
-SCHEMAS = Path("/work/shared/schemas/keda")
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-serving-prod"
 WORKSPACE_ARN = f"arn:aws:aps:us-east-1:{ACCOUNT}:workspace/ws-0123"
@@ -47,29 +47,6 @@ MODELS = (
     ModelAutoscaling("mistral-7b", "none", 2, 2, 4.0, 0.8, 8),
     ModelAutoscaling("phi-mini", "keda", 0, 2, 4.0, 0.8, 8, scale_to_zero=True),
 )
-
-
-# --- strict KEDA schemas ----------------------------------------------------------------------------
-
-
-def _strict(schema: Any) -> Any:
-    """Reject unknown fields the way the API server would prune them: additionalProperties false."""
-    if isinstance(schema, dict):
-        schema = {k: _strict(v) for k, v in schema.items()}
-        if schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema:
-            schema["additionalProperties"] = False
-        return schema
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-def keda_validate(kind: str, body: dict[str, Any]) -> None:
-    schema = json.loads((SCHEMAS / f"{kind.lower()}_v1alpha1.json").read_text())
-    jsonschema.validate(body, _strict(schema))
-    spec = body["spec"]
-    if kind == "ScaledObject":  # the CRD's CEL rule, which jsonschema does not evaluate
-        assert spec.get("minReplicaCount", 0) <= spec.get("maxReplicaCount", 100)
 
 
 def kubernetes_validate(body: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess:

@@ -7,11 +7,11 @@ import re
 import zlib
 from typing import Any
 
-import jsonschema
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
+from crd_schemas import validate_custom_resource
 from hypothesis import given
 from hypothesis import strategies as st
 from serving_harness import by_type, record
@@ -322,39 +322,6 @@ def test_controller_chart_is_pinned_and_runs_two_replicas_off_gpu_nodes(built):
     assert association.urn in release.dependencies
 
 
-# The v1beta1 TargetGroupBinding schema of the chart's CRD (crds/crds.yaml), spec fields as published;
-# unknown fields rejected the way the API server prunes them.
-TGB_SCHEMA = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "elbv2.k8s.aws/v1beta1"},
-        "kind": {"const": "TargetGroupBinding"},
-        "metadata": {"type": "object", "required": ["name", "namespace"]},
-        "spec": {
-            "type": "object",
-            "required": ["serviceRef", "targetGroupARN"],
-            "additionalProperties": False,
-            "properties": {
-                "ipAddressType": {"enum": ["ipv4", "ipv6"]},
-                "networking": {"type": "object"},
-                "nodeSelector": {"type": "object"},
-                "serviceRef": {
-                    "type": "object",
-                    "required": ["name", "port"],
-                    "additionalProperties": False,
-                    "properties": {"name": {"type": "string"}, "port": {"type": ["integer", "string"]}},
-                },
-                "targetGroupARN": {"type": "string"},
-                "targetType": {"enum": ["instance", "ip"]},
-                "vpcID": {"type": "string"},
-                "multiClusterTargetGroup": {"type": "boolean"},
-            },
-        },
-    },
-}
-
-
 def test_target_group_bindings_bind_each_models_service_to_its_group(built):
     resources, _ = built
     bindings = by_type(resources, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
@@ -362,7 +329,7 @@ def test_target_group_bindings_bind_each_models_service_to_its_group(built):
     assert len(bindings) == len(MODELS)
     for binding in bindings:
         body = binding.inputs
-        jsonschema.validate(body, TGB_SCHEMA)
+        validate_custom_resource(body)
         model = body["metadata"]["labels"][conventions.MODEL_LABEL]
         group_arn = arn_of(resources, "aws:lb/targetGroup:TargetGroup", f"pp-tg-{model}")
         assert body["spec"]["targetGroupARN"] == group_arn
@@ -374,7 +341,7 @@ def test_target_group_bindings_bind_each_models_service_to_its_group(built):
 
 def test_binding_body_is_the_pure_function():
     body = target_group_binding("m", "svc", "ns", "arn:tg")
-    jsonschema.validate(body, TGB_SCHEMA)
+    validate_custom_resource(body)
     assert body["metadata"]["name"] == "m-gateway"
 
 

@@ -12,6 +12,7 @@ import yaml
 from conftest import ROOT
 
 from llmstack.cli import main
+from llmstack.planfile import placement
 
 CONTRACT_RESOURCE_KEYS = {
     "urn",
@@ -50,6 +51,10 @@ def test_plan_writes_the_contract(tmp_path, capsys):
     assert set(document["cost"]) >= {"monthly_usd", "budget_usd", "by_region", "by_component"}
     assert document["cost"]["budget_usd"] == 2500
     assert document["cost"]["monthly_usd"] > 0
+    # Objects on an EKS cluster belong to the cluster's region, not to "global".
+    where = placement(document["resources"])
+    on_cluster = [r["urn"] for r in document["resources"] if r["type"].startswith("kubernetes:")]
+    assert on_cluster and {where[urn]["region"] for urn in on_cluster} == {"us-east-1"}
     assert json.loads((out / "policy-config.json").read_text())["aws-provider-region-allowed"] == {
         "enforcementLevel": "mandatory",
         "allowedRegions": ["us-east-1", "us-west-2"],
@@ -75,6 +80,22 @@ def test_mandatory_violation_exits_1(tmp_path, capsys):
     assert violation["message"].startswith("estimated $")
     assert "exceeds the budget of $10" in violation["message"]
     assert "FAIL: 1 mandatory" in capsys.readouterr().out
+
+
+def test_the_pack_prices_gpu_node_groups_like_the_plan(tmp_path):
+    # A budget between the baseline and the ceiling: only a pack that prices the GPU node groups at
+    # max size (lists reach it as the gRPC layer's sequence type) sees the ceiling exceed it.
+    out = tmp_path / "first"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    cost = json.loads((out / "plan.json").read_text())["cost"]
+    assert cost["ceiling_monthly_usd"] > cost["monthly_usd"]
+    budget = round((cost["monthly_usd"] + cost["ceiling_monthly_usd"]) / 2)
+    stack = write_stack(tmp_path, lambda c: c["llm-serving:budget"].update(monthly_usd=budget))
+    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 0
+    document = json.loads((tmp_path / "o" / "plan.json").read_text())
+    (violation,) = [v for v in document["policy"]["violations"] if v["policy"] == "cost-ceiling-within-budget"]
+    assert violation["enforcement"] == "advisory"
+    assert f"at maximum scale ${document['cost']['ceiling_monthly_usd']:,.0f}/month" in violation["message"]
 
 
 @pytest.mark.parametrize(

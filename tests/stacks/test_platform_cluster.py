@@ -1,4 +1,4 @@
-"""The composed program's clusters: one per region, model servers on it, autoscaling once GPU capacity exists."""
+"""The composed program's clusters: one per region, with GPU capacity, model servers on it, autoscaling."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def test_every_region_has_its_cluster_with_the_configured_version(prod_run):
 
 
 def test_model_servers_run_on_their_regions_cluster_provider(prod_run):
-    for deployment in of_type(prod_run, "kubernetes:apps/v1:Deployment"):
+    servers = [d for d in of_type(prod_run, "kubernetes:apps/v1:Deployment") if "-llama" in d.name]
+    assert servers
+    for deployment in servers:
         if deployment.provider.endswith("::onprem-dc1"):
             continue
         region = deployment.parent.rsplit("::", 1)[1].split("-llama")[0]
@@ -31,7 +33,9 @@ def test_model_servers_run_on_their_regions_cluster_provider(prod_run):
 
 def test_pod_identity_associations_name_their_regions_cluster(prod_run):
     clusters = {r.urn: r for r in of_type(prod_run, "aws:eks/cluster:Cluster")}
-    associations = of_type(prod_run, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    associations = [
+        a for a in of_type(prod_run, "aws:eks/podIdentityAssociation:PodIdentityAssociation") if "-llama" in a.name
+    ]
     assert associations
     for association in associations:
         assert association.inputs["clusterName"] == "llm-serving-prod"
@@ -74,10 +78,21 @@ def test_cluster_settings_follow_the_stack_config():
     assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
     # dev names no admin role: the creating identity is the admin.
     assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    (group,) = of_type(run, "aws:eks/nodeGroup:NodeGroup")
+    (group,) = [g for g in of_type(run, "aws:eks/nodeGroup:NodeGroup") if g.name.endswith("-system")]
     assert group.inputs["instanceTypes"] == ["m6i.2xlarge"]
     assert group.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 5}
 
 
-def test_no_autoscaling_without_gpu_node_groups(dev_run):
-    assert of_type(dev_run, "llm-serving:autoscaling:Autoscaling") == []
+def test_gpu_capacity_and_its_autoscaling_in_every_region(prod_run):
+    groups = [g.name for g in of_type(prod_run, "aws:eks/nodeGroup:NodeGroup") if not g.name.endswith("-system")]
+    assert sorted(groups) == [
+        "eu-west-1-gpu-a10g-nodes",
+        "us-east-1-gpu-a10g-nodes",
+        "us-east-1-gpu-h100-nodes",
+    ]
+    for region in ("us-east-1", "eu-west-1"):
+        assert [a.name for a in of_type(prod_run, "llm-serving:autoscaling:Autoscaling") if a.name.startswith(region)]
+        assert [
+            p.name for p in of_type(prod_run, "llm-serving:cluster:NvidiaDevicePlugin") if p.name.startswith(region)
+        ]
+        assert [c.name for c in of_type(prod_run, "llm-serving:cluster:ClusterAutoscaler") if c.name.startswith(region)]
