@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.conventions import WEIGHTS_PREFIX
+from components.depends import inherited_depends_on
 
 
 @dataclass(frozen=True)
@@ -165,16 +166,7 @@ class WeightReplication(pulumi.ComponentResource):
             ],
             # S3 rejects the configuration until both ends are versioned. The caller's depends_on (the
             # buckets' versioning) holds the component only: a child does not inherit it, so pass it on.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *_depends_on(opts)]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *inherited_depends_on(opts)]),
         )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})
-
-
-def _depends_on(opts: pulumi.ResourceOptions | None) -> list[Any]:
-    """The resources in `opts.depends_on` (a resource or a list of them), as a list."""
-    if opts is None or opts.depends_on is None:
-        return []
-    if isinstance(opts.depends_on, (list, tuple)):
-        return list(opts.depends_on)
-    return [opts.depends_on]
