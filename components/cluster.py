@@ -43,6 +43,9 @@ AFTER_NODES = ("coredns", "aws-ebs-csi-driver", "metrics-server")
 # Service accounts EKS add-ons run as (kube-system), bound to IAM roles by Pod Identity.
 ADDON_SERVICE_ACCOUNTS = {"vpc-cni": "aws-node", "aws-ebs-csi-driver": "ebs-csi-controller-sa"}
 ADDON_MANAGED_POLICIES = {"vpc-cni": "AmazonEKS_CNI_Policy", "aws-ebs-csi-driver": "AmazonEBSCSIDriverPolicy"}
+# Add-on configuration (JSON of the add-on's schema). The VPC CNI ships its network policy agent
+# disabled: without this every NetworkPolicy of the stack is accepted by the API and never enforced.
+ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 # ECR pull-only (not read-only): nodes never need to list or describe repositories.
@@ -445,6 +448,7 @@ class GpuCluster(pulumi.ComponentResource):
             cluster_name=cluster.name,
             addon_name=addon,
             addon_version=version,
+            configuration_values=json.dumps(ADDON_CONFIGURATION[addon]) if addon in ADDON_CONFIGURATION else None,
             pod_identity_associations=identities,
             # Take over whatever a previous install left; on update keep changes made to the add-on's
             # objects out of band so an upgrade never silently reverts an operator's fix.

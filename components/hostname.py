@@ -107,7 +107,9 @@ class RegionalHostname(pulumi.ComponentResource):
             f"{name}-mapping",
             domain_name=domain.domain_name,
             rest_api=args.rest_api_id,
-            stage_name=args.stage_name,
+            # Through the invoke URL (a stage output): API Gateway refuses a mapping to a stage that
+            # does not exist yet, and the plain stage name carries no dependency on it.
+            stage_name=pulumi.Output.from_input(args.invoke_url).apply(lambda _: args.stage_name),
             opts=child,
         )
         alarm = aws.cloudwatch.MetricAlarm(

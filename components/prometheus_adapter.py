@@ -17,6 +17,7 @@ import pulumi
 
 from components import conventions
 from components.arg_checks import check_region
+from components.depends import inherited_depends_on
 from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
@@ -134,7 +135,9 @@ class PrometheusAdapter(pulumi.ComponentResource):
                 "customLabels": {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"},
             },
             allow_null_values=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity]),
+            # The caller's depends_on (the collector, which creates the monitoring namespace) too:
+            # the release installs into that namespace and does not create it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity, *inherited_depends_on(opts)]),
         )
         self.role_arn = identity.role_arn
         self.register_outputs({"role_arn": self.role_arn, "chart_version": CHART_VERSION})

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components import conventions
 from components.arg_checks import AWS_REGION, DNS_LABEL
+from components.depends import inherited_depends_on
 
 MODES = ("keda", "hpa")
 POLLING_INTERVAL_SECONDS = 15
@@ -255,7 +256,8 @@ class ModelScaler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelScalerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:autoscaling:ModelScaler", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # The scaler itself waits for the target and the metrics API (KEDA's CRDs) named by the caller.
+        child = pulumi.ResourceOptions(parent=self, depends_on=inherited_depends_on(opts))
         if args.mode == "keda":
             body = pulumi.Output.from_input(args.prometheus_url).apply(lambda url: scaled_object(args, url))
             self.scaler: pulumi.Resource = k8s.apiextensions.CustomResource(

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.conventions import WEIGHTS_PREFIX
+from components.depends import inherited_depends_on
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ class WeightReplication(pulumi.ComponentResource):
                 )
                 for index, destination in enumerate(args.destinations)
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            # S3 rejects the configuration until both ends are versioned. The caller's depends_on (the
+            # buckets' versioning) holds the component only: a child does not inherit it, so pass it on.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *inherited_depends_on(opts)]),
         )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})

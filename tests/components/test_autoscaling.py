@@ -287,6 +287,27 @@ def test_scalers_depend_on_their_deployment(tree):
     assert urns["llama-3-8b-instruct-server"] in scaler.dependencies
 
 
+def test_scalers_themselves_wait_for_their_deployment_and_metrics_api(tree):
+    # A component's depends_on does not reach its children: the objects that need the CRDs, the
+    # metrics API must carry those dependencies themselves.
+    urns = {r.name: r.urn for r in tree}
+    by_name = {r.name: r for r in tree}
+    scaled_object = by_name["us-east-1-autoscaling-llama-3-70b-instruct-scaledobject"]
+    assert urns["us-east-1-autoscaling-keda-release"] in scaled_object.dependencies
+    assert urns["llama-3-70b-instruct-server"] in scaled_object.dependencies
+    hpa = by_name["us-east-1-autoscaling-llama-3-8b-instruct-hpa"]
+    assert urns["us-east-1-autoscaling-prometheus-adapter-release"] in hpa.dependencies
+    assert urns["llama-3-8b-instruct-server"] in hpa.dependencies
+
+
+def test_the_adapter_chart_waits_for_the_monitoring_namespace(tree):
+    # The release installs into the collector's namespace without creating it.
+    urns = {r.name: r.urn for r in tree}
+    adapter = next(r for r in tree if r.name == "us-east-1-autoscaling-prometheus-adapter-release")
+    assert adapter.inputs["namespace"] == "monitoring" and adapter.inputs["createNamespace"] is False
+    assert urns["us-east-1-autoscaling-metrics-monitoring-ns"] in adapter.dependencies
+
+
 def test_charts_are_pinned_helm_v3_releases(tree):
     releases = {r.inputs["name"]: r.inputs for r in of(tree, "kubernetes:helm.sh/v3:Release")}
     assert releases["keda"]["version"] == KEDA_CHART_VERSION

@@ -170,6 +170,16 @@ def test_addons_are_all_present_and_pinned(tree):
         assert addon.inputs["resolveConflictsOnUpdate"] == "PRESERVE"
 
 
+def test_the_vpc_cni_enforces_network_policies_and_other_addons_keep_their_defaults(tree):
+    # The CNI's network policy agent is off by default: the model servers' NetworkPolicies would be
+    # accepted and never enforced.
+    addons = {a.inputs["addonName"]: a for a in by_type(tree, "aws:eks/addon:Addon")}
+    assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    for name, addon in addons.items():
+        if name != "vpc-cni":
+            assert "configurationValues" not in addon.inputs, name
+
+
 @pytest.mark.parametrize(
     ("addon", "service_account", "policy"),
     [

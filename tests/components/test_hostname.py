@@ -125,3 +125,27 @@ def test_bad_args_name_the_field(changes, message):
     with pytest.raises(ValueError) as error:
         args(**changes)
     assert str(error.value) == message
+
+
+def test_the_mapping_waits_for_the_stage_it_names():
+    built = {}
+
+    def program():
+        provider = aws.Provider("aws-eu-west-1", region="eu-west-1")
+        stage = aws.apigateway.Stage(
+            "stage",
+            rest_api="abc123",
+            stage_name="v1",
+            deployment="d1",
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+        built["stage"] = stage
+        RegionalHostname(
+            "host", args(invoke_url=stage.invoke_url), opts=pulumi.ResourceOptions(providers={"aws": provider})
+        )
+
+    resources = record(program)
+    (stage,) = by_type(resources, "aws:apigateway/stage:Stage")
+    (mapping,) = by_type(resources, "aws:apigateway/basePathMapping:BasePathMapping")
+    assert mapping.inputs["stageName"] == "v1"
+    assert stage.urn in mapping.property_dependencies["stageName"]

@@ -32,6 +32,8 @@ def test_primary_replicates_to_the_secondary_only_in_multi_region_stacks(prod_ru
     versionings = {v.urn for v in of_type(prod_run, "aws:s3/bucketVersioning:BucketVersioning")}
     (component,) = of_type(prod_run, "llm-serving:storage:WeightReplication")
     assert versionings <= set(component.dependencies)
+    # The component's depends_on does not reach its children: the configuration itself must wait.
+    assert versionings <= set(config.dependencies)
     assert of_type(dev_run, "aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
 
 
