@@ -219,98 +219,6 @@ def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str | None
     return violations
 
 
-class Evaluation:
-    """One run of the pack over a plan's resources.
-
-    Resources may be submitted while the program still registers others, as the Pulumi engine
-    calls Analyze during a preview: the pack (its own process) then works while the program
-    runs. `verdict` analyses whatever was not submitted yet, runs AnalyzeStack over them all and
-    returns the violations in resource order, the same whatever the submission order.
-    """
-
-    def __init__(self, pack: PolicyPackProcess, *, project: str, stack: str, user_config: Mapping[str, Any]):
-        self._pack = pack
-        self._by_urn: dict[str, Mapping[str, Any]] = {}
-        self._analyses: dict[str, futures.Future[list[Violation]]] = {}
-        # The pack serves 4 workers; keep them busy while this process serialises requests.
-        self._pool = futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="analyze")
-        self._setup = self._pool.submit(self._configure, project, stack, dict(user_config))
-
-    def _configure(
-        self, project: str, stack: str, user_config: Mapping[str, Any]
-    ) -> tuple[analyzer_pb2.AnalyzerInfo, dict[str, Any]]:
-        stub = self._pack.stub
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-        config = effective_config(info, user_config)
-        _configure(stub, config)
-        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project))
-        return info, config
-
-    def submit(self, resource: Mapping[str, Any]) -> None:
-        """Analyze one resource (its provider must have been submitted before it, as it registers)."""
-        self._by_urn[resource["urn"]] = resource
-        self._analyses[resource["urn"]] = self._pool.submit(self._analyze, resource)
-
-    def _analyze(self, resource: Mapping[str, Any]) -> list[Violation]:
-        self._setup.result()
-        request = analyzer_pb2.AnalyzeRequest(
-            type=resource["type"],
-            properties=_struct(resource["inputs"]),
-            urn=resource["urn"],
-            name=resource["name"],
-            options=_options(resource),
-            provider=_provider_message(resource, self._by_urn),
-        )
-        return _diagnostics(self._pack.stub.Analyze(request), resource["urn"])
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def verdict(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
-        try:
-            for resource in resources:
-                if resource["urn"] not in self._analyses:
-                    self.submit(resource)
-            info, config = self._setup.result()
-            per_resource = [self._analyses[r["urn"]].result() for r in resources]
-            by_urn = {r["urn"]: r for r in resources}
-            stack_request = analyzer_pb2.AnalyzeStackRequest(
-                resources=[
-                    analyzer_pb2.AnalyzerResource(
-                        type=r["type"],
-                        properties=_struct(r["inputs"]),
-                        urn=r["urn"],
-                        name=r["name"],
-                        options=_options(r),
-                        provider=_provider_message(r, by_urn),
-                        parent=r.get("parent") or "",
-                        dependencies=r.get("dependencies") or [],
-                        propertyDependencies={
-                            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
-                            for key, urns in (r.get("property_dependencies") or {}).items()
-                        },
-                    )
-                    for r in resources
-                ]
-            )
-            stack_violations = _diagnostics(self._pack.stub.AnalyzeStack(stack_request), None)
-        finally:
-            self.close()
-        violations = [v for batch in per_resource for v in batch] + stack_violations
-        policies = [
-            {
-                "name": p.name,
-                "description": p.description,
-                "enforcement": config[p.name]["enforcementLevel"],
-                "severity": _SEVERITY.get(p.severity, "unspecified"),
-            }
-            for p in info.policies
-        ]
-        return PolicyVerdict(
-            pack=info.name, version=info.version, policies=policies, config=config, violations=violations
-        )
-
-
 def evaluate(
     resources: Sequence[Mapping[str, Any]],
     *,
@@ -321,5 +229,55 @@ def evaluate(
     pack: PolicyPackProcess | None = None,
 ) -> PolicyVerdict:
     """Run the pack (a started one, or a new one) over plan.json-shaped resources; return its verdict."""
+    by_urn = {r["urn"]: r for r in resources}
     with pack or PolicyPackProcess(project, stack, pack_module) as pack:
-        return Evaluation(pack, project=project, stack=stack, user_config=user_config).verdict(resources)
+        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        config = effective_config(info, user_config)
+        _configure(pack.stub, config)
+        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project))
+
+        def analyze(resource: Mapping[str, Any]) -> list[Violation]:
+            request = analyzer_pb2.AnalyzeRequest(
+                type=resource["type"],
+                properties=_struct(resource["inputs"]),
+                urn=resource["urn"],
+                name=resource["name"],
+                options=_options(resource),
+                provider=_provider_message(resource, by_urn),
+            )
+            return _diagnostics(pack.stub.Analyze(request), resource["urn"])
+
+        # The pack serves 4 workers; keep them busy while this process serialises requests.
+        with futures.ThreadPoolExecutor(max_workers=4) as pool:
+            per_resource = list(pool.map(analyze, resources))
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r["type"],
+                    properties=_struct(r["inputs"]),
+                    urn=r["urn"],
+                    name=r["name"],
+                    options=_options(r),
+                    provider=_provider_message(r, by_urn),
+                    parent=r.get("parent") or "",
+                    dependencies=r.get("dependencies") or [],
+                    propertyDependencies={
+                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                        for key, urns in (r.get("property_dependencies") or {}).items()
+                    },
+                )
+                for r in resources
+            ]
+        )
+        stack_violations = _diagnostics(pack.stub.AnalyzeStack(stack_request), None)
+    violations = [v for batch in per_resource for v in batch] + stack_violations
+    policies = [
+        {
+            "name": p.name,
+            "description": p.description,
+            "enforcement": config[p.name]["enforcementLevel"],
+            "severity": _SEVERITY.get(p.severity, "unspecified"),
+        }
+        for p in info.policies
+    ]
+    return PolicyVerdict(pack=info.name, version=info.version, policies=policies, config=config, violations=violations)

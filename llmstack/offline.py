@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,10 +95,9 @@ def provider_urn(ref: str) -> str | None:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that keeps every registration request, in order."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks, on_record: Callable[[RecordedResource], None] | None = None):
+    def __init__(self, mocks: pulumi_mocks.Mocks):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
-        self._on_record = on_record
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -122,8 +120,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                 )
             )
-            if self._on_record is not None:
-                self._on_record(self.recorded[-1])
         return response
 
 
@@ -286,15 +282,13 @@ def run_program(
     project: str = "llm-serving",
     stack: str,
     secret_keys: list[str] | None = None,
-    on_record: Callable[[RecordedResource], None] | None = None,
 ) -> ProgramRun:
-    """Run `stacks.platform.deploy` under mocks with the given `namespace:key` config; `on_record`
-    sees each resource as it registers."""
+    """Run `stacks.platform.deploy` under mocks with the given `namespace:key` config."""
     from stacks import platform
 
     pulumi_settings.reset_options()
     pulumi.runtime.set_all_config({key: _config_wire_value(value) for key, value in config.items()}, secret_keys or [])
-    monitor = RecordingMonitor(PlanMocks(), on_record)
+    monitor = RecordingMonitor(PlanMocks())
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
     # The SDK walks the Python stack on every registration to attribute source positions, which
     # only the Pulumi service shows; offline it is a tenth of the run time for nothing.

@@ -78,32 +78,27 @@ def cost_json(estimate: cost.CostEstimate, budget_usd: float) -> dict[str, Any]:
 
 def build_plan(stackfile: StackFile) -> Plan:
     timings: dict[str, float] = {}
-    # Start the pack first: its interpreter and imports overlap the program run, and it analyses
-    # each resource as the program registers it (as the engine does in a preview).
+    # Start the pack first: its interpreter and imports overlap the program run.
     pack = analyzer.PolicyPackProcess(stackfile.project, stackfile.stack)
-    evaluation = analyzer.Evaluation(
-        pack, project=stackfile.project, stack=stackfile.stack, user_config=policy_config_for(stackfile.platform)
-    )
     started = time.perf_counter()
     try:
         run = run_program(
-            stackfile.config,
-            project=stackfile.project,
-            stack=stackfile.stack,
-            secret_keys=list(stackfile.secret_keys),
-            on_record=lambda resource: evaluation.submit(resource.to_json()),
+            stackfile.config, project=stackfile.project, stack=stackfile.stack, secret_keys=list(stackfile.secret_keys)
         )
     except BaseException:
-        evaluation.close()
         pack.close()
         raise
     resources = [r.to_json() for r in run.resources]
     timings["program"] = time.perf_counter() - started
 
-    # Only what the pack still has to do once the program is done: the rest overlapped it.
     started = time.perf_counter()
-    with pack:
-        verdict = evaluation.verdict(resources)
+    verdict = analyzer.evaluate(
+        resources,
+        project=stackfile.project,
+        stack=stackfile.stack,
+        user_config=policy_config_for(stackfile.platform),
+        pack=pack,
+    )
     timings["policy"] = time.perf_counter() - started
 
     estimate = cost.estimate(cost_inputs(resources))
