@@ -12,9 +12,11 @@ Register/DeregisterTargets on exactly these target groups.
 Security groups: the NLB's group has no inbound rules and sends only to the pods' security group
 on the model servers' HTTP port; the pods' group takes that port from the NLB's group only.
 Inbound rules are not enforced on PrivateLink traffic (the VPC link), so API Gateway gets in and
-nothing else in the VPC does: no path to a model that skips the API keys. The model servers'
-NetworkPolicy admits the NLB's private addresses (`gateway_peers`): with IP targets over TCP,
-client IP preservation is off, so packets arrive from the NLB's ENIs in the private subnets.
+nothing else in the VPC does: no path to a model that skips the API keys. The NLB holds one fixed
+address per private subnet, from a /28 reserved for it (`nlb_reservation`), and the model
+servers' NetworkPolicy admits exactly those addresses (`gateway_peers`): with IP targets over
+TCP, client IP preservation is off, so every forwarded packet comes from one of them, and no
+node or pod can be given one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import ipaddress
 import json
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,24 +214,34 @@ def target_group_binding(model: str, service_name: str, namespace: str, target_g
     }
 
 
-def gateway_peers(private_subnet_cidrs: Iterable[str]) -> tuple[dict[str, Any], ...]:
-    """NetworkPolicy peers for the model servers' HTTP port: the NLB's addresses, by subnet.
+def nlb_reservation(private_subnet_cidr: str) -> str:
+    """The /28 at the top of a private subnet, reserved (explicit) for the NLB's fixed address:
+    AWS never hands its addresses to nodes or pods, so only the NLB can hold them."""
+    try:
+        network = ipaddress.ip_network(private_subnet_cidr, strict=True)
+    except ValueError:
+        raise ValueError(
+            f"private_subnet_cidrs: not a network address such as 10.0.0.0/19 (got {private_subnet_cidr!r})"
+        ) from None
+    if network.version != 4 or network.prefixlen > 24:
+        raise ValueError(f"private_subnet_cidrs: an IPv4 subnet of /24 or larger (got {private_subnet_cidr})")
+    return str(list(network.subnets(new_prefix=28))[-1])
 
-    The NLB's ENIs live in the private subnets; with client IP preservation off (IP targets,
-    TCP) every packet from the load balancer has one of their addresses as its source.
-    """
-    peers = []
-    for cidr in private_subnet_cidrs:
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            raise ValueError(
-                f"private_subnet_cidrs: not a network address such as 10.0.0.0/19 (got {cidr!r})"
-            ) from None
-        peers.append({"ipBlock": {"cidr": str(network)}})
+
+def nlb_address(private_subnet_cidr: str) -> str:
+    """The NLB's address in a private subnet: the first of its reserved /28 (never one of the
+    addresses AWS keeps, the subnet's first four and its last)."""
+    return str(ipaddress.ip_network(nlb_reservation(private_subnet_cidr)).network_address)
+
+
+def gateway_peers(private_subnet_cidrs: Iterable[str]) -> tuple[dict[str, Any], ...]:
+    """NetworkPolicy peers for the model servers' HTTP port: the NLB's fixed addresses, one per
+    private subnet. With IP targets over TCP client IP preservation is off, so every packet from
+    the load balancer has one of them as its source, and no pod or node can hold them."""
+    peers = tuple({"ipBlock": {"cidr": f"{nlb_address(cidr)}/32"}} for cidr in private_subnet_cidrs)
     if not peers:
         raise ValueError("private_subnet_cidrs: at least one subnet")
-    return tuple(peers)
+    return peers
 
 
 # --- the component -------------------------------------------------------------------------------
@@ -251,8 +263,10 @@ class PrivatePathArgs:
     region: str
     vpc_id: pulumi.Input[str]
     """Source allowed on the listener ports besides the VPC link."""
-    private_subnet_ids: pulumi.Input[list[str]]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
     """The NLB's subnets (one per zone the model servers run in)."""
+    private_subnet_cidrs: tuple[str, ...]
+    """Their CIDRs, in the same order: the NLB takes a fixed address in each (`nlb_address`)."""
     pod_security_group_id: pulumi.Input[str]
     """The security group of the model servers' pods (the EKS cluster security group)."""
     cluster_name: str
@@ -270,6 +284,10 @@ class PrivatePathArgs:
             raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
         if not self.models:
             raise ValueError("models: at least one model to route to")
+        if len(self.private_subnet_cidrs) != len(self.private_subnet_ids) or not self.private_subnet_cidrs:
+            raise ValueError("private_subnet_cidrs: one CIDR per private subnet id, in the same order")
+        for cidr in self.private_subnet_cidrs:
+            nlb_reservation(cidr)
         names = [backend.model for backend in self.models]
         for model in names:
             if not isinstance(model, str) or not _DNS_LABEL.fullmatch(model):
@@ -335,13 +353,33 @@ class PrivatePath(pulumi.ComponentResource):
         )
 
         # --- load balancer -------------------------------------------------------------------------
+        # Fixed NLB addresses in explicitly reserved ranges: the model servers' NetworkPolicy
+        # admits exactly these, so pods and nodes in the same subnets cannot skip the gateway.
+        reservations = [
+            aws.ec2.SubnetCidrReservation(
+                f"{name}-nlb-addresses-{index}",
+                subnet_id=subnet_id,
+                cidr_block=nlb_reservation(cidr),
+                reservation_type="explicit",
+                description="Fixed addresses of the private-path NLB",
+                opts=child,
+            )
+            for index, (subnet_id, cidr) in enumerate(
+                zip(args.private_subnet_ids, args.private_subnet_cidrs, strict=True)
+            )
+        ]
         nlb = aws.lb.LoadBalancer(
             f"{name}-nlb",
             name=aws_name("llm", args.environment, "private"),
             internal=True,
             load_balancer_type="network",
             ip_address_type="ipv4",
-            subnets=args.private_subnet_ids,
+            subnet_mappings=[
+                aws.lb.LoadBalancerSubnetMappingArgs(
+                    subnet_id=reservation.subnet_id, private_ipv4_address=nlb_address(cidr)
+                )
+                for reservation, cidr in zip(reservations, args.private_subnet_cidrs, strict=True)
+            ],
             # Security groups can only be attached when an NLB is created, never added later.
             security_groups=[nlb_sg.id],
             # VPC link traffic arrives through PrivateLink from API Gateway's addresses, outside the

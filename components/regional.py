@@ -133,6 +133,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
         self._args = args
+        # The subnets `Network` lays out, known before any resource exists.
+        self._private_subnet_cidrs = tuple(plan_subnets(args.vpc_cidr, len(args.availability_zones)).private)
 
         self.encryption = Encryption(
             f"{name}-encryption",
@@ -222,7 +224,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             self.servers = self._serve_models(
                 provider,
                 self.cluster.cluster_name,
-                gateway_peers=gateway_peers(plan_subnets(args.vpc_cidr, len(args.availability_zones)).private),
+                gateway_peers=gateway_peers(self._private_subnet_cidrs),
                 metrics_peers=metrics_peers(),
             )
         elif args.models:
@@ -325,6 +327,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 region=args.region,
                 vpc_id=self.network.vpc_id,
                 private_subnet_ids=self.network.private_subnet_ids,
+                private_subnet_cidrs=self._private_subnet_cidrs,
                 pod_security_group_id=self.cluster.cluster_security_group_id,
                 cluster_name=args.cluster_name,
                 cluster_arn=self.cluster.cluster_arn,

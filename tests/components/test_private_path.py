@@ -34,6 +34,8 @@ from components.private_path import (
     controller_policy,
     gateway_peers,
     listener_ports,
+    nlb_address,
+    nlb_reservation,
     target_group_binding,
 )
 
@@ -41,6 +43,7 @@ ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-prod"
 MODELS = ("llama-3-8b-instruct", "mistral-7b", "llama-3-70b-instruct")
 SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
+SUBNET_CIDRS = ("10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19")
 POD_SG = "sg-cluster"
 
 MODEL_NAME = st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9]", fullmatch=True)
@@ -52,6 +55,7 @@ def args(**changes: Any) -> PrivatePathArgs:
         "region": "us-east-1",
         "vpc_id": "vpc-123",
         "private_subnet_ids": SUBNETS,
+        "private_subnet_cidrs": SUBNET_CIDRS,
         "pod_security_group_id": POD_SG,
         "cluster_name": "llm-prod",
         "cluster_arn": CLUSTER_ARN,
@@ -156,7 +160,24 @@ def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(built):
     sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "pp-nlb-sg")
     inputs = nlb.inputs
     assert inputs["internal"] is True and inputs["loadBalancerType"] == "network"
-    assert inputs["subnets"] == SUBNETS
+    # One fixed address per private subnet, inside a range reserved for it alone.
+    assert inputs["subnetMappings"] == [
+        {"subnetId": "subnet-a", "privateIpv4Address": "10.20.31.240"},
+        {"subnetId": "subnet-b", "privateIpv4Address": "10.20.63.240"},
+        {"subnetId": "subnet-c", "privateIpv4Address": "10.20.95.240"},
+    ]
+    reservations = sorted(
+        (r.inputs["subnetId"], r.inputs["cidrBlock"], r.inputs["reservationType"])
+        for r in by_type(resources, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
+    )
+    assert reservations == [
+        ("subnet-a", "10.20.31.240/28", "explicit"),
+        ("subnet-b", "10.20.63.240/28", "explicit"),
+        ("subnet-c", "10.20.95.240/28", "explicit"),
+    ]
+    assert {r.urn for r in by_type(resources, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")} <= set(
+        nlb.dependencies
+    )
     assert inputs["securityGroups"] == [f"{sg.name}-id"]
     assert inputs["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
     assert inputs["enableDeletionProtection"] is False and nlb.protect is False
@@ -250,11 +271,15 @@ def test_pods_accept_the_http_port_from_the_nlb_group_only_and_the_nlb_sends_onl
     assert "ingress" not in group.inputs and "egress" not in group.inputs  # no inline (allow-all) rules
 
 
-def test_gateway_peers_are_one_ip_block_per_private_subnet():
+def test_gateway_peers_are_the_nlbs_fixed_addresses_only():
     assert gateway_peers(["10.20.0.0/19", "10.20.32.0/19"]) == (
-        {"ipBlock": {"cidr": "10.20.0.0/19"}},
-        {"ipBlock": {"cidr": "10.20.32.0/19"}},
+        {"ipBlock": {"cidr": "10.20.31.240/32"}},
+        {"ipBlock": {"cidr": "10.20.63.240/32"}},
     )
+    # The address is never one AWS keeps (a subnet's first four, its last) and stays in the subnet.
+    assert nlb_address("10.30.4.0/24") == "10.30.4.240" and nlb_reservation("10.30.4.0/24") == "10.30.4.240/28"
+    with pytest.raises(ValueError, match="private_subnet_cidrs: an IPv4 subnet of /24 or larger"):
+        gateway_peers(["10.20.0.0/27"])
     with pytest.raises(ValueError, match="private_subnet_cidrs: not a network address"):
         gateway_peers(["10.20.0.1/19"])
     with pytest.raises(ValueError, match="private_subnet_cidrs: at least one subnet"):

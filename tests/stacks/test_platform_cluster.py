@@ -53,10 +53,11 @@ def test_model_servers_admit_the_private_subnets_and_the_prometheus_agent(prod_r
     assert policies
     for policy in policies:
         gateway, metrics = policy.inputs["spec"]["ingress"]
+        # The private-path NLB's fixed address in each private subnet, nothing wider.
         assert [peer["ipBlock"]["cidr"] for peer in gateway["from"]] == [
-            "10.20.0.0/19",
-            "10.20.32.0/19",
-            "10.20.64.0/19",
+            "10.20.31.240/32",
+            "10.20.63.240/32",
+            "10.20.95.240/32",
         ]
         assert gateway["ports"] == [{"protocol": "TCP", "port": 8080}]
         (agent,) = metrics["from"]
