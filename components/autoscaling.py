@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.arg_checks import check_region
+from components.depends import inherited_depends_on
 from components.keda import Keda, KedaArgs
 from components.metrics_collector import MetricsCollector, MetricsCollectorArgs
 from components.prometheus_adapter import PrometheusAdapter, PrometheusAdapterArgs
@@ -80,7 +81,8 @@ class Autoscaling(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:autoscaling:Autoscaling", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # What the caller named (the serving namespace) reaches the children that put objects in it.
+        in_serving = pulumi.ResourceOptions(parent=self, depends_on=inherited_depends_on(opts))
         self.collector = MetricsCollector(
             f"{name}-metrics",
             MetricsCollectorArgs(
@@ -91,7 +93,7 @@ class Autoscaling(pulumi.ComponentResource):
                 workspace_arn=args.workspace_arn,
                 remote_write_url=args.remote_write_url,
             ),
-            opts=child,
+            opts=in_serving,
         )
         self.keda = Keda(
             f"{name}-keda",
@@ -103,7 +105,7 @@ class Autoscaling(pulumi.ComponentResource):
                 workspace_arn=args.workspace_arn,
                 cloudwatch_signal=any(m.scale_to_zero for m in args.models),
             ),
-            opts=child,
+            opts=in_serving,
         )
         self.adapter: PrometheusAdapter | None = None
         if any(m.mode == "hpa" for m in args.models):

@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components import conventions
 from components.arg_checks import check_environment, check_region
+from components.depends import inherited_depends_on
 from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
@@ -134,7 +135,8 @@ class Keda(pulumi.ComponentResource):
             kind=body["kind"],
             metadata=body["metadata"],
             spec=body["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+            # In the serving namespace: waits for it too when the caller names it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[release, *inherited_depends_on(opts)]),
         )
         self.release = release
         self.operator_role_arn = identity.role_arn

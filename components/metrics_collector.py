@@ -25,6 +25,7 @@ import yaml
 
 from components import conventions
 from components.arg_checks import check_environment, check_region
+from components.depends import inherited_depends_on
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 # Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
@@ -182,7 +183,7 @@ class MetricsCollector(pulumi.ComponentResource):
         )
         # Pod discovery in the two namespaces it scrapes, nothing cluster-wide.
         for suffix, target_namespace, deps in (
-            ("serving", serving, []),
+            ("serving", serving, inherited_depends_on(opts)),
             ("dcgm", conventions.DCGM_NAMESPACE, [dcgm_namespace]),
         ):
             role = k8s.rbac.v1.Role(

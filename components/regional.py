@@ -220,6 +220,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.gpu_node_groups = self._add_gpu_nodes(provider)
 
         self.servers: dict[str, ModelServer] = {}
+        self.serving_namespace: ServingNamespace | None = None
         if self.weights is not None:
             self.servers = self._serve_models(
                 provider,
@@ -398,7 +399,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         assert self.weights is not None  # checked by the caller
         name, args, weights = self._name, self._args, self.weights
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
-        namespace = ServingNamespace(
+        namespace = self.serving_namespace = ServingNamespace(
             f"{name}-serving", ServingNamespaceArgs(environment=args.environment), opts=on_cluster
         )
         servers: dict[str, ModelServer] = {}
@@ -459,5 +460,10 @@ class RegionalPlatform(pulumi.ComponentResource):
                 deployments=deployments,
                 gateway=gateway,
             ),
-            opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider}),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                providers={"kubernetes": kubernetes_provider},
+                # Scalers, the trigger authentication and the agent's Role live in the serving namespace.
+                depends_on=[self.serving_namespace] if self.serving_namespace else [],
+            ),
         )

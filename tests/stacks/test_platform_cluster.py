@@ -97,3 +97,32 @@ def test_gpu_capacity_and_its_autoscaling_in_every_region(prod_run):
             p.name for p in of_type(prod_run, "llm-serving:cluster:NvidiaDevicePlugin") if p.name.startswith(region)
         ]
         assert [c.name for c in of_type(prod_run, "llm-serving:cluster:ClusterAutoscaler") if c.name.startswith(region)]
+
+
+def test_objects_in_the_serving_namespace_wait_for_it(prod_run):
+    """On a first `pulumi up` nothing may be applied into `llm-prod` before the namespace exists."""
+    by_urn = {r.urn: r for r in prod_run.resources}
+
+    def waits_for(resource, target, seen=None):
+        seen = seen if seen is not None else set()
+        for urn in resource.dependencies:
+            if urn == target or (urn not in seen and not seen.add(urn) and waits_for(by_urn[urn], target, seen)):
+                return True
+        return False
+
+    for region in ("us-east-1", "eu-west-1"):
+        (namespace,) = [
+            r
+            for r in of_type(prod_run, "kubernetes:core/v1:Namespace")
+            if r.inputs["metadata"]["name"] == "llm-prod" and r.name.startswith(region)
+        ]
+        inside = [
+            r
+            for r in prod_run.resources
+            if r.type.startswith("kubernetes:")
+            and (r.inputs.get("metadata") or {}).get("namespace") == "llm-prod"
+            and r.name.startswith(region)
+        ]
+        assert len(inside) > 5
+        for resource in inside:
+            assert waits_for(resource, namespace.urn), resource.name
