@@ -138,6 +138,23 @@ class OnPremTargetConfig(_Strict):
         "weights-reader", description="Kubernetes Secret with credentials that may read the weights bucket"
     )
     node_selector: dict[str, str] = Field(default_factory=dict)
+    client_cidrs: list[str] = Field(
+        default_factory=list,
+        description="networks that may call the model servers' HTTP port (e.g. the data centre's ingress); "
+        "empty: no ingress at all",
+    )
+
+    @field_validator("client_cidrs")
+    @classmethod
+    def _private_client_networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"'{cidr}' is not a network in CIDR form, e.g. 10.100.0.0/24") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"'{cidr}' admits every address; list the networks that call the models")
+        return value
 
 
 # --- models --------------------------------------------------------------------------------------

@@ -318,6 +318,7 @@ def serve_onprem(
                 served=served_model(model, placement, None),
                 namespace=namespace.name,
                 weights=weights,
+                gateway_peers=tuple({"ipBlock": {"cidr": cidr}} for cidr in target.client_cidrs),
             ),
             opts=on_cluster,
         )

@@ -295,6 +295,16 @@ CASES = {
         lambda v: v["gateway"].update(hosted_zone_id="Z0123456789ABC"),
         "gateway.domain_name: required when hosted_zone_id is set",
     ),
+    "on-prem client network not a cidr": (
+        "prod",
+        lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.1/24"]),
+        "onprem_targets[0].client_cidrs: '10.100.8.1/24' is not a network in CIDR form, e.g. 10.100.0.0/24",
+    ),
+    "on-prem clients: everyone": (
+        "prod",
+        lambda v: v["onprem_targets"][0].update(client_cidrs=["0.0.0.0/0"]),
+        "onprem_targets[0].client_cidrs: '0.0.0.0/0' admits every address; list the networks that call the models",
+    ),
 }
 
 

@@ -64,3 +64,16 @@ def test_every_rendered_manifest_passes_strict_validation(prod_run):
         else:
             kubernetes_validate.validate(body, "1.33.0", strict=True)
     assert custom  # ScaledObjects, TriggerAuthentications, TargetGroupBindings
+
+
+def test_onprem_model_servers_admit_only_the_targets_client_networks(prod_run):
+    policies = [
+        p
+        for p in of_type(prod_run, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.provider.endswith("::onprem-dc1")
+    ]
+    assert policies
+    for policy in policies:
+        serving = policy.inputs["spec"]["ingress"][0]
+        assert serving["from"] == [{"ipBlock": {"cidr": "10.100.8.0/24"}}]
+        assert serving["ports"] == [{"protocol": "TCP", "port": 8080}]
