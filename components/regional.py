@@ -171,6 +171,10 @@ class RegionalPlatform(pulumi.ComponentResource):
                     suffix=args.weights_bucket_suffix,
                     kms_key_arn=self.encryption.weights_key_arn,
                     account_id=args.account_id,
+                    # Known before the cluster exists: its name is fixed by config.
+                    cluster_arn=pulumi.Output.all(aws.get_partition_output().partition, args.account_id).apply(
+                        lambda values: f"arn:{values[0]}:eks:{args.region}:{values[1]}:cluster/{args.cluster_name}"
+                    ),
                     archived_revisions=args.archived_revisions,
                     log_retention_days=args.log_retention_days,
                     protect=args.protect,

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.conventions import WEIGHTS_COLD_TIER, WEIGHTS_PREFIX, WEIGHTS_TIER_TAG
+from components.pod_identity import trust_policy as pod_identity_trust_policy
 
 NONCURRENT_TO_GLACIER_IR_DAYS = 30  # time to roll a re-pushed file back from Standard
 ABORT_MULTIPART_DAYS = 7
@@ -72,22 +73,6 @@ def log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: s
                     "StringEquals": {"aws:SourceAccount": account_id},
                 },
             },
-        ],
-    }
-
-
-def pod_identity_trust_policy(account_id: str) -> dict[str, Any]:
-    """EKS Pod Identity assumes roles as pods.eks.amazonaws.com, tagging the session."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowEksPodIdentity",
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
         ],
     }
 
@@ -175,6 +160,8 @@ class WeightStoreArgs:
     kms_key_arn: pulumi.Input[str]
     """The region's weights key (`Encryption.weights_key_arn`)."""
     account_id: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    """The EKS cluster whose model servers read the weights: the role trusts its pods only."""
     archived_revisions: tuple[tuple[str, str], ...] = ()
     """(model, revision) pairs moved to the cold tier by lifecycle."""
     log_retention_days: int = 365
@@ -280,8 +267,8 @@ class WeightStore(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-model-server",
             description=f"llm-serving {args.environment} model servers in {args.region}: read model weights",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(pod_identity_trust_policy(account))
+            assume_role_policy=pulumi.Output.from_input(args.cluster_arn).apply(
+                lambda arn: json.dumps(pod_identity_trust_policy(arn))
             ),
             max_session_duration=3600,
             tags=self._tags(f"{name}-model-server", "model-weights"),

@@ -9,13 +9,14 @@ import pulumi_aws as aws
 import pytest
 from serving_harness import by_type, record
 
+from components.pod_identity import trust_policy as pod_identity_trust_policy
 from components.weight_replication import (
     ReplicaBucket,
     WeightReplication,
     WeightReplicationArgs,
     replication_policy,
 )
-from components.weights import WeightStore, WeightStoreArgs, model_server_policy, pod_identity_trust_policy
+from components.weights import WeightStore, WeightStoreArgs, model_server_policy
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/mrk-1"
 BUCKET = "arn:aws:s3:::llm-serving-prod-weights-us-east-1-abcd"
@@ -28,6 +29,7 @@ def store_args(**changes) -> WeightStoreArgs:
         "suffix": "abcd",
         "kms_key_arn": KEY,
         "account_id": "123456789012",
+        "cluster_arn": "arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod",
         "archived_revisions": (("llama", "a" * 40),),
         "protect": True,
     }
@@ -101,9 +103,13 @@ def test_model_server_role_reads_models_only():
         "Resource": KEY,
         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
     }
-    trust = pod_identity_trust_policy("123456789012")["Statement"][0]
+    trust = pod_identity_trust_policy("arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod")["Statement"][0]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    # Pods of this one cluster, not of any cluster in the account.
+    assert trust["Condition"]["ArnEquals"] == {
+        "aws:SourceArn": "arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod"
+    }
 
 
 def test_replication_policy_scopes_every_statement():

@@ -126,3 +126,16 @@ def test_objects_in_the_serving_namespace_wait_for_it(prod_run):
         assert len(inside) > 5
         for resource in inside:
             assert waits_for(resource, namespace.urn), resource.name
+
+
+def test_model_server_weight_roles_trust_only_their_regions_cluster(prod_run):
+    import json
+
+    roles = [r for r in of_type(prod_run, "aws:iam/role:Role") if r.name.endswith("-weights-model-server")]
+    assert len(roles) == 2
+    for role in roles:
+        region = role.name.split("-weights-")[0]
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Condition"]["ArnEquals"] == {
+            "aws:SourceArn": f"arn:aws:eks:{region}:123456789012:cluster/llm-serving-prod"
+        }
