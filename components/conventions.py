@@ -87,6 +87,9 @@ DCGM_EXPORTER_NAME = "dcgm-exporter"
 # it gets a namespace of its own so `monitoring` keeps the restricted Pod Security level.
 DCGM_NAMESPACE = "gpu-metrics"
 # The Prometheus metrics the scalers act on are per engine: components/engines.py.
+# Pod annotation naming the container port a model server serves /metrics on (TGI: METRICS_PORT_NAME,
+# vLLM: HTTP_PORT_NAME); the metrics agent scrapes that port and no other.
+METRICS_PORT_ANNOTATION = "llm-serving/metrics-port"
 
 # --- API Gateway -------------------------------------------------------------------------------
 GATEWAY_STAGE = "v1"
