@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components import engines
 from components.arg_checks import check_region
 from components.depends import inherited_depends_on
 from components.keda import Keda, KedaArgs
@@ -37,10 +38,13 @@ class ModelAutoscaling:
     scale_to_zero: bool = False
     """min_replicas 0, woken by the API Gateway request count (needs `AutoscalingArgs.gateway`)."""
     cooldown_seconds: int = 600
+    engine: str = "tgi"
+    """The model server's engine (`models[].engine`): the metrics its scaler reads."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode: must be one of keda, hpa, none (got {self.mode!r})")
+        engines.engine(self.engine)  # rejects an unknown engine, naming the allowed ones
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ class Autoscaling(pulumi.ComponentResource):
             opts=in_serving,
         )
         self.adapter: PrometheusAdapter | None = None
-        if any(m.mode == "hpa" for m in args.models):
+        hpa_engines = tuple(dict.fromkeys(m.engine for m in args.models if m.mode == "hpa"))
+        if hpa_engines:
             self.adapter = PrometheusAdapter(
                 f"{name}-prometheus-adapter",
                 PrometheusAdapterArgs(
@@ -117,6 +122,7 @@ class Autoscaling(pulumi.ComponentResource):
                     cluster_arn=args.cluster_arn,
                     workspace_arn=args.workspace_arn,
                     workspace_id=args.workspace_id,
+                    engines=hpa_engines,
                 ),
                 # The monitoring namespace comes with the collector.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.collector]),
@@ -142,6 +148,7 @@ class Autoscaling(pulumi.ComponentResource):
                     trigger_authentication=self.keda.trigger_authentication_name,
                     gateway=args.gateway if model.scale_to_zero else None,
                     cooldown_seconds=model.cooldown_seconds,
+                    engine=model.engine,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[args.deployments[model.model], metrics_api]),
             )

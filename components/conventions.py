@@ -86,9 +86,10 @@ DCGM_EXPORTER_NAME = "dcgm-exporter"
 # The DCGM exporter needs host access (root for the pod-resources socket):
 # it gets a namespace of its own so `monitoring` keeps the restricted Pod Security level.
 DCGM_NAMESPACE = "gpu-metrics"
-# TGI's Prometheus metrics the scalers act on (served on METRICS_PORT at /metrics).
-TGI_QUEUE_SIZE_METRIC = "tgi_queue_size"
-TGI_BATCH_SIZE_METRIC = "tgi_batch_current_size"
+# The Prometheus metrics the scalers act on are per engine: components/engines.py.
+# Pod annotation naming the container port a model server serves /metrics on (TGI: METRICS_PORT_NAME,
+# vLLM: HTTP_PORT_NAME); the metrics agent scrapes that port and no other.
+METRICS_PORT_ANNOTATION = "llm-serving/metrics-port"
 
 # --- API Gateway -------------------------------------------------------------------------------
 GATEWAY_STAGE = "v1"

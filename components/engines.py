@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components import sizing
+from components.conventions import HTTP_PORT_NAME, METRICS_PORT_NAME
 
 ENGINES = ("tgi", "vllm")
 
@@ -58,6 +59,25 @@ class Engine:
     """True: /metrics on its own port; False: on the HTTP port."""
     drain_seconds: int
     """Time the engine needs after SIGTERM to finish in-flight generations."""
+    queue_metric: str
+    """Prometheus gauge of requests waiting for a batch slot, per server (the scalers' main signal)."""
+    running_metric: str
+    """Prometheus gauge of requests in the running batch, per server (batch occupancy)."""
+
+    @property
+    def metrics_port_name(self) -> str:
+        """The container port /metrics is served on (scraped by the metrics agent)."""
+        return METRICS_PORT_NAME if self.separate_metrics_port else HTTP_PORT_NAME
+
+    @property
+    def custom_queue_metric(self) -> str:
+        """Name prometheus-adapter serves `queue_metric` under to HPAs.
+
+        Without colons (Prometheus reserves them for recording rules; vLLM uses them as a namespace
+        separator), so the HPA names a plain identifier: `vllm:num_requests_waiting` is served as
+        `vllm_num_requests_waiting`.
+        """
+        return self.queue_metric.replace(":", "_")
 
 
 ENGINE_SPECS: dict[str, Engine] = {
@@ -69,6 +89,8 @@ ENGINE_SPECS: dict[str, Engine] = {
         liveness_path="/info",  # served by the router without touching the queue
         separate_metrics_port=True,
         drain_seconds=120,
+        queue_metric="tgi_queue_size",
+        running_metric="tgi_batch_current_size",
     ),
     "vllm": Engine(
         name="vllm",
@@ -78,6 +100,9 @@ ENGINE_SPECS: dict[str, Engine] = {
         liveness_path="/version",
         separate_metrics_port=False,
         drain_seconds=120,
+        # vLLM's scheduler gauges (vllm/v1/metrics/loggers.py; the v0 engine used the same names).
+        queue_metric="vllm:num_requests_waiting",
+        running_metric="vllm:num_requests_running",
     ),
 }
 

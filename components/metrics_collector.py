@@ -1,10 +1,11 @@
 """Collects scaling signals on one cluster into the region's AMP workspace.
 
 An in-cluster Prometheus in agent mode (two replicas, deduplicated by AMP through the `cluster`
-and `__replica__` external labels) scrapes every model server's `metrics` port and the NVIDIA
-DCGM exporter on GPU nodes, and remote-writes with SigV4 under a Pod Identity role that may only
-`aps:RemoteWrite` to that one workspace. The agent may only list pods in the namespaces it
-scrapes (Roles, not a ClusterRole).
+and `__replica__` external labels) scrapes every model server on the container port its pod names
+in the `llm-serving/metrics-port` annotation (TGI: its `metrics` port; vLLM: its `http` port, which
+also serves /metrics), and the NVIDIA DCGM exporter's `metrics` port on GPU nodes, and
+remote-writes with SigV4 under a Pod Identity role that may only `aps:RemoteWrite` to that one
+workspace. The agent may only list pods in the namespaces it scrapes (Roles, not a ClusterRole).
 
 Why an agent and not the AMP managed scraper: it writes to a workspace encrypted with our own
 KMS key without depending on managed-collector support for it, needs no EKS access entry or
@@ -40,11 +41,17 @@ def _label_meta(label: str) -> str:
     return "__meta_kubernetes_pod_label_" + re.sub(r"[^A-Za-z0-9_]", "_", label)
 
 
+def _annotation_meta(annotation: str) -> str:
+    """Prometheus' service-discovery name of a pod annotation."""
+    return "__meta_kubernetes_pod_annotation_" + re.sub(r"[^A-Za-z0-9_]", "_", annotation)
+
+
 def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: str, region: str) -> dict[str, Any]:
     """The agent's prometheus.yml: model servers and DCGM exporters, remote-written to AMP."""
+    # Pod discovery yields one target per declared container port (and one per portless container).
+    port_name = "__meta_kubernetes_pod_container_port_name"
+    metrics_port = _annotation_meta(conventions.METRICS_PORT_ANNOTATION)
     common_relabel = [
-        {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "regex": conventions.METRICS_PORT_NAME,
-         "action": "keep"},
         {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
         {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
         {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
@@ -67,6 +74,10 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
                         "regex": conventions.MODEL_SERVER_COMPONENT,
                         "action": "keep",
                     },
+                    # Exactly the port the pod names: without the annotation nothing is scraped, and
+                    # an empty value would otherwise equal a portless container's empty port name.
+                    {"source_labels": [metrics_port], "regex": ".+", "action": "keep"},
+                    {"source_labels": [port_name], "target_label": metrics_port, "action": "keepequal"},
                     *common_relabel,
                     {"source_labels": [_label_meta(conventions.MODEL_LABEL)], "target_label": "model"},
                 ],
@@ -80,6 +91,7 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
                         "regex": conventions.DCGM_EXPORTER_NAME,
                         "action": "keep",
                     },
+                    {"source_labels": [port_name], "regex": conventions.METRICS_PORT_NAME, "action": "keep"},
                     *common_relabel,
                 ],
             },

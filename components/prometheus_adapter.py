@@ -1,4 +1,8 @@
-"""prometheus-adapter on one cluster: serves TGI's queue size to HPAs as a Pods custom metric.
+"""prometheus-adapter on one cluster: serves model servers' queue size to HPAs as a Pods custom metric.
+
+One rule per engine in use (`tgi_queue_size`, `vllm:num_requests_waiting` served as
+`vllm_num_requests_waiting`: `Engine.custom_queue_metric`), each under its own name, so two
+engines on one cluster never fold into one metric.
 
 It reads the region's AMP workspace through an aws-sigv4-proxy sidecar bound to localhost, under
 a Pod Identity role limited to the read actions the adapter uses on that one workspace. Only
@@ -10,12 +14,14 @@ metrics APIs never fight over an APIService.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
-from components import conventions
+from components import conventions, engines
 from components.arg_checks import check_region
 from components.depends import inherited_depends_on
 from components.helm import PinnedChart, pinned_release
@@ -30,17 +36,20 @@ SIGV4_PROXY_PORT = 8005
 SERVICE_ACCOUNT = "prometheus-adapter"
 
 
-def adapter_rules() -> list[dict[str, Any]]:
-    """Custom-metrics rules: `tgi_queue_size` per pod, summed over the agents' deduplicated series."""
-    metric = conventions.TGI_QUEUE_SIZE_METRIC
-    return [
-        {
-            "seriesQuery": f'{metric}{{namespace!="",pod!=""}}',
-            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
-            "name": {"matches": f"^{metric}$", "as": metric},
-            "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
-        }
-    ]
+def adapter_rules(engine_names: Sequence[str]) -> list[dict[str, Any]]:
+    """Custom-metrics rules: each engine's queue metric per pod, summed over the agents' deduplicated series."""
+    rules = []
+    for engine in dict.fromkeys(engines.engine(n) for n in engine_names):
+        metric = engine.queue_metric
+        rules.append(
+            {
+                "seriesQuery": f'{metric}{{namespace!="",pod!=""}}',
+                "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+                "name": {"matches": f"^{re.escape(metric)}$", "as": engine.custom_queue_metric},
+                "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+            }
+        )
+    return rules
 
 
 def reader_policy(workspace_arn: str) -> dict[str, Any]:
@@ -66,11 +75,17 @@ class PrometheusAdapterArgs:
     workspace_arn: pulumi.Input[str]
     workspace_id: pulumi.Input[str]
     """The adapter queries https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> through the proxy."""
+    engines: tuple[str, ...] = ("tgi",)
+    """Engines of the hpa-mode models on this cluster: the adapter serves each one's queue metric."""
     replicas: int = 2
     """Adapter replicas: HPAs read through it, so one must survive a node drain."""
 
     def __post_init__(self) -> None:
         check_region(self.region)
+        if not self.engines:
+            raise ValueError(f"engines: at least one of {', '.join(engines.ENGINES)} (the hpa-mode models' engines)")
+        for name in self.engines:
+            engines.engine(name)  # rejects an unknown engine, naming the allowed ones
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
             raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
 
@@ -129,7 +144,7 @@ class PrometheusAdapter(pulumi.ComponentResource):
                     "path": pulumi.Output.from_input(args.workspace_id).apply(lambda wid: f"/workspaces/{wid}"),
                 },
                 "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
-                "rules": {"default": False, "custom": adapter_rules(), "external": [], "resource": {}},
+                "rules": {"default": False, "custom": adapter_rules(args.engines), "external": [], "resource": {}},
                 "extraContainers": [proxy],
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1, "maxUnavailable": None},
                 "customLabels": {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"},

@@ -1,9 +1,10 @@
 """One model server's scaler: a KEDA ScaledObject or an autoscaling/v2 HPA, never both.
 
-keda: two Prometheus triggers on the model's TGI metrics in AMP (queued requests per replica, and
+keda: two Prometheus triggers on the model's engine metrics in AMP (queued requests per replica, and
 batch occupancy against the configured max batch), plus, for scale to zero, KEDA's aws-cloudwatch
 trigger on the API Gateway request count: the only signal that exists while no pod runs.
-hpa: the Pods metric `tgi_queue_size` that prometheus-adapter serves.
+hpa: the Pods metric prometheus-adapter serves for the engine's queue (`Engine.custom_queue_metric`).
+The metric names come from the model's engine (`components.engines`: TGI or vLLM).
 Both scale up fast and down slowly, because a GPU replica needs minutes to load its weights.
 `scaled_object` and `horizontal_pod_autoscaler` are pure so tests validate the manifests.
 """
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import conventions
+from components import conventions, engines
 from components.arg_checks import AWS_REGION, DNS_LABEL
 from components.depends import inherited_depends_on
 
@@ -43,7 +44,7 @@ class GatewaySignal:
     stage: str
     """Stage name (the `Stage` dimension)."""
     requests_per_replica_per_minute: int = 600
-    """Target of the request-count trigger once awake; the TGI triggers usually ask for more."""
+    """Target of the request-count trigger once awake; the engine-metric triggers usually ask for more."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.api_name, str) or not re.fullmatch(r"[^;]{1,1024}", self.api_name):
@@ -82,10 +83,13 @@ class ModelScalerArgs:
     """Outside signal that permits min_replicas 0 (keda only)."""
     cooldown_seconds: int = 600
     """Scale-down stabilization, and idle time before scaling to zero."""
+    engine: str = "tgi"
+    """The model server's engine (`engines.ENGINES`): which metrics the scaler queries."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode: must be one of keda, hpa (got {self.mode!r}); mode none needs no scaler")
+        engines.engine(self.engine)  # rejects an unknown engine, naming the allowed ones
         for field in ("model", "environment"):
             if not DNS_LABEL.fullmatch(str(getattr(self, field))):
                 raise ValueError(f"{field}: must be a DNS label (got {getattr(self, field)!r})")
@@ -151,11 +155,14 @@ def _scale_down(args: ModelScalerArgs) -> dict[str, Any]:
 
 
 def prometheus_queries(args: ModelScalerArgs) -> dict[str, str]:
+    # `namespace` and `model` are the labels the metrics agent puts on every model-server series.
+    # Metric names with colons (vLLM's) are valid PromQL identifiers as they are.
+    engine = engines.engine(args.engine)
     selector = f'namespace="{args.namespace}",model="{args.model}"'
     return {
-        "queue-size": f"sum({conventions.TGI_QUEUE_SIZE_METRIC}{{{selector}}})",
+        "queue-size": f"sum({engine.queue_metric}{{{selector}}})",
         # In units of "full batches": AverageValue against the occupancy threshold gives the replicas.
-        "batch-occupancy": f"sum({conventions.TGI_BATCH_SIZE_METRIC}{{{selector}}}) / {args.max_batch_size}",
+        "batch-occupancy": f"sum({engine.running_metric}{{{selector}}}) / {args.max_batch_size}",
     }
 
 
@@ -237,7 +244,7 @@ def horizontal_pod_autoscaler(args: ModelScalerArgs) -> dict[str, Any]:
                 {
                     "type": "Pods",
                     "pods": {
-                        "metric": {"name": conventions.TGI_QUEUE_SIZE_METRIC},
+                        "metric": {"name": engines.engine(args.engine).custom_queue_metric},
                         "target": {"type": "AverageValue", "averageValue": _number(args.queue_size_threshold)},
                     },
                 }

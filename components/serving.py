@@ -26,6 +26,7 @@ from components.conventions import (
     HTTP_PORT,
     HTTP_PORT_NAME,
     METRICS_PORT,
+    METRICS_PORT_ANNOTATION,
     METRICS_PORT_NAME,
     MODEL_SERVER_UID,
     NVME_MODELS_PATH,
@@ -254,7 +255,6 @@ class ModelServer(pulumi.ComponentResource):
             },
             opts=child(),
         )
-        metrics_target = METRICS_PORT_NAME if engine.separate_metrics_port else HTTP_PORT_NAME
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(),
@@ -263,7 +263,12 @@ class ModelServer(pulumi.ComponentResource):
                 "selector": selector,
                 "ports": [
                     {"name": HTTP_PORT_NAME, "port": HTTP_PORT, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"},
-                    {"name": METRICS_PORT_NAME, "port": METRICS_PORT, "targetPort": metrics_target, "protocol": "TCP"},
+                    {
+                        "name": METRICS_PORT_NAME,
+                        "port": METRICS_PORT,
+                        "targetPort": engine.metrics_port_name,
+                        "protocol": "TCP",
+                    },
                 ],
             },
             opts=child(),
@@ -413,7 +418,8 @@ class ModelServer(pulumi.ComponentResource):
             # A new pod must be ready before an old one goes: GPU capacity is never below replicas.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": {
-                "metadata": {"labels": labels},
+                # The metrics agent scrapes the container port named here, and only that one.
+                "metadata": {"labels": labels, "annotations": {METRICS_PORT_ANNOTATION: engine.metrics_port_name}},
                 "spec": {
                     "serviceAccountName": server,
                     "automountServiceAccountToken": False,

@@ -340,6 +340,7 @@ def model_autoscaling(config: PlatformConfig, region: RegionConfig) -> list[Mode
             scale_to_zero=model.autoscaling.min_replicas == 0
             and model.autoscaling.scale_to_zero_signal == "gateway-requests",
             cooldown_seconds=model.autoscaling.cooldown_seconds,
+            engine=model.engine,
         )
         for model in config.models_in_region(region.name)
     ]

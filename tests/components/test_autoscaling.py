@@ -324,6 +324,32 @@ def test_no_adapter_without_hpa_models():
     assert "cloudwatch" not in policy.inputs["policy"]
 
 
+def test_the_adapter_serves_the_queue_of_each_engine_its_hpas_use():
+    models = (MODELS[1], ModelAutoscaling("qwen-7b", "hpa", 1, 4, 4.0, 0.8, 8, engine="vllm"))
+    tree = build(models=models, gateway=None)
+    (adapter,) = [
+        r.inputs for r in of(tree, "kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "prometheus-adapter"
+    ]
+    served = [rule["name"]["as"] for rule in adapter["values"]["rules"]["custom"]]
+    assert served == ["tgi_queue_size", "vllm_num_requests_waiting"]
+    hpa_metric = {
+        h.inputs["metadata"]["name"]: h.inputs["spec"]["metrics"][0]["pods"]["metric"]["name"]
+        for h in of(tree, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    }
+    assert hpa_metric == {"llama-3-8b-instruct": "tgi_queue_size", "qwen-7b": "vllm_num_requests_waiting"}
+
+
+def test_a_vllm_keda_model_queries_vllm_metrics_and_needs_no_adapter():
+    tree = build(models=(ModelAutoscaling("qwen-7b", "keda", 1, 4, 4.0, 0.8, 8, engine="vllm"),), gateway=None)
+    assert [r.inputs["name"] for r in of(tree, "kubernetes:helm.sh/v3:Release")] == ["keda"]
+    (scaled,) = of(tree, "kubernetes:keda.sh/v1alpha1:ScaledObject")
+    queries = [t["metadata"]["query"] for t in scaled.inputs["spec"]["triggers"]]
+    assert queries == [
+        'sum(vllm:num_requests_waiting{namespace="llm-prod",model="qwen-7b"})',
+        'sum(vllm:num_requests_running{namespace="llm-prod",model="qwen-7b"}) / 8',
+    ]
+
+
 def test_pod_identity_roles_are_least_privilege(tree):
     policies = {r.name: json.loads(r.inputs["policy"]) for r in of(tree, "aws:iam/rolePolicy:RolePolicy")}
     actions = {name: [s["Action"] for s in doc["Statement"]] for name, doc in policies.items()}
