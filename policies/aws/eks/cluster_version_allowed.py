@@ -39,7 +39,7 @@ policy = ResourceValidationPolicy(
     ),
     remediation_steps=(
         "Set `regions[].cluster.kubernetes_version` to a version in `llm-serving:policy.allowed_kubernetes_versions` "
-        "(and give it a row of pinned add-on versions in components/cluster.py ADDON_VERSIONS)."
+        "(and give it a row of pinned add-on versions in components/eks_addons.py ADDON_VERSIONS)."
     ),
     validate=validate,
 )
