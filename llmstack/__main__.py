@@ -1,5 +1,3 @@
-import sys
+from llmstack.cli import run
 
-from llmstack.cli import main
-
-sys.exit(main())
+run()

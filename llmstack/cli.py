@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from llmstack.errors import UsageError
 
@@ -50,5 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The `llmstack` command: `main`, then exit at once.
+
+    A plan leaves the whole Pulumi SDK object graph in memory; tearing it down object by object
+    takes longer than a second and serves nothing, since every output file is written and closed
+    (atomically) and the policy pack is stopped before `main` returns.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
