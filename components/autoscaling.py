@@ -150,7 +150,9 @@ class Autoscaling(pulumi.ComponentResource):
                     cooldown_seconds=model.cooldown_seconds,
                     engine=model.engine,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.deployments[model.model], metrics_api]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[r for r in (args.deployments[model.model], metrics_api) if r is not None]
+                ),
             )
         self.register_outputs(
             {

@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from components import catalog
 
@@ -283,7 +283,7 @@ def _count(value: object) -> int | None:
     return int(value)
 
 
-def _is_list(value: Any) -> bool:
+def _is_list(value: Any) -> TypeGuard[Sequence[Any]]:
     """A list in plan.json; inside the policy pack, the gRPC layer's sequence type (not a `list`)."""
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 

@@ -106,7 +106,7 @@ class GpuNodeGroupArgs:
     """Kubernetes minor version of the nodes, e.g. "1.33" (the cluster's)."""
     node_role_arn: pulumi.Input[str]
     """IAM role of the nodes (worker node, CNI and ECR read policies), shared with the cluster's node groups."""
-    subnet_ids: pulumi.Input[Sequence[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     """Private subnets of the group's zones; exactly one for a capacity reservation or block."""
     ebs_key_arn: pulumi.Input[str]
     """Customer-managed KMS key that encrypts the root volumes (the `ebs` key of `Encryption`)."""

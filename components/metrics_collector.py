@@ -201,13 +201,13 @@ class MetricsCollector(pulumi.ComponentResource):
             role = k8s.rbac.v1.Role(
                 f"{name}-agent-{suffix}-role",
                 metadata={"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)},
-                rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
+                rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],  # pyright: ignore[reportArgumentType]
                 opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
             )
             k8s.rbac.v1.RoleBinding(
                 f"{name}-agent-{suffix}-binding",
                 metadata={"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)},
-                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT_NAME},
+                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT_NAME},  # pyright: ignore[reportArgumentType]
                 subjects=[{"kind": "ServiceAccount", "name": AGENT_NAME, "namespace": monitoring}],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
             )
@@ -230,7 +230,7 @@ class MetricsCollector(pulumi.ComponentResource):
         k8s.apps.v1.Deployment(
             f"{name}-agent",
             metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
-            spec={
+            spec={  # pyright: ignore[reportArgumentType]
                 "replicas": args.replicas,
                 "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
                 "template": {
@@ -306,7 +306,7 @@ class MetricsCollector(pulumi.ComponentResource):
         k8s.apps.v1.DaemonSet(
             f"{name}-dcgm-exporter",
             metadata={"name": dcgm, "namespace": conventions.DCGM_NAMESPACE, "labels": _labels(dcgm)},
-            spec={
+            spec={  # pyright: ignore[reportArgumentType]
                 "selector": {"matchLabels": {"app.kubernetes.io/name": dcgm}},
                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
                 "template": {

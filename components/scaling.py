@@ -266,6 +266,7 @@ class ModelScaler(pulumi.ComponentResource):
         # The scaler itself waits for the target and the metrics API (KEDA's CRDs) named by the caller.
         child = pulumi.ResourceOptions(parent=self, depends_on=inherited_depends_on(opts))
         if args.mode == "keda":
+            assert args.prometheus_url is not None  # ModelScalerArgs requires it for keda
             body = pulumi.Output.from_input(args.prometheus_url).apply(lambda url: scaled_object(args, url))
             self.scaler: pulumi.Resource = k8s.apiextensions.CustomResource(
                 f"{name}-scaledobject",

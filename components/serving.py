@@ -220,7 +220,8 @@ class ModelServer(pulumi.ComponentResource):
             "llm-serving/engine": engine.name,
         }
 
-        def meta(**extra: Any) -> dict[str, Any]:
+        # Manifests are plain dicts (pyright: ignore below), checked by kubernetes-validate in the tests.
+        def meta(**extra: Any) -> Any:
             return {"name": server, "namespace": args.namespace, "labels": labels, **extra}
 
         def child(**extra: Any) -> pulumi.ResourceOptions:
@@ -237,7 +238,7 @@ class ModelServer(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(annotations=sizing_annotations(model, served.placement.gpu)),
-            spec=self._deployment_spec(args, engine, selector, labels, server),
+            spec=self._deployment_spec(args, engine, selector, labels, server),  # pyright: ignore[reportArgumentType]
             # The autoscaler owns the replica count once it exists.
             opts=child(
                 depends_on=[service_account],
@@ -247,7 +248,7 @@ class ModelServer(pulumi.ComponentResource):
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata=meta(),
-            spec={
+            spec={  # pyright: ignore[reportArgumentType]
                 # One pod at a time during drains and upgrades; crash-looping pods never block a drain.
                 "maxUnavailable": 1,
                 "selector": {"matchLabels": selector},
@@ -258,7 +259,7 @@ class ModelServer(pulumi.ComponentResource):
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(),
-            spec={
+            spec={  # pyright: ignore[reportArgumentType]
                 "type": "ClusterIP",
                 "selector": selector,
                 "ports": [
@@ -276,7 +277,7 @@ class ModelServer(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
             metadata=meta(),
-            spec={
+            spec={  # pyright: ignore[reportArgumentType]
                 "podSelector": {"matchLabels": selector},
                 "policyTypes": ["Ingress"],
                 "ingress": self._ingress_rules(args, engine),

@@ -41,7 +41,7 @@ def run_once(stack: str, out: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m llmstack.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m llmstack.bench", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--stack", default="prod")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)

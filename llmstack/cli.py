@@ -29,7 +29,7 @@ COMMANDS = {"plan": "llmstack.plan", "check": "llmstack.check", "weights": "llms
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """All subcommands, or just `only` (each command imports its own heavy dependencies)."""
-    parser = _Parser(prog="llmstack", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="llmstack", description=(__doc__ or "").splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, module in COMMANDS.items():
         if only in (None, name):

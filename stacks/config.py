@@ -57,16 +57,16 @@ class NodeGroupConfig(_Strict):
 
     name: DnsLabel
     gpu: str = Field(description="GPU key from the catalog: h100 or a10g")
-    instance_type: str | None = Field(None, description="defaults to the smallest instance of the GPU")
-    min_nodes: int = Field(0, ge=0)
-    desired_nodes: int | None = Field(None, ge=0, description="defaults to min_nodes")
-    max_nodes: int = Field(1, ge=1, le=100)
+    instance_type: str | None = Field(default=None, description="defaults to the smallest instance of the GPU")
+    min_nodes: int = Field(default=0, ge=0)
+    desired_nodes: int | None = Field(default=None, ge=0, description="defaults to min_nodes")
+    max_nodes: int = Field(default=1, ge=1, le=100)
     capacity_type: Literal["on-demand", "spot", "capacity-reservation", "capacity-block"] = "on-demand"
-    capacity_reservation_id: str | None = Field(None, pattern=r"^cr-[0-9a-f]{8,17}$")
+    capacity_reservation_id: str | None = Field(default=None, pattern=r"^cr-[0-9a-f]{8,17}$")
     availability_zones: list[str] | None = Field(
-        None, description="subset of the region's AZs; a capacity reservation pins exactly one"
+        default=None, description="subset of the region's AZs; a capacity reservation pins exactly one"
     )
-    root_volume_gib: int = Field(200, ge=50, le=16384)
+    root_volume_gib: int = Field(default=200, ge=50, le=16384)
 
     @property
     def resolved_instance_type(self) -> str:
@@ -83,16 +83,16 @@ class SystemNodesConfig(_Strict):
     """The on-demand general-purpose node group for add-ons and controllers."""
 
     instance_type: str = "m6i.xlarge"
-    min_nodes: int = Field(2, ge=1)
-    max_nodes: int = Field(4, ge=1, le=50)
+    min_nodes: int = Field(default=2, ge=1)
+    max_nodes: int = Field(default=4, ge=1, le=50)
 
 
 class ClusterConfig(_Strict):
-    kubernetes_version: str = Field("1.33", pattern=r"^1\.\d{2}$")
-    public_endpoint: bool = Field(False, description="explicit, named opt-in; policies see it")
+    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.\d{2}$")
+    public_endpoint: bool = Field(default=False, description="explicit, named opt-in; policies see it")
     public_access_cidrs: list[str] = Field(default_factory=list)
     admin_role_arns: list[str] = Field(default_factory=list)
-    log_retention_days: int = Field(90, ge=1)
+    log_retention_days: int = Field(default=90, ge=1)
     system_nodes: SystemNodesConfig = SystemNodesConfig()
 
 
@@ -102,7 +102,7 @@ class RegionConfig(_Strict):
     availability_zones: list[str] = Field(min_length=2, max_length=6)
     vpc_cidr: str
     nat_gateways: Literal["one", "per-az"] | None = Field(
-        None, description="defaults to per-az in prod (zonal resilience), one elsewhere (cost)"
+        default=None, description="defaults to per-az in prod (zonal resilience), one elsewhere (cost)"
     )
     cluster: ClusterConfig = ClusterConfig()
     node_groups: list[NodeGroupConfig] = Field(default_factory=list)
@@ -133,9 +133,9 @@ class OnPremTargetConfig(_Strict):
     gpus_per_node: int = Field(ge=1, le=16)
     nodes: int = Field(ge=1)
     allow_sensitive_models: bool = False
-    weights_path: str = Field("/mnt/models", pattern=r"^/[A-Za-z0-9._/-]+$")
+    weights_path: str = Field(default="/mnt/models", pattern=r"^/[A-Za-z0-9._/-]+$")
     weights_credentials_secret: DnsLabel = Field(
-        "weights-reader", description="Kubernetes Secret with credentials that may read the weights bucket"
+        default="weights-reader", description="Kubernetes Secret with credentials that may read the weights bucket"
     )
     node_selector: dict[str, str] = Field(default_factory=dict)
     client_cidrs: list[str] = Field(
@@ -161,25 +161,25 @@ class OnPremTargetConfig(_Strict):
 
 
 class TokenLimits(_Strict):
-    max_input_tokens: int = Field(4096, ge=1)
-    max_total_tokens: int = Field(8192, ge=2)
-    max_batch_prefill_tokens: int = Field(8192, ge=1)
-    max_batch_size: int = Field(8, ge=1, description="concurrent sequences the KV cache is sized for")
+    max_input_tokens: int = Field(default=4096, ge=1)
+    max_total_tokens: int = Field(default=8192, ge=2)
+    max_batch_prefill_tokens: int = Field(default=8192, ge=1)
+    max_batch_size: int = Field(default=8, ge=1, description="concurrent sequences the KV cache is sized for")
 
 
 class AutoscalingConfig(_Strict):
     mode: Literal["keda", "hpa", "none"] = "keda"
-    min_replicas: int = Field(1, ge=0)
-    max_replicas: int = Field(1, ge=1)
-    queue_size_threshold: float = Field(4.0, gt=0, description="queued requests per replica")
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=1, ge=1)
+    queue_size_threshold: float = Field(default=4.0, gt=0, description="queued requests per replica")
     batch_occupancy_threshold: float = Field(
-        0.8, gt=0, le=1, description="share of max_batch_size in use that triggers scale-up"
+        default=0.8, gt=0, le=1, description="share of max_batch_size in use that triggers scale-up"
     )
     scale_to_zero_signal: Literal["none", "gateway-requests"] = Field(
-        "none", description="a signal from outside the pods; required for min_replicas: 0"
+        default="none", description="a signal from outside the pods; required for min_replicas: 0"
     )
     cooldown_seconds: int = Field(
-        600, ge=60, le=3600, description="scale-down stabilization and idle time before scaling to zero"
+        default=600, ge=60, le=3600, description="scale-down stabilization and idle time before scaling to zero"
     )
 
 
@@ -191,15 +191,15 @@ class ModelConfig(_Strict):
     family: str = Field(description="architecture family from the sizing catalog (KV cache shape)")
     quantization: str = "none"
     engine: Literal["tgi", "vllm"] = "tgi"
-    image: str | None = Field(None, description="defaults to the engine's pinned image")
-    node_group: DnsLabel | None = Field(None, description="node group name in each listed region")
+    image: str | None = Field(default=None, description="defaults to the engine's pinned image")
+    node_group: DnsLabel | None = Field(default=None, description="node group name in each listed region")
     regions: list[str] = Field(default_factory=list)
     targets: list[str] = Field(default_factory=list, description="on-prem target names")
-    shards: int = Field(1, ge=1)
+    shards: int = Field(default=1, ge=1)
     tokens: TokenLimits = TokenLimits()
-    shm_size_gib: int = Field(16, ge=1)
+    shm_size_gib: int = Field(default=16, ge=1)
     autoscaling: AutoscalingConfig = AutoscalingConfig()
-    sensitive: bool = Field(False, description="sensitive models run only where allowed")
+    sensitive: bool = Field(default=False, description="sensitive models run only where allowed")
     archived_revisions: list[str] = Field(default_factory=list)
 
     @field_validator("quantization")
@@ -216,9 +216,9 @@ class ModelConfig(_Strict):
 class TenantConfig(_Strict):
     name: DnsLabel
     models: list[str] = Field(min_length=1)
-    rate_limit_rps: float = Field(10, gt=0)
-    burst: int = Field(20, gt=0)
-    monthly_quota: int = Field(1_000_000, gt=0)
+    rate_limit_rps: float = Field(default=10, gt=0)
+    burst: int = Field(default=20, gt=0)
+    monthly_quota: int = Field(default=1_000_000, gt=0)
 
 
 API_GATEWAY_MAX_PAYLOAD_KIB = 10 * 1024
@@ -227,9 +227,9 @@ _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)
 
 class GatewayConfig(_Strict):
     tenants: list[TenantConfig] = Field(default_factory=list)
-    max_body_kib: int = Field(256, gt=0)
+    max_body_kib: int = Field(default=256, gt=0)
     waf_rate_limit_per_5min: int = Field(
-        2000, ge=10, le=2_000_000_000, description="requests per client IP per 5 minutes (WAF's bounds)"
+        default=2000, ge=10, le=2_000_000_000, description="requests per client IP per 5 minutes (WAF's bounds)"
     )
     hosted_zone_id: str | None = None
     domain_name: str | None = None
@@ -277,9 +277,9 @@ class PolicySettings(_Strict):
         default_factory=lambda: ["kube-system/nvidia-device-plugin", "gpu-metrics/dcgm-exporter"],
         description="namespace/name of DaemonSets allowed to run as root with a writable root filesystem",
     )
-    log_retention_min_days: int = Field(30, ge=1)
+    log_retention_min_days: int = Field(default=30, ge=1)
     min_replicas_per_model: int | None = Field(
-        None, ge=0, description="replicas every model keeps per region; defaults to 1 in prod, 0 elsewhere"
+        default=None, ge=0, description="replicas every model keeps per region; defaults to 1 in prod, 0 elsewhere"
     )
 
     def resolved_min_replicas(self, environment: str) -> int:
@@ -298,11 +298,11 @@ class PlatformConfig(_Strict):
     gateway: GatewayConfig = GatewayConfig()
     budget: BudgetConfig
     policy: PolicySettings
-    protect_stateful: bool | None = Field(None, description="defaults to true in prod")
+    protect_stateful: bool | None = Field(default=None, description="defaults to true in prod")
     aws_account_id: str | None = Field(
-        None, pattern=r"^\d{12}$", description="the providers refuse to touch any other account"
+        default=None, pattern=r"^\d{12}$", description="the providers refuse to touch any other account"
     )
-    log_retention_days: int = Field(365, ge=1, description="flow, control-plane and access logs")
+    log_retention_days: int = Field(default=365, ge=1, description="flow, control-plane and access logs")
 
     @property
     def primary_region(self) -> RegionConfig:
