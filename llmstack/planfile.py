@@ -63,6 +63,27 @@ def placement(resources: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str
 
     for resource in by_urn.values():
         result[resource["urn"]] = {"region": region_of(resource), "component": component_of(resource)}
+    # A component has no provider of its own: it stands where all of its resources stand.
+    below: dict[str, set[str | None]] = {}
+    for resource in by_urn.values():
+        if resource["type"].startswith("llm-serving:"):
+            continue
+        region = result[resource["urn"]]["region"]
+        parent = resource.get("parent")
+        while parent in by_urn:
+            below.setdefault(parent, set()).add(region)
+            parent = by_urn[parent].get("parent")
+    for urn, regions in below.items():
+        if result[urn]["region"] is None and len(regions) == 1:
+            result[urn]["region"] = next(iter(regions))
+    # One with no resources of its own (a hostname without a zone) stands where its parent does.
+    for resource in by_urn.values():
+        if resource["type"].startswith("llm-serving:") and result[resource["urn"]]["region"] is None:
+            parent = resource.get("parent")
+            while parent in by_urn and result[parent]["region"] is None:
+                parent = by_urn[parent].get("parent")
+            if parent in by_urn:
+                result[resource["urn"]]["region"] = result[parent]["region"]
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,10 @@ def test_plan_writes_the_contract(tmp_path, capsys):
     report = (out / "report.md").read_text()
     for heading in ("### Policy violations", "### Cost by region", "### Architecture", "```mermaid"):
         assert heading in report
+    # Components stand in the region of their resources; only the stack-wide ones are global.
+    subgraphs = dict(re.findall(r'subgraph \w+\["([^"]+)"\]\n(.*?)\n  end', report, flags=re.S))
+    assert "GpuCluster" in subgraphs["us-east-1"] and "ApiGateway" in subgraphs["us-east-1"]
+    assert "GpuCluster" not in subgraphs.get("global", "")
     stdout = capsys.readouterr().out
     assert "policy: PASS" in stdout and "stack dev" in stdout
 
