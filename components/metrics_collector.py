@@ -381,3 +381,13 @@ class MetricsCollector(pulumi.ComponentResource):
         )
         self.agent_role_arn = identity.role_arn
         self.register_outputs({"agent_role_arn": self.agent_role_arn})
+
+
+def metrics_peers() -> tuple[dict[str, Any], ...]:
+    """NetworkPolicy peers for a model server's metrics port: this agent's pods, in their namespace."""
+    return (
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": conventions.MONITORING_NAMESPACE}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+        },
+    )

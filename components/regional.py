@@ -13,13 +13,13 @@ from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscalin
 from components.cidr_plan import plan_subnets
 from components.cluster import GpuCluster, GpuClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.conventions import MONITORING_NAMESPACE, gateway_api_name, serving_namespace
+from components.conventions import gateway_api_name, serving_namespace
 from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
 from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
 from components.hostname import RegionalHostname, RegionalHostnameArgs
-from components.metrics_collector import AGENT_NAME
+from components.metrics_collector import metrics_peers
 from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
 from components.network import Network, NetworkArgs
 from components.private_path import PrivateBackend, PrivatePath, PrivatePathArgs, gateway_peers
@@ -79,16 +79,6 @@ class FrontDoorSettings:
     waf_rate_limit_per_5min: int = 2000
     hosted_zone_id: str | None = None
     domain_name: str | None = None
-
-
-def metrics_peers() -> tuple[dict[str, Any], ...]:
-    """NetworkPolicy peers for the metrics port: the Prometheus agent pods in the monitoring namespace."""
-    return (
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}},
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
-        },
-    )
 
 
 @dataclass(frozen=True)
