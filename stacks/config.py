@@ -514,7 +514,11 @@ def _check_instance_type(path: str, name: str, gpu: str | None) -> Iterator[Conf
     try:
         instance = catalog.instance_type(name)
     except catalog.UnknownCatalogEntry as exc:
-        yield ConfigError(path, str(exc.args[0]))
+        if gpu is None:
+            yield ConfigError(path, str(exc.args[0]))
+        else:  # only the sizes of this node group's GPU are choices here
+            allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu))
+            yield ConfigError(path, f"unknown instance type '{name}'; allowed for gpu '{gpu}': {allowed}")
         return
     if instance.gpu != gpu:
         allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu)) if gpu else "a type without GPUs"

@@ -295,6 +295,12 @@ CASES = {
         lambda v: v["gateway"].update(hosted_zone_id="Z0123456789ABC"),
         "gateway.domain_name: required when hosted_zone_id is set",
     ),
+    "unknown gpu instance size lists the gpu's sizes": (
+        "prod",
+        lambda v: v["regions"][0]["node_groups"][0].update(instance_type="p5.4xlarge"),
+        "regions[0].node_groups[0].instance_type: unknown instance type 'p5.4xlarge'; allowed for gpu 'h100': "
+        "p5.48xlarge",
+    ),
     "on-prem client network not a cidr": (
         "prod",
         lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.1/24"]),
