@@ -130,6 +130,25 @@ def test_unknown_key_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_cross_check_error_exits_2_with_one_line_and_no_traceback(tmp_path):
+    # 1.34 is in the default version allowlist but has no pinned add-on versions: a semantic error, not a schema one.
+    stack = write_stack(tmp_path, lambda c: c["llm-serving:regions"][0]["cluster"].update(kubernetes_version="1.34"))
+    out = tmp_path / "o"
+    result = subprocess.run(
+        [sys.executable, "-m", "llmstack", "plan", "--config", str(stack), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "llmstack plan: error: Pulumi.dev.yaml: regions[0].cluster.kubernetes_version: no pinned EKS add-on versions "
+        "for 1.34 (components/eks_addons.py); supported: 1.33\n"
+    )
+    assert not out.exists()
+
+
 def test_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
     stack = tmp_path / "Pulumi.dev.yaml"
     stack.write_text("config:\n  llm-serving:environment: dev\n  bad: [unclosed\n")

@@ -328,3 +328,88 @@ def test_idle_at_zero_on_pod_metrics_only():
 def test_scale_to_zero_rule_not_applicable():
     assert resource_violations(keda_scale_to_zero_external_trigger.policy, SO, scaled_object(min_count=1)) == []
     assert resource_violations(keda_scale_to_zero_external_trigger.policy, HPA, hpa(min_replicas=0)) == []
+
+
+# --- ways to break them that the cases above do not reach ------------------------------------------------
+
+
+def test_scale_to_zero_without_any_trigger():
+    props = scaled_object(min_count=0, triggers=())
+    assert resource_violations(keda_scale_to_zero_external_trigger.policy, SO, props) == [
+        "ScaledObject llm-prod/llama scales to zero but only has triggers fed by its own pods (none); "
+        "nothing would scale it back up."
+    ]
+
+
+def test_scale_to_zero_lists_each_in_pod_trigger_kind_once_sorted():
+    props = scaled_object(min_count=None, triggers=("memory", "cpu", "memory"))
+    assert resource_violations(keda_scale_to_zero_external_trigger.policy, SO, props) == [
+        "ScaledObject llm-prod/llama scales to zero but only has triggers fed by its own pods (cpu, memory); "
+        "nothing would scale it back up."
+    ]
+
+
+def test_hpa_target_without_a_kind():
+    c = Cluster()
+    props = hpa()
+    del props["spec"]["scaleTargetRef"]["kind"]
+    h = c.on(HPA, "h", props)
+    assert stack_violations(scaler_target_exists.policy, c.resources(c.on(DEPLOYMENT, "d", deployment()), h)) == [
+        (
+            "HorizontalPodAutoscaler llm-prod/llama targets an unnamed kind llm-prod/llama, which this stack does not "
+            "declare on the same cluster.",
+            h.urn,
+        )
+    ]
+
+
+def test_autoscaling_v1_hpa_is_a_scaler_too():
+    props = hpa(min_replicas=3, max_replicas=2)
+    v1 = "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"
+    assert resource_violations(scaler_min_within_max.policy, v1, props) == [
+        "HorizontalPodAutoscaler llm-prod/llama: min replicas (3) exceed max replicas (2)."
+    ]
+
+
+def test_hpa_without_max_replicas():
+    props = hpa(min_replicas=1)
+    del props["spec"]["maxReplicas"]
+    assert resource_violations(scaler_min_within_max.policy, HPA, props) == [
+        "HorizontalPodAutoscaler llm-prod/llama: max replicas must be >= 1 (got 0)."
+    ]
+
+
+def pinned_by_affinity(gpus=4, node_group="h100") -> dict[str, Any]:
+    props = deployment(gpus=gpus)
+    pod = props["spec"]["template"]["spec"]
+    del pod["nodeSelector"]
+    expression = {"key": conventions.NODE_GROUP_LABEL, "operator": "In", "values": [node_group]}
+    required = {"nodeSelectorTerms": [{"matchExpressions": [expression]}]}
+    pod["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": required}}
+    return props
+
+
+def test_workload_pinned_by_node_affinity_counts_against_its_node_group():
+    c = Cluster(max_nodes=1)
+    s = c.on(SO, "s", scaled_object(max_count=3))
+    resources = c.resources(c.on(DEPLOYMENT, "d", pinned_by_affinity(gpus=4)), s)
+    assert stack_violations(scaler_fits_gpu_capacity.policy, resources) == [
+        (
+            "node group 'h100' of cluster 'eks' has 8 GPUs at max size (1 node(s)); its scalers may ask for 12 "
+            "(ScaledObject llm-prod/llama 3 x 4): the rest would stay Pending.",
+            s.urn,
+        )
+    ]
+
+
+def test_node_group_of_an_unknown_instance_type_has_no_gpus():
+    c = Cluster(max_nodes=4, instance="x9.unknown")
+    s = c.on(SO, "s", scaled_object(max_count=1))
+    resources = c.resources(c.on(DEPLOYMENT, "d", deployment(gpus=1)), s)
+    assert stack_violations(scaler_fits_gpu_capacity.policy, resources) == [
+        (
+            "node group 'h100' of cluster 'eks' has 0 GPUs at max size (4 node(s)); its scalers may ask for 1 "
+            "(ScaledObject llm-prod/llama 1 x 1): the rest would stay Pending.",
+            s.urn,
+        )
+    ]

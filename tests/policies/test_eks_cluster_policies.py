@@ -184,3 +184,17 @@ def test_lists_in_any_sequence_type_are_read():
     # The gRPC layer hands lists to the pack as its own sequence type.
     props = cluster(lambda p: p.update(enabledClusterLogTypes=collections.UserList(p["enabledClusterLogTypes"])))
     assert violations(cluster_control_plane_logging.policy, props) == []
+
+
+def test_cluster_without_vpc_config_has_no_private_and_an_open_public_endpoint():
+    assert violations(cluster_endpoint_not_public.policy, cluster(lambda p: p.pop("vpcConfig"))) == [
+        "EKS cluster 'us-east-1-cluster-eks' has no private API endpoint (endpointPrivateAccess).",
+        OPEN,
+    ]
+
+
+def test_secrets_encryption_without_resources_and_key_reports_both():
+    assert violations(cluster_secrets_encrypted.policy, cluster(lambda p: p.update(encryptionConfig={"x": 1}))) == [
+        "EKS cluster 'us-east-1-cluster-eks' encryptionConfig does not cover 'secrets'.",
+        "EKS cluster 'us-east-1-cluster-eks' encryptionConfig names no KMS key (provider.keyArn).",
+    ]

@@ -118,6 +118,32 @@ def test_open_method_violates():
     ]
 
 
+def test_cognito_authorizer_complies():
+    props = {"httpMethod": "POST", "authorization": "COGNITO_USER_POOLS", "authorizerId": "a1"}
+    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == []
+
+
+def test_method_without_authorization_or_key_violates():
+    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", {"httpMethod": "POST"}) == [
+        "POST method requires neither an API key (apiKeyRequired) nor an authorizer (authorization is unset): "
+        "anyone can call it."
+    ]
+
+
+def test_stage_with_log_destination_but_no_format_violates():
+    settings = {"destinationArn": LOG_GROUP}
+    assert resource_violations(stage_access_logging.policy, STAGE, compliant_stage(accessLogSettings=settings)) == [
+        "accessLogSettings.format is not a JSON object: access logs are not queryable."
+    ]
+
+
+def test_stage_with_a_json_array_log_format_violates():
+    settings = {"destinationArn": LOG_GROUP, "format": json.dumps(["$context.requestId"])}
+    assert resource_violations(stage_access_logging.policy, STAGE, compliant_stage(accessLogSettings=settings)) == [
+        "accessLogSettings.format is not a JSON object: access logs are not queryable."
+    ]
+
+
 # --- stage WAF association --------------------------------------------------------------------------
 
 
@@ -219,6 +245,19 @@ def test_chat_completions_without_transfer_mode_violates():
     ]
 
 
+def test_streaming_route_set_to_buffered_beside_a_compliant_one_reports_only_the_buffered():
+    made = api_resources()
+    good = integration(made["generate_stream"], "STREAM")
+    bad = integration(made["completions"], "BUFFERED")
+    assert stack_violations(streaming_routes_stream.policy, [*made.values(), good, bad]) == [
+        (
+            "Integration 'i-r-completions' of /v1/models/llama/chat/completions has responseTransferMode BUFFERED: "
+            "tokens arrive only when generation ends, and a long one hits the buffered timeout.",
+            bad.urn,
+        )
+    ]
+
+
 # --- WAF web ACL rules -------------------------------------------------------------------------------
 
 
@@ -258,6 +297,23 @@ def test_acl_counting_a_managed_group_violates():
     ]
 
 
+def test_acl_with_a_same_named_group_of_another_vendor_violates():
+    groups = web_acl_baseline_rules.REQUIRED_GROUPS
+    impostor = managed(groups[0])
+    impostor["statement"]["managedRuleGroupStatement"]["vendorName"] = "ThirdParty"
+    rules = [impostor] + [managed(g) for g in groups[1:]] + [RATE]
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == [
+        f"managed rule group {groups[0]} is missing."
+    ]
+
+
+def test_empty_acl_reports_every_missing_rule():
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props([])) == [
+        *(f"managed rule group {g} is missing." for g in web_acl_baseline_rules.REQUIRED_GROUPS),
+        "no rate-based rule: one client can flood the models.",
+    ]
+
+
 def test_acl_without_rate_rule_violates():
     rules = [managed(g) for g in web_acl_baseline_rules.REQUIRED_GROUPS]
     assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == [
@@ -291,6 +347,14 @@ def test_acl_logging_with_redacted_credentials_complies():
 def test_acl_without_logging_violates():
     acl = acl_resource()
     assert stack_violations(web_acl_logging_redacted.policy, [acl]) == [
+        ("Web ACL 'front-acl' has no logging configuration.", acl.urn)
+    ]
+
+
+def test_logging_of_another_acl_does_not_count():
+    acl, other = acl_resource(), acl_resource("other-acl")
+    resources = [acl, other, logging_config(other, ["authorization", "x-api-key"])]
+    assert stack_violations(web_acl_logging_redacted.policy, resources) == [
         ("Web ACL 'front-acl' has no logging configuration.", acl.urn)
     ]
 

@@ -264,3 +264,12 @@ def test_gpu_label_alone_makes_a_gpu_node_group():
 
 def test_nvidia_ami_alone_makes_a_gpu_node_group():
     assert tainted(system_group(amiType="BOTTLEROCKET_x86_64_NVIDIA")) == [VIOLATION]
+
+
+def test_every_imds_problem_of_a_template_is_reported():
+    lt = template(httpTokens="optional", httpPutResponseHopLimit=2)
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        ("GPU node group 'gpu': launch template 'gpu-lt' does not require IMDSv2 (httpTokens is optional).", group.urn),
+        ("GPU node group 'gpu': launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", group.urn),
+    ]

@@ -148,3 +148,15 @@ def test_legacy_egress_rule_is_not_ingress():
 
 def test_no_public_ingress_ignores_other_resources():
     assert resource_violations(NO_PUBLIC, "aws:ec2/vpc:Vpc", {"cidrBlock": "0.0.0.0/0"}) == []
+
+
+def test_a_non_canonical_zero_prefix_is_still_the_whole_internet():
+    props = ingress_rule(cidrIpv4="10.0.0.0/0")
+    assert resource_violations(NO_PUBLIC, INGRESS, props) == [
+        "ingress from 10.0.0.0/0 (the whole internet) on port 8080."
+    ]
+
+
+def test_legacy_ingress_rule_open_to_all_ipv6():
+    props = {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}
+    assert resource_violations(NO_PUBLIC, RULE, props) == ["ingress from ::/0 (the whole internet) on all ports."]

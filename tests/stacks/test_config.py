@@ -165,6 +165,11 @@ CASES = {
         lambda v: v["regions"][0]["cluster"].update(admin_role_arns=["admin"]),
         "regions[0].cluster.admin_role_arns[0]: must be an IAM role ARN",
     ),
+    "kubernetes version not major.minor": (
+        "prod",
+        lambda v: v["regions"][1]["cluster"].update(kubernetes_version="v1.33"),
+        "regions[1].cluster.kubernetes_version: must match ^1\\.\\d{2}$",
+    ),
     "prod system nodes": (
         "prod",
         lambda v: v["regions"][0]["cluster"]["system_nodes"].update(min_nodes=1),
@@ -186,6 +191,21 @@ CASES = {
         "dev",
         lambda v: v["regions"][0]["node_groups"][0].update(desired_nodes=5),
         "regions[0].node_groups[0].desired_nodes: must be between min_nodes (0) and max_nodes (2)",
+    ),
+    "gpu group above 100 nodes": (
+        "dev",
+        lambda v: v["regions"][0]["node_groups"][0].update(max_nodes=101),
+        "regions[0].node_groups[0].max_nodes: must be <= 100",
+    ),
+    "root volume too small": (
+        "prod",
+        lambda v: v["regions"][0]["node_groups"][0].update(root_volume_gib=49),
+        "regions[0].node_groups[0].root_volume_gib: must be >= 50",
+    ),
+    "reservation id malformed": (
+        "prod",
+        lambda v: v["regions"][0]["node_groups"][0].update(capacity_reservation_id="cr-xyz"),
+        "regions[0].node_groups[0].capacity_reservation_id: must match ^cr-[0-9a-f]{8,17}$",
     ),
     "reservation without id": (
         "prod",
@@ -310,6 +330,32 @@ CASES = {
         "prod",
         lambda v: v["onprem_targets"][0].update(client_cidrs=["0.0.0.0/0"]),
         "onprem_targets[0].client_cidrs: '0.0.0.0/0' admits every address; list the networks that call the models",
+    ),
+    "on-prem clients: every ipv6 address": (
+        "prod",
+        lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.0/24", "::/0"]),
+        "onprem_targets[0].client_cidrs: '::/0' admits every address; list the networks that call the models",
+    ),
+    "on-prem clients not a list": (
+        "prod",
+        lambda v: v["onprem_targets"][0].update(client_cidrs="10.100.8.0/24"),
+        "onprem_targets[0].client_cidrs: must be a list",
+    ),
+    # policy
+    "root node agent without namespace": (
+        "prod",
+        lambda v: v["policy"].update(root_node_agents=["kube-system/nvidia-device-plugin", "dcgm-exporter"]),
+        "policy.root_node_agents[1]: must match ^[a-z0-9-]+/[a-z0-9.-]+$",
+    ),
+    "root node agent not lowercase": (
+        "dev",
+        lambda v: v["policy"].update(root_node_agents=["Kube-System/nvidia-device-plugin"]),
+        "policy.root_node_agents[0]: must match ^[a-z0-9-]+/[a-z0-9.-]+$",
+    ),
+    "allowed kubernetes version not a string": (
+        "dev",
+        lambda v: v["policy"].update(allowed_kubernetes_versions=["1.33", 1.34]),
+        "policy.allowed_kubernetes_versions[1]: must be a string",
     ),
 }
 

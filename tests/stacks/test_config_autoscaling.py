@@ -77,6 +77,16 @@ CASES = {
         lambda v: scaling(v, 0).update(cooldown_seconds=10),
         "models[0].autoscaling.cooldown_seconds: must be >= 60",
     ),
+    "cooldown too long": (
+        "prod",
+        lambda v: scaling(v, 1).update(cooldown_seconds=3601),
+        "models[1].autoscaling.cooldown_seconds: must be <= 3600",
+    ),
+    "negative replica floor": (
+        "dev",
+        lambda v: v["policy"].update(min_replicas_per_model=-1),
+        "policy.min_replicas_per_model: must be >= 0",
+    ),
     "h100 group too small": (
         "prod",
         lambda v: scaling(v, 0).update(max_replicas=5),
