@@ -260,7 +260,9 @@ class PolicySettings(_Strict):
 
     allowed_regions: list[str] = Field(min_length=1)
     allowed_gpu_types: list[str] = Field(min_length=1)
-    allowed_kubernetes_versions: list[str] = Field(default_factory=lambda: ["1.32", "1.33", "1.34"])
+    allowed_kubernetes_versions: list[Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]] = Field(
+        default_factory=lambda: ["1.32", "1.33", "1.34"], min_length=1
+    )
     allowed_registries: list[str] = Field(
         default_factory=lambda: [
             "ghcr.io/huggingface",

@@ -321,6 +321,16 @@ CASES = {
         "regions[0].node_groups[0].instance_type: unknown instance type 'p5.4xlarge'; allowed for gpu 'h100': "
         "p5.48xlarge",
     ),
+    "empty kubernetes allowlist": (
+        "dev",
+        lambda v: v["policy"].update(allowed_kubernetes_versions=[]),
+        "policy.allowed_kubernetes_versions: must have at least 1 item(s)",
+    ),
+    "kubernetes allowlist entry not a minor version": (
+        "dev",
+        lambda v: v["policy"].update(allowed_kubernetes_versions=["133"]),
+        "policy.allowed_kubernetes_versions[0]: must match ^1\\.\\d{2}$",
+    ),
     "on-prem client network not a cidr": (
         "prod",
         lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.1/24"]),
