@@ -17,6 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import AWS_REGION
+
 PURPOSES = ("eks-secrets", "weights", "logs", "ebs")
 """Key purposes, in creation order; also the keys of `Encryption.key_arns`."""
 
@@ -26,7 +28,6 @@ DELETION_WINDOW_DAYS = 30  # the maximum: time to notice a mistaken deletion bef
 ROTATION_PERIOD_DAYS = 365
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _MULTI_REGION_KEY_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/mrk-[0-9a-f]{32}$"
@@ -43,7 +44,7 @@ _DESCRIPTIONS = {
 def _check_partition_region(partition: str, region: str, field: str = "region") -> None:
     if partition not in PARTITIONS:
         raise ValueError(f"partition: must be one of {', '.join(PARTITIONS)} (got {partition!r})")
-    if not _REGION.fullmatch(region):
+    if not AWS_REGION.fullmatch(region):
         raise ValueError(f"{field}: must be an AWS region name such as us-east-1 (got {region!r})")
     if region.startswith("cn-") or (partition == "aws-us-gov") != region.startswith("us-gov-"):
         raise ValueError(f"{field}: {region!r} is not a region of partition {partition!r}")
