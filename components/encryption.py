@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.arg_checks import AWS_REGION
+from components.arg_checks import AWS_REGION, ENVIRONMENT_NAME
 
 PURPOSES = ("eks-secrets", "weights", "logs", "ebs")
 """Key purposes, in creation order; also the keys of `Encryption.key_arns`."""
@@ -27,7 +27,6 @@ PARTITIONS = ("aws", "aws-us-gov")
 DELETION_WINDOW_DAYS = 30  # the maximum: time to notice a mistaken deletion before data is lost
 ROTATION_PERIOD_DAYS = 365
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _MULTI_REGION_KEY_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/mrk-[0-9a-f]{32}$"
@@ -187,7 +186,7 @@ class EncryptionArgs:
     most one region of an account that has never used Auto Scaling (the role is global)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
+        if not isinstance(self.environment, str) or not ENVIRONMENT_NAME.fullmatch(self.environment):
             raise ValueError(
                 "environment: must be lowercase letters, digits and '-' (2-32 characters, e.g. prod); "
                 f"got {self.environment!r}"

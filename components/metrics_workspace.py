@@ -16,11 +16,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.arg_checks import check_region
+from components.arg_checks import check_environment_name, check_region
 from components.encryption import DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS
 from components.network import LOG_RETENTION_DAYS
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -75,8 +74,7 @@ class MetricsWorkspaceArgs:
     """Protect the workspace (metric history) and its key from deletion; true in prod."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
-            raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
+        check_environment_name(self.environment)
         check_region(self.region)
         if isinstance(self.account_id, str) and not _ACCOUNT_ID.fullmatch(self.account_id):
             raise ValueError(f"account_id: must be a 12-digit AWS account id (got {self.account_id!r})")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.arg_checks import check_region
+from components.arg_checks import ENVIRONMENT_NAME, check_region
 from components.cidr_plan import MAX_ZONES, plan_subnets
 
 NAT_MODES = ("one", "per-az")
@@ -54,7 +54,6 @@ LOG_RETENTION_DAYS = (
 )
 # fmt: on
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 
 
@@ -82,7 +81,7 @@ class NetworkArgs:
     """Services that get an interface endpoint in the private subnets (see INTERFACE_ENDPOINT_SERVICES)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
+        if not isinstance(self.environment, str) or not ENVIRONMENT_NAME.fullmatch(self.environment):
             raise ValueError(
                 "environment: must be lowercase letters, digits and '-' (2-32 characters, e.g. prod); "
                 f"got {self.environment!r}"
