@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.arg_checks import check_environment, check_region
+from components.arg_checks import check_cluster_name, check_environment, check_region
 from components.conventions import GPU_LABEL, METRICS_PORT_NAME
 from components.gpu_nodes import AUTOSCALER_TAG_PREFIX, owner_tag_key
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
@@ -40,7 +40,6 @@ IMAGES = {
 METRICS_PORT = 8085  # the controller's --address default: /metrics and /health-check
 RUN_AS_USER = 65534  # nobody, as upstream's example
 
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _CLUSTER_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):eks:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
 )
@@ -258,8 +257,7 @@ class ClusterAutoscalerArgs:
     def __post_init__(self) -> None:
         check_environment(self.environment)
         check_region(self.region)
-        if not isinstance(self.cluster_name, str) or not _CLUSTER_NAME.fullmatch(self.cluster_name):
-            raise ValueError(f"cluster_name: must be an EKS cluster name (got {self.cluster_name!r})")
+        check_cluster_name(self.cluster_name)
         if self.kubernetes_version not in IMAGES:
             raise ValueError(
                 f"kubernetes_version: no Cluster Autoscaler release pinned for {self.kubernetes_version!r}; "

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.arg_checks import AWS_REGION, ENVIRONMENT_NAME
+from components.arg_checks import ACCOUNT_ID, AWS_REGION, ENVIRONMENT_NAME
 
 PURPOSES = ("eks-secrets", "weights", "logs", "ebs")
 """Key purposes, in creation order; also the keys of `Encryption.key_arns`."""
@@ -27,7 +27,6 @@ PARTITIONS = ("aws", "aws-us-gov")
 DELETION_WINDOW_DAYS = 30  # the maximum: time to notice a mistaken deletion before data is lost
 ROTATION_PERIOD_DAYS = 365
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _MULTI_REGION_KEY_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/mrk-[0-9a-f]{32}$"
 )
@@ -53,7 +52,7 @@ def key_policy(purpose: str, account_id: str, region: str, partition: str = "aws
     """The key policy document for the `purpose` key in `region` of `account_id`."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose: must be one of {', '.join(PURPOSES)} (got {purpose!r})")
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
         raise ValueError(f"account_id: must be a 12-digit AWS account id (got {account_id!r})")
     _check_partition_region(partition, region)
     account_root = f"arn:{partition}:iam::{account_id}:root"
@@ -192,7 +191,7 @@ class EncryptionArgs:
                 f"got {self.environment!r}"
             )
         _check_partition_region(self.partition, self.region)
-        if isinstance(self.account_id, str) and not _ACCOUNT_ID.fullmatch(self.account_id):
+        if isinstance(self.account_id, str) and not ACCOUNT_ID.fullmatch(self.account_id):
             raise ValueError(f"account_id: must be a 12-digit AWS account id (got {self.account_id!r})")
         arn = self.weights_primary_key_arn
         if isinstance(arn, str):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.arg_checks import ENVIRONMENT_NAME, check_region
+from components.arg_checks import EKS_CLUSTER_NAME, ENVIRONMENT_NAME, check_region
 from components.cidr_plan import MAX_ZONES, plan_subnets
 
 NAT_MODES = ("one", "per-az")
@@ -54,8 +54,6 @@ LOG_RETENTION_DAYS = (
 )
 # fmt: on
 
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -90,7 +88,7 @@ class NetworkArgs:
         self._check_zones()
         if self.nat_mode not in NAT_MODES:
             raise ValueError(f"nat_mode: must be one of 'one', 'per-az' (got {self.nat_mode!r})")
-        if not isinstance(self.cluster_name, str) or not _CLUSTER_NAME.fullmatch(self.cluster_name):
+        if not isinstance(self.cluster_name, str) or not EKS_CLUSTER_NAME.fullmatch(self.cluster_name):
             raise ValueError(
                 "cluster_name: must be an EKS cluster name (1-100 letters, digits, '-' or '_', "
                 f"starting with a letter or digit); got {self.cluster_name!r}"
