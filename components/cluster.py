@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.arg_checks import check_environment, check_region
+from components.arg_checks import ACCOUNT_ID, check_cluster_name, check_environment, check_region
 from components.conventions import NODE_GROUP_LABEL
 from components.eks_addons import ADDON_VERSIONS
 from components.network import LOG_RETENTION_DAYS
@@ -58,9 +58,7 @@ ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from it
 SYSTEM_ROOT_VOLUME_GIB = 50
 KUBECONFIG_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 def control_plane_log_group_name(cluster_name: str) -> str:
@@ -177,14 +175,13 @@ class GpuClusterArgs:
     def __post_init__(self) -> None:
         check_environment(self.environment)
         check_region(self.region)
-        if not isinstance(self.cluster_name, str) or not _CLUSTER_NAME.fullmatch(self.cluster_name):
-            raise ValueError(f"cluster_name: must be an EKS cluster name (got {self.cluster_name!r})")
+        check_cluster_name(self.cluster_name)
         if self.kubernetes_version not in ADDON_VERSIONS:
             raise ValueError(
                 f"kubernetes_version: no pinned add-on versions for {self.kubernetes_version!r}; "
                 f"supported: {', '.join(ADDON_VERSIONS)}"
             )
-        if isinstance(self.account_id, str) and not _ACCOUNT_ID.fullmatch(self.account_id):
+        if isinstance(self.account_id, str) and not ACCOUNT_ID.fullmatch(self.account_id):
             raise ValueError(f"account_id: must be a 12-digit AWS account id (got {self.account_id!r})")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(

@@ -23,6 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.arg_checks import check_cluster_name, check_environment, check_region
 from components.conventions import GPU_LABEL, METRICS_PORT_NAME
 from components.gpu_nodes import AUTOSCALER_TAG_PREFIX, owner_tag_key
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
@@ -39,9 +40,6 @@ IMAGES = {
 METRICS_PORT = 8085  # the controller's --address default: /metrics and /health-check
 RUN_AS_USER = 65534  # nobody, as upstream's example
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _CLUSTER_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):eks:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
 )
@@ -257,12 +255,9 @@ class ClusterAutoscalerArgs:
     """Labels of the system node group the controller should run on (it never runs on GPU nodes)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
-            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
-        if not isinstance(self.cluster_name, str) or not _CLUSTER_NAME.fullmatch(self.cluster_name):
-            raise ValueError(f"cluster_name: must be an EKS cluster name (got {self.cluster_name!r})")
+        check_environment(self.environment)
+        check_region(self.region)
+        check_cluster_name(self.cluster_name)
         if self.kubernetes_version not in IMAGES:
             raise ValueError(
                 f"kubernetes_version: no Cluster Autoscaler release pinned for {self.kubernetes_version!r}; "

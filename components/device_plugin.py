@@ -15,7 +15,6 @@ Both (uid 0, writable root) are exceptions to kubernetes-container-restricted-se
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.arg_checks import check_environment
 from components.conventions import GPU_LABEL, GPU_TOLERATION
 
 # https://github.com/NVIDIA/k8s-device-plugin releases; v0.17.4 is the device plugin of GPU Operator v25.3.x.
@@ -31,8 +31,6 @@ NAME = "nvidia-device-plugin"
 NAMESPACE = "kube-system"
 DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
 PRIORITY_CLASS = "system-node-critical"
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -165,8 +163,7 @@ class NvidiaDevicePluginArgs:
     """Pinned device plugin image (e.g. a mirror of the same release in a private registry)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
-            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
+        check_environment(self.environment)
         object.__setattr__(self, "gpu_nodes", tuple(self.gpu_nodes))
         for index, group in enumerate(self.gpu_nodes):
             problems = covers(group)

@@ -17,6 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import ACCOUNT_ID, AWS_REGION, ENVIRONMENT_NAME
+
 PURPOSES = ("eks-secrets", "weights", "logs", "ebs")
 """Key purposes, in creation order; also the keys of `Encryption.key_arns`."""
 
@@ -25,9 +27,6 @@ PARTITIONS = ("aws", "aws-us-gov")
 DELETION_WINDOW_DAYS = 30  # the maximum: time to notice a mistaken deletion before data is lost
 ROTATION_PERIOD_DAYS = 365
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _MULTI_REGION_KEY_ARN = re.compile(
     r"^arn:(?P<partition>[a-z-]+):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/mrk-[0-9a-f]{32}$"
 )
@@ -43,7 +42,7 @@ _DESCRIPTIONS = {
 def _check_partition_region(partition: str, region: str, field: str = "region") -> None:
     if partition not in PARTITIONS:
         raise ValueError(f"partition: must be one of {', '.join(PARTITIONS)} (got {partition!r})")
-    if not _REGION.fullmatch(region):
+    if not AWS_REGION.fullmatch(region):
         raise ValueError(f"{field}: must be an AWS region name such as us-east-1 (got {region!r})")
     if region.startswith("cn-") or (partition == "aws-us-gov") != region.startswith("us-gov-"):
         raise ValueError(f"{field}: {region!r} is not a region of partition {partition!r}")
@@ -53,7 +52,7 @@ def key_policy(purpose: str, account_id: str, region: str, partition: str = "aws
     """The key policy document for the `purpose` key in `region` of `account_id`."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose: must be one of {', '.join(PURPOSES)} (got {purpose!r})")
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
         raise ValueError(f"account_id: must be a 12-digit AWS account id (got {account_id!r})")
     _check_partition_region(partition, region)
     account_root = f"arn:{partition}:iam::{account_id}:root"
@@ -186,13 +185,13 @@ class EncryptionArgs:
     most one region of an account that has never used Auto Scaling (the role is global)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
+        if not isinstance(self.environment, str) or not ENVIRONMENT_NAME.fullmatch(self.environment):
             raise ValueError(
                 "environment: must be lowercase letters, digits and '-' (2-32 characters, e.g. prod); "
                 f"got {self.environment!r}"
             )
         _check_partition_region(self.partition, self.region)
-        if isinstance(self.account_id, str) and not _ACCOUNT_ID.fullmatch(self.account_id):
+        if isinstance(self.account_id, str) and not ACCOUNT_ID.fullmatch(self.account_id):
             raise ValueError(f"account_id: must be a 12-digit AWS account id (got {self.account_id!r})")
         arn = self.weights_primary_key_arn
         if isinstance(arn, str):

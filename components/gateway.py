@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import gateway_authorizer
+from components.arg_checks import check_environment_name, check_region
 from components.conventions import GATEWAY_STAGE
 from components.network import LOG_RETENTION_DAYS
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
@@ -85,8 +86,6 @@ ACCESS_LOG_FORMAT = {
     "xrayTraceId": "$context.xrayTraceId",
     "errorType": "$context.error.responseType",
 }
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _MODEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -278,10 +277,8 @@ class ApiGatewayArgs:
     extra_tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
-            raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_environment_name(self.environment)
+        check_region(self.region)
         if not _STAGE.fullmatch(self.stage_name):
             raise ValueError(f"stage_name: letters, digits, '-' and '_' only (got {self.stage_name!r})")
         if not self.backends:

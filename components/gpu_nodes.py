@@ -36,6 +36,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import catalog, node_user_data
+from components.arg_checks import check_region
 from components.conventions import GPU_LABEL, GPU_RESOURCE, GPU_TAINT, NODE_GROUP_LABEL
 
 AMI_TYPE = "AL2023_x86_64_NVIDIA"
@@ -52,7 +53,6 @@ EKS_TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "Pr
 AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _VERSION = re.compile(r"^1\.\d{2}$")
 _RESERVATION = re.compile(r"^cr-[0-9a-f]{8,17}$")
 
@@ -132,8 +132,7 @@ class GpuNodeGroupArgs:
             value = getattr(self, field)
             if not isinstance(value, str) or not _DNS_LABEL.fullmatch(value):
                 raise ValueError(f"{field}: must be a DNS label (got {value!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_region(self.region)
         if not isinstance(self.kubernetes_version, str) or not _VERSION.fullmatch(self.kubernetes_version):
             raise ValueError(
                 f"kubernetes_version: must be a minor version such as 1.33 (got {self.kubernetes_version!r})"

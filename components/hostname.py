@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import check_region
+
 UNHEALTHY_5XX_RATE = 0.5  # share of requests answered 5xx over EVALUATION_MINUTES
 EVALUATION_MINUTES = 3
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ class RegionalHostnameArgs:
     domain_name: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_region(self.region)
         if bool(self.hosted_zone_id) != bool(self.domain_name):
             raise ValueError("hosted_zone_id, domain_name: set both for a global hostname, or neither")
         if self.domain_name and not _DOMAIN.fullmatch(self.domain_name):

@@ -9,24 +9,20 @@ creates on the caller's behalf, so the key policy allows account principals only
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.arg_checks import check_region
+from components.arg_checks import ACCOUNT_ID, check_environment_name, check_region
 from components.encryption import DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS
 from components.network import LOG_RETENTION_DAYS
-
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 def workspace_key_policy(account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
     """Key policy of the workspace key: account administration, and use only through AMP."""
-    if not _ACCOUNT_ID.fullmatch(account_id):
+    if not ACCOUNT_ID.fullmatch(account_id):
         raise ValueError(f"account_id: must be a 12-digit AWS account id (got {account_id!r})")
     root = f"arn:{partition}:iam::{account_id}:root"
     return {
@@ -75,10 +71,9 @@ class MetricsWorkspaceArgs:
     """Protect the workspace (metric history) and its key from deletion; true in prod."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
-            raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
+        check_environment_name(self.environment)
         check_region(self.region)
-        if isinstance(self.account_id, str) and not _ACCOUNT_ID.fullmatch(self.account_id):
+        if isinstance(self.account_id, str) and not ACCOUNT_ID.fullmatch(self.account_id):
             raise ValueError(f"account_id: must be a 12-digit AWS account id (got {self.account_id!r})")
         if isinstance(self.log_retention_days, bool) or self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import EKS_CLUSTER_NAME, ENVIRONMENT_NAME, check_region
 from components.cidr_plan import MAX_ZONES, plan_subnets
 
 NAT_MODES = ("one", "per-az")
@@ -53,10 +54,6 @@ LOG_RETENTION_DAYS = (
 )
 # fmt: on
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -82,17 +79,16 @@ class NetworkArgs:
     """Services that get an interface endpoint in the private subnets (see INTERFACE_ENDPOINT_SERVICES)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
+        if not isinstance(self.environment, str) or not ENVIRONMENT_NAME.fullmatch(self.environment):
             raise ValueError(
                 "environment: must be lowercase letters, digits and '-' (2-32 characters, e.g. prod); "
                 f"got {self.environment!r}"
             )
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_region(self.region)
         self._check_zones()
         if self.nat_mode not in NAT_MODES:
             raise ValueError(f"nat_mode: must be one of 'one', 'per-az' (got {self.nat_mode!r})")
-        if not isinstance(self.cluster_name, str) or not _CLUSTER_NAME.fullmatch(self.cluster_name):
+        if not isinstance(self.cluster_name, str) or not EKS_CLUSTER_NAME.fullmatch(self.cluster_name):
             raise ValueError(
                 "cluster_name: must be an EKS cluster name (1-100 letters, digits, '-' or '_', "
                 f"starting with a letter or digit); got {self.cluster_name!r}"

@@ -35,6 +35,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import conventions, engines
+from components.arg_checks import check_environment, check_region
 from components.helm import PinnedChart, pinned_release
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.serving import PRESTOP_SLEEP_SECONDS
@@ -63,7 +64,6 @@ TCP_IDLE_TIMEOUT_SECONDS = 900
 DEREGISTRATION_DELAY_SECONDS = PRESTOP_SLEEP_SECONDS + max(engines.engine(e).drain_seconds for e in ("tgi", "vllm"))
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _AWS_NAME_LIMIT = 32  # load balancer and target group names
 
 
@@ -278,10 +278,8 @@ class PrivatePathArgs:
     controller_replicas: int = 2
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _DNS_LABEL.fullmatch(self.environment):
-            raise ValueError(f"environment: must be a DNS label such as prod (got {self.environment!r})")
-        if not isinstance(self.region, str) or not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_environment(self.environment)
+        check_region(self.region)
         if not self.models:
             raise ValueError("models: at least one model to route to")
         if len(self.private_subnet_cidrs) != len(self.private_subnet_ids) or not self.private_subnet_cidrs:

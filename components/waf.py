@@ -17,12 +17,12 @@ Logs go to a KMS-encrypted log group named aws-waf-logs-* (WAF requires that pre
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import check_environment_name
 from components.network import LOG_RETENTION_DAYS
 
 MANAGED_RULE_GROUPS = (
@@ -36,7 +36,6 @@ REDACTED_HEADERS = ("authorization", "x-api-key")
 BODY_INSPECTION_LIMIT_KIB = 64
 BODY_INSPECTION_LIMIT = "KB_64"
 RATE_WINDOW_SECONDS = 300
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 
 
 def greater_than_regex(limit: int) -> str:
@@ -175,8 +174,7 @@ class WebAclArgs:
     SizeRestrictions_BODY, whose 8 KB cap is below an LLM prompt (the body-size rule replaces it)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.environment, str) or not _ENVIRONMENT.fullmatch(self.environment):
-            raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
+        check_environment_name(self.environment)
         if not 10 <= self.rate_limit_per_5min <= 2_000_000_000:
             raise ValueError(f"rate_limit_per_5min: must be between 10 and 2000000000 (got {self.rate_limit_per_5min})")
         if self.max_body_kib < 1:

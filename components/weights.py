@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.arg_checks import check_environment_name, check_region
 from components.conventions import WEIGHTS_COLD_TIER, WEIGHTS_PREFIX, WEIGHTS_TIER_TAG
 from components.pod_identity import trust_policy as pod_identity_trust_policy
 
@@ -28,8 +29,6 @@ NONCURRENT_TO_GLACIER_IR_DAYS = 30  # time to roll a re-pushed file back from St
 ABORT_MULTIPART_DAYS = 7
 LOG_PREFIX = "weights/"
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
@@ -170,10 +169,8 @@ class WeightStoreArgs:
     """Protect both buckets from deletion (prod)."""
 
     def __post_init__(self) -> None:
-        if not _ENVIRONMENT.fullmatch(self.environment):
-            raise ValueError(f"environment: must be lowercase letters, digits and '-' (got {self.environment!r})")
-        if not _REGION.fullmatch(self.region):
-            raise ValueError(f"region: must be an AWS region name such as us-east-1 (got {self.region!r})")
+        check_environment_name(self.environment)
+        check_region(self.region)
         if self.log_retention_days < 1:
             raise ValueError(f"log_retention_days: must be >= 1 (got {self.log_retention_days})")
         for model, revision in self.archived_revisions:
