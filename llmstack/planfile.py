@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,27 +63,28 @@ def placement(resources: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str
 
     for resource in by_urn.values():
         result[resource["urn"]] = {"region": region_of(resource), "component": component_of(resource)}
+
+    def ancestors(resource: Mapping[str, Any]) -> Iterator[str]:
+        parent = resource.get("parent")
+        while isinstance(parent, str) and parent in by_urn:
+            yield parent
+            parent = by_urn[parent].get("parent")
+
     # A component has no provider of its own: it stands where all of its resources stand.
     below: dict[str, set[str | None]] = {}
     for resource in by_urn.values():
-        if resource["type"].startswith("llm-serving:"):
-            continue
-        region = result[resource["urn"]]["region"]
-        parent = resource.get("parent")
-        while parent in by_urn:
-            below.setdefault(parent, set()).add(region)
-            parent = by_urn[parent].get("parent")
+        if not resource["type"].startswith("llm-serving:"):
+            for urn in ancestors(resource):
+                below.setdefault(urn, set()).add(result[resource["urn"]]["region"])
     for urn, regions in below.items():
         if result[urn]["region"] is None and len(regions) == 1:
             result[urn]["region"] = next(iter(regions))
     # One with no resources of its own (a hostname without a zone) stands where its parent does.
     for resource in by_urn.values():
         if resource["type"].startswith("llm-serving:") and result[resource["urn"]]["region"] is None:
-            parent = resource.get("parent")
-            while parent in by_urn and result[parent]["region"] is None:
-                parent = by_urn[parent].get("parent")
-            if parent in by_urn:
-                result[resource["urn"]]["region"] = result[parent]["region"]
+            placed = next((urn for urn in ancestors(resource) if result[urn]["region"] is not None), None)
+            if placed is not None:
+                result[resource["urn"]]["region"] = result[placed]["region"]
     return result
 
 
