@@ -1,12 +1,15 @@
 """Entry point of the CrossGuard pack: `pulumi up --policy-pack policies` starts this file.
 
-Constructing the PolicyPack serves the Analyzer gRPC protocol and prints its port.
+Constructing the PolicyPack serves the Analyzer gRPC protocol and prints its port; the server
+reads each resource once per request (policies/server.py).
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from policies import server
 from policies.registry import ALL_POLICIES, PACK_NAME
 
+server.install()
 PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.MANDATORY,
