@@ -8,6 +8,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's emitter when PyYAML has it (the wheels do): the same YAML, ten times faster.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 # Inputs the Pulumi Kubernetes SDK adds that are not part of the object itself.
 _NOT_OBJECT_FIELDS = {"id", "urn"}
 
@@ -69,5 +72,6 @@ def manifest_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             metadata = body.get("metadata") or {}
             parts = [body.get("kind", "object"), metadata.get("namespace", ""), metadata.get("name", "")]
             name = "-".join(_slug(p) for p in parts if p)
-            files[f"manifests/{_slug(target)}/{index:03d}-{name}.yaml"] = yaml.safe_dump(body, sort_keys=False)
+            path = f"manifests/{_slug(target)}/{index:03d}-{name}.yaml"
+            files[path] = yaml.dump(body, Dumper=_DUMPER, sort_keys=False)
     return files
