@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
-from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +220,129 @@ def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str | None
     return violations
 
 
+def analyze_request(
+    resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]
+) -> analyzer_pb2.AnalyzeRequest:
+    """The engine's Analyze call for one plan.json resource (its provider must be in `by_urn`)."""
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource["type"],
+        properties=_struct(resource["inputs"]),
+        urn=resource["urn"],
+        name=resource["name"],
+        options=_options(resource),
+        provider=_provider_message(resource, by_urn),
+    )
+
+
+def stack_request(
+    resources: Sequence[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]]
+) -> analyzer_pb2.AnalyzeStackRequest:
+    """The engine's AnalyzeStack call: every resource with its parent and dependencies."""
+    return analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r["type"],
+                properties=_struct(r["inputs"]),
+                urn=r["urn"],
+                name=r["name"],
+                options=_options(r),
+                provider=_provider_message(r, by_urn),
+                parent=r.get("parent") or "",
+                dependencies=r.get("dependencies") or [],
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                    for key, urns in (r.get("property_dependencies") or {}).items()
+                },
+            )
+            for r in resources
+        ]
+    )
+
+
+_END = object()
+
+
+class PolicySession:
+    """One evaluation of the pack over a stack, fed as the program registers resources.
+
+    Like the engine, it analyses each resource when it arrives (`submit`) and the whole stack
+    once all are in (`finish`). A worker thread connects to the pack, configures it and sends
+    each Analyze call without waiting for the answer, so the pack (another process, another
+    core) works while the program still runs; `finish` gathers the answers.
+    """
+
+    def __init__(self, pack: PolicyPackProcess, *, project: str, stack: str, user_config: Mapping[str, Any]):
+        self._pack = pack
+        self._project = project
+        self._stack = stack
+        self._user_config = user_config
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._by_urn: dict[str, Mapping[str, Any]] = {}
+        self._answers: dict[str, Any] = {}  # urn -> grpc future of its AnalyzeResponse
+        self._info: analyzer_pb2.AnalyzerInfo | None = None
+        self._config: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        self._worker = threading.Thread(target=self._work, name="policy-session", daemon=True)
+        self._worker.start()
+
+    def submit(self, resource: Mapping[str, Any]) -> None:
+        """Analyze one plan.json resource (its provider must have been submitted before it)."""
+        self._queue.put(resource)
+
+    def close(self) -> None:
+        """Stop taking resources (the program failed, or every resource is in)."""
+        if self._worker.is_alive():
+            self._queue.put(_END)
+            self._worker.join()
+
+    def finish(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
+        """Wait for every resource's answer, analyse the stack, and return the verdict."""
+        self.close()
+        if self._error is not None:
+            raise self._error
+        assert self._info is not None
+        stub = self._pack.stub
+        by_urn = {r["urn"]: r for r in resources}
+        stack_answer = stub.AnalyzeStack.future(stack_request(resources, by_urn))
+        violations = [v for r in resources for v in _diagnostics(self._answer(r, by_urn), r["urn"])]
+        violations += _diagnostics(stack_answer.result(), None)
+        return PolicyVerdict(
+            pack=self._info.name,
+            version=self._info.version,
+            policies=[
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "enforcement": self._config[p.name]["enforcementLevel"],
+                    "severity": _SEVERITY.get(p.severity, "unspecified"),
+                }
+                for p in self._info.policies
+            ],
+            config=self._config,
+            violations=violations,
+        )
+
+    def _answer(self, resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]):
+        answer = self._answers.get(resource["urn"])
+        if answer is None:  # not submitted before finish()
+            return self._pack.stub.Analyze(analyze_request(resource, by_urn))
+        return answer.result()
+
+    def _work(self) -> None:
+        try:
+            stub = self._pack.stub
+            self._info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+            self._config = effective_config(self._info, self._user_config)
+            _configure(stub, self._config)
+            stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=self._stack, project=self._project))
+        except BaseException as exc:  # handed to finish(), which raises it on the caller's thread
+            self._error = exc
+        while (resource := self._queue.get()) is not _END:
+            self._by_urn[resource["urn"]] = resource
+            if self._error is None:
+                self._answers[resource["urn"]] = stub.Analyze.future(analyze_request(resource, self._by_urn))
+
+
 def evaluate(
     resources: Sequence[Mapping[str, Any]],
     *,
@@ -226,58 +350,11 @@ def evaluate(
     stack: str,
     user_config: Mapping[str, Any],
     pack_module: str = "policies",
-    pack: PolicyPackProcess | None = None,
 ) -> PolicyVerdict:
-    """Run the pack (a started one, or a new one) over plan.json-shaped resources; return its verdict."""
-    by_urn = {r["urn"]: r for r in resources}
-    with pack or PolicyPackProcess(project, stack, pack_module) as pack:
-        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
-        config = effective_config(info, user_config)
-        _configure(pack.stub, config)
-        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project))
-
-        def analyze(resource: Mapping[str, Any]) -> list[Violation]:
-            request = analyzer_pb2.AnalyzeRequest(
-                type=resource["type"],
-                properties=_struct(resource["inputs"]),
-                urn=resource["urn"],
-                name=resource["name"],
-                options=_options(resource),
-                provider=_provider_message(resource, by_urn),
-            )
-            return _diagnostics(pack.stub.Analyze(request), resource["urn"])
-
-        # The pack serves 4 workers; keep them busy while this process serialises requests.
-        with futures.ThreadPoolExecutor(max_workers=4) as pool:
-            per_resource = list(pool.map(analyze, resources))
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r["type"],
-                    properties=_struct(r["inputs"]),
-                    urn=r["urn"],
-                    name=r["name"],
-                    options=_options(r),
-                    provider=_provider_message(r, by_urn),
-                    parent=r.get("parent") or "",
-                    dependencies=r.get("dependencies") or [],
-                    propertyDependencies={
-                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
-                        for key, urns in (r.get("property_dependencies") or {}).items()
-                    },
-                )
-                for r in resources
-            ]
-        )
-        stack_violations = _diagnostics(pack.stub.AnalyzeStack(stack_request), None)
-    violations = [v for batch in per_resource for v in batch] + stack_violations
-    policies = [
-        {
-            "name": p.name,
-            "description": p.description,
-            "enforcement": config[p.name]["enforcementLevel"],
-            "severity": _SEVERITY.get(p.severity, "unspecified"),
-        }
-        for p in info.policies
-    ]
-    return PolicyVerdict(pack=info.name, version=info.version, policies=policies, config=config, violations=violations)
+    """Run a new pack over plan.json-shaped resources (a saved plan); return its verdict."""
+    with PolicyPackProcess(project, stack, pack_module) as pack:
+        session = PolicySession(pack, project=project, stack=stack, user_config=user_config)
+        providers_first = sorted(resources, key=lambda r: not r["type"].startswith("pulumi:providers:"))
+        for resource in providers_first:
+            session.submit(resource)
+        return session.finish(resources)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,33 +94,35 @@ def provider_urn(ref: str) -> str | None:
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A MockMonitor that keeps every registration request, in order."""
+    """A MockMonitor that keeps every registration request, in order, and tells `on_resource`."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks):
+    def __init__(self, mocks: pulumi_mocks.Mocks, on_resource: Callable[[RecordedResource], None] | None = None):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+        self._on_resource = on_resource
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             inputs = wire_to_json(json_format.MessageToDict(request.object))
-            self.recorded.append(
-                RecordedResource(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent or None,
-                    provider=provider_urn(request.provider),
-                    protect=bool(request.protect),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    dependencies=sorted(set(request.dependencies)),
-                    property_dependencies={
-                        key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
-                    },
-                    inputs=inputs,
-                    custom=bool(request.custom),
-                )
+            recorded = RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                provider=provider_urn(request.provider),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies={
+                    key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
+                },
+                inputs=inputs,
+                custom=bool(request.custom),
             )
+            self.recorded.append(recorded)
+            if self._on_resource is not None:
+                self._on_resource(recorded)
         return response
 
 
@@ -282,13 +285,17 @@ def run_program(
     project: str = "llm-serving",
     stack: str,
     secret_keys: list[str] | None = None,
+    on_resource: Callable[[RecordedResource], None] | None = None,
 ) -> ProgramRun:
-    """Run `stacks.platform.deploy` under mocks with the given `namespace:key` config."""
+    """Run `stacks.platform.deploy` under mocks with the given `namespace:key` config.
+
+    `on_resource` hears of each resource as it is registered (before the run ends).
+    """
     from stacks import platform
 
     pulumi_settings.reset_options()
     pulumi.runtime.set_all_config({key: _config_wire_value(value) for key, value in config.items()}, secret_keys or [])
-    monitor = RecordingMonitor(PlanMocks())
+    monitor = RecordingMonitor(PlanMocks(), on_resource)
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
     # The SDK walks the Python stack on every registration to attribute source positions, which
     # only the Pulumi service shows; offline it is a tenth of the run time for nothing.
