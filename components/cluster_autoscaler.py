@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.arg_checks import check_cluster_name, check_environment, check_region
 from components.conventions import GPU_LABEL, METRICS_PORT_NAME
 from components.gpu_nodes import AUTOSCALER_TAG_PREFIX, owner_tag_key
+from components.kube import KubernetesObject
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 NAME = "cluster-autoscaler"
@@ -296,35 +296,48 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        account = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=meta, opts=child)
-        cluster_role = k8s.rbac.v1.ClusterRole(
-            f"{name}-clusterrole", metadata=cluster_meta, rules=cluster_role_rules(), opts=child
+        rbac = "rbac.authorization.k8s.io/v1"
+        account = KubernetesObject(
+            f"{name}-sa", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}, child
         )
-        role = k8s.rbac.v1.Role(f"{name}-role", metadata=meta, rules=namespace_role_rules(), opts=child)
-        subject: Any = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
-        cluster_role_ref: Any = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME}
-        role_ref: Any = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME}
-        cluster_binding = k8s.rbac.v1.ClusterRoleBinding(
+        cluster_role = KubernetesObject(
+            f"{name}-clusterrole",
+            {"apiVersion": rbac, "kind": "ClusterRole", "metadata": cluster_meta, "rules": cluster_role_rules()},
+            child,
+        )
+        role = KubernetesObject(
+            f"{name}-role",
+            {"apiVersion": rbac, "kind": "Role", "metadata": meta, "rules": namespace_role_rules()},
+            child,
+        )
+        subjects = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
+        cluster_binding = KubernetesObject(
             f"{name}-clusterrolebinding",
-            metadata=cluster_meta,
-            role_ref=cluster_role_ref,
-            subjects=subject,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_role]),
+            {
+                "apiVersion": rbac,
+                "kind": "ClusterRoleBinding",
+                "metadata": cluster_meta,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
+                "subjects": subjects,
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[cluster_role]),
         )
-        binding = k8s.rbac.v1.RoleBinding(
+        binding = KubernetesObject(
             f"{name}-rolebinding",
-            metadata=meta,
-            role_ref=role_ref,
-            subjects=subject,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+            {
+                "apiVersion": rbac,
+                "kind": "RoleBinding",
+                "metadata": meta,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME},
+                "subjects": subjects,
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )
-        body = deployment(args.environment, args.region, args.cluster_name, args.image, args.node_selector)
-        k8s.apps.v1.Deployment(
+        KubernetesObject(
             f"{name}-deployment",
-            metadata=body["metadata"],
-            spec=body["spec"],
+            deployment(args.environment, args.region, args.cluster_name, args.image, args.node_selector),
             # Credentials (the association) and permissions must exist before the pod starts.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity, account, cluster_binding, binding]),
+            pulumi.ResourceOptions(parent=self, depends_on=[identity, account, cluster_binding, binding]),
         )
         self.role_arn = identity.role_arn
         self.image = args.image

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.arg_checks import check_environment
 from components.conventions import GPU_LABEL, GPU_TOLERATION
+from components.kube import KubernetesObject
 
 # https://github.com/NVIDIA/k8s-device-plugin releases; v0.17.4 is the device plugin of GPU Operator v25.3.x.
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
@@ -177,12 +177,7 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
     def __init__(self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:cluster:NvidiaDevicePlugin", name, None, opts)
         body = daemonset(args.environment, args.image)
-        k8s.apps.v1.DaemonSet(
-            f"{name}-daemonset",
-            metadata=body["metadata"],
-            spec=body["spec"],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        KubernetesObject(f"{name}-daemonset", body, opts=pulumi.ResourceOptions(parent=self))
         self.name = NAME
         self.namespace = NAMESPACE
         self.image = args.image

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import conventions
 from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
 from components.helm import PinnedChart, pinned_release
+from components.kube import KubernetesObject
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 # The KEDA release line of the CRD schemas the tests validate against (tests/schemas/keda).
@@ -107,11 +107,15 @@ class Keda(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        namespace = k8s.core.v1.Namespace(
+        namespace = KubernetesObject(
             f"{name}-ns",
-            metadata={
-                "name": conventions.KEDA_NAMESPACE,
-                "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": conventions.KEDA_NAMESPACE,
+                    "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
+                },
             },
             opts=child,
         )
@@ -128,13 +132,9 @@ class Keda(pulumi.ComponentResource):
             # The association must exist before the operator pod starts, or it runs without credentials.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity]),
         )
-        body = trigger_authentication(conventions.serving_namespace(args.environment))
-        k8s.apiextensions.CustomResource(
+        KubernetesObject(
             f"{name}-trigger-auth",
-            api_version=body["apiVersion"],
-            kind=body["kind"],
-            metadata=body["metadata"],
-            spec=body["spec"],
+            trigger_authentication(conventions.serving_namespace(args.environment)),
             # In the serving namespace: waits for it too when the caller names it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[release, *inherited_depends_on(opts)]),
         )

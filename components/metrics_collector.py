@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions
 from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
+from components.kube import KubernetesObject
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 # Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
@@ -165,32 +165,44 @@ class MetricsCollector(pulumi.ComponentResource):
             opts=child,
         )
 
-        namespace = k8s.core.v1.Namespace(
+        namespace = KubernetesObject(
             f"{name}-monitoring-ns",
-            metadata={
-                "name": monitoring,
-                "labels": {**_labels(monitoring), "pod-security.kubernetes.io/enforce": "restricted"},
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": monitoring,
+                    "labels": {**_labels(monitoring), "pod-security.kubernetes.io/enforce": "restricted"},
+                },
             },
             opts=child,
         )
-        dcgm_namespace = k8s.core.v1.Namespace(
+        dcgm_namespace = KubernetesObject(
             f"{name}-dcgm-ns",
-            metadata={
-                "name": conventions.DCGM_NAMESPACE,
-                # Host access for GPU telemetry; nothing else runs here.
-                "labels": {
-                    **_labels(conventions.DCGM_NAMESPACE),
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/warn": "baseline",
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": conventions.DCGM_NAMESPACE,
+                    # Host access for GPU telemetry; nothing else runs here.
+                    "labels": {
+                        **_labels(conventions.DCGM_NAMESPACE),
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/warn": "baseline",
+                    },
                 },
             },
             opts=child,
         )
         in_monitoring = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
-        account = k8s.core.v1.ServiceAccount(
+        account = KubernetesObject(
             f"{name}-agent-sa",
-            metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+            },
             opts=in_monitoring,
         )
         # Pod discovery in the two namespaces it scrapes, nothing cluster-wide.
@@ -198,27 +210,40 @@ class MetricsCollector(pulumi.ComponentResource):
             ("serving", serving, inherited_depends_on(opts)),
             ("dcgm", conventions.DCGM_NAMESPACE, [dcgm_namespace]),
         ):
-            role = k8s.rbac.v1.Role(
+            agent_meta = {"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)}
+            role = KubernetesObject(
                 f"{name}-agent-{suffix}-role",
-                metadata={"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)},
-                rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],  # pyright: ignore[reportArgumentType]
+                {
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "Role",
+                    "metadata": agent_meta,
+                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
+                },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
             )
-            k8s.rbac.v1.RoleBinding(
+            KubernetesObject(
                 f"{name}-agent-{suffix}-binding",
-                metadata={"name": AGENT_NAME, "namespace": target_namespace, "labels": _labels(AGENT_NAME)},
-                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT_NAME},  # pyright: ignore[reportArgumentType]
-                subjects=[{"kind": "ServiceAccount", "name": AGENT_NAME, "namespace": monitoring}],
+                {
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "RoleBinding",
+                    "metadata": agent_meta,
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT_NAME},
+                    "subjects": [{"kind": "ServiceAccount", "name": AGENT_NAME, "namespace": monitoring}],
+                },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
             )
 
         config_text = pulumi.Output.all(args.cluster_name, args.remote_write_url).apply(
             lambda values: yaml.safe_dump(scrape_config(values[0], serving, values[1], args.region), sort_keys=False)
         )
-        config = k8s.core.v1.ConfigMap(
+        config = KubernetesObject(
             f"{name}-agent-config",
-            metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
-            data={"prometheus.yml": config_text},
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+                "data": {"prometheus.yml": config_text},
+            },
             opts=in_monitoring,
         )
         restricted = {
@@ -227,75 +252,79 @@ class MetricsCollector(pulumi.ComponentResource):
             "runAsNonRoot": True,
             "capabilities": {"drop": ["ALL"]},
         }
-        k8s.apps.v1.Deployment(
+        KubernetesObject(
             f"{name}-agent",
-            metadata={"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
-            spec={  # pyright: ignore[reportArgumentType]
-                "replicas": args.replicas,
-                "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
-                "template": {
-                    "metadata": {
-                        "labels": _labels(AGENT_NAME),
-                        # A config change rolls the agents.
-                        "annotations": {
-                            "llm-serving/config-sha256": config_text.apply(
-                                lambda text: hashlib.sha256(text.encode()).hexdigest()
-                            )
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+                "spec": {
+                    "replicas": args.replicas,
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+                    "template": {
+                        "metadata": {
+                            "labels": _labels(AGENT_NAME),
+                            # A config change rolls the agents.
+                            "annotations": {
+                                "llm-serving/config-sha256": config_text.apply(
+                                    lambda text: hashlib.sha256(text.encode()).hexdigest()
+                                )
+                            },
                         },
-                    },
-                    "spec": {
-                        "serviceAccountName": AGENT_NAME,
-                        "securityContext": {
-                            "runAsUser": 65534,
-                            "runAsGroup": 65534,
-                            "fsGroup": 65534,
-                            "seccompProfile": {"type": "RuntimeDefault"},
+                        "spec": {
+                            "serviceAccountName": AGENT_NAME,
+                            "securityContext": {
+                                "runAsUser": 65534,
+                                "runAsGroup": 65534,
+                                "fsGroup": 65534,
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
+                            "topologySpreadConstraints": [
+                                {
+                                    "maxSkew": 1,
+                                    "topologyKey": "topology.kubernetes.io/zone",
+                                    "whenUnsatisfiable": "ScheduleAnyway",
+                                    "labelSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+                                }
+                            ],
+                            "containers": [
+                                {
+                                    "name": "prometheus",
+                                    "image": PROMETHEUS_IMAGE,
+                                    "args": [
+                                        "--agent",
+                                        "--config.file=/etc/prometheus/prometheus.yml",
+                                        "--storage.agent.path=/prometheus",
+                                        "--web.listen-address=:9090",
+                                    ],
+                                    "env": [
+                                        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+                                    ],
+                                    "ports": [{"name": "http", "containerPort": 9090}],
+                                    "readinessProbe": {
+                                        "httpGet": {"path": "/-/ready", "port": "http"},
+                                        "periodSeconds": 10,
+                                    },
+                                    "livenessProbe": {
+                                        "httpGet": {"path": "/-/healthy", "port": "http"},
+                                        "periodSeconds": 30,
+                                    },
+                                    "resources": {
+                                        "requests": {"cpu": "250m", "memory": "512Mi"},
+                                        "limits": {"memory": "1Gi"},
+                                    },
+                                    "securityContext": restricted,
+                                    "volumeMounts": [
+                                        {"name": "config", "mountPath": "/etc/prometheus", "readOnly": True},
+                                        {"name": "wal", "mountPath": "/prometheus"},
+                                    ],
+                                }
+                            ],
+                            "volumes": [
+                                {"name": "config", "configMap": {"name": AGENT_NAME}},
+                                {"name": "wal", "emptyDir": {"sizeLimit": "2Gi"}},
+                            ],
                         },
-                        "topologySpreadConstraints": [
-                            {
-                                "maxSkew": 1,
-                                "topologyKey": "topology.kubernetes.io/zone",
-                                "whenUnsatisfiable": "ScheduleAnyway",
-                                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
-                            }
-                        ],
-                        "containers": [
-                            {
-                                "name": "prometheus",
-                                "image": PROMETHEUS_IMAGE,
-                                "args": [
-                                    "--agent",
-                                    "--config.file=/etc/prometheus/prometheus.yml",
-                                    "--storage.agent.path=/prometheus",
-                                    "--web.listen-address=:9090",
-                                ],
-                                "env": [
-                                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
-                                ],
-                                "ports": [{"name": "http", "containerPort": 9090}],
-                                "readinessProbe": {
-                                    "httpGet": {"path": "/-/ready", "port": "http"},
-                                    "periodSeconds": 10,
-                                },
-                                "livenessProbe": {
-                                    "httpGet": {"path": "/-/healthy", "port": "http"},
-                                    "periodSeconds": 30,
-                                },
-                                "resources": {
-                                    "requests": {"cpu": "250m", "memory": "512Mi"},
-                                    "limits": {"memory": "1Gi"},
-                                },
-                                "securityContext": restricted,
-                                "volumeMounts": [
-                                    {"name": "config", "mountPath": "/etc/prometheus", "readOnly": True},
-                                    {"name": "wal", "mountPath": "/prometheus"},
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": AGENT_NAME}},
-                            {"name": "wal", "emptyDir": {"sizeLimit": "2Gi"}},
-                        ],
                     },
                 },
             },
@@ -303,77 +332,81 @@ class MetricsCollector(pulumi.ComponentResource):
         )
 
         dcgm = conventions.DCGM_EXPORTER_NAME
-        k8s.apps.v1.DaemonSet(
+        KubernetesObject(
             f"{name}-dcgm-exporter",
-            metadata={"name": dcgm, "namespace": conventions.DCGM_NAMESPACE, "labels": _labels(dcgm)},
-            spec={  # pyright: ignore[reportArgumentType]
-                "selector": {"matchLabels": {"app.kubernetes.io/name": dcgm}},
-                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                "template": {
-                    "metadata": {"labels": _labels(dcgm)},
-                    "spec": {
-                        "automountServiceAccountToken": False,
-                        "priorityClassName": "system-node-critical",
-                        "affinity": {
-                            "nodeAffinity": {
-                                "requiredDuringSchedulingIgnoredDuringExecution": {
-                                    "nodeSelectorTerms": [
-                                        {"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "Exists"}]}
-                                    ]
+            {
+                "apiVersion": "apps/v1",
+                "kind": "DaemonSet",
+                "metadata": {"name": dcgm, "namespace": conventions.DCGM_NAMESPACE, "labels": _labels(dcgm)},
+                "spec": {
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": dcgm}},
+                    "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                    "template": {
+                        "metadata": {"labels": _labels(dcgm)},
+                        "spec": {
+                            "automountServiceAccountToken": False,
+                            "priorityClassName": "system-node-critical",
+                            "affinity": {
+                                "nodeAffinity": {
+                                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                                        "nodeSelectorTerms": [
+                                            {"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "Exists"}]}
+                                        ]
+                                    }
                                 }
-                            }
+                            },
+                            "tolerations": [conventions.GPU_TOLERATION],
+                            "containers": [
+                                {
+                                    "name": "exporter",
+                                    "image": DCGM_EXPORTER_IMAGE,
+                                    "env": [
+                                        {"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
+                                        {"name": "DCGM_EXPORTER_LISTEN", "value": f":{conventions.DCGM_METRICS_PORT}"},
+                                        {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+                                    ],
+                                    "ports": [
+                                        {
+                                            "name": conventions.METRICS_PORT_NAME,
+                                            "containerPort": conventions.DCGM_METRICS_PORT,
+                                        }
+                                    ],
+                                    "readinessProbe": {
+                                        "httpGet": {"path": "/health", "port": conventions.DCGM_METRICS_PORT},
+                                        "initialDelaySeconds": 45,
+                                    },
+                                    "resources": {
+                                        "requests": {"cpu": "100m", "memory": "256Mi"},
+                                        "limits": {"memory": "512Mi"},
+                                    },
+                                    # Root for the root-only pod-resources socket (a named exemption in
+                                    # `policy.root_node_agents`); no SYS_ADMIN: the profiling (DCP) counters
+                                    # it would unlock are not worth a capability that broad.
+                                    "securityContext": {
+                                        "runAsUser": 0,
+                                        "runAsNonRoot": False,
+                                        "privileged": False,
+                                        "allowPrivilegeEscalation": False,
+                                        "capabilities": {"drop": ["ALL"]},
+                                        "seccompProfile": {"type": "RuntimeDefault"},
+                                    },
+                                    "volumeMounts": [
+                                        {
+                                            "name": "pod-resources",
+                                            "mountPath": "/var/lib/kubelet/pod-resources",
+                                            "readOnly": True,
+                                        }
+                                    ],  # fmt: skip
+                                }
+                            ],
+                            # Maps GPUs to the pods using them (per-model GPU metrics).
+                            "volumes": [
+                                {
+                                    "name": "pod-resources",
+                                    "hostPath": {"path": "/var/lib/kubelet/pod-resources", "type": "Directory"},
+                                }
+                            ],  # fmt: skip
                         },
-                        "tolerations": [conventions.GPU_TOLERATION],
-                        "containers": [
-                            {
-                                "name": "exporter",
-                                "image": DCGM_EXPORTER_IMAGE,
-                                "env": [
-                                    {"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
-                                    {"name": "DCGM_EXPORTER_LISTEN", "value": f":{conventions.DCGM_METRICS_PORT}"},
-                                    {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
-                                ],
-                                "ports": [
-                                    {
-                                        "name": conventions.METRICS_PORT_NAME,
-                                        "containerPort": conventions.DCGM_METRICS_PORT,
-                                    }
-                                ],
-                                "readinessProbe": {
-                                    "httpGet": {"path": "/health", "port": conventions.DCGM_METRICS_PORT},
-                                    "initialDelaySeconds": 45,
-                                },
-                                "resources": {
-                                    "requests": {"cpu": "100m", "memory": "256Mi"},
-                                    "limits": {"memory": "512Mi"},
-                                },
-                                # Root for the root-only pod-resources socket (a named exemption in
-                                # `policy.root_node_agents`); no SYS_ADMIN: the profiling (DCP) counters
-                                # it would unlock are not worth a capability that broad.
-                                "securityContext": {
-                                    "runAsUser": 0,
-                                    "runAsNonRoot": False,
-                                    "privileged": False,
-                                    "allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"]},
-                                    "seccompProfile": {"type": "RuntimeDefault"},
-                                },
-                                "volumeMounts": [
-                                    {
-                                        "name": "pod-resources",
-                                        "mountPath": "/var/lib/kubelet/pod-resources",
-                                        "readOnly": True,
-                                    }
-                                ],  # fmt: skip
-                            }
-                        ],
-                        # Maps GPUs to the pods using them (per-model GPU metrics).
-                        "volumes": [
-                            {
-                                "name": "pod-resources",
-                                "hostPath": {"path": "/var/lib/kubelet/pod-resources", "type": "Directory"},
-                            }
-                        ],  # fmt: skip
                     },
                 },
             },

@@ -32,11 +32,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components import conventions, engines
 from components.arg_checks import check_environment, check_region
 from components.helm import PinnedChart, pinned_release
+from components.kube import KubernetesObject
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.serving import PRESTOP_SLEEP_SECONDS
 
@@ -473,12 +473,14 @@ class PrivatePath(pulumi.ComponentResource):
             spec = pulumi.Output.all(backend.service_name, target_groups[backend.model].arn).apply(
                 lambda v: binding_spec(v[0], v[1])
             )
-            k8s.apiextensions.CustomResource(
+            KubernetesObject(
                 f"{name}-binding-{backend.model}",
-                api_version=TARGET_GROUP_BINDING_API_VERSION,
-                kind="TargetGroupBinding",
-                metadata=metadata,
-                spec=spec,
+                {
+                    "apiVersion": TARGET_GROUP_BINDING_API_VERSION,
+                    "kind": "TargetGroupBinding",
+                    "metadata": metadata,
+                    "spec": spec,
+                },
                 # The chart installs the CRD and the webhook that validates the binding.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
             )

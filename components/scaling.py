@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import conventions, engines
 from components.arg_checks import AWS_REGION, DNS_LABEL
 from components.depends import inherited_depends_on
+from components.kube import KubernetesObject
 
 MODES = ("keda", "hpa")
 POLLING_INTERVAL_SECONDS = 15
@@ -268,17 +268,16 @@ class ModelScaler(pulumi.ComponentResource):
         if args.mode == "keda":
             assert args.prometheus_url is not None  # ModelScalerArgs requires it for keda
             body = pulumi.Output.from_input(args.prometheus_url).apply(lambda url: scaled_object(args, url))
-            self.scaler: pulumi.Resource = k8s.apiextensions.CustomResource(
+            self.scaler: pulumi.Resource = KubernetesObject(
                 f"{name}-scaledobject",
-                api_version="keda.sh/v1alpha1",
-                kind="ScaledObject",
-                metadata=_metadata(args),
-                spec=body.apply(lambda b: b["spec"]),
+                {
+                    "apiVersion": "keda.sh/v1alpha1",
+                    "kind": "ScaledObject",
+                    "metadata": _metadata(args),
+                    "spec": body.apply(lambda b: b["spec"]),
+                },
                 opts=child,
             )
         else:
-            body = horizontal_pod_autoscaler(args)
-            self.scaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                f"{name}-hpa", metadata=body["metadata"], spec=body["spec"], opts=child
-            )
+            self.scaler = KubernetesObject(f"{name}-hpa", horizontal_pod_autoscaler(args), opts=child)
         self.register_outputs({"mode": args.mode, "target": args.target, "namespace": args.namespace})

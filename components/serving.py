@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import catalog, engines, sizing
 from components.conventions import (
@@ -35,6 +34,7 @@ from components.conventions import (
     model_server_name,
     weights_key,
 )
+from components.kube import KubernetesObject
 
 CONTAINER_MODELS_PATH = "/models"
 PRESTOP_SLEEP_SECONDS = 10  # endpoints and load balancers stop routing before SIGTERM arrives
@@ -220,74 +220,89 @@ class ModelServer(pulumi.ComponentResource):
             "llm-serving/engine": engine.name,
         }
 
-        # Manifests are plain dicts (pyright: ignore below), checked by kubernetes-validate in the tests.
+        # Manifests are plain dicts, checked by kubernetes-validate in the tests.
         def meta(**extra: Any) -> Any:
             return {"name": server, "namespace": args.namespace, "labels": labels, **extra}
 
         def child(**extra: Any) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, **extra)
 
-        service_account = k8s.core.v1.ServiceAccount(
+        service_account = KubernetesObject(
             f"{name}-sa",
-            metadata=meta(),
-            automount_service_account_token=False,
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(), "automountServiceAccountToken": False},
             opts=child(),
         )
         self.service_account_name = server
 
-        deployment = k8s.apps.v1.Deployment(
+        deployment = KubernetesObject(
             f"{name}-deployment",
-            metadata=meta(annotations=sizing_annotations(model, served.placement.gpu)),
-            spec=self._deployment_spec(args, engine, selector, labels, server),  # pyright: ignore[reportArgumentType]
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": meta(annotations=sizing_annotations(model, served.placement.gpu)),
+                "spec": self._deployment_spec(args, engine, selector, labels, server),
+            },
             # The autoscaler owns the replica count once it exists.
             opts=child(
                 depends_on=[service_account],
                 ignore_changes=["spec.replicas"] if served.autoscaled else None,
             ),
         )
-        k8s.policy.v1.PodDisruptionBudget(
+        KubernetesObject(
             f"{name}-pdb",
-            metadata=meta(),
-            spec={  # pyright: ignore[reportArgumentType]
-                # One pod at a time during drains and upgrades; crash-looping pods never block a drain.
-                "maxUnavailable": 1,
-                "selector": {"matchLabels": selector},
-                "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": meta(),
+                "spec": {
+                    # One pod at a time during drains and upgrades; crash-looping pods never block a drain.
+                    "maxUnavailable": 1,
+                    "selector": {"matchLabels": selector},
+                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                },
             },
             opts=child(),
         )
-        service = k8s.core.v1.Service(
+        service = KubernetesObject(
             f"{name}-service",
-            metadata=meta(),
-            spec={  # pyright: ignore[reportArgumentType]
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [
-                    {"name": HTTP_PORT_NAME, "port": HTTP_PORT, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"},
-                    {
-                        "name": METRICS_PORT_NAME,
-                        "port": METRICS_PORT,
-                        "targetPort": engine.metrics_port_name,
-                        "protocol": "TCP",
-                    },
-                ],
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": meta(),
+                "spec": {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "ports": [
+                        {"name": HTTP_PORT_NAME, "port": HTTP_PORT, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"},
+                        {
+                            "name": METRICS_PORT_NAME,
+                            "port": METRICS_PORT,
+                            "targetPort": engine.metrics_port_name,
+                            "protocol": "TCP",
+                        },
+                    ],
+                },
             },
             opts=child(),
         )
-        k8s.networking.v1.NetworkPolicy(
+        KubernetesObject(
             f"{name}-ingress",
-            metadata=meta(),
-            spec={  # pyright: ignore[reportArgumentType]
-                "podSelector": {"matchLabels": selector},
-                "policyTypes": ["Ingress"],
-                "ingress": self._ingress_rules(args, engine),
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta(),
+                "spec": {
+                    "podSelector": {"matchLabels": selector},
+                    "policyTypes": ["Ingress"],
+                    "ingress": self._ingress_rules(args, engine),
+                },
             },
             opts=child(),
         )
-        self.service_name = service.metadata.name
+        self.service_name = service.object_name
         self.deployment = deployment
         """The Deployment: the scale target a scaler depends on."""
-        self.deployment_name = deployment.metadata.name
+        self.deployment_name = deployment.object_name
         self.register_outputs(
             {
                 "service_name": self.service_name,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.conventions import serving_namespace
+from components.kube import KubernetesObject
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 # The Pod Security Standards version the labels pin; a cluster upgrade does not silently tighten them.
@@ -40,22 +40,26 @@ class ServingNamespace(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServingNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:serving:ServingNamespace", name, None, opts)
         psa = "pod-security.kubernetes.io"
-        namespace = k8s.core.v1.Namespace(
+        namespace = KubernetesObject(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=serving_namespace(args.environment),
-                labels={
-                    f"{psa}/enforce": args.enforce,
-                    f"{psa}/enforce-version": POD_SECURITY_VERSION,
-                    f"{psa}/audit": args.audit_and_warn,
-                    f"{psa}/audit-version": POD_SECURITY_VERSION,
-                    f"{psa}/warn": args.audit_and_warn,
-                    f"{psa}/warn-version": POD_SECURITY_VERSION,
-                    "llm-serving/environment": args.environment,
-                    "app.kubernetes.io/part-of": "llm-serving",
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": serving_namespace(args.environment),
+                    "labels": {
+                        f"{psa}/enforce": args.enforce,
+                        f"{psa}/enforce-version": POD_SECURITY_VERSION,
+                        f"{psa}/audit": args.audit_and_warn,
+                        f"{psa}/audit-version": POD_SECURITY_VERSION,
+                        f"{psa}/warn": args.audit_and_warn,
+                        f"{psa}/warn-version": POD_SECURITY_VERSION,
+                        "llm-serving/environment": args.environment,
+                        "app.kubernetes.io/part-of": "llm-serving",
+                    },
                 },
-            ),
+            },
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.name = namespace.metadata.name
+        self.name = namespace.object_name
         self.register_outputs({"name": self.name})
