@@ -51,11 +51,15 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
     # Pod discovery yields one target per declared container port (and one per portless container).
     port_name = "__meta_kubernetes_pod_container_port_name"
     metrics_port = _annotation_meta(conventions.METRICS_PORT_ANNOTATION)
-    common_relabel = [
-        {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-        {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-        {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
-    ]  # fmt: skip
+
+    def common_relabel() -> list[dict[str, Any]]:
+        # New dicts per job: shared ones would be written as YAML anchors (&id001) and aliases.
+        return [
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
+        ]  # fmt: skip
+
     return {
         "global": {
             "scrape_interval": f"{SCRAPE_INTERVAL_SECONDS}s",
@@ -78,7 +82,7 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
                     # an empty value would otherwise equal a portless container's empty port name.
                     {"source_labels": [metrics_port], "regex": ".+", "action": "keep"},
                     {"source_labels": [port_name], "target_label": metrics_port, "action": "keepequal"},
-                    *common_relabel,
+                    *common_relabel(),
                     {"source_labels": [_label_meta(conventions.MODEL_LABEL)], "target_label": "model"},
                 ],
             },
@@ -92,7 +96,7 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
                         "action": "keep",
                     },
                     {"source_labels": [port_name], "regex": conventions.METRICS_PORT_NAME, "action": "keep"},
-                    *common_relabel,
+                    *common_relabel(),
                 ],
             },
         ],

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 from serving_harness import by_type, record
 
 from components import engines
@@ -179,3 +180,11 @@ def test_the_dcgm_exporter_is_still_scraped_on_its_metrics_port():
     }
     (target,) = scraped("dcgm-exporter", template, namespace="gpu-metrics")
     assert target["__address__"] == f"{POD_IP}:9400"
+
+
+def test_the_agents_config_is_plain_yaml_without_anchors_or_aliases():
+    # Shared relabel dicts once came out as &id001 / *id001: valid, but not what a reviewer expects to read.
+    config = scrape_config("llm-serving-prod", "llm-prod", "https://example/api/v1/remote_write", "us-east-1")
+    text = yaml.safe_dump(config, sort_keys=False)
+    assert "&id" not in text and "*id" not in text
+    assert yaml.safe_load(text) == config
