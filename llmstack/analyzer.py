@@ -220,33 +220,33 @@ def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str | None
     return violations
 
 
-def analyze_request(
-    resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]
-) -> analyzer_pb2.AnalyzeRequest:
+# plan.json resources by URN (a resource's provider is looked up here).
+ByUrn = Mapping[str, Mapping[str, Any]]
+
+
+def _resource_fields(resource: Mapping[str, Any], by_urn: ByUrn) -> dict[str, Any]:
+    """What the engine tells the pack of a resource in both Analyze and AnalyzeStack."""
+    return {
+        "type": resource["type"],
+        "properties": _struct(resource["inputs"]),
+        "urn": resource["urn"],
+        "name": resource["name"],
+        "options": _options(resource),
+        "provider": _provider_message(resource, by_urn),
+    }
+
+
+def analyze_request(resource: Mapping[str, Any], by_urn: ByUrn) -> analyzer_pb2.AnalyzeRequest:
     """The engine's Analyze call for one plan.json resource (its provider must be in `by_urn`)."""
-    return analyzer_pb2.AnalyzeRequest(
-        type=resource["type"],
-        properties=_struct(resource["inputs"]),
-        urn=resource["urn"],
-        name=resource["name"],
-        options=_options(resource),
-        provider=_provider_message(resource, by_urn),
-    )
+    return analyzer_pb2.AnalyzeRequest(**_resource_fields(resource, by_urn))
 
 
-def stack_request(
-    resources: Sequence[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]]
-) -> analyzer_pb2.AnalyzeStackRequest:
+def stack_request(resources: Sequence[Mapping[str, Any]], by_urn: ByUrn) -> analyzer_pb2.AnalyzeStackRequest:
     """The engine's AnalyzeStack call: every resource with its parent and dependencies."""
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
-                type=r["type"],
-                properties=_struct(r["inputs"]),
-                urn=r["urn"],
-                name=r["name"],
-                options=_options(r),
-                provider=_provider_message(r, by_urn),
+                **_resource_fields(r, by_urn),
                 parent=r.get("parent") or "",
                 dependencies=r.get("dependencies") or [],
                 propertyDependencies={
@@ -322,7 +322,7 @@ class PolicySession:
             violations=violations,
         )
 
-    def _answer(self, resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]):
+    def _answer(self, resource: Mapping[str, Any], by_urn: ByUrn) -> analyzer_pb2.AnalyzeResponse:
         answer = self._answers.get(resource["urn"])
         if answer is None:  # not submitted before finish()
             return self._pack.stub.Analyze(analyze_request(resource, by_urn))
@@ -330,17 +330,23 @@ class PolicySession:
 
     def _work(self) -> None:
         try:
-            stub = self._pack.stub
-            self._info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-            self._config = effective_config(self._info, self._user_config)
-            _configure(stub, self._config)
-            stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=self._stack, project=self._project))
+            stub = self._connect()
         except BaseException as exc:  # handed to finish(), which raises it on the caller's thread
-            self._error = exc
+            self._error, stub = exc, None
         while (resource := self._queue.get()) is not _END:
             self._by_urn[resource["urn"]] = resource
-            if self._error is None:
+            if stub is not None:
                 self._answers[resource["urn"]] = stub.Analyze.future(analyze_request(resource, self._by_urn))
+
+    def _connect(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """Wait for the pack, then configure it as the engine does before the first resource."""
+        stub = self._pack.stub
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        self._config = effective_config(info, self._user_config)
+        _configure(stub, self._config)
+        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=self._stack, project=self._project))
+        self._info = info
+        return stub
 
 
 def evaluate(
