@@ -89,7 +89,8 @@ def install() -> None:
     """Make `PolicyPack(...)` serve with `ReadOnceServicer`. Call before constructing the pack."""
     if pulumi_policy_server._PolicyAnalyzerServicer is ReadOnceServicer:
         return
+    # The names the servicer's module calls, each time, to turn a message into a policy's `props`.
     pulumi_policy_server.json_format = _JsonFormatReadOnce()  # type: ignore[assignment]
-    pulumi_policy_server.deserialize_properties = _read_once(pulumi_policy_server.deserialize_properties)
-    pulumi_policy_server.unknown_checking_proxy = _read_once(pulumi_policy_server.unknown_checking_proxy)
+    for name in ("deserialize_properties", "unknown_checking_proxy"):
+        setattr(pulumi_policy_server, name, _read_once(getattr(pulumi_policy_server, name)))
     pulumi_policy_server._PolicyAnalyzerServicer = ReadOnceServicer  # type: ignore[misc]
