@@ -13,14 +13,22 @@ string lengths bound the rest.
 
 Logs go to a KMS-encrypted log group named aws-waf-logs-* (WAF requires that prefix), with the
 `authorization` and `x-api-key` headers redacted.
+
+The three WAF resources are declared as plain `pulumi.CustomResource`s from wire-format documents
+(the provider's camelCase property names) instead of `aws.wafv2.*`: importing `pulumi_aws.wafv2`
+builds ~3000 typed classes and cost a third of a second of every plan. They register the same type
+tokens and inputs the generated classes would; tests/components/test_waf_wire_format.py checks every
+key, at every depth, against the installed SDK's typed `*Args` classes, so a misspelt name fails there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws import _utilities as aws_utilities
 
 from components.arg_checks import check_environment_name
 from components.network import LOG_RETENTION_DAYS
@@ -36,6 +44,9 @@ REDACTED_HEADERS = ("authorization", "x-api-key")
 BODY_INSPECTION_LIMIT_KIB = 64
 BODY_INSPECTION_LIMIT = "KB_64"
 RATE_WINDOW_SECONDS = 300
+WEB_ACL_TYPE = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION_TYPE = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING_CONFIGURATION_TYPE = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 
 
 def greater_than_regex(limit: int) -> str:
@@ -54,46 +65,32 @@ def greater_than_regex(limit: int) -> str:
     return f"^0*({'|'.join(alternatives)})$"
 
 
-def _visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
-    return aws.wafv2.WebAclRuleVisibilityConfigArgs(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-    )
+def _visibility(metric: str) -> dict[str, Any]:
+    return {"cloudwatchMetricsEnabled": True, "metricName": metric, "sampledRequestsEnabled": True}
 
 
-def body_size_statement(max_body_kib: int) -> aws.wafv2.WebAclRuleStatementArgs:
+def body_size_statement(max_body_kib: int) -> dict[str, Any]:
     """Matches requests whose body exceeds `max_body_kib`: by Content-Length, and by the body itself
     when the limit is within what WAF can inspect."""
     limit = max_body_kib * 1024
-    content_length = aws.wafv2.WebAclRuleStatementArgs(
-        regex_match_statement=aws.wafv2.WebAclRuleStatementRegexMatchStatementArgs(
-            regex_string=greater_than_regex(limit),
-            field_to_match=aws.wafv2.WebAclRuleStatementRegexMatchStatementFieldToMatchArgs(
-                single_header=aws.wafv2.WebAclRuleStatementRegexMatchStatementFieldToMatchSingleHeaderArgs(
-                    name="content-length"
-                )
-            ),
-            text_transformations=[
-                aws.wafv2.WebAclRuleStatementRegexMatchStatementTextTransformationArgs(priority=0, type="NONE")
-            ],
-        )
-    )
+    content_length = {
+        "regexMatchStatement": {
+            "regexString": greater_than_regex(limit),
+            "fieldToMatch": {"singleHeader": {"name": "content-length"}},
+            "textTransformations": [{"priority": 0, "type": "NONE"}],
+        }
+    }
     if max_body_kib > BODY_INSPECTION_LIMIT_KIB:
         return content_length
-    body = aws.wafv2.WebAclRuleStatementArgs(
-        size_constraint_statement=aws.wafv2.WebAclRuleStatementSizeConstraintStatementArgs(
-            comparison_operator="GT",
-            size=limit,
-            field_to_match=aws.wafv2.WebAclRuleStatementSizeConstraintStatementFieldToMatchArgs(
-                body=aws.wafv2.WebAclRuleStatementSizeConstraintStatementFieldToMatchBodyArgs(oversize_handling="MATCH")
-            ),
-            text_transformations=[
-                aws.wafv2.WebAclRuleStatementSizeConstraintStatementTextTransformationArgs(priority=0, type="NONE")
-            ],
-        )
-    )
-    return aws.wafv2.WebAclRuleStatementArgs(
-        or_statement=aws.wafv2.WebAclRuleStatementOrStatementArgs(statements=[content_length, body])
-    )
+    body = {
+        "sizeConstraintStatement": {
+            "comparisonOperator": "GT",
+            "size": limit,
+            "fieldToMatch": {"body": {"oversizeHandling": "MATCH"}},
+            "textTransformations": [{"priority": 0, "type": "NONE"}],
+        }
+    }
+    return {"orStatement": {"statements": [content_length, body]}}
 
 
 def web_acl_rules(
@@ -101,59 +98,68 @@ def web_acl_rules(
     rate_limit_per_5min: int,
     max_body_kib: int,
     common_rules_to_count: tuple[str, ...] = COMMON_RULES_TO_COUNT,
-) -> list[aws.wafv2.WebAclRuleArgs]:
-    rules = []
+) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
     for priority, group in enumerate(MANAGED_RULE_GROUPS):
-        overrides = []
-        if group == "AWSManagedRulesCommonRuleSet":
-            overrides = [
-                aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
-                    name=rule,
-                    action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
-                        count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()
-                    ),
-                )
-                for rule in common_rules_to_count
+        statement: dict[str, Any] = {"name": group, "vendorName": "AWS"}
+        if group == "AWSManagedRulesCommonRuleSet" and common_rules_to_count:
+            statement["ruleActionOverrides"] = [
+                {"name": rule, "actionToUse": {"count": {}}} for rule in common_rules_to_count
             ]
         rules.append(
-            aws.wafv2.WebAclRuleArgs(
-                name=group,
-                priority=priority,
-                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
-                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
-                ),
-                statement=aws.wafv2.WebAclRuleStatementArgs(
-                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        name=group, vendor_name="AWS", rule_action_overrides=overrides or None
-                    )
-                ),
-                visibility_config=_visibility(f"{name}-{group}"),
-            )
+            {
+                "name": group,
+                "priority": priority,
+                "overrideAction": {"none": {}},
+                "statement": {"managedRuleGroupStatement": statement},
+                "visibilityConfig": _visibility(f"{name}-{group}"),
+            }
         )
-    block = aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs())
+    block = {"block": {}}
     rules.append(
-        aws.wafv2.WebAclRuleArgs(
-            name="rate-per-client-ip",
-            priority=len(rules),
-            action=block,
-            statement=aws.wafv2.WebAclRuleStatementArgs(
-                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                    aggregate_key_type="IP", limit=rate_limit_per_5min, evaluation_window_sec=RATE_WINDOW_SECONDS
-                )
-            ),
-            visibility_config=_visibility(f"{name}-rate-per-client-ip"),
-        )
+        {
+            "name": "rate-per-client-ip",
+            "priority": len(rules),
+            "action": block,
+            "statement": {
+                "rateBasedStatement": {
+                    "aggregateKeyType": "IP",
+                    "limit": rate_limit_per_5min,
+                    "evaluationWindowSec": RATE_WINDOW_SECONDS,
+                }
+            },
+            "visibilityConfig": _visibility(f"{name}-rate-per-client-ip"),
+        }
     )
     rules.append(
-        aws.wafv2.WebAclRuleArgs(
-            name="body-size",
-            priority=len(rules),
-            action=block,
-            statement=body_size_statement(max_body_kib),
-            visibility_config=_visibility(f"{name}-body-size"),
-        )
+        {
+            "name": "body-size",
+            "priority": len(rules),
+            "action": block,
+            "statement": body_size_statement(max_body_kib),
+            "visibilityConfig": _visibility(f"{name}-body-size"),
+        }
     )
     return rules
+
+
+class _WafResource(pulumi.CustomResource):
+    """A wafv2 resource declared from its wire-format inputs, with the options the generated
+    classes add (the pulumi-aws plugin version), so it registers exactly as they would."""
+
+    def __init__(self, type_token: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions):
+        opts = pulumi.ResourceOptions.merge(aws_utilities.get_resource_opts_defaults(), opts)
+        super().__init__(type_token, name, props, opts)
+
+
+class _WebAclResource(_WafResource):
+    """The web ACL; `arn` is the one output the component reads."""
+
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions):
+        # An output is declared as an input set to None, as the generated class does.
+        super().__init__(WEB_ACL_TYPE, name, {**props, "arn": None}, opts)
 
 
 @dataclass(frozen=True)
@@ -193,31 +199,30 @@ class WebAcl(pulumi.ComponentResource):
         super().__init__("llm-serving:gateway:WebAcl", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         acl_name = f"llm-serving-{args.environment}-{args.region}"
-        acl = aws.wafv2.WebAcl(
+        acl = _WebAclResource(
             f"{name}-acl",
-            name=acl_name,
-            description=f"llm-serving {args.environment} front door ({args.region})",
-            scope="REGIONAL",
-            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=web_acl_rules(acl_name, args.rate_limit_per_5min, args.max_body_kib, args.common_rules_to_count),
-            association_config=aws.wafv2.WebAclAssociationConfigArgs(
-                request_bodies=[
-                    aws.wafv2.WebAclAssociationConfigRequestBodyArgs(
-                        api_gateway=aws.wafv2.WebAclAssociationConfigRequestBodyApiGatewayArgs(
-                            default_size_inspection_limit=BODY_INSPECTION_LIMIT
-                        )
-                    )
-                ]
-            ),
-            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
-                cloudwatch_metrics_enabled=True, metric_name=acl_name, sampled_requests_enabled=True
-            ),
-            tags={"Name": f"{name}-acl", "component": "gateway"},
-            opts=child,
+            {
+                "associationConfig": {
+                    "requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": BODY_INSPECTION_LIMIT}}]
+                },
+                "defaultAction": {"allow": {}},
+                "description": f"llm-serving {args.environment} front door ({args.region})",
+                "name": acl_name,
+                "rules": web_acl_rules(
+                    acl_name, args.rate_limit_per_5min, args.max_body_kib, args.common_rules_to_count
+                ),
+                "scope": "REGIONAL",
+                "tags": {"Name": f"{name}-acl", "component": "gateway"},
+                "visibilityConfig": _visibility(acl_name),
+            },
+            child,
         )
         for i, resource_arn in enumerate(args.resource_arns):
-            aws.wafv2.WebAclAssociation(
-                f"{name}-association-{i}", resource_arn=resource_arn, web_acl_arn=acl.arn, opts=child
+            _WafResource(
+                WEB_ACL_ASSOCIATION_TYPE,
+                f"{name}-association-{i}",
+                {"resourceArn": resource_arn, "webAclArn": acl.arn},
+                child,
             )
         # WAF delivers only to log groups whose name starts with aws-waf-logs-.
         log_group = aws.cloudwatch.LogGroup(
@@ -228,17 +233,15 @@ class WebAcl(pulumi.ComponentResource):
             tags={"Name": f"{name}-logs", "component": "gateway"},
             opts=child,
         )
-        aws.wafv2.WebAclLoggingConfiguration(
+        _WafResource(
+            WEB_ACL_LOGGING_CONFIGURATION_TYPE,
             f"{name}-logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[log_group.arn],
-            redacted_fields=[
-                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
-                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
-                )
-                for header in REDACTED_HEADERS
-            ],
-            opts=child,
+            {
+                "logDestinationConfigs": [log_group.arn],
+                "redactedFields": [{"singleHeader": {"name": header}} for header in REDACTED_HEADERS],
+                "resourceArn": acl.arn,
+            },
+            child,
         )
         self.arn = acl.arn
         self.log_group_name = log_group.name
