@@ -1,12 +1,16 @@
 """Kubernetes objects declared from their manifests, as the API server reads them.
 
 `KubernetesObject(name, manifest, opts)` registers `kubernetes:<group>/<version>:<Kind>` with the
-manifest (apiVersion, kind, metadata, spec / data / rules ...) as its inputs: the type token and
-inputs pulumi_kubernetes' generated classes send for the same object (tests/components/test_kube.py
+manifest (apiVersion, kind, metadata, spec / data / rules ...) as its inputs: the type token,
+inputs and plugin version pulumi_kubernetes' generated classes send for the same object (tests/components/test_kube.py
 compares them), so `pulumi up` creates the same thing. The manifests are plain dicts already,
 checked against the Kubernetes OpenAPI schemas by the tests (kubernetes-validate, strict); the
 generated classes would add only their import, 0.3 s of every plan for the modules of the seven API
 groups used here (about 2,000 typed classes).
+
+Not carried over: the type aliases some generated classes declare for API versions Kubernetes
+removed long ago (a Deployment once created as extensions/v1beta1); no stack of this project
+ever had such objects.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi_kubernetes import _utilities as kubernetes_utilities
 
 # Kinds whose generated class marks outputs secret; kept secret here too.
 _SECRET_OUTPUTS = {"kubernetes:core/v1:Secret": ["data", "stringData"]}
@@ -38,6 +43,8 @@ class KubernetesObject(pulumi.CustomResource):
         if missing:
             raise ValueError(f"{resource_name}: manifest needs {', '.join(missing)}")
         token = type_token(manifest["apiVersion"], manifest["kind"])
+        # The options the generated classes add: the pulumi-kubernetes plugin version.
+        opts = pulumi.ResourceOptions.merge(kubernetes_utilities.get_resource_opts_defaults(), opts)
         if token in _SECRET_OUTPUTS:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRET_OUTPUTS[token])

@@ -73,27 +73,45 @@ def test_every_built_in_object_of_the_prod_stack_registers_as_its_generated_clas
         assert [(r.type, r.inputs) for r in ours] == [(r.type, r.inputs) for r in theirs], resource.urn
 
 
-class _SecretOutputsMonitor(RecordingMonitor):
+class _OptionsMonitor(RecordingMonitor):
+    """Keeps the registration options plan.json does not record."""
+
     def __init__(self) -> None:
         super().__init__(PlanMocks())
-        self.secret_outputs: dict[str, list[str]] = {}
+        self.options: dict[str, tuple[list[str], str, str]] = {}
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
-        self.secret_outputs[request.name] = list(request.additionalSecretOutputs)
+        self.options[request.name] = (
+            sorted(request.additionalSecretOutputs),
+            request.version,
+            request.pluginDownloadURL,
+        )
         return super().RegisterResource(request)
 
 
-def test_secrets_keep_their_data_secret_as_the_generated_class_does():
-    manifest = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}}
-    seen = {}
-    for build in (lambda: KubernetesObject("ours", manifest), lambda: _generated("theirs", manifest)):
-        pulumi_settings.reset_options()
-        monitor = _SecretOutputsMonitor()
-        pulumi.runtime.set_mocks(monitor.mocks, project="llm-serving", stack="test", preview=False, monitor=monitor)
-        build()
-        _sync_await(wait_for_rpcs())
-        seen.update(monitor.secret_outputs)
-    assert sorted(seen["ours"]) == sorted(seen["theirs"]) == ["data", "stringData"]
+def _options(build) -> dict[str, tuple[list[str], str, str]]:
+    pulumi_settings.reset_options()
+    monitor = _OptionsMonitor()
+    pulumi.runtime.set_mocks(monitor.mocks, project="llm-serving", stack="test", preview=False, monitor=monitor)
+    build()
+    _sync_await(wait_for_rpcs())
+    return monitor.options
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}, "spec": {}},
+    ],
+)
+def test_registration_options_equal_the_generated_classes(manifest):
+    # Secret outputs (a Secret's data stays secret) and the plugin version the generated classes send.
+    ours = _options(lambda: KubernetesObject("x", manifest))["x"]
+    theirs = _options(lambda: _generated("x", manifest))["x"]
+    assert ours == theirs
+    assert ours[1]  # a version is sent
+    assert ours[0] == (["data", "stringData"] if manifest["kind"] == "Secret" else [])
 
 
 def test_object_name_is_the_clusters_metadata_name():
