@@ -311,33 +311,25 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             child,
         )
         subjects = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
-        cluster_binding = KubernetesObject(
-            f"{name}-clusterrolebinding",
-            {
-                "apiVersion": rbac,
-                "kind": "ClusterRoleBinding",
-                "metadata": cluster_meta,
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
-                "subjects": subjects,
-            },
-            pulumi.ResourceOptions(parent=self, depends_on=[cluster_role]),
-        )
-        binding = KubernetesObject(
-            f"{name}-rolebinding",
-            {
-                "apiVersion": rbac,
-                "kind": "RoleBinding",
-                "metadata": meta,
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME},
-                "subjects": subjects,
-            },
-            pulumi.ResourceOptions(parent=self, depends_on=[role]),
-        )
+        bindings = [
+            KubernetesObject(
+                f"{name}-{kind.lower()}binding",
+                {
+                    "apiVersion": rbac,
+                    "kind": f"{kind}Binding",
+                    "metadata": metadata,
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": NAME},
+                    "subjects": subjects,
+                },
+                pulumi.ResourceOptions(parent=self, depends_on=[granted]),
+            )
+            for kind, metadata, granted in (("ClusterRole", cluster_meta, cluster_role), ("Role", meta, role))
+        ]
         KubernetesObject(
             f"{name}-deployment",
             deployment(args.environment, args.region, args.cluster_name, args.image, args.node_selector),
             # Credentials (the association) and permissions must exist before the pod starts.
-            pulumi.ResourceOptions(parent=self, depends_on=[identity, account, cluster_binding, binding]),
+            pulumi.ResourceOptions(parent=self, depends_on=[identity, account, *bindings]),
         )
         self.role_arn = identity.role_arn
         self.image = args.image
