@@ -1,8 +1,10 @@
 """`make bench`: wall time of `llmstack plan --stack <stack>`, by stage, median of N runs.
 
 Each run is a fresh process, as a user or CI runs it. The plan reports its own stage times
-(program under mocks, policy evaluation, report writing) through LLMSTACK_TIMINGS_FILE;
-`startup` is the rest of the wall time (interpreter start and imports).
+through LLMSTACK_TIMINGS_FILE: `program` (the program under mocks; the pack analyses each resource
+meanwhile, in its own process), `policy` (what is left after the program: the last resources'
+answers and the stack analysis) and `report` (files written). `startup` is the rest of the wall
+time (interpreter start, imports, reading the stack file).
 """
 
 from __future__ import annotations
