@@ -4,12 +4,16 @@ Constructing the PolicyPack serves the Analyzer gRPC protocol and prints its por
 reads each resource once per request (policies/server.py).
 """
 
+import gc
+
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policies import server
 from policies.registry import ALL_POLICIES, PACK_NAME
 
 server.install()
+# What is loaded by now lives as long as the pack: keep the garbage collector from walking it.
+gc.freeze()
 PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.MANDATORY,

@@ -153,3 +153,15 @@ def test_pulumi_policys_own_server_reads_it_once_per_policy():
     (first, second, stack_1, stack_2) = seen
     assert first[1] != second[1] and first[2] != second[2]
     assert stack_1[1] != stack_2[1]
+
+
+def test_runtime_settings_are_read_on_the_first_request_only(monkeypatch):
+    calls = []
+    monkeypatch.setattr(StockServicer, "_configure_runtime_settings", lambda self: calls.append(type(self)))
+    analyze, stack = _one_resource_requests()
+    for servicer_class in (server.ReadOnceServicer, StockServicer):
+        servicer = configured(servicer_class, _recording_policies([]))
+        servicer.Analyze(analyze, None)
+        servicer.Analyze(analyze, None)
+        servicer.AnalyzeStack(stack, None)
+    assert calls == [server.ReadOnceServicer, StockServicer, StockServicer, StockServicer]
