@@ -27,9 +27,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.arg_checks import ACCOUNT_ID, check_cluster_name, check_environment, check_region
-from components.conventions import NODE_GROUP_LABEL
+from components.conventions import LOG_RETENTION_DAYS, NODE_GROUP_LABEL
 from components.eks_addons import ADDON_VERSIONS
-from components.network import LOG_RETENTION_DAYS
 from components.pod_identity import trust_policy as pod_identity_trust_policy
 
 # Every control-plane log type EKS has; the policy pack requires all of them.

@@ -98,3 +98,12 @@ GATEWAY_STAGE = "v1"
 def gateway_api_name(environment: str, region: str) -> str:
     """REST API name of a region's front door (the `ApiName` dimension its metrics carry)."""
     return f"llm-serving-{environment}-{region}"
+
+
+# --- logs --------------------------------------------------------------------------------------
+# The values CloudWatch Logs accepts for retentionInDays (0, "never expire", is left out on purpose).
+# fmt: off
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+# fmt: on

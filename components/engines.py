@@ -133,7 +133,13 @@ _VLLM_QUANTIZATION = {
     "awq": "awq",
     "gptq": "gptq",
 }
+_QUANTIZATION_FLAGS = {"tgi": _TGI_QUANTIZE, "vllm": _VLLM_QUANTIZATION}
 _DTYPE = {"fp16": "float16", "bf16": "bfloat16"}
+
+
+def quantizations(engine_name: str) -> tuple[str, ...]:
+    """The quantizations an engine can serve (our names)."""
+    return tuple(sorted(_QUANTIZATION_FLAGS[engine_name]))
 
 
 def engine(name: str) -> Engine:

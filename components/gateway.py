@@ -32,8 +32,7 @@ import pulumi_aws as aws
 
 from components import gateway_authorizer
 from components.arg_checks import check_environment_name, check_region
-from components.conventions import GATEWAY_STAGE
-from components.network import LOG_RETENTION_DAYS
+from components.conventions import GATEWAY_STAGE, LOG_RETENTION_DAYS
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
 from components.waf import COMMON_RULES_TO_COUNT, WebAcl, WebAclArgs
 
@@ -45,7 +44,7 @@ STREAM_TIMEOUT_MS = 900_000  # 15 minutes, the maximum for response streaming
 MAX_CHARS_PER_TOKEN = 16
 AUTHORIZER_CACHE_SECONDS = 300
 AUTHORIZER_RUNTIME = "python3.13"
-AUTHORIZER_TABLE_MAX_BYTES = 4000  # Lambda allows 4 KB of environment variables in total
+AUTHORIZER_TABLE_MAX_BYTES = gateway_authorizer.TABLE_MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -294,10 +293,7 @@ class ApiGatewayArgs:
             raise ValueError("throttle_rate_limit, throttle_burst_limit: must be > 0")
         if not 50 <= self.buffered_timeout_ms <= 300_000:
             raise ValueError(f"buffered_timeout_ms: must be between 50 and 300000 (got {self.buffered_timeout_ms})")
-        table = gateway_authorizer.tenant_table(
-            {t.name: f"{i:064x}" for i, t in enumerate(self.tenants)}, {t.name: list(t.models) for t in self.tenants}
-        )
-        if len(json.dumps(table, sort_keys=True)) > AUTHORIZER_TABLE_MAX_BYTES:
+        if gateway_authorizer.table_bytes({t.name: list(t.models) for t in self.tenants}) > AUTHORIZER_TABLE_MAX_BYTES:
             raise ValueError(
                 f"tenants: {len(self.tenants)} tenants exceed the authorizer's environment "
                 f"({AUTHORIZER_TABLE_MAX_BYTES} bytes of Lambda's 4 KB); move the table to SSM Parameter Store"

@@ -66,3 +66,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 def tenant_table(digests: dict[str, str], models: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     """TENANTS value: key digest -> tenant and its models (`digests`: tenant -> digest)."""
     return {digest: {"tenant": tenant, "models": sorted(models[tenant])} for tenant, digest in digests.items()}
+
+
+TABLE_MAX_BYTES = 4000  # Lambda allows 4 KB of environment variables in total
+
+
+def table_bytes(models: dict[str, list[str]]) -> int:
+    """Size of TENANTS for these tenants (tenant -> models); a digest is 64 hex characters."""
+    digests = {tenant: f"{i:064x}" for i, tenant in enumerate(models)}
+    return len(json.dumps(tenant_table(digests, models), sort_keys=True))

@@ -16,8 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.arg_checks import ACCOUNT_ID, check_environment_name, check_region
+from components.conventions import LOG_RETENTION_DAYS
 from components.encryption import DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS
-from components.network import LOG_RETENTION_DAYS
 
 
 def workspace_key_policy(account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:

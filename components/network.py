@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from components.arg_checks import EKS_CLUSTER_NAME, ENVIRONMENT_NAME, check_region
 from components.cidr_plan import MAX_ZONES, plan_subnets
+from components.conventions import LOG_RETENTION_DAYS
 
 NAT_MODES = ("one", "per-az")
 
@@ -46,13 +47,6 @@ INTERFACE_ENDPOINT_SERVICES = (
     "xray",
 )
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "ec2")
-
-# The values CloudWatch Logs accepts for retentionInDays (0, "never expire", is left out on purpose).
-# fmt: off
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)
-# fmt: on
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import pulumi_aws as aws
 from pulumi_aws import _utilities as aws_utilities
 
 from components.arg_checks import check_environment_name
-from components.network import LOG_RETENTION_DAYS
+from components.conventions import LOG_RETENTION_DAYS
 
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",

@@ -26,14 +26,25 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic.functional_validators import AfterValidator
 
-from components import catalog, eks_addons, sizing
+from components import catalog, eks_addons, engines, gateway_authorizer, sizing
+from components.conventions import LOG_RETENTION_DAYS
 
 NAMESPACE = "llm-serving"
 
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")]
 AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
 Environment = Literal["dev", "staging", "prod"]
+
+
+def _cloudwatch_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(f"must be one of the days CloudWatch Logs keeps: {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_cloudwatch_retention)]
 
 
 class ConfigError(ValueError):
@@ -92,7 +103,7 @@ class ClusterConfig(_Strict):
     public_endpoint: bool = Field(default=False, description="explicit, named opt-in; policies see it")
     public_access_cidrs: list[str] = Field(default_factory=list)
     admin_role_arns: list[str] = Field(default_factory=list)
-    log_retention_days: int = Field(default=90, ge=1)
+    log_retention_days: LogRetentionDays = 90
     system_nodes: SystemNodesConfig = SystemNodesConfig()
 
 
@@ -144,18 +155,6 @@ class OnPremTargetConfig(_Strict):
         "empty: no ingress at all",
     )
 
-    @field_validator("client_cidrs")
-    @classmethod
-    def _private_client_networks(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(f"'{cidr}' is not a network in CIDR form, e.g. 10.100.0.0/24") from None
-            if network.prefixlen == 0:
-                raise ValueError(f"'{cidr}' admits every address; list the networks that call the models")
-        return value
-
 
 # --- models --------------------------------------------------------------------------------------
 
@@ -200,7 +199,9 @@ class ModelConfig(_Strict):
     shm_size_gib: int = Field(default=16, ge=1)
     autoscaling: AutoscalingConfig = AutoscalingConfig()
     sensitive: bool = Field(default=False, description="sensitive models run only where allowed")
-    archived_revisions: list[str] = Field(default_factory=list)
+    archived_revisions: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]] = Field(
+        default_factory=list, description="commits of the source repo whose weights move to the cold tier"
+    )
 
     @field_validator("quantization")
     @classmethod
@@ -231,7 +232,9 @@ class GatewayConfig(_Strict):
     waf_rate_limit_per_5min: int = Field(
         default=2000, ge=10, le=2_000_000_000, description="requests per client IP per 5 minutes (WAF's bounds)"
     )
-    hosted_zone_id: str | None = None
+    hosted_zone_id: Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")] | None = Field(
+        default=None, description="Route 53 public hosted zone id, e.g. Z0123456789ABCDEFGHIJ"
+    )
     domain_name: str | None = None
 
     @field_validator("domain_name")
@@ -251,7 +254,17 @@ class GatewayConfig(_Strict):
 
 class BudgetConfig(_Strict):
     monthly_usd: float = Field(gt=0)
-    alert_thresholds_percent: list[int] = Field(default_factory=lambda: [50, 80, 100])
+    alert_thresholds_percent: list[Annotated[int, Field(gt=0, le=1000)]] = Field(
+        default_factory=lambda: [50, 80, 100], min_length=1
+    )
+
+    @field_validator("alert_thresholds_percent")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("each threshold once")
+        return value
+
     recipients: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
 
 
@@ -304,7 +317,7 @@ class PlatformConfig(_Strict):
     aws_account_id: str | None = Field(
         default=None, pattern=r"^\d{12}$", description="the providers refuse to touch any other account"
     )
-    log_retention_days: int = Field(default=365, ge=1, description="flow, control-plane and access logs")
+    log_retention_days: LogRetentionDays = Field(default=365, description="flow, control-plane and access logs")
 
     @property
     def primary_region(self) -> RegionConfig:
@@ -501,10 +514,14 @@ def _check_cluster(path: str, cluster: ClusterConfig, config: PlatformConfig) ->
             yield ConfigError(f"{path}.public_access_cidrs[{k}]", f"'{cidr}' is not a CIDR")
             continue
         if network.prefixlen == 0:
-            yield ConfigError(f"{path}.public_access_cidrs[{k}]", "0.0.0.0/0 is not allowed; list your CIDRs")
+            yield ConfigError(f"{path}.public_access_cidrs[{k}]", f"{cidr} is not allowed; list your CIDRs")
     for k, arn in enumerate(cluster.admin_role_arns):
         if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
             yield ConfigError(f"{path}.admin_role_arns[{k}]", "must be an IAM role ARN")
+        elif arn in cluster.admin_role_arns[:k]:
+            yield ConfigError(
+                f"{path}.admin_role_arns[{k}]", "duplicate role; list each role once (one access entry each)"
+            )
     if cluster.system_nodes.max_nodes < cluster.system_nodes.min_nodes:
         yield ConfigError(f"{path}.system_nodes.max_nodes", f"must be >= min_nodes ({cluster.system_nodes.min_nodes})")
     if config.environment == "prod" and cluster.system_nodes.min_nodes < 2:
@@ -522,8 +539,11 @@ def _check_instance_type(path: str, name: str, gpu: str | None) -> Iterator[Conf
             allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu))
             yield ConfigError(path, f"unknown instance type '{name}'; allowed for gpu '{gpu}': {allowed}")
         return
-    if instance.gpu != gpu:
-        allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu)) if gpu else "a type without GPUs"
+    if instance.gpu != gpu and gpu is None:
+        allowed = ", ".join(i.name for i in catalog.instance_types_for(None))
+        yield ConfigError(path, f"'{name}' has GPUs; system nodes need a type without: {allowed}")
+    elif instance.gpu != gpu:
+        allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu))
         yield ConfigError(path, f"'{name}' does not match gpu '{gpu}'; allowed: {allowed}")
 
 
@@ -538,6 +558,7 @@ def _check_node_groups(config: PlatformConfig) -> Iterator[ConfigError]:
             if group.gpu not in catalog.gpu_keys():
                 yield ConfigError(f"{path}.gpu", f"unknown GPU '{group.gpu}'; allowed: {', '.join(catalog.gpu_keys())}")
                 continue
+            yield from _check_gpu_allowed(f"{path}.gpu", group.gpu, config)
             if group.instance_type:
                 yield from _check_instance_type(f"{path}.instance_type", group.instance_type, group.gpu)
             if group.max_nodes < group.min_nodes:
@@ -569,6 +590,10 @@ def _check_capacity(path: str, group: NodeGroupConfig, region: RegionConfig) -> 
         yield ConfigError(f"{path}.availability_zones", "a GPU node group needs at least 2 zones")
 
 
+# Client networks of an on-prem target: a /8 is already broader than any data centre's ingress.
+MIN_CLIENT_PREFIX = 8
+
+
 def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
     names: set[str] = {region.name for region in config.regions}
     for i, target in enumerate(config.onprem_targets):
@@ -579,6 +604,33 @@ def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
             yield ConfigError(
                 f"onprem_targets[{i}].gpu", f"unknown GPU '{target.gpu}'; allowed: {', '.join(catalog.gpu_keys())}"
             )
+        else:
+            yield from _check_gpu_allowed(f"onprem_targets[{i}].gpu", target.gpu, config)
+        yield from _check_client_cidrs(f"onprem_targets[{i}].client_cidrs", target.client_cidrs)
+
+
+def _check_client_cidrs(path: str, cidrs: list[str]) -> Iterator[ConfigError]:
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for k, cidr in enumerate(cidrs):
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            yield ConfigError(f"{path}[{k}]", f"'{cidr}' is not a network in CIDR form, e.g. 10.100.0.0/24")
+            continue
+        if network.prefixlen < MIN_CLIENT_PREFIX:
+            yield ConfigError(
+                f"{path}[{k}]",
+                f"'{cidr}' is broader than /{MIN_CLIENT_PREFIX}; list the networks that call the models",
+            )
+        elif network in networks:
+            yield ConfigError(f"{path}[{k}]", f"duplicate network '{cidr}'")
+        networks.append(network)
+
+
+def _check_gpu_allowed(path: str, gpu: str, config: PlatformConfig) -> Iterator[ConfigError]:
+    if gpu not in config.policy.allowed_gpu_types:
+        allowed = ", ".join(config.policy.allowed_gpu_types)
+        yield ConfigError(path, f"'{gpu}' is not in policy.allowed_gpu_types ({allowed})")
 
 
 def _check_models(config: PlatformConfig) -> Iterator[ConfigError]:
@@ -638,6 +690,12 @@ def _check_model_tokens(path: str, model: ModelConfig) -> Iterator[ConfigError]:
 
 
 def _check_model_fit(path: str, model: ModelConfig, placements: list[tuple[str, str, int]]) -> Iterator[ConfigError]:
+    if model.quantization not in engines.quantizations(model.engine):
+        allowed = ", ".join(engines.quantizations(model.engine))
+        yield ConfigError(
+            f"{path}.quantization", f"{model.engine} cannot serve '{model.quantization}'; allowed: {allowed}"
+        )
+        return
     if model.shards not in (1, 2, 4, 8):
         yield ConfigError(f"{path}.shards", "must be one of: 1, 2, 4, 8")
         return
@@ -685,6 +743,11 @@ def _check_model_autoscaling(path: str, model: ModelConfig, config: PlatformConf
         )
     if scaling.min_replicas == 0 and scaling.mode != "keda":
         yield ConfigError(f"{path}.autoscaling.min_replicas", "0 is only possible with mode: keda")
+    elif scaling.min_replicas == 0 and model.targets:
+        yield ConfigError(
+            f"{path}.autoscaling.min_replicas",
+            "0 would leave the model stopped on its on-prem targets, which have no scaler; use >= 1",
+        )
     floor = config.policy.resolved_min_replicas(config.environment)
     if scaling.min_replicas < floor:
         yield ConfigError(
@@ -719,6 +782,13 @@ def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
                 )
         if tenant.burst < tenant.rate_limit_rps:
             yield ConfigError(f"gateway.tenants[{i}].burst", f"must be >= rate_limit_rps ({tenant.rate_limit_rps:g})")
+    table = {tenant.name: list(tenant.models) for tenant in gateway.tenants}
+    if gateway_authorizer.table_bytes(table) > gateway_authorizer.TABLE_MAX_BYTES:
+        yield ConfigError(
+            "gateway.tenants",
+            f"{len(gateway.tenants)} tenants and their model lists exceed the authorizer's "
+            f"{gateway_authorizer.TABLE_MAX_BYTES} bytes of Lambda environment; list fewer",
+        )
     if gateway.hosted_zone_id and not gateway.domain_name:
         yield ConfigError("gateway.domain_name", "required when hosted_zone_id is set")
     if gateway.domain_name and not gateway.hosted_zone_id:

@@ -334,17 +334,112 @@ CASES = {
     "on-prem client network not a cidr": (
         "prod",
         lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.1/24"]),
-        "onprem_targets[0].client_cidrs: '10.100.8.1/24' is not a network in CIDR form, e.g. 10.100.0.0/24",
+        "onprem_targets[0].client_cidrs[0]: '10.100.8.1/24' is not a network in CIDR form, e.g. 10.100.0.0/24",
     ),
     "on-prem clients: everyone": (
         "prod",
         lambda v: v["onprem_targets"][0].update(client_cidrs=["0.0.0.0/0"]),
-        "onprem_targets[0].client_cidrs: '0.0.0.0/0' admits every address; list the networks that call the models",
+        "onprem_targets[0].client_cidrs[0]: '0.0.0.0/0' is broader than /8; list the networks that call the models",
     ),
     "on-prem clients: every ipv6 address": (
         "prod",
         lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.0/24", "::/0"]),
-        "onprem_targets[0].client_cidrs: '::/0' admits every address; list the networks that call the models",
+        "onprem_targets[0].client_cidrs[1]: '::/0' is broader than /8; list the networks that call the models",
+    ),
+    "on-prem clients: two halves of every address": (
+        "prod",
+        lambda v: v["onprem_targets"][0].update(client_cidrs=["0.0.0.0/1", "128.0.0.0/1"]),
+        "onprem_targets[0].client_cidrs[0]: '0.0.0.0/1' is broader than /8; list the networks that call the models",
+    ),
+    "on-prem clients: duplicate network": (
+        "prod",
+        lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.0/24", "10.100.8.0/24"]),
+        "onprem_targets[0].client_cidrs[1]: duplicate network '10.100.8.0/24'",
+    ),
+    "on-prem model scaled to zero": (
+        "dev",
+        lambda v: (
+            v.update(
+                onprem_targets=[{"name": "dc1", "kubeconfig": "x", "gpu": "a10g", "gpus_per_node": 4, "nodes": 2}]
+            ),
+            v["models"][0].update(targets=["dc1"]),
+        ),
+        "models[0].autoscaling.min_replicas: 0 would leave the model stopped on its on-prem targets, "
+        "which have no scaler; use >= 1",
+    ),
+    "cluster log retention not a CloudWatch value": (
+        "prod",
+        lambda v: v["regions"][0]["cluster"].update(log_retention_days=100),
+        "regions[0].cluster.log_retention_days: must be one of the days CloudWatch Logs keeps: "
+        "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+    ),
+    "log retention not a CloudWatch value": (
+        "prod",
+        lambda v: v.update(log_retention_days=100),
+        "log_retention_days: must be one of the days CloudWatch Logs keeps: "
+        "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+    ),
+    "admin role listed twice": (
+        "prod",
+        lambda v: v["regions"][0]["cluster"].update(admin_role_arns=["arn:aws:iam::123456789012:role/a"] * 2),
+        "regions[0].cluster.admin_role_arns[1]: duplicate role; list each role once (one access entry each)",
+    ),
+    "archived revision not a commit": (
+        "prod",
+        lambda v: v["models"][0].update(archived_revisions=["not a revision!"]),
+        "models[0].archived_revisions[0]: must match ^[0-9a-f]{40}$",
+    ),
+    "quantization the engine cannot serve": (
+        "prod",
+        lambda v: v["models"][0].update(engine="vllm", quantization="eetq"),
+        "models[0].quantization: vllm cannot serve 'eetq'; allowed: awq, bf16, bitsandbytes, bitsandbytes-fp4, "
+        "bitsandbytes-nf4, fp16, fp8, gptq, none",
+    ),
+    "too many tenants for the authorizer": (
+        "prod",
+        lambda v: v["gateway"].update(
+            tenants=[{"name": f"tenant-{i}", "models": ["llama-3-8b-instruct"]} for i in range(60)]
+        ),
+        "gateway.tenants: 60 tenants and their model lists exceed the authorizer's 4000 bytes of Lambda "
+        "environment; list fewer",
+    ),
+    "hosted zone id malformed": (
+        "prod",
+        lambda v: v["gateway"].update(hosted_zone_id="not a zone!", domain_name="llm.example.com"),
+        "gateway.hosted_zone_id: must match ^Z[A-Z0-9]{1,31}$",
+    ),
+    "system nodes with GPUs": (
+        "prod",
+        lambda v: v["regions"][0]["cluster"].setdefault("system_nodes", {}).update(instance_type="g5.xlarge"),
+        "regions[0].cluster.system_nodes.instance_type: 'g5.xlarge' has GPUs; system nodes need a type without: "
+        "m6i.large, m6i.xlarge, m6i.2xlarge",
+    ),
+    "public endpoint open to every ipv6 address": (
+        "prod",
+        lambda v: v["regions"][0]["cluster"].update(public_endpoint=True, public_access_cidrs=["::/0"]),
+        "regions[0].cluster.public_access_cidrs[0]: ::/0 is not allowed; list your CIDRs",
+    ),
+    "node group GPU not allowed in the environment": (
+        "dev",
+        lambda v: v["regions"][0]["node_groups"][0].update(gpu="h100", instance_type="p5.48xlarge"),
+        "regions[0].node_groups[0].gpu: 'h100' is not in policy.allowed_gpu_types (a10g)",
+    ),
+    "on-prem GPU not allowed in the environment": (
+        "dev",
+        lambda v: v.update(
+            onprem_targets=[{"name": "dc1", "kubeconfig": "x", "gpu": "h100", "gpus_per_node": 8, "nodes": 1}]
+        ),
+        "onprem_targets[0].gpu: 'h100' is not in policy.allowed_gpu_types (a10g)",
+    ),
+    "budget threshold listed twice": (
+        "prod",
+        lambda v: v["budget"].update(alert_thresholds_percent=[80, 80]),
+        "budget.alert_thresholds_percent: each threshold once",
+    ),
+    "budget threshold not positive": (
+        "prod",
+        lambda v: v["budget"].update(alert_thresholds_percent=[-10]),
+        "budget.alert_thresholds_percent[0]: must be > 0",
     ),
     "on-prem clients not a list": (
         "prod",
