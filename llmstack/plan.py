@@ -12,7 +12,7 @@ import gc
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,9 @@ from typing import Any
 
 from components import cost
 from llmstack import analyzer, report
+from llmstack.errors import UsageError
 from llmstack.manifests import manifest_files
-from llmstack.offline import run_program
+from llmstack.offline import ProgramRun, RecordedResource, run_program
 from llmstack.planfile import PLAN_VERSION, cost_inputs, prepare_out_dir, write_atomically
 from llmstack.policy_config import policy_config_for
 from llmstack.stackfile import StackFile, load_stack
@@ -79,6 +80,21 @@ def cost_json(estimate: cost.CostEstimate, budget_usd: float) -> dict[str, Any]:
     }
 
 
+def _run_program(stackfile: StackFile, on_resource: Callable[[RecordedResource], None]) -> ProgramRun:
+    try:
+        return run_program(
+            stackfile.config,
+            project=stackfile.project,
+            stack=stackfile.stack,
+            secret_keys=list(stackfile.secret_keys),
+            on_resource=on_resource,
+        )
+    except ValueError as exc:
+        # The config checks mirror the components' argument checks; should one slip through,
+        # it is still a problem of the stack file, told in one line (exit 2).
+        raise UsageError(f"{stackfile.path.name}: {exc}") from None
+
+
 def build_plan(stackfile: StackFile) -> Plan:
     timings: dict[str, float] = {}
     # The pack starts first and analyses each resource as the program registers it, as the
@@ -89,13 +105,7 @@ def build_plan(stackfile: StackFile) -> Plan:
     )
     try:
         started = time.perf_counter()
-        run = run_program(
-            stackfile.config,
-            project=stackfile.project,
-            stack=stackfile.stack,
-            secret_keys=list(stackfile.secret_keys),
-            on_resource=lambda recorded: session.submit(recorded.to_json()),
-        )
+        run = _run_program(stackfile, on_resource=lambda recorded: session.submit(recorded.to_json()))
         resources = [r.to_json() for r in run.resources]
         timings["program"] = time.perf_counter() - started
 

@@ -244,3 +244,19 @@ def test_console_script_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "policy: PASS" in result.stdout
     assert (tmp_path / "prod" / "plan.json").is_file()
+
+
+def test_a_component_refusing_its_arguments_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
+    # The config checks mirror the components' own; one that slips through is still one line, exit 2.
+    from components import waf
+
+    def refuse(self):
+        raise ValueError("rate_limit_per_5min: must be between 10 and 2000000000 (got 5)")
+
+    monkeypatch.setattr(waf.WebAclArgs, "__post_init__", refuse)
+    out = tmp_path / "o"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "llmstack plan: error: Pulumi.dev.yaml: rate_limit_per_5min: must be between 10 and 2000000000 (got 5)\n"
+    )
+    assert not out.exists()
