@@ -13,7 +13,7 @@ from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscalin
 from components.cidr_plan import plan_subnets
 from components.cluster import GpuCluster, GpuClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.conventions import gateway_api_name, serving_namespace
+from components.conventions import gateway_api_name, model_server_name, serving_namespace
 from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
@@ -399,6 +399,18 @@ class RegionalPlatform(pulumi.ComponentResource):
         servers: dict[str, ModelServer] = {}
         for served in args.models:
             model = served.model.name
+            # Pod Identity hands credentials only to pods created after the association: it comes
+            # first, and the model's pods (whose init container syncs weights) after it and the
+            # GPU node groups they run on.
+            association = aws.eks.PodIdentityAssociation(
+                f"{name}-{model}-pod-identity",
+                cluster_name=cluster_name,
+                namespace=namespace.name,
+                service_account=model_server_name(model),
+                role_arn=weights.model_server_role_arn,
+                tags={"Name": f"{name}-{model}-pod-identity", "component": "serving", "model": model},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             server = ModelServer(
                 f"{name}-{model}",
                 ModelServerArgs(
@@ -411,16 +423,10 @@ class RegionalPlatform(pulumi.ComponentResource):
                     gateway_peers=gateway_peers,
                     metrics_peers=metrics_peers,
                 ),
-                opts=on_cluster,
-            )
-            aws.eks.PodIdentityAssociation(
-                f"{name}-{model}-pod-identity",
-                cluster_name=cluster_name,
-                namespace=namespace.name,
-                service_account=server.service_account_name,
-                role_arn=weights.model_server_role_arn,
-                tags={"Name": f"{name}-{model}-pod-identity", "component": "serving", "model": model},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[server]),
+                opts=pulumi.ResourceOptions.merge(
+                    on_cluster,
+                    pulumi.ResourceOptions(depends_on=[association, *self.gpu_node_groups.values()]),
+                ),
             )
             servers[model] = server
         return servers

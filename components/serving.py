@@ -34,6 +34,7 @@ from components.conventions import (
     model_server_name,
     weights_key,
 )
+from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
 
 CONTAINER_MODELS_PATH = "/models"
@@ -196,6 +197,11 @@ def startup_failure_threshold(model: engines.ModelSpec, gpu: str) -> int:
     return math.ceil(sizing.startup_seconds(weights_gib) / PROBE_PERIOD_SECONDS)
 
 
+def rollout_deadline_seconds(model: engines.ModelSpec, gpu: str) -> int:
+    """How long a rollout may take: a cold node syncs the weights, then the engine loads them."""
+    return SYNC_DEADLINE_SECONDS + startup_failure_threshold(model, gpu) * PROBE_PERIOD_SECONDS
+
+
 # --- the component -------------------------------------------------------------------------------
 
 
@@ -234,6 +240,7 @@ class ModelServer(pulumi.ComponentResource):
         )
         self.service_account_name = server
 
+        rollout = rollout_deadline_seconds(model, served.placement.gpu)
         deployment = KubernetesObject(
             f"{name}-deployment",
             {
@@ -242,10 +249,14 @@ class ModelServer(pulumi.ComponentResource):
                 "metadata": meta(annotations=sizing_annotations(model, served.placement.gpu)),
                 "spec": self._deployment_spec(args, engine, selector, labels, server),
             },
-            # The autoscaler owns the replica count once it exists.
             opts=child(
-                depends_on=[service_account],
+                # What the caller named (its credentials, its nodes) exists before the first pod.
+                depends_on=[service_account, *inherited_depends_on(opts)],
+                # The autoscaler owns the replica count once it exists.
                 ignore_changes=["spec.replicas"] if served.autoscaled else None,
+                # Pulumi waits for the rollout as long as the rollout itself may take (a cold node
+                # syncs the weights first); its default of 10 minutes would fail a healthy rollout.
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{rollout}s", update=f"{rollout}s"),
             ),
         )
         KubernetesObject(
@@ -429,7 +440,7 @@ class ModelServer(pulumi.ComponentResource):
         return {
             "replicas": served.replicas,
             "revisionHistoryLimit": 5,
-            "progressDeadlineSeconds": SYNC_DEADLINE_SECONDS + startup_threshold * PROBE_PERIOD_SECONDS,
+            "progressDeadlineSeconds": rollout_deadline_seconds(model, gpu),
             "selector": {"matchLabels": selector},
             # A new pod must be ready before an old one goes: GPU capacity is never below replicas.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
