@@ -17,6 +17,13 @@ from components.conventions import COMPONENT_LABEL, GPU_LABEL, MODEL_SERVER_COMP
 PROVIDER_PACKAGES = ("aws", "kubernetes", "random")
 
 
+def number_text(value: Any) -> str:
+    """A number as a reviewer writes it: the engine sends every number as a float (8080.0 -> 8080)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def is_custom_resource(resource_type: str) -> bool:
     """Resources a provider manages; components and providers themselves are not."""
     return resource_type.split(":", 1)[0] in PROVIDER_PACKAGES

@@ -110,6 +110,26 @@ def test_imds_tokens_unset():
     ]
 
 
+def test_hop_limit_as_the_engine_sends_it_reads_as_a_whole_number():
+    lt = template(httpPutResponseHopLimit=2.0)  # every number reaches the pack as a float
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        ("GPU node group 'gpu': launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", group.urn)
+    ]
+
+
+def test_hop_limit_not_a_number():
+    lt = template(httpPutResponseHopLimit="1")
+    group = group_using(lt)
+    assert imds([lt, group]) == [
+        (
+            "GPU node group 'gpu': launch template 'gpu-lt' sets httpPutResponseHopLimit to '1', "
+            "not a number (must be <= 1).",
+            group.urn,
+        )
+    ]
+
+
 def test_hop_limit_two():
     lt = template(httpPutResponseHopLimit=2)
     group = group_using(lt)

@@ -105,6 +105,13 @@ def test_standalone_rule_open_to_all_ipv4():
     ]
 
 
+def test_ports_as_the_engine_sends_them_read_as_whole_numbers():
+    props = ingress_rule(cidrIpv4="0.0.0.0/0", fromPort=8080.0, toPort=8080.0)  # numbers arrive as floats
+    assert resource_violations(NO_PUBLIC, INGRESS, props) == [
+        "ingress from 0.0.0.0/0 (the whole internet) on port 8080."
+    ]
+
+
 def test_standalone_rule_open_to_all_ipv6_on_all_ports():
     props = ingress_rule(cidrIpv6="::/0", ipProtocol="-1", fromPort=None, toPort=None)
     assert resource_violations(NO_PUBLIC, INGRESS, props) == ["ingress from ::/0 (the whole internet) on all ports."]

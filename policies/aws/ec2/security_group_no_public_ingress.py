@@ -15,7 +15,7 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies.support import as_list
+from policies.support import as_list, number_text
 
 GROUP_TYPES = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
 INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -32,7 +32,7 @@ def _whole_internet(cidr: Any) -> bool:
 def _ports(rule: Mapping[str, Any], protocol_key: str) -> str:
     if str(rule.get(protocol_key)) in ("-1", "all"):
         return "all ports"
-    low, high = rule.get("fromPort"), rule.get("toPort")
+    low, high = number_text(rule.get("fromPort")), number_text(rule.get("toPort"))
     return f"port {low}" if low == high else f"ports {low}-{high}"
 
 

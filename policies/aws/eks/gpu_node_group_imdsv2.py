@@ -12,7 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.support import NODE_GROUP_TYPE, is_gpu_node_group, launch_templates_of, resources_of_type
+from policies.support import NODE_GROUP_TYPE, is_gpu_node_group, launch_templates_of, number_text, resources_of_type
 
 MAX_HOP_LIMIT = 1
 
@@ -28,8 +28,10 @@ def _problems(template_props: Mapping[str, Any]) -> list[str]:
     hops = options.get("httpPutResponseHopLimit")
     if hops is None:
         problems.append("sets no httpPutResponseHopLimit (AL2023 AMIs default to 2, which reaches pods)")
-    elif not isinstance(hops, (int, float)) or hops > MAX_HOP_LIMIT:
-        problems.append(f"allows an IMDS hop limit of {hops} (must be <= {MAX_HOP_LIMIT})")
+    elif not isinstance(hops, (int, float)):
+        problems.append(f"sets httpPutResponseHopLimit to {hops!r}, not a number (must be <= {MAX_HOP_LIMIT})")
+    elif hops > MAX_HOP_LIMIT:
+        problems.append(f"allows an IMDS hop limit of {number_text(hops)} (must be <= {MAX_HOP_LIMIT})")
     return problems
 
 
