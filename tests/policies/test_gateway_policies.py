@@ -321,6 +321,14 @@ def test_acl_without_rate_rule_violates():
     ]
 
 
+@pytest.mark.parametrize("action", [{"count": {}}, {"allow": {}}])
+def test_acl_whose_rate_rule_does_not_block_violates(action):
+    rules = [managed(g) for g in web_acl_baseline_rules.REQUIRED_GROUPS] + [{**RATE, "action": action}]
+    assert resource_violations(web_acl_baseline_rules.policy, "aws:wafv2/webAcl:WebAcl", acl_props(rules)) == [
+        "no rate-based rule blocks (they only count or allow): one client can flood the models."
+    ]
+
+
 # --- WAF logging -----------------------------------------------------------------------------------------
 
 

@@ -29,15 +29,18 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             report_violation(f"managed rule group {group} is missing.", None)
         elif "count" in (groups[group].get("overrideAction") or {}):
             report_violation(f"managed rule group {group} only counts (overrideAction count): it blocks nothing.", None)
-    if not any((rule.get("statement") or {}).get("rateBasedStatement") for rule in rules):
+    rate_rules = [rule for rule in rules if (rule.get("statement") or {}).get("rateBasedStatement")]
+    if not rate_rules:
         report_violation("no rate-based rule: one client can flood the models.", None)
+    elif not any("block" in (rule.get("action") or {}) for rule in rate_rules):
+        report_violation("no rate-based rule blocks (they only count or allow): one client can flood the models.", None)
 
 
 policy = ResourceValidationPolicy(
     name="aws-wafv2-web-acl-baseline-rules",
     description=(
         "WAFv2 web ACLs must include the AWS managed Common, KnownBadInputs and AmazonIpReputationList "
-        "rule groups (not overridden to count) and a rate-based rule."
+        "rule groups (not overridden to count) and a rate-based rule that blocks."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
