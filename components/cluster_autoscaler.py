@@ -36,6 +36,7 @@ IMAGES = {
     "1.32": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.32.3",
     "1.33": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.6",
     "1.34": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.5",
+    "1.35": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2",
 }
 METRICS_PORT = 8085  # the controller's --address default: /metrics and /health-check
 RUN_AS_USER = 65534  # nobody, as upstream's example

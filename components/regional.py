@@ -40,7 +40,7 @@ from components.weights import WeightStore, WeightStoreArgs
 class ClusterSettings:
     """The region's EKS cluster, from `regions[].cluster` of the stack config."""
 
-    kubernetes_version: str = "1.33"
+    kubernetes_version: str = "1.35"
     public_endpoint: bool = False
     public_access_cidrs: tuple[str, ...] = ()
     admin_role_arns: tuple[str, ...] = ()

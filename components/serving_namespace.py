@@ -11,7 +11,7 @@ from components.kube import KubernetesObject
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 # The Pod Security Standards version the labels pin; a cluster upgrade does not silently tighten them.
-POD_SECURITY_VERSION = "v1.33"
+POD_SECURITY_VERSION = "v1.35"
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class SystemNodesConfig(_Strict):
 
 
 class ClusterConfig(_Strict):
-    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.\d{2}$")
+    kubernetes_version: str = Field(default="1.35", pattern=r"^1\.\d{2}$")
     public_endpoint: bool = Field(default=False, description="explicit, named opt-in; policies see it")
     public_access_cidrs: list[str] = Field(default_factory=list)
     admin_role_arns: list[str] = Field(default_factory=list)
@@ -274,7 +274,9 @@ class PolicySettings(_Strict):
     allowed_regions: list[str] = Field(min_length=1)
     allowed_gpu_types: list[str] = Field(min_length=1)
     allowed_kubernetes_versions: list[Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]] = Field(
-        default_factory=lambda: ["1.32", "1.33", "1.34"], min_length=1
+        # Versions in EKS standard support (1.34 until 2026-12-02, 1.35 until 2027-03-27).
+        default_factory=lambda: ["1.34", "1.35"],
+        min_length=1,
     )
     allowed_registries: list[str] = Field(
         default_factory=lambda: [

@@ -280,7 +280,7 @@ def test_every_taggable_child_is_tagged_for_the_cluster_component(tree):
     [
         (
             {"kubernetes_version": "1.30"},
-            r"^kubernetes_version: no pinned add-on versions for '1.30'; supported: 1.33$",
+            r"^kubernetes_version: no pinned add-on versions for '1.30'; supported: 1.33, 1.35$",
         ),
         ({"public_endpoint": True}, r"^public_access_cidrs: required when public_endpoint is true$"),
         (

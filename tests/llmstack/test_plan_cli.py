@@ -144,7 +144,7 @@ def test_cross_check_error_exits_2_with_one_line_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr == (
         "llmstack plan: error: Pulumi.dev.yaml: regions[0].cluster.kubernetes_version: no pinned EKS add-on versions "
-        "for 1.34 (components/eks_addons.py); supported: 1.33\n"
+        "for 1.34 (components/eks_addons.py); supported: 1.33, 1.35\n"
     )
     assert not out.exists()
 

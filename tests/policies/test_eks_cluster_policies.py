@@ -175,9 +175,9 @@ def test_version_violations(version, config, message):
 
 def test_the_version_allowlist_comes_from_the_stack_config():
     values = stack_values("prod")
-    values["policy"]["allowed_kubernetes_versions"] = ["1.33"]
+    values["policy"]["allowed_kubernetes_versions"] = ["1.35"]
     config = policy_config_for(parse_platform_config(values))
-    assert config["aws-eks-cluster-kubernetes-version-allowed"] == {"allowedKubernetesVersions": ["1.33"]}
+    assert config["aws-eks-cluster-kubernetes-version-allowed"] == {"allowedKubernetesVersions": ["1.35"]}
 
 
 def test_lists_in_any_sequence_type_are_read():

@@ -132,13 +132,13 @@ CASES = {
     "kubernetes version outside allowlist": (
         "dev",
         lambda v: v["regions"][0]["cluster"].update(kubernetes_version="1.27"),
-        "regions[0].cluster.kubernetes_version: must be one of policy.allowed_kubernetes_versions: 1.32, 1.33, 1.34",
+        "regions[0].cluster.kubernetes_version: must be one of policy.allowed_kubernetes_versions: 1.34, 1.35",
     ),
     "kubernetes version without pinned add-ons": (
         "dev",
         lambda v: v["regions"][0]["cluster"].update(kubernetes_version="1.34"),
         "regions[0].cluster.kubernetes_version: no pinned EKS add-on versions for 1.34 (components/eks_addons.py); "
-        "supported: 1.33",
+        "supported: 1.33, 1.35",
     ),
     "cidrs without a public endpoint": (
         "dev",

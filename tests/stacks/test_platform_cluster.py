@@ -14,7 +14,7 @@ def test_every_region_has_its_cluster_with_the_configured_version(prod_run):
     assert sorted(clusters) == ["eu-west-1", "us-east-1"]
     for region, cluster in clusters.items():
         assert cluster.inputs["name"] == "llm-serving-prod"
-        assert cluster.inputs["version"] == "1.33"
+        assert cluster.inputs["version"] == "1.35"
         assert cluster.provider.endswith(f"pulumi:providers:aws::aws-{region}")
         assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     assert prod_run.outputs["regions"]["eu-west-1"]["cluster_name"] == "llm-serving-prod"
