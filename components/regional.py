@@ -33,6 +33,7 @@ from components.serving import (
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
 from components.tenants import TenantSpec
+from components.waf import COMMON_RULES_TO_COUNT
 from components.weights import WeightStore, WeightStoreArgs
 
 
@@ -77,6 +78,8 @@ class FrontDoorSettings:
     the global hostname sends it."""
     max_body_kib: int = 256
     waf_rate_limit_per_5min: int = 2000
+    waf_rules_to_count: tuple[str, ...] = COMMON_RULES_TO_COUNT
+    """Rules of the AWS Common rule set that only count (WebAclArgs.common_rules_to_count)."""
     hosted_zone_id: str | None = None
     domain_name: str | None = None
 
@@ -360,6 +363,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 log_retention_days=args.log_retention_days,
                 max_body_kib=settings.max_body_kib,
                 waf_rate_limit_per_5min=settings.waf_rate_limit_per_5min,
+                waf_common_rules_to_count=settings.waf_rules_to_count,
                 protect=args.protect,
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -40,6 +40,31 @@ MANAGED_RULE_GROUPS = (
 )
 # Common rule set rules that would block ordinary LLM traffic; counted, not blocked, with the reason.
 COMMON_RULES_TO_COUNT = ("SizeRestrictions_BODY",)  # 8 KB body cap; our body-size rule replaces it
+# The rules of AWSManagedRulesCommonRuleSet (AWS WAF Developer Guide, "Core rule set (CRS)").
+COMMON_RULE_SET_RULES = (
+    "NoUserAgent_HEADER",
+    "UserAgent_BadBots_HEADER",
+    "SizeRestrictions_QUERYSTRING",
+    "SizeRestrictions_Cookie_HEADER",
+    "SizeRestrictions_BODY",
+    "SizeRestrictions_URIPATH",
+    "EC2MetaDataSSRF_BODY",
+    "EC2MetaDataSSRF_COOKIE",
+    "EC2MetaDataSSRF_URIPATH",
+    "EC2MetaDataSSRF_QUERYARGUMENTS",
+    "GenericLFI_QUERYARGUMENTS",
+    "GenericLFI_URIPATH",
+    "GenericLFI_BODY",
+    "RestrictedExtensions_URIPATH",
+    "RestrictedExtensions_QUERYARGUMENTS",
+    "GenericRFI_QUERYARGUMENTS",
+    "GenericRFI_BODY",
+    "GenericRFI_URIPATH",
+    "CrossSiteScripting_COOKIE",
+    "CrossSiteScripting_QUERYARGUMENTS",
+    "CrossSiteScripting_BODY",
+    "CrossSiteScripting_URIPATH",
+)
 REDACTED_HEADERS = ("authorization", "x-api-key")
 BODY_INSPECTION_LIMIT_KIB = 64
 BODY_INSPECTION_LIMIT = "KB_64"
@@ -187,6 +212,9 @@ class WebAclArgs:
             raise ValueError(f"max_body_kib: must be >= 1 (got {self.max_body_kib})")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(f"log_retention_days: must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        unknown = [rule for rule in self.common_rules_to_count if rule not in COMMON_RULE_SET_RULES]
+        if unknown:
+            raise ValueError(f"common_rules_to_count: not rules of the AWS Common rule set: {', '.join(unknown)}")
 
 
 class WebAcl(pulumi.ComponentResource):

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from components import catalog, eks_addons, engines, gateway_authorizer, sizing
+from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf
 from components.conventions import LOG_RETENTION_DAYS
 
 NAMESPACE = "llm-serving"
@@ -231,6 +231,10 @@ class GatewayConfig(_Strict):
     max_body_kib: int = Field(default=256, gt=0)
     waf_rate_limit_per_5min: int = Field(
         default=2000, ge=10, le=2_000_000_000, description="requests per client IP per 5 minutes (WAF's bounds)"
+    )
+    waf_rules_to_count: list[str] = Field(
+        default_factory=lambda: list(waf.COMMON_RULES_TO_COUNT),
+        description="rules of the AWS Common rule set that only count, e.g. CrossSiteScripting_BODY for code prompts",
     )
     hosted_zone_id: Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")] | None = Field(
         default=None, description="Route 53 public hosted zone id, e.g. Z0123456789ABCDEFGHIJ"
@@ -784,6 +788,20 @@ def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
                 )
         if tenant.burst < tenant.rate_limit_rps:
             yield ConfigError(f"gateway.tenants[{i}].burst", f"must be >= rate_limit_rps ({tenant.rate_limit_rps:g})")
+    for k, rule in enumerate(gateway.waf_rules_to_count):
+        if rule not in waf.COMMON_RULE_SET_RULES:
+            yield ConfigError(
+                f"gateway.waf_rules_to_count[{k}]",
+                f"'{rule}' is not a rule of the AWS Common rule set; allowed: {', '.join(waf.COMMON_RULE_SET_RULES)}",
+            )
+        elif rule in gateway.waf_rules_to_count[:k]:
+            yield ConfigError(f"gateway.waf_rules_to_count[{k}]", f"duplicate rule '{rule}'")
+    for rule in waf.COMMON_RULES_TO_COUNT:
+        if rule not in gateway.waf_rules_to_count:
+            yield ConfigError(
+                "gateway.waf_rules_to_count",
+                f"must include {rule}: its 8 KB body cap is below an LLM prompt (the body-size rule replaces it)",
+            )
     table = {tenant.name: list(tenant.models) for tenant in gateway.tenants}
     if gateway_authorizer.table_bytes(table) > gateway_authorizer.TABLE_MAX_BYTES:
         yield ConfigError(

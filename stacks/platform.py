@@ -107,6 +107,7 @@ def front_door_settings(
         tenant_key_values=tenant_key_values,
         max_body_kib=gateway.max_body_kib,
         waf_rate_limit_per_5min=gateway.waf_rate_limit_per_5min,
+        waf_rules_to_count=tuple(gateway.waf_rules_to_count),
         hosted_zone_id=gateway.hosted_zone_id,
         domain_name=gateway.domain_name,
     )

@@ -148,6 +148,10 @@ def test_logs_go_to_an_encrypted_aws_waf_logs_group_with_credentials_redacted():
         ({"rate_limit_per_5min": 5}, "rate_limit_per_5min: must be between 10 and 2000000000 (got 5)"),
         ({"max_body_kib": 0}, "max_body_kib: must be >= 1 (got 0)"),
         ({"environment": "Prod"}, "environment: must be lowercase letters, digits and '-' (got 'Prod')"),
+        (
+            {"common_rules_to_count": ("SizeRestrictions_BODY", "NoSuchRule")},
+            "common_rules_to_count: not rules of the AWS Common rule set: NoSuchRule",
+        ),
     ],
 )
 def test_bad_args_name_the_field(changes, message):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import stack_values
+from conftest import run_stack, stack_values
 
+from components import waf
 from stacks.config import ConfigError, parse_platform_config
 
 
@@ -67,6 +68,20 @@ CASES = {
         lambda v: v["gateway"].update(hosted_zone_id="Z0123456789ABC", domain_name="https://LLM.example.com"),
         "gateway.domain_name: must be a lowercase DNS name such as llm.example.com",
     ),
+    "waf rule not in the common rule set": (
+        lambda v: v["gateway"].update(waf_rules_to_count=["SizeRestrictions_BODY", "CrossSiteScripting_Body"]),
+        "gateway.waf_rules_to_count[1]: 'CrossSiteScripting_Body' is not a rule of the AWS Common rule set; "
+        "allowed: " + ", ".join(waf.COMMON_RULE_SET_RULES),
+    ),
+    "waf rule counted twice": (
+        lambda v: v["gateway"].update(waf_rules_to_count=["SizeRestrictions_BODY", "SizeRestrictions_BODY"]),
+        "gateway.waf_rules_to_count[1]: duplicate rule 'SizeRestrictions_BODY'",
+    ),
+    "waf body size rule blocking again": (
+        lambda v: v["gateway"].update(waf_rules_to_count=["GenericLFI_BODY"]),
+        "gateway.waf_rules_to_count: must include SizeRestrictions_BODY: its 8 KB body cap is below an LLM prompt "
+        "(the body-size rule replaces it)",
+    ),
 }
 
 
@@ -81,3 +96,21 @@ def test_zone_and_domain_together_are_accepted():
     values["gateway"].update(hosted_zone_id="Z0123456789ABC", domain_name="llm.example.com")
     config = parse_platform_config(values)
     assert config.gateway.domain_name == "llm.example.com"
+
+
+def test_waf_rules_to_count_reach_the_web_acl():
+    run = run_stack(
+        "prod", lambda v: v["gateway"].update(waf_rules_to_count=["SizeRestrictions_BODY", "CrossSiteScripting_BODY"])
+    )
+    acls = [r for r in run.resources if r.type == "aws:wafv2/webAcl:WebAcl"]
+    assert len(acls) == 2
+    for acl in acls:
+        (common,) = [
+            rule["statement"]["managedRuleGroupStatement"]
+            for rule in acl.inputs["rules"]
+            if rule["name"] == "AWSManagedRulesCommonRuleSet"
+        ]
+        assert common["ruleActionOverrides"] == [
+            {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}},
+            {"name": "CrossSiteScripting_BODY", "actionToUse": {"count": {}}},
+        ]
