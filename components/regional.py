@@ -33,7 +33,7 @@ from components.serving import (
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
 from components.tenants import TenantSpec
-from components.waf import COMMON_RULES_TO_COUNT
+from components.waf_rules import COMMON_RULES_TO_COUNT
 from components.weights import WeightStore, WeightStoreArgs
 
 

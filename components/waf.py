@@ -32,38 +32,12 @@ from pulumi_aws import _utilities as aws_utilities
 
 from components.arg_checks import check_environment_name
 from components.conventions import LOG_RETENTION_DAYS
+from components.waf_rules import COMMON_RULE_SET_RULES, COMMON_RULES_TO_COUNT
 
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesCommonRuleSet",
-)
-# Common rule set rules that would block ordinary LLM traffic; counted, not blocked, with the reason.
-COMMON_RULES_TO_COUNT = ("SizeRestrictions_BODY",)  # 8 KB body cap; our body-size rule replaces it
-# The rules of AWSManagedRulesCommonRuleSet (AWS WAF Developer Guide, "Core rule set (CRS)").
-COMMON_RULE_SET_RULES = (
-    "NoUserAgent_HEADER",
-    "UserAgent_BadBots_HEADER",
-    "SizeRestrictions_QUERYSTRING",
-    "SizeRestrictions_Cookie_HEADER",
-    "SizeRestrictions_BODY",
-    "SizeRestrictions_URIPATH",
-    "EC2MetaDataSSRF_BODY",
-    "EC2MetaDataSSRF_COOKIE",
-    "EC2MetaDataSSRF_URIPATH",
-    "EC2MetaDataSSRF_QUERYARGUMENTS",
-    "GenericLFI_QUERYARGUMENTS",
-    "GenericLFI_URIPATH",
-    "GenericLFI_BODY",
-    "RestrictedExtensions_URIPATH",
-    "RestrictedExtensions_QUERYARGUMENTS",
-    "GenericRFI_QUERYARGUMENTS",
-    "GenericRFI_BODY",
-    "GenericRFI_URIPATH",
-    "CrossSiteScripting_COOKIE",
-    "CrossSiteScripting_QUERYARGUMENTS",
-    "CrossSiteScripting_BODY",
-    "CrossSiteScripting_URIPATH",
 )
 REDACTED_HEADERS = ("authorization", "x-api-key")
 BODY_INSPECTION_LIMIT_KIB = 64

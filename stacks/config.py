@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf
+from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf_rules
 from components.conventions import LOG_RETENTION_DAYS
 
 NAMESPACE = "llm-serving"
@@ -233,7 +233,7 @@ class GatewayConfig(_Strict):
         default=2000, ge=10, le=2_000_000_000, description="requests per client IP per 5 minutes (WAF's bounds)"
     )
     waf_rules_to_count: list[str] = Field(
-        default_factory=lambda: list(waf.COMMON_RULES_TO_COUNT),
+        default_factory=lambda: list(waf_rules.COMMON_RULES_TO_COUNT),
         description="rules of the AWS Common rule set that only count, e.g. CrossSiteScripting_BODY for code prompts",
     )
     hosted_zone_id: Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")] | None = Field(
@@ -789,14 +789,15 @@ def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
         if tenant.burst < tenant.rate_limit_rps:
             yield ConfigError(f"gateway.tenants[{i}].burst", f"must be >= rate_limit_rps ({tenant.rate_limit_rps:g})")
     for k, rule in enumerate(gateway.waf_rules_to_count):
-        if rule not in waf.COMMON_RULE_SET_RULES:
+        if rule not in waf_rules.COMMON_RULE_SET_RULES:
+            allowed = ", ".join(waf_rules.COMMON_RULE_SET_RULES)
             yield ConfigError(
                 f"gateway.waf_rules_to_count[{k}]",
-                f"'{rule}' is not a rule of the AWS Common rule set; allowed: {', '.join(waf.COMMON_RULE_SET_RULES)}",
+                f"'{rule}' is not a rule of the AWS Common rule set; allowed: {allowed}",
             )
         elif rule in gateway.waf_rules_to_count[:k]:
             yield ConfigError(f"gateway.waf_rules_to_count[{k}]", f"duplicate rule '{rule}'")
-    for rule in waf.COMMON_RULES_TO_COUNT:
+    for rule in waf_rules.COMMON_RULES_TO_COUNT:
         if rule not in gateway.waf_rules_to_count:
             yield ConfigError(
                 "gateway.waf_rules_to_count",

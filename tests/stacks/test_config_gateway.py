@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_stack, stack_values
 
-from components import waf
+from components import waf_rules
 from stacks.config import ConfigError, parse_platform_config
 
 
@@ -71,7 +71,7 @@ CASES = {
     "waf rule not in the common rule set": (
         lambda v: v["gateway"].update(waf_rules_to_count=["SizeRestrictions_BODY", "CrossSiteScripting_Body"]),
         "gateway.waf_rules_to_count[1]: 'CrossSiteScripting_Body' is not a rule of the AWS Common rule set; "
-        "allowed: " + ", ".join(waf.COMMON_RULE_SET_RULES),
+        "allowed: " + ", ".join(waf_rules.COMMON_RULE_SET_RULES),
     ),
     "waf rule counted twice": (
         lambda v: v["gateway"].update(waf_rules_to_count=["SizeRestrictions_BODY", "SizeRestrictions_BODY"]),
