@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import json_document, principals, statements
 
 KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey")
@@ -44,4 +45,13 @@ policy = ResourceValidationPolicy(
         "conditions such as kms:ViaService or kms:EncryptionContext; never use Principal '*'."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="identity",
+    controls=Controls(fsbp=("KMS.5",), nist_800_53=("AC-3", "AC-6"), soc2=("CC6.1",)),
+    why=(
+        "The weights, logs and secrets keys decrypt model weights and tenants' prompts in logs; a key "
+        "usable by any principal makes every encrypted copy readable by anyone who can reach it."
+    ),
 )
