@@ -79,7 +79,7 @@ policy = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.1-4.2.8, 4.6.2", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.1, 4.2.5", version="1.7.0"),
     config_schema=PolicyConfigSchema(
         properties={
             "rootNodeAgents": {

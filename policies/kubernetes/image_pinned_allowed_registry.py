@@ -63,7 +63,7 @@ policy = ResourceValidationPolicy(
     description="Container images come from an allowed registry and are pinned by sha256 digest or exact x.y.z tag.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="5.1.1", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="5.1.4", version="1.7.0"),
     config_schema=PolicyConfigSchema(
         properties={"allowedRegistries": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
         required=["allowedRegistries"],
