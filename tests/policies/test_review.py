@@ -372,9 +372,8 @@ def test_review_rejects_an_unknown_area_and_empty_controls():
 def test_docs_name_a_policy_without_review(monkeypatch):
     module = types.ModuleType("policies.fake_unreviewed")
     module.__file__ = str(docs.README.with_name("fake_unreviewed.py"))
-    module.policy = ResourceValidationPolicy(
-        name="fake-unreviewed", description="d", validate=lambda args, report: None
-    )
+    policy = ResourceValidationPolicy(name="fake-unreviewed", description="d", validate=lambda args, report: None)
+    setattr(module, "policy", policy)  # noqa: B010 (a module attribute pyright cannot know)
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with pytest.raises(LookupError, match="policy fake-unreviewed .*has no module-level `review"):
-        docs.policy_review(module.policy)
+        docs.policy_review(policy)
