@@ -19,10 +19,12 @@ AREAS = ("identity", "network", "data", "compute", "kubernetes", "cost")
 class Controls:
     """Control identifiers, as each framework writes them.
 
-    cis_eks: CIS Amazon EKS Benchmark v1.5 sections (e.g. "4.1.1").
-    fsbp: AWS Foundational Security Best Practices controls (e.g. "S3.17", "EKS.1").
-    nist_800_53: NIST SP 800-53 rev. 5 controls (e.g. "AC-6", "SC-28").
-    soc2: SOC 2 trust services criteria (e.g. "CC6.1").
+    cis_eks: CIS Amazon EKS Benchmark v1.7.0 recommendations (e.g. "4.1.1"; 4.1.7 and 4.5.2 differ from v1.5).
+    fsbp: AWS Foundational Security Best Practices controls, as Security Hub numbers them (e.g. "S3.17").
+    nist_800_53: NIST SP 800-53 rev. 5 base controls (e.g. "AC-6", "SC-28").
+    soc2: SOC 2 trust services criteria, 2017 (e.g. "CC6.1").
+
+    tests/policies/test_review.py holds the cited reference table every id must be in.
     """
 
     cis_eks: tuple[str, ...] = ()
@@ -36,10 +38,10 @@ class Controls:
 
     def rows(self) -> list[tuple[str, tuple[str, ...]]]:
         named = (
-            ("CIS Amazon EKS Benchmark", self.cis_eks),
-            ("AWS FSBP", self.fsbp),
-            ("NIST 800-53", self.nist_800_53),
-            ("SOC 2", self.soc2),
+            ("CIS Amazon EKS Benchmark v1.7.0", self.cis_eks),
+            ("AWS Foundational Security Best Practices", self.fsbp),
+            ("NIST SP 800-53 rev. 5", self.nist_800_53),
+            ("SOC 2 (TSC 2017)", self.soc2),
         )
         return [(name, ids) for name, ids in named if ids]
 

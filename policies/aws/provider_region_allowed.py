@@ -9,6 +9,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     allowed = list(args.get_config().get("allowedRegions") or [])
@@ -41,4 +43,13 @@ policy = ResourceValidationPolicy(
         "or extend that list after review."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(nist_800_53=("CM-6", "CM-12"), soc2=("CC6.7", "C1.1")),
+    why=(
+        "Tenants' prompts, completions and request logs are processed and stored where the model servers run; a "
+        "provider in another region moves them outside the regions the stack commits to."
+    ),
 )

@@ -10,6 +10,7 @@ from pulumi_policy import (
 )
 
 from components import cost
+from policies.review import Controls, Review
 from policies.support import cost_inputs
 
 
@@ -32,4 +33,13 @@ policy = StackValidationPolicy(
     ),
     remediation_steps="Lower `max_nodes` of the largest GPU node groups, or accept the risk with the budget owner.",
     validate=validate,
+)
+
+review = Review(
+    area="cost",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "Autoscaling reaches max size under a traffic spike, an abusive tenant or a runaway scaler; a max above "
+        "budget is a GPU bill nobody approved."
+    ),
 )

@@ -10,6 +10,7 @@ from pulumi_policy import (
 )
 
 from components import cost
+from policies.review import Controls, Review
 from policies.support import cost_inputs
 
 
@@ -34,4 +35,13 @@ policy = StackValidationPolicy(
         "with the budget owner's approval. The estimate prices instance-hours and fixed fees, not usage."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="cost",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "GPU nodes bill by the hour whether or not they serve: a desired capacity above budget is spent from the "
+        "first `pulumi up`, before any tenant sends a request."
+    ),
 )

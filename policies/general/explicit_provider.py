@@ -8,6 +8,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import is_custom_resource
 
 
@@ -35,4 +36,13 @@ policy = ResourceValidationPolicy(
         "`pulumi:disable-default-providers` set for aws and kubernetes in every stack file."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="identity",
+    controls=Controls(nist_800_53=("CM-2", "CM-6"), soc2=("CC8.1",)),
+    why=(
+        "A resource on a default provider deploys with whatever credentials, account and region the operator's "
+        "shell has, so weights, tenants' logs or GPU nodes can land in an account or region nobody reviewed."
+    ),
 )

@@ -9,6 +9,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 # Resources whose deletion loses data or the only means to read it.
 STATEFUL_TYPES = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -36,4 +38,13 @@ policy = ResourceValidationPolicy(
     ),
     config_schema=PolicyConfigSchema(properties={"protectRequired": {"type": "boolean", "default": False}}),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("KMS.3",), nist_800_53=("CM-3", "CP-9"), soc2=("CC8.1", "A1.2")),
+    why=(
+        "In prod a rename or refactor makes Pulumi replace a bucket or key: deleting the weights, or scheduling "
+        "deletion of the key without which no copy of them, or of the logs, can be decrypted."
+    ),
 )

@@ -19,6 +19,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import containers, pod_spec
 
 SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
@@ -78,7 +79,7 @@ policy = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.1-4.2.8, 4.6.2", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.1, 4.2.5", version="1.7.0"),
     config_schema=PolicyConfigSchema(
         properties={
             "rootNodeAgents": {
@@ -97,4 +98,13 @@ policy = ResourceValidationPolicy(
         "after review."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="kubernetes",
+    controls=Controls(cis_eks=("4.2.1", "4.2.5"), nist_800_53=("AC-6", "CM-7"), soc2=("CC6.8",)),
+    why=(
+        "Model servers parse untrusted prompts and run third-party weights and code; a root, privileged or "
+        "escalating container turns one exploit into the GPU node and every tenant's traffic on it."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
 )
 
 from components.conventions import GPU_RESOURCE
+from policies.review import Controls, Review
 from policies.support import containers, pod_spec
 
 
@@ -40,4 +41,13 @@ policy = ResourceValidationPolicy(
         f"Set resources.limits['{GPU_RESOURCE}'] and resources.requests['{GPU_RESOURCE}'] to the shard count."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "GPUs cannot be overcommitted: a request that differs from the limit is rejected or hides the real demand, "
+        "so the scheduler and the autoscaler size the GPU fleet wrong."
+    ),
 )

@@ -13,6 +13,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import containers, pod_spec
 
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -62,7 +63,7 @@ policy = ResourceValidationPolicy(
     description="Container images come from an allowed registry and are pinned by sha256 digest or exact x.y.z tag.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="5.1.1", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="5.1.4", version="1.7.0"),
     config_schema=PolicyConfigSchema(
         properties={"allowedRegistries": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
         required=["allowedRegistries"],
@@ -72,4 +73,13 @@ policy = ResourceValidationPolicy(
         "`@sha256:<digest>`; extend the registry list in the stack file only after review."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="kubernetes",
+    controls=Controls(cis_eks=("5.1.4",), nist_800_53=("CM-2", "SI-7"), soc2=("CC6.8", "CC8.1")),
+    why=(
+        "A moving tag lets a registry push change the code that sees every prompt without a review, and an "
+        "unapproved registry puts anyone's image on GPU nodes next to the weights."
+    ),
 )

@@ -14,6 +14,7 @@ from pulumi_policy import (
 
 from components import sizing
 from components.conventions import GPU_RESOURCE, SIZING_ANNOTATION_PREFIX, SIZING_ANNOTATIONS
+from policies.review import Controls, Review
 from policies.support import is_model_server, pod_spec
 
 
@@ -72,4 +73,13 @@ policy = ResourceValidationPolicy(
         "max_batch_size in the model's stack config; `llmstack plan` shows the numbers."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "A model that does not fit its GPUs crash-loops out of memory at full GPU price; one that asks for more "
+        "GPUs than it needs pays for idle accelerators."
+    ),
 )

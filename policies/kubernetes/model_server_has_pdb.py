@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import is_model_server, pod_spec, pod_template_labels
 
 PDB_TYPE = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -53,4 +54,13 @@ policy = StackValidationPolicy(
         "(conventions.model_labels) and maxUnavailable: 1 (ModelServer does)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(soc2=("A1.1",)),
+    why=(
+        "A node drain or upgrade can evict every replica of a model at once, and each takes minutes to reload "
+        "weights: tenants see an outage instead of a rollout."
+    ),
 )

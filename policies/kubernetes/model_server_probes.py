@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import is_model_server, pod_spec
 
 HEALTH_PATH = "/health"
@@ -45,4 +46,13 @@ policy = ResourceValidationPolicy(
         "readinessProbe on /health, and a livenessProbe on a path that does not queue (TGI /info, vLLM /version)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(soc2=("A1.2",)),
+    why=(
+        "Without a startup probe the kubelet kills replicas still loading tens of gigabytes of weights; without "
+        "readiness, traffic reaches replicas that cannot answer; a liveness probe on /health restarts busy GPUs."
+    ),
 )

@@ -8,6 +8,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 AUTHORIZERS = ("CUSTOM", "AWS_IAM", "COGNITO_USER_POOLS")
 
 
@@ -33,4 +35,13 @@ policy = ResourceValidationPolicy(
         "Set `api_key_required=True` and/or `authorization='CUSTOM'` with an `authorizer_id` on the method."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="identity",
+    controls=Controls(nist_800_53=("AC-3", "IA-8"), soc2=("CC6.1",)),
+    why=(
+        "An open method serves models to anyone on the internet; without the API key a tenant's usage-plan quota "
+        "does not apply, and without the authorizer a tenant's key reaches models it was never granted."
+    ),
 )

@@ -8,6 +8,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != "aws:apigateway/methodSettings:MethodSettings":
@@ -32,4 +34,13 @@ policy = ResourceValidationPolicy(
     severity=Severity.HIGH,
     remediation_steps="Set `data_trace_enabled=False` in the aws.apigateway.MethodSettings settings.",
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(nist_800_53=("AU-3", "SI-12"), soc2=("CC6.7", "C1.1")),
+    why=(
+        "Data tracing writes every tenant's prompts, completions and API keys into CloudWatch Logs, readable by "
+        "anyone with log access for the whole retention period."
+    ),
 )

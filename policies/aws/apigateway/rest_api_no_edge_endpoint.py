@@ -8,6 +8,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 ALLOWED = ("REGIONAL", "PRIVATE")
 
 
@@ -32,4 +34,14 @@ policy = ResourceValidationPolicy(
     severity=Severity.MEDIUM,
     remediation_steps="Set `endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types='REGIONAL')`.",
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(nist_800_53=("SC-7",), soc2=("CC6.6",)),
+    why=(
+        "An EDGE endpoint puts an AWS-managed CloudFront distribution in front of the API that the stack's "
+        "regional WAF web ACL does not cover and the latency-based hostname cannot route, so requests reach the "
+        "authorizer and models unfiltered."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import json_document
 
 
@@ -36,4 +37,13 @@ policy = ResourceValidationPolicy(
         "log group and a JSON `format` (see components/gateway.py ACCESS_LOG_FORMAT)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("APIGateway.1",), nist_800_53=("AU-2", "AU-3", "AU-12"), soc2=("CC7.2",)),
+    why=(
+        "Access logs tie every request to an API key, status and latency; without them abuse of a tenant's key, or "
+        "who spent which GPU time, cannot be traced."
+    ),
 )

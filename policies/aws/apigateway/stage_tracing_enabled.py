@@ -9,6 +9,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != "aws:apigateway/stage:Stage":
@@ -25,4 +27,13 @@ policy = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="APIGateway.3", version="1.0.0"),
     remediation_steps="Set `xray_tracing_enabled=True` on the aws.apigateway.Stage.",
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("APIGateway.3",), nist_800_53=("AU-12", "SI-4"), soc2=("CC7.2",)),
+    why=(
+        "Traces show where a slow or failed generation spent its time (authorizer, private link, model server); "
+        "without them a cold GPU replica and an attack look the same."
+    ),
 )

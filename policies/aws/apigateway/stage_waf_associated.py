@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import depends_on, resources_of_type
 
 
@@ -27,4 +28,13 @@ policy = StackValidationPolicy(
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="APIGateway.4", version="1.0.0"),
     remediation_steps="Add an aws.wafv2.WebAclAssociation with resource_arn=<stage>.arn (components/waf.py WebAcl).",
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("APIGateway.4",), nist_800_53=("SC-5", "SC-7"), soc2=("CC6.6",)),
+    why=(
+        "The web ACL is the only filter and rate limit before requests reach GPU-backed models; without it floods "
+        "and known-bad inputs queue on the replicas and burn tenants' quota."
+    ),
 )

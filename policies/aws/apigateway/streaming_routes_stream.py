@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import resources_of_type
 
 RESOURCE_TYPE = "aws:apigateway/resource:Resource"
@@ -60,4 +61,13 @@ policy = StackValidationPolicy(
         "aws.apigateway.Integration (HTTP_PROXY)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(nist_800_53=("CM-6",), soc2=("PI1.3",)),
+    why=(
+        "A buffered integration holds a completion until it ends, so long generations run into the gateway's "
+        "buffered timeout and size limits: tenants get errors after the GPU has done the work."
+    ),
 )

@@ -11,6 +11,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import LAUNCH_TEMPLATE_TYPE
 
 
@@ -55,4 +56,14 @@ policy = ResourceValidationPolicy(
         "'kms_key_id': <the region's ebs key ARN>, 'volume_type': 'gp3', 'delete_on_termination': 'true'}."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("EC2.3", "EC2.7", "EC2.181"), nist_800_53=("SC-12", "SC-28"), soc2=("CC6.1",)),
+    why=(
+        "Node volumes and their snapshots outlive the node and can hold node logs and pod data; with the default "
+        "EBS key anyone allowed to copy a snapshot in the account can read them, with our key only those the key "
+        "policy names."
+    ),
 )

@@ -15,6 +15,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import as_list, number_text
 
 GROUP_TYPES = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
@@ -73,4 +74,13 @@ policy = ResourceValidationPolicy(
         "prefix list. Public clients come in through API Gateway, never through a security group."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("EC2.18", "EC2.19"), nist_800_53=("AC-4", "SC-7"), soc2=("CC6.6",)),
+    why=(
+        "Model servers do not authenticate callers themselves; a rule open to the internet lets anyone reach a GPU "
+        "pod directly, bypassing API keys, usage-plan quotas and the WAF."
+    ),
 )

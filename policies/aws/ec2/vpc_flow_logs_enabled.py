@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import depends_on, resources_of_type
 
 
@@ -32,4 +33,13 @@ policy = StackValidationPolicy(
     framework=PolicyComplianceFramework(name="CIS AWS Foundations", reference="3.7", version="3.0.0"),
     remediation_steps="Add an aws.ec2.FlowLog with vpc_id=<the VPC>, traffic_type='ALL' and a KMS-encrypted log group.",
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("EC2.6",), nist_800_53=("AU-2", "AU-12", "SI-4"), soc2=("CC7.2",)),
+    why=(
+        "Flow logs are the only record of which node or pod talked to which address: weights copied out of a GPU "
+        "node or a tenant probing another's model server leave no trace without them."
+    ),
 )

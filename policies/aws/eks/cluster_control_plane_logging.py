@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import as_list
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
@@ -35,4 +36,13 @@ policy = ResourceValidationPolicy(
         "/aws/eks/<cluster>/cluster created first (KMS key, retention)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="kubernetes",
+    controls=Controls(cis_eks=("2.1.1",), fsbp=("EKS.8",), nist_800_53=("AU-2", "AU-12"), soc2=("CC7.2",)),
+    why=(
+        "The audit and authenticator logs are the only record of who exec'd into a model server, read a Secret or "
+        "scaled a GPU deployment; without them an incident on a serving cluster cannot be reconstructed."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import as_list
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
@@ -48,4 +49,13 @@ policy = ResourceValidationPolicy(
         "`public_access_cidrs` listing only your networks."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(cis_eks=("5.4.1", "5.4.2"), fsbp=("EKS.1",), nist_800_53=("AC-3", "SC-7"), soc2=("CC6.6",)),
+    why=(
+        "The API server controls every model server, Secret and GPU node group; reachable from the whole internet, "
+        "one leaked token is enough to read weights, tap prompts or launch GPU pods on our bill."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import as_list
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
@@ -48,4 +49,13 @@ policy = ResourceValidationPolicy(
         "provider=...(key_arn=<the region's eks-secrets key>)) — GpuCluster does this with Encryption's key."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(cis_eks=("5.3.1",), fsbp=("EKS.3",), nist_800_53=("SC-12", "SC-28"), soc2=("CC6.1",)),
+    why=(
+        "etcd holds every Secret the clusters carry (service-account tokens, registry and service credentials); "
+        "envelope encryption with our key keeps an etcd copy or backup unreadable without the key policy."
+    ),
 )

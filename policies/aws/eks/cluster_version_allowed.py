@@ -9,6 +9,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 
 
@@ -42,4 +44,14 @@ policy = ResourceValidationPolicy(
         "(and give it a row of pinned add-on versions in components/eks_addons.py ADDON_VERSIONS)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="kubernetes",
+    controls=Controls(fsbp=("EKS.2",), nist_800_53=("CM-2", "SI-2"), soc2=("CC7.1", "CC8.1")),
+    why=(
+        "A version outside the allowlist either stops receiving security fixes (and costs extended-support fees "
+        "per cluster hour) or has not been tested with the GPU device plugin, KEDA and the autoscaler the serving "
+        "path needs."
+    ),
 )

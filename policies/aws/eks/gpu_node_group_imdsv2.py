@@ -12,6 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import NODE_GROUP_TYPE, is_gpu_node_group, launch_templates_of, number_text, resources_of_type
 
 MAX_HOP_LIMIT = 1
@@ -72,4 +73,13 @@ policy = StackValidationPolicy(
         "through EKS Pod Identity, not the node role."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(fsbp=("EC2.8", "EC2.170"), nist_800_53=("AC-3", "AC-6"), soc2=("CC6.1",)),
+    why=(
+        "A pod that reaches IMDS takes the node role's credentials, so one exploited model server (it parses "
+        "untrusted prompts and loads third-party weights) or controller escapes its pod into AWS."
+    ),
 )

@@ -11,6 +11,7 @@ from pulumi_policy import (
 )
 
 from components.conventions import GPU_TAINT
+from policies.review import Controls, Review
 from policies.support import NODE_GROUP_TYPE, is_gpu_node_group
 
 # The EKS API spells the Kubernetes effect NoSchedule as NO_SCHEDULE.
@@ -43,4 +44,13 @@ policy = ResourceValidationPolicy(
         "(components.gpu_nodes does), and give GPU workloads the matching toleration (conventions.GPU_TOLERATION)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("CM-7", "SC-6"), soc2=("A1.1",)),
+    why=(
+        "Untainted GPU nodes fill with ordinary pods that take the capacity model servers need and keep nodes "
+        "billed by the GPU hour from scaling down."
+    ),
 )

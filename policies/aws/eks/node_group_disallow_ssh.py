@@ -9,6 +9,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
 from policies.support import NODE_GROUP_TYPE
 
 
@@ -38,4 +39,13 @@ policy = ResourceValidationPolicy(
         "nodes with SSM Session Manager, which the node role's AmazonSSMManagedInstanceCore policy allows."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(fsbp=("EC2.13",), nist_800_53=("AC-17", "CM-7"), soc2=("CC6.1", "CC6.6")),
+    why=(
+        "SSH on a GPU node is root next to the weights on local NVMe and every tenant's in-flight prompts, outside "
+        "Kubernetes RBAC and its audit log; EKS opens port 22 to the internet when no source group is named."
+    ),
 )

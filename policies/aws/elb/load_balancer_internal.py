@@ -9,6 +9,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 LOAD_BALANCER_TYPES = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 
 
@@ -39,4 +41,13 @@ policy = ResourceValidationPolicy(
         "API Gateway through an aws.apigateway.VpcLink (components/private_path.py)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(nist_800_53=("AC-4", "SC-7"), soc2=("CC6.6",)),
+    why=(
+        "An internet-facing load balancer in front of the model servers serves every tenant's model without API "
+        "keys, quotas or WAF, and anyone who finds it spends our GPU time."
+    ),
 )

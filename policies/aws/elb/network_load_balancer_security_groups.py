@@ -10,6 +10,7 @@ from pulumi_policy import (
 )
 
 from policies.aws.elb.load_balancer_internal import LOAD_BALANCER_TYPES
+from policies.review import Controls, Review
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -38,4 +39,14 @@ policy = ResourceValidationPolicy(
         "replacing an existing NLB is required to add them."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(nist_800_53=("AC-4", "SC-7"), soc2=("CC6.6",)),
+    why=(
+        "Without a security group on the NLB, model servers must admit it by address range, which admits "
+        "everything else in those ranges too; AWS cannot add groups to an NLB after creation, so the gap needs a "
+        "replacement."
+    ),
 )

@@ -9,6 +9,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 
@@ -30,4 +32,13 @@ policy = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="KMS.4", version="1.0.0"),
     remediation_steps="Set `enable_key_rotation=True` (and a `rotation_period_in_days`) on the aws.kms.Key.",
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("KMS.4",), nist_800_53=("SC-12", "SC-28"), soc2=("CC6.1",)),
+    why=(
+        "These keys encrypt the model weights, the EKS secrets, the node volumes and the logs that carry tenants' "
+        "request metadata; yearly rotation bounds what one exposed key version can decrypt."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
 
 LOGGING_TYPE = "aws:s3/bucketLogging:BucketLogging"
@@ -34,4 +35,13 @@ policy = StackValidationPolicy(
         "lets logging.s3.amazonaws.com write for this bucket (aws:SourceArn, aws:SourceAccount)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("S3.9",), nist_800_53=("AU-2", "AU-12"), soc2=("CC7.2",)),
+    why=(
+        "Server access logs are the record of who downloaded the weights; without them (CloudTrail data events are "
+        "off by default) a model can be copied out and nobody can tell when or by whom."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
 
 SSE_TYPE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -53,4 +54,14 @@ policy = StackValidationPolicy(
         "kms_master_key_id=<the customer-managed key ARN> and bucket_key_enabled=True."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("S3.17",), nist_800_53=("SC-12", "SC-28"), soc2=("CC6.1",)),
+    why=(
+        "The weights buckets hold the models we serve (licensed or fine-tuned, often the most valuable asset); "
+        "with our key every read also needs the key policy and leaves a KMS record, with SSE-S3 s3:GetObject alone "
+        "is enough."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, attached, resources_of_type
 
 BLOCK_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -37,4 +38,13 @@ policy = StackValidationPolicy(
         "ignore_public_acls and restrict_public_buckets all True."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("S3.8",), nist_800_53=("AC-3", "SC-7"), soc2=("CC6.1", "CC6.6")),
+    why=(
+        "One public ACL or bucket policy publishes the weights, or the access logs that record tenants' requests; "
+        "the block makes S3 refuse both."
+    ),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, as_list, attached, json_document, principals, resources_of_type, statements
 
 POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
@@ -46,4 +47,13 @@ policy = StackValidationPolicy(
         "bucket ARN/*], Condition {'Bool': {'aws:SecureTransport': 'false'}}."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("S3.5",), nist_800_53=("SC-8", "SC-13"), soc2=("CC6.7",)),
+    why=(
+        "Nodes download gigabytes of weights on every scale-up; without the deny a misconfigured client can fetch "
+        "them over plain HTTP, readable and alterable on the way to the GPU."
+    ),
 )

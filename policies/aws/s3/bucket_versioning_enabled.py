@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
 
 VERSIONING_TYPE = "aws:s3/bucketVersioning:BucketVersioning"
@@ -35,4 +36,13 @@ policy = StackValidationPolicy(
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="S3.14", version="1.0.0"),
     remediation_steps="Add an aws.s3.BucketVersioning for the bucket with versioning_configuration status='Enabled'.",
     validate=validate,
+)
+
+review = Review(
+    area="data",
+    controls=Controls(fsbp=("S3.14",), nist_800_53=("CP-9", "SI-7"), soc2=("A1.2",)),
+    why=(
+        "An overwritten or deleted weights object is gone: a bad sync or a malicious write swaps the model every "
+        "replica loads next; versioning keeps the previous weights to roll back to."
+    ),
 )

@@ -8,6 +8,8 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.review import Controls, Review
+
 REQUIRED_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -46,4 +48,13 @@ policy = ResourceValidationPolicy(
     severity=Severity.HIGH,
     remediation_steps="Use components/waf.py WebAcl, or add the three managed rule groups and a rate_based_statement.",
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("WAF.10",), nist_800_53=("SC-5", "SC-7"), soc2=("CC6.6", "CC6.8")),
+    why=(
+        "The managed rule groups drop known exploits and bad IPs, and the blocking rate rule caps floods that "
+        "would otherwise queue on GPU replicas; rules that only count stop nothing."
+    ),
 )

@@ -8,6 +8,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.review import Controls, Review
 from policies.support import depends_on, resources_of_type
 
 REDACTED_HEADERS = ("authorization", "x-api-key")
@@ -45,4 +46,13 @@ policy = StackValidationPolicy(
         "'x-api-key' (components/waf.py WebAcl)."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="network",
+    controls=Controls(fsbp=("WAF.11",), nist_800_53=("AU-2", "AU-3", "AU-12"), soc2=("CC7.2", "C1.1")),
+    why=(
+        "WAF logs are the record of what was blocked at the gateway; unredacted, they also copy every tenant's API "
+        "key and bearer token into a log store with wider access than the keys."
+    ),
 )

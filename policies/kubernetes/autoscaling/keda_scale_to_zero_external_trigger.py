@@ -9,6 +9,7 @@ from pulumi_policy import (
 )
 
 from policies.kubernetes.autoscaling.scalers import SCALED_OBJECT, scaler_of
+from policies.review import Controls, Review
 
 # Triggers whose value comes from the scaled pods themselves: silent once there are none.
 IN_POD_TRIGGERS = {"prometheus", "cpu", "memory"}
@@ -39,4 +40,13 @@ policy = ResourceValidationPolicy(
         "request count), or keep `autoscaling.min_replicas` >= 1."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "A trigger fed by the model server's own metrics disappears at zero replicas, so the model never scales "
+        "back up and every request fails until someone intervenes."
+    ),
 )

@@ -16,6 +16,7 @@ from policies.kubernetes.autoscaling.scalers import (
     scalers,
     workloads,
 )
+from policies.review import Controls, Review
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -59,4 +60,13 @@ policy = StackValidationPolicy(
     severity=Severity.MEDIUM,
     remediation_steps="Raise the node group's `max_nodes` or lower `autoscaling.max_replicas` of the models on it.",
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "Scalers that may ask for more GPUs than their node group can ever have leave replicas pending at peak, "
+        "while the replicas already up keep billing."
+    ),
 )

@@ -10,6 +10,7 @@ from pulumi_policy import (
 )
 
 from policies.kubernetes.autoscaling.scalers import scaler_of
+from policies.review import Controls, Review
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -39,4 +40,13 @@ policy = ResourceValidationPolicy(
         "`policy.min_replicas_per_model: 0` in that stack file."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "Below the stack's floor a model can scale to zero in prod, and the next request waits minutes for a GPU "
+        "node and its weights."
+    ),
 )

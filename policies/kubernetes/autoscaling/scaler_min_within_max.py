@@ -9,6 +9,7 @@ from pulumi_policy import (
 )
 
 from policies.kubernetes.autoscaling.scalers import scaler_of
+from policies.review import Controls, Review
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -30,4 +31,10 @@ policy = ResourceValidationPolicy(
     severity=Severity.MEDIUM,
     remediation_steps="Set `autoscaling.min_replicas` <= `autoscaling.max_replicas` for the model in the stack file.",
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=("A minimum above the maximum is rejected or pins the scaler, so replicas and GPU spend stop following load."),
 )

@@ -9,6 +9,7 @@ from pulumi_policy import (
 )
 
 from policies.kubernetes.autoscaling.scalers import Scaler, scalers
+from policies.review import Controls, Review
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -35,4 +36,13 @@ policy = StackValidationPolicy(
         "so delete any HorizontalPodAutoscaler that targets the same Deployment."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "Two scalers on one workload fight over its replica count: GPU replicas flap, each start reloads weights, "
+        "and the nodes under them scale up and down with them."
+    ),
 )

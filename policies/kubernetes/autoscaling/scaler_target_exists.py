@@ -9,6 +9,7 @@ from pulumi_policy import (
 )
 
 from policies.kubernetes.autoscaling.scalers import scalers, workloads
+from policies.review import Controls, Review
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -34,4 +35,13 @@ policy = StackValidationPolicy(
         "as the model server, and build the scaler only for models served on that cluster."
     ),
     validate=validate,
+)
+
+review = Review(
+    area="compute",
+    controls=Controls(nist_800_53=("SC-6",), soc2=("A1.1",)),
+    why=(
+        "A scaler whose target is missing scales nothing: the model stays at its static replica count, overloaded "
+        "at peak or idle on billed GPUs."
+    ),
 )
