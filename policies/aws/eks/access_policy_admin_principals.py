@@ -36,7 +36,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         return
     admins = {str(arn) for arn in as_list(args.get_config().get("adminRoleArns"))}
     principal = args.props.get("principalArn")
-    if principal is not None and principal not in admins:  # None: computed, known at `pulumi up`
+    if principal is not None and str(principal) not in admins:  # None: computed, known at `pulumi up`
         report_violation(
             f"grants {name} to {principal}, which is not one of the stack's admin roles "
             f"({', '.join(sorted(admins)) or 'none configured'}).",

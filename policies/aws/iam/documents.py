@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.support import as_list, json_document, statements
+from policies.support import as_list, json_document
 
 POLICY_PROPERTY_TYPES = (
     "aws:iam/rolePolicy:RolePolicy",
@@ -66,9 +66,10 @@ def _document(where: str, raw: Any) -> Iterator[Located]:
 
 def allow_statements(document: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(label, statement) for each Allow statement; the label is its Sid, or #index without one."""
-    for index, statement in enumerate(statements(document)):
-        if statement.get("Effect") == "Allow":
-            yield str(statement.get("Sid") or f"#{index}"), statement
+    # as_list, not support.statements: `"Statement": null` or a number must not crash the pack.
+    for index, statement in enumerate(as_list(document.get("Statement"))):
+        if isinstance(statement, Mapping) and statement.get("Effect") == "Allow":
+            yield str(statement.get("Sid") or f"#{index}"), dict(statement)
 
 
 def strings(statement: Mapping[str, Any], key: str) -> list[str]:
