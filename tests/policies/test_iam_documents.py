@@ -96,6 +96,15 @@ def test_resource_star_for_actions_that_take_a_resource():
     ]
 
 
+def test_resource_arns_that_match_every_resource_of_their_type():
+    for resource in ("arn:aws:s3:::*/models/*", "arn:aws:kms:us-east-1:123456789012:key/*", "arn:aws:kms:*:*:key/k"):
+        statement = {**WEIGHTS_READ, "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": [resource]}
+        assert resource_violations(WILDCARD, ROLE_POLICY, role_policy(statement)) == [
+            f"policy: statement ReadModelObjects allows s3:GetObject, kms:Decrypt on every resource ('{resource}'); "
+            "name the ARNs they act on."
+        ]
+
+
 def test_resource_star_with_a_pattern_that_reaches_scoped_actions():
     # ec2:Describe* includes DescribeInstanceAttribute, which takes an instance ARN.
     statement = {**DISCOVER, "Action": "ec2:Describe*"}

@@ -25,6 +25,9 @@ ROLE_TYPE = "aws:iam/role:Role"
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}|\*|[^:]*):")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
+# Services whose ARNs start with the resource's name, not its type (bucket/key, api-id/stage/...).
+_NAME_FIRST_SERVICES = ("s3", "execute-api")
+
 # Condition keys whose values name the account a grant is for.
 ACCOUNT_CONDITION_KEYS = ("aws:sourceaccount", "aws:principalaccount", "aws:sourceowner", "kms:calleraccount")
 
@@ -79,6 +82,25 @@ def strings(statement: Mapping[str, Any], key: str) -> list[str]:
 def is_wildcard(value: str) -> bool:
     """`*` and its spellings that match everything (`**`, `*:*`)."""
     return value.replace(":", "").strip("*") == ""
+
+
+def covers_every_resource(resource: str) -> bool:
+    """`*`, and ARNs that match every resource of their type: any account (`arn:aws:kms:*:*:key/x`),
+    or only wildcards after the type (`arn:aws:kms:us-east-1:123456789012:key/*`, `arn:aws:s3:::*`)."""
+    if is_wildcard(resource):
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return False
+    service, account, path = parts[2], parts[4], parts[5]
+    if "*" in account:
+        return True
+    if service in _NAME_FIRST_SERVICES:
+        return is_wildcard(path.split("/", 1)[0])
+    kind, separator, rest = path.partition("/")
+    if not separator:
+        kind, separator, rest = path.partition(":")
+    return is_wildcard(rest if separator and "*" not in kind else path)
 
 
 def conditions(statement: Mapping[str, Any]) -> Iterator[tuple[str, str, list[str]]]:

@@ -16,6 +16,7 @@ from policies.aws.iam.documents import (
     Unreadable,
     allow_statements,
     conditions,
+    covers_every_resource,
     identity_documents,
     is_negated,
     is_wildcard,
@@ -59,12 +60,11 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             # A trust policy has no Resource; its principal is what scopes it (another policy).
             if where == "assumeRolePolicy" or _scoped_by_resource_tag(statement):
                 continue
-            if not any(is_wildcard(resource) for resource in strings(statement, "Resource")):
-                continue
+            every = [resource for resource in strings(statement, "Resource") if covers_every_resource(resource)]
             scoped = [a for a in actions if not _wildcard_actions(where, sid, [a]) and takes_resource(a)]
-            if scoped:
+            if every and scoped:
                 report_violation(
-                    f"{where}: statement {sid} allows {', '.join(scoped)} on every resource ('*'); "
+                    f"{where}: statement {sid} allows {', '.join(scoped)} on every resource ('{every[0]}'); "
                     "name the ARNs they act on.",
                     None,
                 )

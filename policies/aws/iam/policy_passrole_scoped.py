@@ -17,23 +17,12 @@ from policies.aws.iam.documents import (
     Unreadable,
     allow_statements,
     conditions,
+    covers_every_resource,
     identity_documents,
     is_negated,
-    is_wildcard,
     strings,
 )
 from policies.review import Controls, Review
-
-
-def _covers_every_role(resource: str) -> bool:
-    """`*`, `arn:aws:iam::*:role/*`, `arn:aws:iam::123456789012:role/*`: any role (of an account)."""
-    if is_wildcard(resource):
-        return True
-    parts = resource.split(":", 5)
-    if len(parts) < 6:
-        return False
-    account, path = parts[4], parts[5]
-    return "*" in account or (path.startswith("role/") and is_wildcard(path.removeprefix("role/")))
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -43,7 +32,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         for sid, statement in allow_statements(document):
             if not any(fnmatchcase("iam:passrole", action.lower()) for action in strings(statement, "Action")):
                 continue
-            broad = [r for r in strings(statement, "Resource") if _covers_every_role(r)]
+            broad = [r for r in strings(statement, "Resource") if covers_every_resource(r)]
             if broad or "NotResource" in statement:
                 shown = broad[0] if broad else "NotResource"
                 report_violation(
