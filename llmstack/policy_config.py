@@ -18,7 +18,12 @@ ALLOWED_MANAGED_POLICIES = (
     "AmazonEKSWorkerNodePolicy",  # node role: describe the cluster, join it
     "AmazonEC2ContainerRegistryPullOnly",  # node role: pull images, no listing
     "AmazonEKS_CNI_Policy",  # vpc-cni Pod Identity role: ENIs and IPs
-    "AmazonEBSCSIDriverPolicy",  # EBS CSI Pod Identity role: volumes
+    # EBS CSI Pod Identity role: volumes. AWS Managed Policy reference: the policy's ARN is
+    # service-role/AmazonEBSCSIDriverPolicy; AmazonEBSCSIDriverPolicyV2 (no path) limits it to tagged volumes.
+    "service-role/AmazonEBSCSIDriverPolicy",
+    "AmazonEBSCSIDriverPolicyV2",
+    # The ARN the program attaches today, which does not exist (issue 10): drop once it attaches one above.
+    "AmazonEBSCSIDriverPolicy",
     "service-role/AmazonAPIGatewayPushToCloudWatchLogs",  # API Gateway account logging role
 )
 
