@@ -71,6 +71,17 @@ def test_managed_policy_arns_of_a_role():
     ]
 
 
+def test_exclusive_attachments_of_a_role():
+    props = {
+        "roleName": "r",
+        "policyArns": ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", "arn:aws:iam::aws:policy/IAMFullAccess"],
+    }
+    resource_type = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+    assert resource_violations(MANAGED, resource_type, props, config=ALLOWED) == [
+        "policyArns[1] attaches the admin-like AWS-managed policy IAMFullAccess."
+    ]
+
+
 def test_policy_arn_that_is_not_a_policy_arn():
     assert resource_violations(
         MANAGED, "aws:iam/policyAttachment:PolicyAttachment", attach("AdministratorAccess"), config=ALLOWED
@@ -130,6 +141,16 @@ def test_trust_another_account():
         "assumeRolePolicy: statement PlatformAdmins trusts account 210987654321 ('arn:aws:iam::210987654321:root'), "
         "not this stack's account 123456789012."
     ]
+
+
+def test_trust_a_service_acting_for_another_account():
+    statement = {**POD_IDENTITY, "Condition": {"StringEquals": {"aws:SourceAccount": "210987654321"}}}
+    assert resource_violations(TRUST, ROLE, trust(statement), config=ACCOUNT) == [
+        "assumeRolePolicy: statement EksPodIdentityOfThisCluster trusts account 210987654321 through its "
+        "aws:SourceAccount condition, not this stack's account 123456789012."
+    ]
+    excluded = {**POD_IDENTITY, "Condition": {"StringNotEquals": {"aws:SourceAccount": "210987654321"}}}
+    assert resource_violations(TRUST, ROLE, trust(excluded), config=ACCOUNT) == []
 
 
 def test_trust_a_principal_in_no_account():

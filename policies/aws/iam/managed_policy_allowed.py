@@ -24,6 +24,12 @@ ATTACHMENT_TYPES = (
     "aws:iam/policyAttachment:PolicyAttachment",
 )
 ROLE_TYPE = "aws:iam/role:Role"
+# Authoritative lists of a role's, user's or group's managed policies (`policyArns`).
+EXCLUSIVE_TYPES = (
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+)
 
 # arn:<partition>:iam::<aws | account>:policy/<path/>name
 _POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/(.+)$")
@@ -35,8 +41,9 @@ _ADMIN_LIKE = re.compile(r"(^|/)(AdministratorAccess|PowerUserAccess)|FullAccess
 def _attached(args: ResourceValidationArgs) -> list[tuple[str, object]]:
     if args.resource_type in ATTACHMENT_TYPES:
         return [("policyArn", args.props.get("policyArn"))]
-    if args.resource_type == ROLE_TYPE:
-        return [(f"managedPolicyArns[{i}]", arn) for i, arn in enumerate(as_list(args.props.get("managedPolicyArns")))]
+    key = "managedPolicyArns" if args.resource_type == ROLE_TYPE else "policyArns"
+    if args.resource_type == ROLE_TYPE or args.resource_type in EXCLUSIVE_TYPES:
+        return [(f"{key}[{i}]", arn) for i, arn in enumerate(as_list(args.props.get(key)))]
     return []
 
 

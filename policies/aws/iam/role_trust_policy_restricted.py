@@ -15,10 +15,13 @@ from pulumi_policy import (
 )
 
 from policies.aws.iam.documents import (
+    ACCOUNT_CONDITION_KEYS,
     Unreadable,
     account_of,
     allow_statements,
     aws_principals,
+    conditions,
+    is_negated,
     is_wildcard,
     trust_document,
 )
@@ -49,6 +52,17 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
                         f"not this stack's account {account}.",
                         None,
                     )
+            if account:
+                for operator, key, values in conditions(statement):
+                    if key.lower() not in ACCOUNT_CONDITION_KEYS or is_negated(operator):
+                        continue
+                    for value in values:
+                        if value != account:
+                            report_violation(
+                                f"{where}: statement {sid} trusts account {value} through its {key} condition, "
+                                f"not this stack's account {account}.",
+                                None,
+                            )
             principal = statement.get("Principal")
             federated = as_list(principal.get("Federated")) if isinstance(principal, Mapping) else []
             condition = statement.get("Condition")
@@ -64,8 +78,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 policy = ResourceValidationPolicy(
     name="aws-iam-role-trust-policy-restricted",
     description=(
-        "Role trust policies must not trust '*', an AWS principal of another account than the stack's, "
-        "or a federated identity provider without a condition on the token's subject or audience."
+        "Role trust policies must not trust '*', an AWS principal (or a service acting for an account, "
+        "aws:SourceAccount) of another account than the stack's, or a federated identity provider without "
+        "a condition on the token's subject or audience."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
