@@ -10,9 +10,13 @@ from policies.aws.apigateway import (
     stage_waf_associated,
     streaming_routes_stream,
 )
+from policies.aws.awslambda import function_url_requires_iam_auth, permission_source_scoped
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
 from policies.aws.eks import (
+    access_policy_admin_principals,
+    cluster_authentication_mode_api,
     cluster_control_plane_logging,
+    cluster_disallow_creator_admin,
     cluster_endpoint_not_public,
     cluster_secrets_encrypted,
     cluster_version_allowed,
@@ -21,10 +25,18 @@ from policies.aws.eks import (
     node_group_disallow_ssh,
 )
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
-from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
+from policies.aws.iam import (
+    managed_policy_allowed,
+    policy_no_allow_not_action,
+    policy_no_wildcard_action_resource,
+    policy_passrole_scoped,
+    role_trust_policy_restricted,
+)
+from policies.aws.kms import key_policy_no_wildcard_principal, key_policy_same_account, key_rotation_enabled
 from policies.aws.s3 import (
     bucket_access_logging_enabled,
     bucket_encrypted_with_cmk,
+    bucket_policy_same_account,
     bucket_public_access_blocked,
     bucket_tls_only,
     bucket_versioning_enabled,
@@ -56,11 +68,20 @@ ALL_POLICIES = [
     provider_region_allowed.policy,
     key_rotation_enabled.policy,
     key_policy_no_wildcard_principal.policy,
+    key_policy_same_account.policy,
+    policy_no_wildcard_action_resource.policy,
+    policy_passrole_scoped.policy,
+    policy_no_allow_not_action.policy,
+    managed_policy_allowed.policy,
+    role_trust_policy_restricted.policy,
     vpc_flow_logs_enabled.policy,
     cluster_endpoint_not_public.policy,
     cluster_secrets_encrypted.policy,
     cluster_control_plane_logging.policy,
     cluster_version_allowed.policy,
+    cluster_authentication_mode_api.policy,
+    cluster_disallow_creator_admin.policy,
+    access_policy_admin_principals.policy,
     security_group_no_public_ingress.policy,
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,
@@ -74,6 +95,7 @@ ALL_POLICIES = [
     bucket_versioning_enabled.policy,
     bucket_public_access_blocked.policy,
     bucket_tls_only.policy,
+    bucket_policy_same_account.policy,
     bucket_access_logging_enabled.policy,
     stateful_resources_protected.policy,
     rest_api_no_edge_endpoint.policy,
@@ -82,6 +104,8 @@ ALL_POLICIES = [
     stage_tracing_enabled.policy,
     method_settings_no_data_trace.policy,
     method_requires_auth.policy,
+    function_url_requires_iam_auth.policy,
+    permission_source_scoped.policy,
     streaming_routes_stream.policy,
     web_acl_baseline_rules.policy,
     web_acl_logging_redacted.policy,

@@ -175,6 +175,7 @@ NIST_800_53 = {
     "AC-4": "Information Flow Enforcement",
     "AC-6": "Least Privilege",
     "AC-17": "Remote Access",
+    "AC-21": "Information Sharing",
     "AU-2": "Event Logging",
     "AU-3": "Content of Audit Records",
     "AU-6": "Audit Record Review, Analysis And Reporting",
