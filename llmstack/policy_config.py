@@ -55,12 +55,17 @@ def with_waivers(config: dict[str, Any], waivers: list[waiver_register.Waiver]) 
     return result
 
 
+def waivers_file() -> Path:
+    """The project's register of waivers (one for every stack; each waiver names its stacks)."""
+    return project_root() / "policies" / "waivers.yaml"
+
+
 def load_stack_waivers(stackfile: StackFile, path: Path | None = None) -> list[waiver_register.Waiver]:
     """The waivers of the project's `policies/waivers.yaml` that apply to this stack.
 
     Policy names are checked against the pack itself when it is configured (analyzer.effective_config).
     """
-    register = path or project_root() / "policies" / "waivers.yaml"
+    register = path or waivers_file()
     try:
         every = waiver_register.load_waivers(register, None, display=_shown(register))
     except waiver_register.WaiverError as exc:

@@ -278,7 +278,9 @@ def _waiver(node: yaml.Node, shown: str, index: int, known_policies: Collection[
             expires = date.fromisoformat(expires)
         except ValueError:
             raise fail("expires", f"must be an ISO date such as 2027-01-31 (got {expires!r})") from None
-    if isinstance(expires, datetime) or not isinstance(expires, date):
+    if isinstance(expires, datetime):
+        raise fail("expires", f"must be a day, without a time (got {expires.isoformat()})")
+    if not isinstance(expires, date):
         raise fail("expires", f"must be an ISO date such as 2027-01-31 (got {expires!r})")
     return Waiver(
         source=f"{shown}:{line}",
