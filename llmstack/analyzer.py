@@ -23,7 +23,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from llmstack.errors import UsageError
-from policies.waivers import VALIDITY_POLICY, Waiver
+from policies.waivers import VALIDITY_POLICY, Waiver, today
 
 _ENFORCEMENT = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -91,19 +91,19 @@ def waived_entries(
     """The waivers the pack was given that policy-waivers-valid found in force and matched.
 
     That policy names each waiver it rejects by its source (`waiver policies/waivers.yaml:12 ...`);
-    every other waiver of the config waived a violation of its resource.
+    every other waiver of the config waived a violation of its resource. With that policy disabled
+    (only an explicit --policy-config can), every unexpired waiver is listed: the guard applied it.
     """
     audit = config.get(VALIDITY_POLICY) or {}
-    if audit.get("enforcementLevel") == "disabled":
-        return []
     rejected = [v.message for v in violations if v.policy == VALIDITY_POLICY]
+    day = today()
     entries = []
     for raw in audit.get("waivers") or []:
         try:
             waiver = Waiver.from_config(raw)
         except (ValueError, TypeError):
             continue
-        if any(message.startswith(f"waiver {waiver.source} ") for message in rejected):
+        if waiver.expired(day) or any(message.startswith(f"waiver {waiver.source} ") for message in rejected):
             continue
         urn = next((r["urn"] for r in resources if waiver.names(r["urn"])), None)
         entries.append(

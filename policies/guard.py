@@ -94,7 +94,7 @@ def _with_waivers(schema: PolicyConfigSchema | None) -> PolicyConfigSchema:
 
 class _GuardedResourcePolicy(ResourceValidationPolicy):
     def __init__(self, inner: ResourceValidationPolicy):  # noqa: D107 - a copy, see `guarded`
-        self.__dict__.update(vars(inner))
+        vars(self).update(vars(inner))  # name, levels, metadata: the policy as registered
         self.inner = inner
         self.config_schema = _with_waivers(inner.config_schema)
 
@@ -104,7 +104,7 @@ class _GuardedResourcePolicy(ResourceValidationPolicy):
 
 class _GuardedStackPolicy(StackValidationPolicy):
     def __init__(self, inner: StackValidationPolicy):  # noqa: D107 - a copy, see `guarded`
-        self.__dict__.update(vars(inner))
+        vars(self).update(vars(inner))  # name, levels, metadata: the policy as registered
         self.inner = inner
         self.config_schema = _with_waivers(inner.config_schema)
 

@@ -90,10 +90,12 @@ class Waiver:
         """The inverse of `to_config`; ValueError (naming the field) when the entry is malformed."""
         if not isinstance(value, Mapping):
             raise ValueError("a waiver must be an object")
-        fields = {key: value.get(key) for key in ("source", "policy", "reason", "owner", "expires")}
-        for key, text in fields.items():
+        fields: dict[str, str] = {}
+        for key in ("source", "policy", "reason", "owner", "expires"):
+            text = value.get(key)
             if not isinstance(text, str) or not text:
                 raise ValueError(f"{key}: must be a non-empty string")
+            fields[key] = text
         resource = value.get("resource")
         urn, type_, name = _resource_fields(resource)
         return cls(

@@ -80,6 +80,8 @@ def still_violates(
         )
         urns = _run(policy.validate, args)
         return None if urns is None else any((urn or target.urn) == target.urn for urn in urns)
+    if not isinstance(policy, StackValidationPolicy):
+        return None
     urns = _run(policy.validate, StackValidationArgs(resources, config))
     return None if urns is None else target.urn in urns
 

@@ -173,6 +173,9 @@ def test_a_waived_violation_is_listed_not_reported(tmp_path, monkeypatch, dev_pl
         "type": VPC,
         "name": vpc["name"],
     }
+    assert "waived: 1 violation(s) by reviewed waivers (see report.md)" in report.text_summary(
+        {**dev_plan, "policy": policy}
+    )
     markdown = report.markdown({**dev_plan, "policy": policy})
     assert (
         "| `aws-ec2-vpc-flow-logs-enabled` | `Vpc us-east-1-network-vpc` | flow logs go to the central account's "
@@ -233,6 +236,16 @@ def test_a_malformed_register_exits_2_naming_file_and_line(
     with reusing(shared_pack):
         code, out, err = run_check(saved(tmp_path, dev_plan), "--stack", "dev")
     assert (code, out, err) == (2, "", f"llmstack check: error: {expected.format(path=path)}\n")
+
+
+def test_plan_refuses_a_malformed_register_before_running_anything(tmp_path, monkeypatch):
+    path = register(tmp_path, monkeypatch, "  - policy: x\n    stacks: dev\n")
+    out = tmp_path / "o"
+    err = io.StringIO()
+    with in_project(), contextlib.redirect_stderr(err):
+        assert main(["plan", "--stack", "dev", "--out", str(out)]) == 2
+    assert err.getvalue() == f"llmstack plan: error: {path}:2: waivers[0]: lacks resource, reason, owner, expires\n"
+    assert not out.exists()
 
 
 # --- input check must survive ------------------------------------------------------------------------
