@@ -330,9 +330,13 @@ def _answered(call: Any, subject: str) -> analyzer_pb2.AnalyzeResponse:
     try:
         return call()
     except grpc.RpcError as exc:
-        details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-        last = (details or "no details").strip().splitlines()[-1] if (details or "").strip() else "no details"
-        raise UsageError(f"policy pack could not analyse {subject}: {last}") from None
+        raise _pack_failed(exc, subject) from None
+
+
+def _pack_failed(exc: grpc.RpcError, subject: str) -> UsageError:
+    details = (exc.details() if isinstance(exc, grpc.Call) else str(exc)) or ""
+    last = details.strip().splitlines()[-1] if details.strip() else "no details"
+    return UsageError(f"policy pack could not analyse {subject}: {last}")
 
 
 class PolicySession:
@@ -371,6 +375,8 @@ class PolicySession:
     def finish(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
         """Wait for every resource's answer, analyse the stack, and return the verdict."""
         self.close()
+        if isinstance(self._error, grpc.RpcError):
+            raise _pack_failed(self._error, "its configuration") from None
         if self._error is not None:
             raise self._error
         assert self._info is not None
