@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -23,6 +23,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from llmstack.errors import UsageError
+from policies.waivers import VALIDITY_POLICY, Waiver, today
 
 _ENFORCEMENT = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -65,10 +66,58 @@ class PolicyVerdict:
     policies: list[dict[str, Any]]
     config: dict[str, Any]
     violations: list[Violation]
+    waived: list[dict[str, Any]] = field(default_factory=list)
+    """The waivers in force that waived a violation (policies/waivers.yaml), for the report."""
 
     @property
     def mandatory(self) -> list[Violation]:
         return [v for v in self.violations if v.enforcement == "mandatory"]
+
+    def to_json(self) -> dict[str, Any]:
+        """plan.json's `policy` section."""
+        return {
+            "pack": self.pack,
+            "version": self.version,
+            "config": self.config,
+            "policies": self.policies,
+            "violations": [v.to_json() for v in self.violations],
+            "waived": self.waived,
+        }
+
+
+def waived_entries(
+    config: Mapping[str, Any], violations: Sequence[Violation], resources: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The waivers the pack was given that policy-waivers-valid found in force and matched.
+
+    That policy names each waiver it rejects by its source (`waiver policies/waivers.yaml:12 ...`);
+    every other waiver of the config waived a violation of its resource. With that policy disabled
+    (only an explicit --policy-config can), every unexpired waiver is listed: the guard applied it.
+    """
+    audit = config.get(VALIDITY_POLICY) or {}
+    rejected = [v.message for v in violations if v.policy == VALIDITY_POLICY]
+    day = today()
+    entries = []
+    for raw in audit.get("waivers") or []:
+        try:
+            waiver = Waiver.from_config(raw)
+        except (ValueError, TypeError):
+            continue
+        if waiver.expired(day) or any(message.startswith(f"waiver {waiver.source} ") for message in rejected):
+            continue
+        urn = next((r["urn"] for r in resources if waiver.names(r["urn"])), None)
+        entries.append(
+            {
+                "policy": waiver.policy,
+                "urn": urn,
+                "resource": waiver.resource,
+                "reason": waiver.reason,
+                "owner": waiver.owner,
+                "expires": waiver.expires.isoformat(),
+                "source": waiver.source,
+            }
+        )
+    return entries
 
 
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -142,6 +191,7 @@ def effective_config(info: analyzer_pb2.AnalyzerInfo, user_config: Mapping[str, 
     properties. The result is also what `--policy-pack-config` would hold.
     """
     known = {policy.name for policy in info.policies}
+    _check_waived_policies(user_config, known)
     for name in user_config:
         if name not in known and name != "all":
             raise UsageError(f"policy config: unknown policy '{name}'; policies: {', '.join(sorted(known))}")
@@ -161,6 +211,15 @@ def effective_config(info: analyzer_pb2.AnalyzerInfo, user_config: Mapping[str, 
             raise UsageError(f"policy config: '{policy.name}' requires {', '.join(missing)}")
         result[policy.name] = {"enforcementLevel": level, **properties}
     return result
+
+
+def _check_waived_policies(user_config: Mapping[str, Any], known: set[str]) -> None:
+    """A waiver of a policy the pack does not have is an error of the waivers file (file:line)."""
+    audit = user_config.get(VALIDITY_POLICY)
+    for waiver in (audit.get("waivers") or []) if isinstance(audit, Mapping) else []:
+        if isinstance(waiver, Mapping) and waiver.get("policy") not in known:
+            where = waiver.get("source") or "policy config"
+            raise UsageError(f"{where}: policy: no policy '{waiver.get('policy')}' in the pack")
 
 
 def _check_level(policy: str, level: Any) -> str:
@@ -262,6 +321,24 @@ def stack_request(resources: Sequence[Mapping[str, Any]], by_urn: ByUrn) -> anal
 _END = object()
 
 
+def _answered(call: Any, subject: str) -> analyzer_pb2.AnalyzeResponse:
+    """An Analyze/AnalyzeStack answer; a call the pack failed is bad input (one line, exit 2).
+
+    Policies never raise (policies/guard.py turns an exception into a violation), so a failed call
+    means the pack could not read what it was sent, e.g. a malformed asset or secret in the inputs.
+    """
+    try:
+        return call()
+    except grpc.RpcError as exc:
+        raise _pack_failed(exc, subject) from None
+
+
+def _pack_failed(exc: grpc.RpcError, subject: str) -> UsageError:
+    details = (exc.details() if isinstance(exc, grpc.Call) else str(exc)) or ""
+    last = details.strip().splitlines()[-1] if details.strip() else "no details"
+    return UsageError(f"policy pack could not analyse {subject}: {last}")
+
+
 class PolicySession:
     """One evaluation of the pack over a stack, fed as the program registers resources.
 
@@ -298,14 +375,20 @@ class PolicySession:
     def finish(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
         """Wait for every resource's answer, analyse the stack, and return the verdict."""
         self.close()
+        if isinstance(self._error, grpc.RpcError):
+            raise _pack_failed(self._error, "its configuration") from None
         if self._error is not None:
             raise self._error
         assert self._info is not None
         stub = self._pack.stub
         by_urn = {r["urn"]: r for r in resources}
         stack_answer = stub.AnalyzeStack.future(stack_request(resources, by_urn))
-        violations = [v for r in resources for v in _diagnostics(self._answer(r, by_urn), r["urn"])]
-        violations += _diagnostics(stack_answer.result(), None)
+        violations = [
+            v
+            for r in resources
+            for v in _diagnostics(_answered(lambda r=r: self._answer(r, by_urn), f"resource {r['urn']}"), r["urn"])
+        ]
+        violations += _diagnostics(_answered(stack_answer.result, "the stack"), None)
         return PolicyVerdict(
             pack=self._info.name,
             version=self._info.version,
@@ -320,6 +403,7 @@ class PolicySession:
             ],
             config=self._config,
             violations=violations,
+            waived=waived_entries(self._config, violations, resources),
         )
 
     def _answer(self, resource: Mapping[str, Any], by_urn: ByUrn) -> analyzer_pb2.AnalyzeResponse:

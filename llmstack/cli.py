@@ -8,6 +8,7 @@ UsageError (or ConfigError) and become one line on stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -43,13 +44,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed stdout shows here, not at exit
+        return code
     except UsageError as exc:
         print(f"llmstack {args.command}: error: {exc}", file=sys.stderr)
+        return UsageError.exit_code
+    except BrokenPipeError:
+        _discard_stdout()
+        print(f"llmstack {args.command}: error: stdout was closed before the output was written", file=sys.stderr)
         return UsageError.exit_code
     except KeyboardInterrupt:
         print("llmstack: interrupted", file=sys.stderr)
         return 130
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so what is still buffered is dropped instead of raising again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (captured in tests): nothing buffered to drop
+        pass
 
 
 def run() -> NoReturn:
@@ -60,8 +77,9 @@ def run() -> NoReturn:
     (atomically) and the policy pack is stopped before `main` returns.
     """
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
     os._exit(code)
 
 

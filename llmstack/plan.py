@@ -24,7 +24,7 @@ from llmstack.errors import UsageError
 from llmstack.manifests import manifest_files
 from llmstack.offline import ProgramRun, RecordedResource, run_program
 from llmstack.planfile import PLAN_VERSION, cost_inputs, prepare_out_dir, write_atomically
-from llmstack.policy_config import policy_config_for
+from llmstack.policy_config import stack_policy_config
 from llmstack.stackfile import StackFile, load_stack
 
 
@@ -46,13 +46,7 @@ class Plan:
             "stack": self.stack,
             "resources": self.resources,
             "outputs": self.outputs,
-            "policy": {
-                "pack": self.verdict.pack,
-                "version": self.verdict.version,
-                "config": self.verdict.config,
-                "policies": self.verdict.policies,
-                "violations": [v.to_json() for v in self.verdict.violations],
-            },
+            "policy": self.verdict.to_json(),
             "cost": cost_json(self.estimate, self.budget_usd),
         }
 
@@ -99,10 +93,9 @@ def build_plan(stackfile: StackFile) -> Plan:
     timings: dict[str, float] = {}
     # The pack starts first and analyses each resource as the program registers it, as the
     # engine does: its interpreter, imports and per-resource work overlap the program run.
+    user_config = stack_policy_config(stackfile)  # may refuse the waivers file: before the pack starts
     pack = analyzer.PolicyPackProcess(stackfile.project, stackfile.stack)
-    session = analyzer.PolicySession(
-        pack, project=stackfile.project, stack=stackfile.stack, user_config=policy_config_for(stackfile.platform)
-    )
+    session = analyzer.PolicySession(pack, project=stackfile.project, stack=stackfile.stack, user_config=user_config)
     try:
         started = time.perf_counter()
         run = _run_program(stackfile, on_resource=lambda recorded: session.submit(recorded.to_json()))

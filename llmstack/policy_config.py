@@ -1,13 +1,19 @@
-"""The policy pack's config for a stack, derived from the stack file (one source of truth).
+"""The policy pack's config for a stack, derived from the stack file and the waivers register
+(never from a plan under review).
 
 `llmstack plan` writes it next to plan.json as `policy-config.json`, the file
-`pulumi up --policy-pack policies --policy-pack-config <it>` takes.
+`pulumi up --policy-pack policies --policy-pack-config <it>` takes; `llmstack check --stack`
+derives it the same way.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from llmstack.errors import UsageError
+from llmstack.stackfile import StackFile, project_root
+from policies import waivers as waiver_register
 from stacks.config import PlatformConfig
 
 # AWS-managed policies (path/name after `:policy/`) the platform may attach, each reviewed for what
@@ -57,3 +63,51 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)
         },
     }
+
+
+def with_waivers(config: dict[str, Any], waivers: list[waiver_register.Waiver]) -> dict[str, Any]:
+    """Hand a stack's waivers to the pack.
+
+    Each waived policy's config gets its `waivers` (the guard drops what they name);
+    policy-waivers-valid gets every waiver and the waived policies' config, to re-run them.
+    """
+    result = {name: dict(value) for name, value in config.items()}
+    for waiver in waivers:
+        result.setdefault(waiver.policy, {}).setdefault("waivers", []).append(waiver.to_config())
+    waived = sorted({w.policy for w in waivers})
+    result[waiver_register.VALIDITY_POLICY] = {
+        **result.get(waiver_register.VALIDITY_POLICY, {}),
+        "waivers": [w.to_config() for w in waivers],
+        "policyConfig": {name: dict(config.get(name, {})) for name in waived},
+    }
+    return result
+
+
+def waivers_file() -> Path:
+    """The project's register of waivers (one for every stack; each waiver names its stacks)."""
+    return project_root() / "policies" / "waivers.yaml"
+
+
+def load_stack_waivers(stackfile: StackFile, path: Path | None = None) -> list[waiver_register.Waiver]:
+    """The waivers of the project's `policies/waivers.yaml` that apply to this stack.
+
+    Policy names are checked against the pack itself when it is configured (analyzer.effective_config).
+    """
+    register = path or waivers_file()
+    try:
+        every = waiver_register.load_waivers(register, None, display=_shown(register))
+    except waiver_register.WaiverError as exc:
+        raise UsageError(str(exc)) from None
+    return waiver_register.for_stack(every, stackfile.stack)
+
+
+def stack_policy_config(stackfile: StackFile, waivers_path: Path | None = None) -> dict[str, Any]:
+    """The pack's config for a stack: its stack file's settings plus the waivers that apply to it."""
+    return with_waivers(policy_config_for(stackfile.platform), load_stack_waivers(stackfile, waivers_path))
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -30,6 +30,14 @@ def _violations(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list((document.get("policy") or {}).get("violations") or [])
 
 
+def _waived(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list((document.get("policy") or {}).get("waived") or [])
+
+
+def first_line(message: str) -> str:
+    return (message or "").splitlines()[0] if (message or "").strip() else ""
+
+
 def verdict_line(document: Mapping[str, Any]) -> str:
     violations = _violations(document)
     mandatory = sum(1 for v in violations if v["enforcement"] == "mandatory")
@@ -59,8 +67,11 @@ def text_summary(document: Mapping[str, Any], out: Path | None = None) -> str:
     ]
     for violation in _violations(document):
         where = violation["urn"].rsplit("::", 1)[-1] if violation.get("urn") else "stack"
-        first_line = violation["message"].splitlines()[0] if violation["message"] else ""
-        lines.append(f"  [{violation['enforcement']}] {violation['policy']} ({where}): {first_line}")
+        message = first_line(violation["message"])
+        lines.append(f"  [{violation['enforcement']}] {violation['policy']} ({where}): {message}")
+    waived = _waived(document)
+    if waived:
+        lines.append(f"waived: {len(waived)} violation(s) by reviewed waivers (see report.md)")
     if out is not None:
         lines.append(f"wrote {out}/plan.json, report.md, policy-config.json, manifests/")
     return "\n".join(lines)
@@ -80,6 +91,25 @@ def _diagram(document: Mapping[str, Any]) -> list[str]:
         lines.extend(f'    g{index}_{name}["{name}"]' for name in sorted(components))
         lines.append("  end")
     lines.append("```")
+    return lines
+
+
+def _cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _waivers_section(document: Mapping[str, Any]) -> list[str]:
+    """Every waiver in force for this stack, as a reviewer audits it (policies/waivers.yaml)."""
+    lines = ["### Waivers in force", ""]
+    waived = _waived(document)
+    if not waived:
+        return [*lines, "None."]
+    lines += ["| policy | resource | reason | owner | expires | waiver |", "|---|---|---|---|---|---|"]
+    for w in waived:
+        lines.append(
+            f"| `{w['policy']}` | `{_cell(w['resource'])}` | {_cell(w['reason'])} | {_cell(w['owner'])} | "
+            f"{w['expires']} | `{w['source']}` |"
+        )
     return lines
 
 
@@ -105,6 +135,7 @@ def markdown(document: Mapping[str, Any]) -> str:
             lines.append(f"| {v['enforcement']} | {v['severity']} | `{v['policy']}` | `{resource}` | {message} |")
     else:
         lines.append("None.")
+    lines += ["", *_waivers_section(document)]
     lines += ["", "### Cost by region", "", "| region | monthly | ", "|---|---:|"]
     lines += [f"| {region} | {_money(value)} |" for region, value in (cost.get("by_region") or {}).items()]
     lines += ["", "### Cost by component", "", "| component | monthly |", "|---|---:|"]

@@ -1,7 +1,8 @@
 """Entry point of the CrossGuard pack: `pulumi up --policy-pack policies` starts this file.
 
 Constructing the PolicyPack serves the Analyzer gRPC protocol and prints its port; the server
-reads each resource once per request (policies/server.py).
+reads each resource once per request (policies/server.py); every policy is guarded
+(policies/guard.py: waivers applied, a policy's exception reported as its violation).
 """
 
 import gc
@@ -9,7 +10,7 @@ import gc
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policies import server
-from policies.registry import ALL_POLICIES, PACK_NAME
+from policies.registry import PACK_NAME, pack_policies
 
 server.install()
 # What is loaded by now lives as long as the pack: keep the garbage collector from walking it.
@@ -17,6 +18,6 @@ gc.freeze()
 PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.MANDATORY,
-    policies=ALL_POLICIES,
+    policies=pack_policies(),
     description="Security and budget guardrails for the llm-serving platform.",
 )

@@ -181,19 +181,44 @@ def test_bad_flag_exits_2(capsys):
     assert "invalid choice: 'yaml'" in capsys.readouterr().err
 
 
-def test_check_reuses_the_plans_config_and_catches_tampering(tmp_path, capsys):
+def test_check_derives_the_stacks_config_and_catches_tampering(tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
     plan = out / "plan.json"
-    assert main(["check", str(plan)]) == 0
-    assert "PASS" in capsys.readouterr().out
+    capsys.readouterr()
+    assert main(["check", str(plan), "--stack", "dev"]) == 0
+    captured = capsys.readouterr()
+    assert "PASS" in captured.out and captured.err == ""
 
     document = json.loads(plan.read_text())
     document["resources"] = [r for r in document["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(document))
-    assert main(["check", str(tampered)]) == 1
+    assert main(["check", str(tampered), "--stack", "dev"]) == 1
     assert "aws-ec2-vpc-flow-logs-enabled" in capsys.readouterr().out
+
+
+def test_check_never_trusts_the_plans_embedded_config(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    document = json.loads((out / "plan.json").read_text())
+    document["resources"] = [r for r in document["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
+    document["policy"]["config"]["aws-ec2-vpc-flow-logs-enabled"]["enforcementLevel"] = "disabled"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document))
+    capsys.readouterr()
+    assert main(["check", str(forged)]) == 2
+    assert capsys.readouterr().err == (
+        "llmstack check: error: --stack: required (or --config FILE, or --policy-config FILE): a plan's own "
+        "policy config is not trusted (this plan says it is of stack 'dev')\n"
+    )
+    assert main(["check", str(forged), "--stack", "dev"]) == 1
+    captured = capsys.readouterr()
+    assert "aws-ec2-vpc-flow-logs-enabled" in captured.out
+    assert captured.err == (
+        f"llmstack check: note: {forged}'s embedded policy config differs from Pulumi.dev.yaml's; "
+        "using Pulumi.dev.yaml and the waivers\n"
+    )
 
 
 def test_check_with_another_policy_config(tmp_path, capsys):
@@ -219,7 +244,7 @@ def test_check_bad_plan_exits_2(tmp_path, capsys, content, expected):
     path = tmp_path / "plan.json"
     if content is not None:
         path.write_text(content)
-    assert main(["check", str(path)]) == 2
+    assert main(["check", str(path), "--stack", "dev"]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
 
