@@ -349,6 +349,37 @@ class PolicySession:
         return stub
 
 
+class PlanEvaluator:
+    """One pack process that evaluates saved plans of one stack, one after another.
+
+    Each `evaluate` is a fresh PolicySession (configure, Analyze every resource, AnalyzeStack),
+    exactly what `llmstack check` does, without starting the pack again: for callers that check
+    many variants of a plan (tests/mutation).
+    """
+
+    def __init__(self, *, project: str, stack: str, user_config: Mapping[str, Any], pack_module: str = "policies"):
+        self._project = project
+        self._stack = stack
+        self._user_config = user_config
+        self._pack = PolicyPackProcess(project, stack, pack_module)
+
+    def evaluate(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
+        session = PolicySession(self._pack, project=self._project, stack=self._stack, user_config=self._user_config)
+        providers_first = sorted(resources, key=lambda r: not r["type"].startswith("pulumi:providers:"))
+        for resource in providers_first:
+            session.submit(resource)
+        return session.finish(resources)
+
+    def close(self) -> None:
+        self._pack.close()
+
+    def __enter__(self) -> PlanEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def evaluate(
     resources: Sequence[Mapping[str, Any]],
     *,
@@ -358,9 +389,5 @@ def evaluate(
     pack_module: str = "policies",
 ) -> PolicyVerdict:
     """Run a new pack over plan.json-shaped resources (a saved plan); return its verdict."""
-    with PolicyPackProcess(project, stack, pack_module) as pack:
-        session = PolicySession(pack, project=project, stack=stack, user_config=user_config)
-        providers_first = sorted(resources, key=lambda r: not r["type"].startswith("pulumi:providers:"))
-        for resource in providers_first:
-            session.submit(resource)
-        return session.finish(resources)
+    with PlanEvaluator(project=project, stack=stack, user_config=user_config, pack_module=pack_module) as evaluator:
+        return evaluator.evaluate(resources)
