@@ -1,8 +1,10 @@
-"""`python -m tests.mutation`: the mutation harness (`make mutation`). Exit 0 only at a 100 % kill rate.
+"""`python -m tests.mutation`: the mutation harness (`make mutation`).
 
 Plans each stack fresh from the program (or reads --plan-dir/<stack>/plan.json), checks the
 unmutated plan passes, applies every catalogue entry, prints the kill rate per stack with each
-survivor, and replays a sample through real `llmstack check` subprocesses.
+survivor, and replays a sample through real `llmstack check` subprocesses. Exit 0 only when
+every mutant is killed, every entry applies, every mandatory policy was made to fire by some
+mutant, and `llmstack check` agrees with the in-process verdicts.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             document = harness.fresh_plan(stack)
         report = harness.run_stack(stack, document, mutations, progress=True)
-        print(harness.format_report(report), flush=True)
-        failed |= bool(report.survivors or report.errors)
+        whole = not args.only  # every mandatory policy must fire only when the whole catalogue ran
+        print(harness.format_report(report, coverage=whole), flush=True)
+        failed |= bool(report.survivors or report.errors or (whole and report.unkilled_mandatory_policies()))
         if args.sample:
             for mutation_id, expected, actual in harness.equivalence_sample(stack, document, report, args.sample):
                 agree = "agrees" if expected == actual else "DISAGREES"

@@ -211,7 +211,7 @@ def equivalence_sample(
     return rows
 
 
-def format_report(report: StackReport) -> str:
+def format_report(report: StackReport, *, coverage: bool = True) -> str:
     judged, survivors = report.judged, report.survivors
     killed = len(judged) - len(survivors)
     rate = 100.0 * killed / len(judged) if judged else 0.0
@@ -227,7 +227,7 @@ def format_report(report: StackReport) -> str:
                 lines.append(f"    SURVIVED {outcome.mutation.id}: {outcome.mutation.description} ({outcome.reason})")
     for outcome in report.errors:
         lines.append(f"  CATALOGUE ERROR {outcome.mutation.id}: {outcome.error}")
-    unfired = report.unkilled_mandatory_policies()
+    unfired = report.unkilled_mandatory_policies() if coverage else []
     if unfired:
         lines.append(f"  mandatory policies no mutant made fire: {', '.join(unfired)}")
     return "\n".join(lines)

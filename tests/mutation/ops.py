@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 Resource = dict[str, Any]
 
@@ -51,7 +51,7 @@ def get_path(document: Any, path: str) -> Any:
                 return _MISSING
         elif not isinstance(current, dict) or part not in current:
             return _MISSING
-        current = current[part]
+        current = cast(Any, current)[part]
     return current
 
 
@@ -68,7 +68,7 @@ def _parent(document: Any, path: str, create: bool) -> tuple[Any, str | int]:
             if not create:
                 raise CatalogueError(f"path {path!r}: no {part!r}")
             current[part] = [] if isinstance(following, int) else {}
-        current = current[part]
+        current = cast(Any, current)[part]
     return current, parts[-1]
 
 
@@ -172,8 +172,7 @@ class Attached:
         found = [
             index
             for index, r in enumerate(resources)
-            if r["type"] == self.type
-            and targets & set((r.get("property_dependencies") or {}).get(self.prop) or [])
+            if r["type"] == self.type and targets & set((r.get("property_dependencies") or {}).get(self.prop) or [])
         ]
         return _pick(found, self.pick)
 
@@ -242,7 +241,7 @@ class Set:
                 raise CatalogueError(f"path {self.path!r}: no index {key}")
         elif not isinstance(parent, dict):
             raise CatalogueError(f"path {self.path!r}: not an object")
-        parent[key] = copy.deepcopy(self.value)
+        cast(Any, parent)[key] = copy.deepcopy(self.value)
 
 
 @dataclass(frozen=True)
@@ -296,9 +295,7 @@ class DropWhere:
         items = get_path(document, self.path)
         if not isinstance(items, list):
             raise CatalogueError(f"path {self.path!r}: not a list")
-        Set(self.path, [item for item in items if not (isinstance(item, dict) and self.condition(item))]).edit(
-            document
-        )
+        Set(self.path, [item for item in items if not (isinstance(item, dict) and self.condition(item))]).edit(document)
 
 
 Edit = Set | Delete | Append | Multiply | DropWhere
@@ -376,14 +373,22 @@ def _resolve(value: Any, resources: Sequence[Resource]) -> Any:
     return copy.deepcopy(copied)
 
 
+def _forget_dependency(resource: Resource, prop: str) -> None:
+    """An input that is gone was computed from nothing: drop its dependencies (unless another input has them)."""
+    deps = resource.get("property_dependencies") or {}
+    dropped = set(deps.pop(prop, None) or [])
+    still = {urn for urns in deps.values() for urn in urns}
+    resource["dependencies"] = [u for u in resource.get("dependencies") or [] if u not in dropped or u in still]
+
+
 def apply(op: Op, index: int, context: Context) -> None:
     resources = context.resources
     resource = resources[index]
     if isinstance(op, (Set, Delete, Append, Multiply, DropWhere, Doc)):
         op.edit(resource["inputs"])
         parts = parse_path(op.path) if isinstance(op, Delete) else []
-        if len(parts) == 1:  # an input that is gone was computed from nothing
-            (resource.get("property_dependencies") or {}).pop(parts[0], None)
+        if len(parts) == 1:
+            _forget_dependency(resource, str(parts[0]))
         context.touched.append(resource["urn"])
     elif isinstance(op, Option):
         resource[op.key] = op.value
