@@ -271,8 +271,19 @@ class PolicySession:
     core) works while the program still runs; `finish` gathers the answers.
     """
 
-    def __init__(self, pack: PolicyPackProcess, *, project: str, stack: str, user_config: Mapping[str, Any]):
+    def __init__(
+        self,
+        pack: PolicyPackProcess,
+        *,
+        project: str,
+        stack: str,
+        user_config: Mapping[str, Any],
+        answered: dict[bytes, Any] | None = None,
+    ):
         self._pack = pack
+        # Answers of earlier sessions with the same config, by request: an identical Analyze
+        # request gets the identical answer (the policies are functions of it and the config).
+        self._answered = answered
         self._project = project
         self._stack = stack
         self._user_config = user_config
@@ -336,7 +347,15 @@ class PolicySession:
         while (resource := self._queue.get()) is not _END:
             self._by_urn[resource["urn"]] = resource
             if stub is not None:
-                self._answers[resource["urn"]] = stub.Analyze.future(analyze_request(resource, self._by_urn))
+                self._answers[resource["urn"]] = self._analyze(stub, analyze_request(resource, self._by_urn))
+
+    def _analyze(self, stub: analyzer_pb2_grpc.AnalyzerStub, request: analyzer_pb2.AnalyzeRequest) -> Any:
+        if self._answered is None:
+            return stub.Analyze.future(request)
+        key = request.SerializeToString(deterministic=True)
+        if key not in self._answered:
+            self._answered[key] = stub.Analyze.future(request)
+        return self._answered[key]
 
     def _connect(self) -> analyzer_pb2_grpc.AnalyzerStub:
         """Wait for the pack, then configure it as the engine does before the first resource."""
@@ -354,7 +373,9 @@ class PlanEvaluator:
 
     Each `evaluate` is a fresh PolicySession (configure, Analyze every resource, AnalyzeStack),
     exactly what `llmstack check` does, without starting the pack again: for callers that check
-    many variants of a plan (tests/mutation).
+    many variants of a plan (tests/mutation). A resource whose Analyze request is byte for byte
+    one already answered (same inputs, options and provider) reuses that answer; AnalyzeStack
+    always runs.
     """
 
     def __init__(self, *, project: str, stack: str, user_config: Mapping[str, Any], pack_module: str = "policies"):
@@ -362,9 +383,16 @@ class PlanEvaluator:
         self._stack = stack
         self._user_config = user_config
         self._pack = PolicyPackProcess(project, stack, pack_module)
+        self._answered: dict[bytes, Any] = {}
 
     def evaluate(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
-        session = PolicySession(self._pack, project=self._project, stack=self._stack, user_config=self._user_config)
+        session = PolicySession(
+            self._pack,
+            project=self._project,
+            stack=self._stack,
+            user_config=self._user_config,
+            answered=self._answered,
+        )
         providers_first = sorted(resources, key=lambda r: not r["type"].startswith("pulumi:providers:"))
         for resource in providers_first:
             session.submit(resource)
