@@ -298,7 +298,26 @@ class DropWhere:
         Set(self.path, [item for item in items if not (isinstance(item, dict) and self.condition(item))]).edit(document)
 
 
-Edit = Set | Delete | Append | Multiply | DropWhere
+@dataclass(frozen=True)
+class Each:
+    """Apply `change` to every item of the list at `path` that meets `condition` (the rate-based WAF rule)."""
+
+    path: str
+    condition: Callable[[Mapping[str, Any]], bool]
+    change: Set | Delete | Append | Multiply
+
+    def edit(self, document: Any) -> None:
+        items = get_path(document, self.path)
+        if not isinstance(items, list):
+            raise CatalogueError(f"path {self.path!r}: not a list")
+        chosen = [item for item in items if isinstance(item, dict) and self.condition(item)]
+        if not chosen:
+            raise CatalogueError(f"path {self.path!r}: no item meets {self.condition}")
+        for item in chosen:
+            self.change.edit(item)
+
+
+Edit = Set | Delete | Append | Multiply | DropWhere | Each
 
 
 @dataclass(frozen=True)
@@ -340,8 +359,9 @@ class AddClone:
     """Add a copy of the selected resource as a new resource (same provider and parent).
 
     `type` and `inputs` replace the copy's (inputs=None keeps them, then `edits` apply);
-    `deps` points properties at other resources: {property: Select} (the input takes the
-    target's mock ID, `<name>-id`, unless the inputs set it).
+    `deps` points properties at other resources, {property: selector}: the dependency moves to
+    the target and the input names it as it named the old one (its name or mock ID, `<name>-id`)
+    unless `inputs` set it.
     """
 
     type: str | None = None
@@ -373,6 +393,13 @@ def _resolve(value: Any, resources: Sequence[Resource]) -> Any:
     return copy.deepcopy(copied)
 
 
+def _reference(value: Any, before: Sequence[Resource], target: Resource) -> str:
+    """How an input refers to `target`, in the shape it referred to its old target: its name or its ID."""
+    if len(before) == 1 and value == before[0]["name"]:
+        return target["name"]
+    return f"{target['name']}-id"  # the mock engine's ID of a resource
+
+
 def _forget_dependency(resource: Resource, prop: str) -> None:
     """An input that is gone was computed from nothing: drop its dependencies (unless another input has them)."""
     deps = resource.get("property_dependencies") or {}
@@ -384,7 +411,7 @@ def _forget_dependency(resource: Resource, prop: str) -> None:
 def apply(op: Op, index: int, context: Context) -> None:
     resources = context.resources
     resource = resources[index]
-    if isinstance(op, (Set, Delete, Append, Multiply, DropWhere, Doc)):
+    if isinstance(op, (Set, Delete, Append, Multiply, DropWhere, Each, Doc)):
         op.edit(resource["inputs"])
         parts = parse_path(op.path) if isinstance(op, Delete) else []
         if len(parts) == 1:
@@ -406,21 +433,22 @@ def apply(op: Op, index: int, context: Context) -> None:
         if op.inputs is not None:
             clone["inputs"] = {key: _resolve(value, resources) for key, value in op.inputs.items()}
             clone["property_dependencies"] = {}
+            clone["dependencies"] = []
         for edit in op.edits:
             edit.edit(clone["inputs"])
-        dependencies = list(clone.get("dependencies") or []) if op.inputs is None else []
+        by_urn = {r["urn"]: r for r in resources}
         for prop, select in op.deps.items():
             targets = select.matches(resources)
             if not targets:
                 raise CatalogueError(f"added {clone['type']}: nothing matches {select} for {prop}")
             target = resources[targets[0]]
+            before = [by_urn[u] for u in (clone.get("property_dependencies") or {}).get(prop) or [] if u in by_urn]
+            value = clone["inputs"].get(prop)
+            _forget_dependency(clone, prop)
             clone.setdefault("property_dependencies", {})[prop] = [target["urn"]]
-            clone["inputs"].setdefault(prop, f"{target['name']}-id")
-            if op.inputs is None:
-                clone["inputs"][prop] = f"{target['name']}-id"
-            if target["urn"] not in dependencies:
-                dependencies.append(target["urn"])
-        clone["dependencies"] = dependencies
+            clone["dependencies"] = [*clone["dependencies"], target["urn"]]
+            if op.inputs is None or prop not in op.inputs:
+                clone["inputs"][prop] = _reference(value, before, target)
         resources.insert(index + 1, clone)
         context.touched.append(clone["urn"])
     else:  # pragma: no cover - the Op union is closed

@@ -17,6 +17,7 @@ from tests.mutation.ops import (
     Contains,
     Delete,
     DropWhere,
+    Each,
     Eq,
     From,
     Linked,
@@ -106,7 +107,10 @@ def test_edits_set_delete_append_multiply_and_drop():
     Delete("a.b[0]").edit(document)
     Multiply("n", 10).edit(document)
     DropWhere("items", Eq("type", "x")).edit(document)
-    assert document == {"a": {"b": [2, 3], "c": True}, "n": 30, "items": [{"type": "y"}]}
+    Each("items", Eq("type", "y"), Set("seen", True)).edit(document)
+    assert document == {"a": {"b": [2, 3], "c": True}, "n": 30, "items": [{"type": "y", "seen": True}]}
+    with pytest.raises(CatalogueError, match="no item meets"):
+        Each("items", Eq("type", "z"), Set("seen", True)).edit(document)
     with pytest.raises(CatalogueError, match="nothing to delete"):
         Delete("a.missing").edit(document)
     with pytest.raises(CatalogueError, match="not a number"):
@@ -158,6 +162,21 @@ def test_an_added_clone_keeps_provider_and_parent_and_depends_on_its_targets():
     assert added["property_dependencies"] == {"bucket": [plan[1]["urn"]]}
     assert added["dependencies"] == [plan[1]["urn"]]
     assert mutant.targets == {added["urn"]}
+
+
+def test_a_clone_pointed_at_another_target_moves_its_dependency_and_reference():
+    plan = _plan()
+    plan[3]["inputs"]["role"] = "r1"
+    roles = [_resource("aws:iam/role:Role", name, {"description": name}) for name in ("r1", "r2")]
+    plan[3]["property_dependencies"] = {"role": [roles[0]["urn"]]}
+    plan[3]["dependencies"] = [roles[0]["urn"]]
+    plan += roles
+    second = where("aws:iam/role:Role", Eq("description", "r2"))
+    mutant = mutate(plan, one("x", "c", "d", where(ROLE_POLICY), AddClone(deps={"role": second})))
+    added = mutant.resources[4]
+    assert added["inputs"]["role"] == "r2"
+    assert added["property_dependencies"] == {"role": [roles[1]["urn"]]}
+    assert added["dependencies"] == [roles[1]["urn"]]
 
 
 def test_deleting_an_input_drops_the_dependency_it_was_computed_from():
