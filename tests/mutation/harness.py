@@ -75,10 +75,13 @@ class StackReport:
     def errors(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.error is not None]
 
-    def unkilled_mandatory_policies(self) -> list[str]:
-        """Mandatory policies of this stack that no mutant proved to fire."""
-        fired = {p for o in self.judged for p in o.killers}
-        return sorted(p["name"] for p in self.policies if p["enforcement"] == "mandatory" and p["name"] not in fired)
+
+def unfired_policies(reports: Sequence[StackReport]) -> list[str]:
+    """Policies mandatory in some stack that no mutant of any stack made fire (a policy may be
+    vacuous in one stack: dev keeps no replica floor and protects nothing)."""
+    fired = {p for report in reports for o in report.judged for p in o.killers}
+    mandatory = {p["name"] for report in reports for p in report.policies if p["enforcement"] == "mandatory"}
+    return sorted(mandatory - fired)
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -211,7 +214,7 @@ def equivalence_sample(
     return rows
 
 
-def format_report(report: StackReport, *, coverage: bool = True) -> str:
+def format_report(report: StackReport) -> str:
     judged, survivors = report.judged, report.survivors
     killed = len(judged) - len(survivors)
     rate = 100.0 * killed / len(judged) if judged else 0.0
@@ -227,7 +230,4 @@ def format_report(report: StackReport, *, coverage: bool = True) -> str:
                 lines.append(f"    SURVIVED {outcome.mutation.id}: {outcome.mutation.description} ({outcome.reason})")
     for outcome in report.errors:
         lines.append(f"  CATALOGUE ERROR {outcome.mutation.id}: {outcome.error}")
-    unfired = report.unkilled_mandatory_policies() if coverage else []
-    if unfired:
-        lines.append(f"  mandatory policies no mutant made fire: {', '.join(unfired)}")
     return "\n".join(lines)

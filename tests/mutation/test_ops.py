@@ -256,3 +256,14 @@ def test_the_catalogue_is_large_enough_unique_and_well_formed():
     assert all(isinstance(m, Mutation) and m.steps and set(m.stacks) <= set(STACKS) for m in CATALOGUE)
     for stack in STACKS:
         assert sum(stack in m.stacks for m in CATALOGUE) >= 120
+
+
+def test_a_policy_must_fire_in_some_stack_not_in_each():
+    from tests.mutation.harness import Outcome, StackReport, unfired_policies
+
+    mutation = CATALOGUE[0]
+    policies = [{"name": "floor", "enforcement": "mandatory"}, {"name": "hint", "enforcement": "advisory"}]
+    prod = StackReport("prod", [Outcome(mutation, "prod", killed=True, killers=["floor"])], 1.0, policies)
+    dev = StackReport("dev", [Outcome(mutation, "dev", reason="no mandatory violation")], 1.0, policies)
+    assert unfired_policies([prod, dev]) == []
+    assert unfired_policies([dev]) == ["floor"]
