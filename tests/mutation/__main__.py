@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from llmstack.errors import UsageError
 from tests.mutation import harness
 from tests.mutation.catalogue import CATALOGUE
 
@@ -54,4 +55,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except UsageError as exc:  # a missing --plan-dir plan, a bad stack name
+        print(f"mutation harness: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except harness.BaselineFails as exc:
+        print(f"mutation harness: {exc}", file=sys.stderr)
+        sys.exit(1)

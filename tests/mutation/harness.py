@@ -33,6 +33,10 @@ from tests.mutation.ops import AddClone, CatalogueError, Context, Remove, Resour
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class BaselineFails(AssertionError):
+    """The unmutated plan already has a mandatory violation: no mutant could be judged."""
+
+
 @dataclass(frozen=True)
 class Mutant:
     mutation: Mutation
@@ -162,7 +166,7 @@ def run_stack(
         baseline = evaluator.evaluate(resources)
         if baseline.mandatory:
             first = baseline.mandatory[0]
-            raise AssertionError(
+            raise BaselineFails(
                 f"{stack}: the unmutated plan already fails ({len(baseline.mandatory)} mandatory violation(s), "
                 f"first {first.policy}: {first.message})"
             )
