@@ -433,7 +433,6 @@ ISSUE_CLASSES: list[Mutation] = [
         where(NETWORK_POLICY),
         Remove(),
         names=(SelectedBy(where(NETWORK_POLICY)),),
-        missing="NetworkPolicy",
     ),
     one(
         "k8s-networkpolicy-any-source",
