@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STACK  ?= dev
 
-.PHONY: setup preview plan test lint format bench clean
+.PHONY: setup preview plan test mutation lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ plan: setup     ## offline plan of STACK=<name>
 
 test: setup
 	$(BIN)/python -m pytest
+
+mutation: setup ## break prod and dev one property at a time: every break must fail `llmstack check`
+	$(BIN)/python -m tests.mutation
 
 lint: setup
 	$(BIN)/ruff check .

@@ -348,8 +348,19 @@ class PolicySession:
     core) works while the program still runs; `finish` gathers the answers.
     """
 
-    def __init__(self, pack: PolicyPackProcess, *, project: str, stack: str, user_config: Mapping[str, Any]):
+    def __init__(
+        self,
+        pack: PolicyPackProcess,
+        *,
+        project: str,
+        stack: str,
+        user_config: Mapping[str, Any],
+        answered: dict[bytes, Any] | None = None,
+    ):
         self._pack = pack
+        # Answers of earlier sessions with the same config, by request: an identical Analyze
+        # request gets the identical answer (the policies are functions of it and the config).
+        self._answered = answered
         self._project = project
         self._stack = stack
         self._user_config = user_config
@@ -420,7 +431,15 @@ class PolicySession:
         while (resource := self._queue.get()) is not _END:
             self._by_urn[resource["urn"]] = resource
             if stub is not None:
-                self._answers[resource["urn"]] = stub.Analyze.future(analyze_request(resource, self._by_urn))
+                self._answers[resource["urn"]] = self._analyze(stub, analyze_request(resource, self._by_urn))
+
+    def _analyze(self, stub: analyzer_pb2_grpc.AnalyzerStub, request: analyzer_pb2.AnalyzeRequest) -> Any:
+        if self._answered is None:
+            return stub.Analyze.future(request)
+        key = request.SerializeToString(deterministic=True)
+        if key not in self._answered:
+            self._answered[key] = stub.Analyze.future(request)
+        return self._answered[key]
 
     def _connect(self) -> analyzer_pb2_grpc.AnalyzerStub:
         """Wait for the pack, then configure it as the engine does before the first resource."""
@@ -433,6 +452,46 @@ class PolicySession:
         return stub
 
 
+class PlanEvaluator:
+    """One pack process that evaluates saved plans of one stack, one after another.
+
+    Each `evaluate` is a fresh PolicySession (configure, Analyze every resource, AnalyzeStack),
+    exactly what `llmstack check` does, without starting the pack again: for callers that check
+    many variants of a plan (tests/mutation). A resource whose Analyze request is byte for byte
+    one already answered (same inputs, options and provider) reuses that answer; AnalyzeStack
+    always runs.
+    """
+
+    def __init__(self, *, project: str, stack: str, user_config: Mapping[str, Any], pack_module: str = "policies"):
+        self._project = project
+        self._stack = stack
+        self._user_config = user_config
+        self._pack = PolicyPackProcess(project, stack, pack_module)
+        self._answered: dict[bytes, Any] = {}
+
+    def evaluate(self, resources: Sequence[Mapping[str, Any]]) -> PolicyVerdict:
+        session = PolicySession(
+            self._pack,
+            project=self._project,
+            stack=self._stack,
+            user_config=self._user_config,
+            answered=self._answered,
+        )
+        providers_first = sorted(resources, key=lambda r: not r["type"].startswith("pulumi:providers:"))
+        for resource in providers_first:
+            session.submit(resource)
+        return session.finish(resources)
+
+    def close(self) -> None:
+        self._pack.close()
+
+    def __enter__(self) -> PlanEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def evaluate(
     resources: Sequence[Mapping[str, Any]],
     *,
@@ -442,9 +501,5 @@ def evaluate(
     pack_module: str = "policies",
 ) -> PolicyVerdict:
     """Run a new pack over plan.json-shaped resources (a saved plan); return its verdict."""
-    with PolicyPackProcess(project, stack, pack_module) as pack:
-        session = PolicySession(pack, project=project, stack=stack, user_config=user_config)
-        providers_first = sorted(resources, key=lambda r: not r["type"].startswith("pulumi:providers:"))
-        for resource in providers_first:
-            session.submit(resource)
-        return session.finish(resources)
+    with PlanEvaluator(project=project, stack=stack, user_config=user_config, pack_module=pack_module) as evaluator:
+        return evaluator.evaluate(resources)

@@ -107,3 +107,21 @@ def test_closing_a_session_whose_program_failed_stops_its_worker():
         session.close()  # closing twice is harmless
     finally:
         pack.close()
+
+
+def test_a_plan_evaluator_reused_across_plans_gives_each_plan_a_fresh_packs_verdict():
+    stackfile = load_stack("dev", None, ROOT)
+    run = run_program(stackfile.config, stack="dev", secret_keys=list(stackfile.secret_keys))
+    resources = [r.to_json() for r in run.resources]
+    user_config = policy_config_for(stackfile.platform)
+    broken = [
+        {**r, "inputs": {**r["inputs"], "enableKeyRotation": False}} if r["type"] == "aws:kms/key:Key" else r
+        for r in resources
+    ]
+    with analyzer.PlanEvaluator(project="llm-serving", stack="dev", user_config=user_config) as evaluator:
+        verdicts = [evaluator.evaluate(resources), evaluator.evaluate(broken), evaluator.evaluate(resources)]
+    fresh = analyzer.evaluate(broken, project="llm-serving", stack="dev", user_config=user_config)
+    assert verdicts[1] == fresh
+    assert {v.policy for v in fresh.mandatory} == {"aws-kms-key-rotation-enabled"}
+    assert verdicts[0] == verdicts[2]
+    assert verdicts[0].violations == []

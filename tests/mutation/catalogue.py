@@ -1,0 +1,1444 @@
+"""The mutation catalogue: single-property regressions a careless change or an attacker would make.
+
+Each entry selects resources by type and property (never by name), changes one thing, and says
+which resources a mandatory violation must name for the mutation to count as killed: always the
+resource it changed, added or removed, plus the `names` selectors (the bucket a changed SSE
+configuration guards, the VPC a removed flow log covered). `missing` is only for removals whose
+finding is "X is missing": a mandatory violation whose message names that type also kills.
+
+`cls` is the issue-10 class (or `policy:<name>` for a regression of an existing policy); `stacks`
+limits an entry to the stacks where its regression is one (dev may scale to zero, prod may not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.mutation.ops import (
+    AddClone,
+    Append,
+    Attached,
+    Contains,
+    Delete,
+    Doc,
+    DropWhere,
+    Each,
+    Edit,
+    Eq,
+    From,
+    Has,
+    Linked,
+    Multiply,
+    Not,
+    Op,
+    Option,
+    Remove,
+    SelectedBy,
+    Selector,
+    Set,
+    doc,
+    where,
+)
+
+STACKS = ("prod", "dev")
+FOREIGN_ACCOUNT = "210987654321"
+FOREIGN_ROOT = f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    id: str
+    cls: str
+    description: str
+    steps: tuple[tuple[Selector, Op], ...]
+    names: tuple[Selector, ...] = ()
+    missing: str | None = None
+    stacks: tuple[str, ...] = STACKS
+
+
+def one(
+    id: str,
+    cls: str,
+    description: str,
+    select: Selector,
+    *ops: Op,
+    names: tuple[Selector, ...] = (),
+    missing: str | None = None,
+    stacks: tuple[str, ...] = STACKS,
+) -> Mutation:
+    """A mutation of one selected resource (several ops on it count as one regression)."""
+    return Mutation(id, cls, description, tuple((select, op) for op in ops), names, missing, stacks)
+
+
+# --- resource types ------------------------------------------------------------------------------
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+KEY = "aws:kms/key:Key"
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+PUBLIC_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+LAMBDA = "aws:lambda/function:Function"
+PERMISSION = "aws:lambda/permission:Permission"
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+BUDGET = "aws:budgets/budget:Budget"
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+METHOD = "aws:apigateway/method:Method"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+STAGE = "aws:apigateway/stage:Stage"
+REST_API = "aws:apigateway/restApi:RestApi"
+INTEGRATION = "aws:apigateway/integration:Integration"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+AWS_PROVIDER = "pulumi:providers:aws"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
+SERVICE = "kubernetes:core/v1:Service"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+ROLE_K8S = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+
+# --- selections by property ----------------------------------------------------------------------
+
+COMPONENT = 'spec.template.metadata.labels["app.kubernetes.io/component"]'
+MODEL_SERVER = where(DEPLOYMENT, Eq(COMPONENT, "model-server"))
+OTHER_DEPLOYMENT = where(DEPLOYMENT, Not(Eq(COMPONENT, "model-server")))
+GPU_NODE_GROUP = where(NODE_GROUP, Contains("amiType", "NVIDIA"))
+SYSTEM_NODE_GROUP = where(NODE_GROUP, Not(Contains("amiType", "NVIDIA")))
+GPU_TEMPLATE = Linked(GPU_NODE_GROUP, "launchTemplate")
+SYSTEM_TEMPLATE = Linked(SYSTEM_NODE_GROUP, "launchTemplate")
+WEIGHTS_BUCKET = where(BUCKET, Eq('tags["llm-serving/data"]', "model-weights"))
+LOG_BUCKET = where(BUCKET, Eq('tags["llm-serving/data"]', "access-logs"))
+WEIGHTS_SSE = Attached(SSE, "bucket", WEIGHTS_BUCKET)
+WEIGHTS_POLICY = Attached(BUCKET_POLICY, "bucket", WEIGHTS_BUCKET)
+WEIGHTS_LOGGING = Attached(LOGGING, "bucket", WEIGHTS_BUCKET)
+POD_IDENTITY_ROLE = where(ROLE, Contains("assumeRolePolicy", "pods.eks.amazonaws.com"))
+NODE_ROLE = where(ROLE, Contains("assumeRolePolicy", "ec2.amazonaws.com"))
+AUTHORIZER_ROLE = where(ROLE, Contains("assumeRolePolicy", "lambda.amazonaws.com"))
+NODE_ATTACHMENT = Attached(ATTACHMENT, "role", NODE_ROLE)
+WEIGHTS_READ_POLICY = where(ROLE_POLICY, Contains("policy", "s3:GetObject"))
+AUTOSCALER_POLICY = where(ROLE_POLICY, Contains("policy", "autoscaling:DescribeAutoScalingGroups"))
+STREAMING_INTEGRATION = where(INTEGRATION, Eq("responseTransferMode", "STREAM"))
+MODEL_SCALED_OBJECT = where(SCALED_OBJECT)
+POD = "spec.template.spec"
+CONTAINER = f"{POD}.containers[0]"
+
+
+def _statement(effect: str, action: object, resource: object = "*", principal: object | None = None) -> dict:
+    statement: dict = {"Effect": effect, "Action": action, "Resource": resource}
+    if principal is not None:
+        statement["Principal"] = principal
+    return statement
+
+
+def _iam(*edits: Edit) -> Doc:
+    return doc("policy", *edits)
+
+
+# --- regressions of the issue's classes ----------------------------------------------------------
+
+ISSUE_CLASSES: list[Mutation] = [
+    # IAM wildcards
+    one(
+        "iam-action-star",
+        "iam-wildcard",
+        "a role policy's first statement allows Action '*'",
+        where(ROLE_POLICY),
+        _iam(Set("Statement[0].Action", "*")),
+    ),
+    one(
+        "iam-resource-star",
+        "iam-wildcard",
+        "the weights read policy's s3:GetObject applies to Resource '*'",
+        WEIGHTS_READ_POLICY,
+        _iam(Set("Statement[0].Resource", "*")),
+    ),
+    one(
+        "iam-service-star",
+        "iam-wildcard",
+        "the weights read policy allows s3:* on the bucket",
+        WEIGHTS_READ_POLICY,
+        _iam(Set("Statement[0].Action", "s3:*")),
+    ),
+    one(
+        "iam-admin-statement",
+        "iam-wildcard",
+        "a role policy gains Allow * on *",
+        where(ROLE_POLICY, pick=1),
+        _iam(Append("Statement", _statement("Allow", "*"))),
+    ),
+    one(
+        "iam-notaction",
+        "iam-wildcard",
+        "a role policy gains Allow NotAction iam:* on * (everything but IAM)",
+        where(ROLE_POLICY),
+        _iam(Append("Statement", {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})),
+    ),
+    one(
+        "iam-passrole-star",
+        "iam-passrole",
+        "the cluster autoscaler's policy may pass any role",
+        AUTOSCALER_POLICY,
+        _iam(Append("Statement", _statement("Allow", "iam:PassRole"))),
+    ),
+    one(
+        "iam-passrole-wildcard-action",
+        "iam-passrole",
+        "a Pod Identity policy allows iam:Pass* on *",
+        where(ROLE_POLICY, Contains("policy", "aps:")),
+        _iam(Append("Statement", _statement("Allow", ["iam:Pass*"]))),
+    ),
+    one(
+        "iam-admin-managed-node",
+        "iam-admin-managed-policy",
+        "the node role gets AdministratorAccess",
+        NODE_ATTACHMENT,
+        Set("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        names=(NODE_ROLE,),
+    ),
+    one(
+        "iam-poweruser-managed-node",
+        "iam-admin-managed-policy",
+        "the node role gets PowerUserAccess",
+        NODE_ATTACHMENT,
+        Set("policyArn", "arn:aws:iam::aws:policy/PowerUserAccess"),
+        names=(NODE_ROLE,),
+    ),
+    one(
+        "iam-admin-managed-authorizer",
+        "iam-admin-managed-policy",
+        "the authorizer's role gets an AdministratorAccess attachment",
+        where(ATTACHMENT),
+        AddClone(
+            edits=(Set("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),), deps={"role": AUTHORIZER_ROLE}
+        ),
+        names=(AUTHORIZER_ROLE,),
+    ),
+    one(
+        "iam-iamfull-managed-pod-role",
+        "iam-admin-managed-policy",
+        "a Pod Identity role gets IAMFullAccess",
+        where(ATTACHMENT),
+        AddClone(
+            suffix="iam-full",
+            edits=(Set("policyArn", "arn:aws:iam::aws:policy/IAMFullAccess"),),
+            deps={"role": POD_IDENTITY_ROLE},
+        ),
+        names=(POD_IDENTITY_ROLE,),
+    ),
+    # trust policies
+    one(
+        "trust-principal-aws-star",
+        "iam-trust-wildcard",
+        "a Pod Identity role trusts Principal {AWS: '*'}",
+        POD_IDENTITY_ROLE,
+        doc("assumeRolePolicy", Set("Statement[0].Principal", {"AWS": "*"})),
+    ),
+    one(
+        "trust-principal-star",
+        "iam-trust-wildcard",
+        "the node role trusts Principal '*'",
+        NODE_ROLE,
+        doc("assumeRolePolicy", Set("Statement[0].Principal", "*")),
+    ),
+    one(
+        "trust-foreign-account",
+        "iam-trust-wildcard",
+        "the authorizer role also trusts another account's root",
+        AUTHORIZER_ROLE,
+        doc(
+            "assumeRolePolicy",
+            Append("Statement", _statement("Allow", "sts:AssumeRole", principal={"AWS": FOREIGN_ROOT})),
+        ),
+    ),
+    # cross-account principals in resource policies
+    one(
+        "kms-foreign-account-statement",
+        "cross-account-principal",
+        "a key policy lets another account decrypt",
+        where(KEY),
+        doc(
+            "policy",
+            Append(
+                "Statement",
+                _statement("Allow", ["kms:Decrypt", "kms:GenerateDataKey"], principal={"AWS": FOREIGN_ROOT}),
+            ),
+        ),
+    ),
+    one(
+        "kms-foreign-admin",
+        "cross-account-principal",
+        "a key policy's root administration goes to another account",
+        where(KEY, pick=1),
+        doc("policy", Set("Statement[0].Principal", {"AWS": FOREIGN_ROOT})),
+    ),
+    one(
+        "kms-replica-foreign",
+        "cross-account-principal",
+        "the weights key policy lets another account decrypt",
+        where(KEY, Contains("policy", "s3.")),
+        doc("policy", Append("Statement", _statement("Allow", "kms:Decrypt", principal={"AWS": FOREIGN_ROOT}))),
+    ),
+    one(
+        "bucket-foreign-read",
+        "cross-account-principal",
+        "the weights bucket policy lets another account read",
+        WEIGHTS_POLICY,
+        _iam(
+            Append(
+                "Statement", _statement("Allow", "s3:GetObject", "arn:aws:s3:::*/*", principal={"AWS": FOREIGN_ROOT})
+            )
+        ),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-public-read",
+        "cross-account-principal",
+        "the weights bucket policy allows Principal '*' to read",
+        WEIGHTS_POLICY,
+        _iam(Append("Statement", _statement("Allow", "s3:GetObject", "arn:aws:s3:::*/*", principal="*"))),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    # Lambda
+    one(
+        "lambda-url-auth-none",
+        "lambda-url-auth-none",
+        "the authorizer gets a function URL with authorizationType NONE",
+        where(LAMBDA),
+        AddClone(
+            type="aws:lambda/functionUrl:FunctionUrl",
+            suffix="url",
+            inputs={"functionName": From(where(LAMBDA), "name"), "authorizationType": "NONE"},
+            deps={"functionName": where(LAMBDA)},
+        ),
+    ),
+    one(
+        "lambda-permission-no-source-arn",
+        "lambda-permission-no-source-arn",
+        "the authorizer's invoke permission loses its sourceArn (any API Gateway API may invoke it)",
+        where(PERMISSION),
+        Delete("sourceArn"),
+    ),
+    one(
+        "lambda-permission-any-principal",
+        "lambda-permission-no-source-arn",
+        "the authorizer's invoke permission is granted to principal '*'",
+        where(PERMISSION),
+        Set("principal", "*"),
+    ),
+    # Kubernetes host access
+    one(
+        "k8s-host-network",
+        "k8s-host-namespaces",
+        "a model server pod sets hostNetwork",
+        MODEL_SERVER,
+        Set(f"{POD}.hostNetwork", True),
+    ),
+    one(
+        "k8s-host-pid",
+        "k8s-host-namespaces",
+        "a model server pod sets hostPID",
+        MODEL_SERVER,
+        Set(f"{POD}.hostPID", True),
+    ),
+    one(
+        "k8s-host-ipc",
+        "k8s-host-namespaces",
+        "a model server pod sets hostIPC",
+        MODEL_SERVER,
+        Set(f"{POD}.hostIPC", True),
+    ),
+    one(
+        "k8s-host-network-controller",
+        "k8s-host-namespaces",
+        "a controller Deployment sets hostNetwork",
+        OTHER_DEPLOYMENT,
+        Set(f"{POD}.hostNetwork", True),
+    ),
+    one(
+        "k8s-host-pid-daemonset",
+        "k8s-host-namespaces",
+        "a node agent DaemonSet sets hostPID",
+        where(DAEMON_SET),
+        Set(f"{POD}.hostPID", True),
+    ),
+    one(
+        "k8s-hostpath-root",
+        "k8s-hostpath",
+        "the model server's weights volume mounts hostPath /",
+        MODEL_SERVER,
+        Set(f"{POD}.volumes[0].hostPath.path", "/"),
+    ),
+    one(
+        "k8s-hostpath-docker-sock",
+        "k8s-hostpath",
+        "a controller gains a hostPath volume of the container runtime socket",
+        OTHER_DEPLOYMENT,
+        Append(f"{POD}.volumes", {"name": "runtime", "hostPath": {"path": "/run/containerd/containerd.sock"}}),
+    ),
+    one(
+        "k8s-hostpath-daemonset-root",
+        "k8s-hostpath",
+        "a node agent DaemonSet's hostPath volume points at /",
+        where(DAEMON_SET),
+        Set(f"{POD}.volumes[0].hostPath.path", "/"),
+    ),
+    one(
+        "k8s-service-loadbalancer",
+        "k8s-service-exposed",
+        "the model Service becomes type LoadBalancer",
+        where(SERVICE),
+        Set("spec.type", "LoadBalancer"),
+    ),
+    one(
+        "k8s-service-nodeport",
+        "k8s-service-exposed",
+        "the model Service becomes type NodePort",
+        where(SERVICE),
+        Set("spec.type", "NodePort"),
+    ),
+    one(
+        "k8s-service-external-ips",
+        "k8s-service-exposed",
+        "the model Service gains externalIPs",
+        where(SERVICE),
+        Set("spec.externalIPs", ["203.0.113.10"]),
+    ),
+    one(
+        "k8s-networkpolicy-removed",
+        "k8s-network-policy",
+        "the model server's NetworkPolicy is removed",
+        where(NETWORK_POLICY),
+        Remove(),
+        names=(SelectedBy(where(NETWORK_POLICY)),),
+    ),
+    one(
+        "k8s-networkpolicy-any-source",
+        "k8s-network-policy",
+        "the NetworkPolicy admits 0.0.0.0/0",
+        where(NETWORK_POLICY),
+        Set("spec.ingress[0].from", [{"ipBlock": {"cidr": "0.0.0.0/0"}}]),
+    ),
+    one(
+        "k8s-networkpolicy-no-from",
+        "k8s-network-policy",
+        "the NetworkPolicy's first rule drops `from` (any source)",
+        where(NETWORK_POLICY),
+        Delete("spec.ingress[0].from"),
+    ),
+    one(
+        "k8s-networkpolicy-empty-selector",
+        "k8s-network-policy",
+        "the NetworkPolicy's first rule admits every pod of every namespace",
+        where(NETWORK_POLICY),
+        Set("spec.ingress[0].from", [{"namespaceSelector": {}}]),
+    ),
+    one(
+        "k8s-clusterrole-star-verbs",
+        "k8s-rbac-wildcard",
+        "a ClusterRole rule grants verbs '*'",
+        where(CLUSTER_ROLE),
+        Set("rules[0].verbs", ["*"]),
+    ),
+    one(
+        "k8s-clusterrole-star-resources",
+        "k8s-rbac-wildcard",
+        "a ClusterRole rule covers resources '*'",
+        where(CLUSTER_ROLE),
+        Set("rules[0].resources", ["*"]),
+    ),
+    one(
+        "k8s-clusterrole-secrets",
+        "k8s-rbac-wildcard",
+        "a ClusterRole gains read of every Secret",
+        where(CLUSTER_ROLE),
+        Append("rules", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}),
+    ),
+    one(
+        "k8s-role-star",
+        "k8s-rbac-wildcard",
+        "a namespaced Role grants '*' on '*'",
+        where(ROLE_K8S),
+        Set("rules[0]", {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}),
+    ),
+    one(
+        "k8s-automount-true",
+        "k8s-token-automount",
+        "the model server mounts its service-account token",
+        MODEL_SERVER,
+        Set(f"{POD}.automountServiceAccountToken", True),
+    ),
+    one(
+        "k8s-automount-default",
+        "k8s-token-automount",
+        "the model server no longer opts out of the token (default: mounted)",
+        MODEL_SERVER,
+        Delete(f"{POD}.automountServiceAccountToken"),
+    ),
+    one(
+        "k8s-automount-daemonset",
+        "k8s-token-automount",
+        "a node agent DaemonSet mounts a token it does not need",
+        where(DAEMON_SET),
+        Set(f"{POD}.automountServiceAccountToken", True),
+    ),
+    one(
+        "k8s-default-sa-unset",
+        "k8s-default-service-account",
+        "the model server's pods run as the default service account",
+        MODEL_SERVER,
+        Delete(f"{POD}.serviceAccountName"),
+    ),
+    one(
+        "k8s-default-sa-named",
+        "k8s-default-service-account",
+        "a controller's pods name serviceAccountName 'default'",
+        OTHER_DEPLOYMENT,
+        Set(f"{POD}.serviceAccountName", "default"),
+    ),
+    one(
+        "k8s-no-memory-limit",
+        "k8s-resource-limits",
+        "a controller container loses its memory limit",
+        OTHER_DEPLOYMENT,
+        Delete(f"{CONTAINER}.resources.limits.memory"),
+    ),
+    one(
+        "k8s-no-limits",
+        "k8s-resource-limits",
+        "the model server container loses all limits but the GPU",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.resources.limits", {"nvidia.com/gpu": "1"}),
+    ),
+    one(
+        "k8s-no-resources",
+        "k8s-resource-limits",
+        "a node agent container has no resources at all",
+        where(DAEMON_SET),
+        Delete(f"{CONTAINER}.resources"),
+    ),
+    one(
+        "k8s-no-cpu-limit-init",
+        "k8s-resource-limits",
+        "the model server's init container loses its limits",
+        MODEL_SERVER,
+        Delete(f"{POD}.initContainers[0].resources.limits"),
+    ),
+    # node groups and launch templates
+    one(
+        "system-imds-optional",
+        "imdsv2-system-nodes",
+        "system nodes' launch template allows IMDSv1",
+        SYSTEM_TEMPLATE,
+        Set("metadataOptions.httpTokens", "optional"),
+        names=(SYSTEM_NODE_GROUP,),
+    ),
+    one(
+        "system-imds-hops",
+        "imdsv2-system-nodes",
+        "system nodes' IMDS hop limit is 2 (pods reach the node role)",
+        SYSTEM_TEMPLATE,
+        Set("metadataOptions.httpPutResponseHopLimit", 2),
+        names=(SYSTEM_NODE_GROUP,),
+    ),
+    one(
+        "system-imds-unset",
+        "imdsv2-system-nodes",
+        "system nodes' launch template drops metadataOptions",
+        SYSTEM_TEMPLATE,
+        Delete("metadataOptions"),
+        names=(SYSTEM_NODE_GROUP,),
+    ),
+    one(
+        "lt-key-name-gpu",
+        "launch-template-key-name",
+        "the GPU launch template sets an SSH keyName",
+        GPU_TEMPLATE,
+        Set("keyName", "ops-break-glass"),
+        names=(GPU_NODE_GROUP,),
+    ),
+    one(
+        "lt-key-name-system",
+        "launch-template-key-name",
+        "the system launch template sets an SSH keyName",
+        SYSTEM_TEMPLATE,
+        Set("keyName", "ops-break-glass"),
+        names=(SYSTEM_NODE_GROUP,),
+    ),
+    # API Gateway
+    one(
+        "method-no-authorizer",
+        "apigw-method-auth",
+        "a method keeps its API key but drops the authorizer",
+        where(METHOD, Eq("authorization", "CUSTOM")),
+        Set("authorization", "NONE"),
+        Delete("authorizerId"),
+    ),
+    one(
+        "method-no-api-key",
+        "apigw-method-auth",
+        "a method keeps the authorizer but stops requiring an API key",
+        where(METHOD, Eq("apiKeyRequired", True)),
+        Set("apiKeyRequired", False),
+    ),
+    one(
+        "method-iam-instead",
+        "apigw-method-auth",
+        "a method swaps the tenant authorizer for AWS_IAM",
+        where(METHOD, Eq("authorization", "CUSTOM")),
+        Set("authorization", "AWS_IAM"),
+        Delete("authorizerId"),
+    ),
+    one(
+        "usage-plan-no-throttle",
+        "usage-plan-limits",
+        "a tenant usage plan has no throttle",
+        where(USAGE_PLAN),
+        Delete("throttleSettings"),
+    ),
+    one(
+        "usage-plan-no-quota",
+        "usage-plan-limits",
+        "a tenant usage plan has no quota",
+        where(USAGE_PLAN),
+        Delete("quotaSettings"),
+    ),
+    # cost
+    one(
+        "cost-ceiling-x10",
+        "cost-ceiling",
+        "a GPU node group's maxSize x10",
+        GPU_NODE_GROUP,
+        Multiply("scalingConfig.maxSize", 10),
+        stacks=("prod",),
+    ),
+    one(
+        "gpu-type-disallowed",
+        "gpu-type-allowed",
+        "a GPU node group runs A100s (p4d.24xlarge), not an allowed GPU type",
+        GPU_NODE_GROUP,
+        Set("instanceTypes", ["p4d.24xlarge"]),
+    ),
+    one(
+        "gpu-type-label-disallowed",
+        "gpu-type-allowed",
+        "a GPU node group is labelled and sized for l4 (g6.xlarge)",
+        GPU_NODE_GROUP,
+        Set("instanceTypes", ["g6.xlarge"]),
+        Set('labels["llm-serving/gpu"]', "l4"),
+    ),
+    one(
+        "instance-type-unknown",
+        "instance-type-unknown",
+        "a GPU node group uses an instance type missing from the catalog",
+        GPU_NODE_GROUP,
+        Set("instanceTypes", ["g9.48xlarge"]),
+    ),
+    one(
+        "instance-type-unknown-system",
+        "instance-type-unknown",
+        "the system node group uses an unknown instance type",
+        SYSTEM_NODE_GROUP,
+        Set("instanceTypes", ["m99i.metal"]),
+    ),
+    one("budget-removed", "budget", "the AWS Budget is removed", where(BUDGET), Remove(), missing="Budget"),
+    one(
+        "budget-no-notifications",
+        "budget",
+        "the AWS Budget loses its notifications",
+        where(BUDGET),
+        Delete("notifications"),
+    ),
+    one(
+        "budget-empty-notifications",
+        "budget",
+        "the AWS Budget's notifications are emptied",
+        where(BUDGET),
+        Set("notifications", []),
+    ),
+    one(
+        "budget-no-subscribers",
+        "budget",
+        "the first budget notification has no subscriber",
+        where(BUDGET),
+        Set("notifications[0].subscriberEmailAddresses", []),
+    ),
+    one(
+        "budget-limit-raised",
+        "budget",
+        "the AWS Budget's limit is raised to $10,000,000",
+        where(BUDGET),
+        Set("limitAmount", "10000000.00"),
+    ),
+    # data
+    one(
+        "replication-foreign-account",
+        "replication-scope",
+        "weights replicate to a bucket of another account",
+        where(REPLICATION),
+        Set("rules[0].destination.account", FOREIGN_ACCOUNT),
+        Set("rules[0].destination.bucket", "arn:aws:s3:::exfil-weights"),
+        stacks=("prod",),
+    ),
+    one(
+        "replication-foreign-region",
+        "replication-scope",
+        "weights replicate with a key of a region outside the stack",
+        where(REPLICATION),
+        Set(
+            "rules[0].destination.encryptionConfiguration.replicaKmsKeyId",
+            "arn:aws:kms:ap-southeast-1:123456789012:key/mrk-elsewhere",
+        ),
+        stacks=("prod",),
+    ),
+    one(
+        "replication-unknown-bucket",
+        "replication-scope",
+        "weights replicate to a bucket this stack does not declare",
+        where(REPLICATION),
+        Set("rules[0].destination.bucket", "arn:aws:s3:::someone-elses-bucket"),
+        stacks=("prod",),
+    ),
+    one(
+        "eks-config-map-auth",
+        "eks-auth-mode",
+        "the cluster authenticates through the aws-auth ConfigMap",
+        where(CLUSTER),
+        Set("accessConfig.authenticationMode", "CONFIG_MAP"),
+    ),
+    one(
+        "eks-api-and-config-map",
+        "eks-auth-mode",
+        "the cluster also accepts the aws-auth ConfigMap",
+        where(CLUSTER),
+        Set("accessConfig.authenticationMode", "API_AND_CONFIG_MAP"),
+    ),
+    one(
+        "eks-bootstrap-admin",
+        "eks-bootstrap-admin",
+        "prod makes the cluster creator a permanent cluster admin",
+        where(CLUSTER),
+        Set("accessConfig.bootstrapClusterCreatorAdminPermissions", True),
+        stacks=("prod",),
+    ),
+    Mutation(
+        "eks-foreign-cluster-admin",
+        "eks-access-entry-foreign",
+        "an access entry and cluster-admin policy for another account's role",
+        (
+            (
+                where(ACCESS_ENTRY),
+                AddClone(
+                    suffix="foreign",
+                    edits=(
+                        Set("principalArn", f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/contractor"),
+                        Set("type", "STANDARD"),
+                    ),
+                ),
+            ),
+            (
+                where(ACCESS_ENTRY),
+                AddClone(
+                    type=ACCESS_POLICY,
+                    suffix="foreign-admin",
+                    inputs={
+                        "clusterName": From(where(CLUSTER), "name"),
+                        "principalArn": f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/contractor",
+                        "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                        "accessScope": {"type": "cluster"},
+                    },
+                    deps={"clusterName": where(CLUSTER)},
+                ),
+            ),
+        ),
+    ),
+    one(
+        "eks-admin-policy-foreign",
+        "eks-access-entry-foreign",
+        "the cluster-admin association moves to another account",
+        where(ACCESS_POLICY),
+        Set("principalArn", f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/platform-admin"),
+        stacks=("prod",),
+    ),
+    one(
+        "log-group-no-cmk",
+        "log-group",
+        "a log group loses its customer-managed key",
+        where(LOG_GROUP),
+        Delete("kmsKeyId"),
+    ),
+    one("log-group-1-day", "log-group", "a log group keeps 1 day", where(LOG_GROUP, pick=1), Set("retentionInDays", 1)),
+    one(
+        "log-group-aws-key",
+        "log-group",
+        "a log group names an AWS-managed key alias",
+        where(LOG_GROUP, pick=2),
+        Set("kmsKeyId", "alias/aws/logs"),
+    ),
+    one(
+        "s3-acls-bucket-owner-preferred",
+        "s3-ownership-acls",
+        "the weights bucket re-enables ACLs (BucketOwnerPreferred)",
+        Attached(OWNERSHIP, "bucket", WEIGHTS_BUCKET),
+        Set("rule.objectOwnership", "BucketOwnerPreferred"),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "s3-acls-object-writer",
+        "s3-ownership-acls",
+        "the log bucket re-enables ACLs (ObjectWriter)",
+        Attached(OWNERSHIP, "bucket", LOG_BUCKET),
+        Set("rule.objectOwnership", "ObjectWriter"),
+        names=(LOG_BUCKET,),
+    ),
+    one(
+        "s3-ownership-removed",
+        "s3-ownership-acls",
+        "the weights bucket's ownership controls are removed",
+        Attached(OWNERSHIP, "bucket", WEIGHTS_BUCKET),
+        Remove(),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "s3-acl-public-read",
+        "s3-ownership-acls",
+        "the weights bucket gains a public-read ACL",
+        Attached(OWNERSHIP, "bucket", WEIGHTS_BUCKET),
+        AddClone(
+            type="aws:s3/bucketAclV2:BucketAclV2",
+            suffix="acl",
+            inputs={"acl": "public-read"},
+            deps={"bucket": WEIGHTS_BUCKET},
+        ),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    # evasion: a forged access-log destination exempts the weights bucket from SSE-KMS
+    Mutation(
+        "evasion-bucket-logging-aes256",
+        "evasion-bucket-logging",
+        "an added BucketLogging targets the weights bucket, whose SSE then drops to AES256",
+        (
+            (WEIGHTS_LOGGING, AddClone(suffix="forged", deps={"targetBucket": WEIGHTS_BUCKET})),
+            (WEIGHTS_SSE, Set("rules[0].applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"})),
+        ),
+        names=(WEIGHTS_BUCKET,),
+    ),
+]
+
+
+def _policy(name: str) -> str:
+    return f"policy:{name}"
+
+
+# --- regressions of each existing policy ---------------------------------------------------------
+
+EXISTING_POLICIES: list[Mutation] = [
+    one(
+        "provider-removed",
+        _policy("all-resources-explicit-provider"),
+        "a bucket loses its explicit provider",
+        where(BUCKET),
+        Option("provider", ""),
+    ),
+    one(
+        "provider-region",
+        _policy("aws-provider-region-allowed"),
+        "an AWS provider targets ap-southeast-1",
+        where(AWS_PROVIDER),
+        Set("region", "ap-southeast-1"),
+    ),
+    one(
+        "resource-region-override",
+        _policy("aws-provider-region-allowed"),
+        "a bucket overrides its region to sa-east-1",
+        WEIGHTS_BUCKET,
+        Set("region", "sa-east-1"),
+    ),
+    one(
+        "kms-no-rotation",
+        _policy("aws-kms-key-rotation-enabled"),
+        "a key stops rotating",
+        where(KEY),
+        Set("enableKeyRotation", False),
+    ),
+    one(
+        "kms-wildcard-principal",
+        _policy("aws-kms-key-policy-disallow-wildcard-principal"),
+        "a key policy statement allows Principal {AWS: '*'}",
+        where(KEY),
+        doc("policy", Set("Statement[1].Principal", {"AWS": "*"})),
+    ),
+    one(
+        "kms-no-policy",
+        _policy("aws-kms-key-policy-disallow-wildcard-principal"),
+        "a key has no key policy",
+        where(KEY, pick=1),
+        Delete("policy"),
+    ),
+    one(
+        "replica-key-wildcard",
+        _policy("aws-kms-key-policy-disallow-wildcard-principal"),
+        "the replica key policy allows Principal '*'",
+        where(REPLICA_KEY),
+        doc("policy", Set("Statement[1].Principal", "*")),
+        stacks=("prod",),
+    ),
+    one(
+        "flow-log-removed",
+        _policy("aws-ec2-vpc-flow-logs-enabled"),
+        "a VPC's flow log is removed",
+        where(FLOW_LOG),
+        Remove(),
+        names=(Linked(where(FLOW_LOG), "vpcId"),),
+    ),
+    one(
+        "flow-log-reject-only",
+        _policy("aws-ec2-vpc-flow-logs-enabled"),
+        "a VPC's flow log records REJECT only",
+        where(FLOW_LOG),
+        Set("trafficType", "REJECT"),
+        names=(Linked(where(FLOW_LOG), "vpcId"),),
+    ),
+    one(
+        "eks-public-endpoint",
+        _policy("aws-eks-cluster-disallow-public-endpoint"),
+        "the cluster API endpoint becomes public with no CIDR list",
+        where(CLUSTER),
+        Set("vpcConfig.endpointPublicAccess", True),
+    ),
+    one(
+        "eks-public-endpoint-any",
+        _policy("aws-eks-cluster-disallow-public-endpoint"),
+        "the cluster API endpoint becomes public to 0.0.0.0/0",
+        where(CLUSTER),
+        Set("vpcConfig.endpointPublicAccess", True),
+        Set("vpcConfig.publicAccessCidrs", ["0.0.0.0/0"]),
+    ),
+    one(
+        "eks-no-private-endpoint",
+        _policy("aws-eks-cluster-disallow-public-endpoint"),
+        "the cluster has no private endpoint",
+        where(CLUSTER),
+        Set("vpcConfig.endpointPrivateAccess", False),
+    ),
+    one(
+        "eks-no-encryption",
+        _policy("aws-eks-cluster-secrets-encrypted-with-cmk"),
+        "the cluster drops encryptionConfig",
+        where(CLUSTER),
+        Delete("encryptionConfig"),
+    ),
+    one(
+        "eks-aws-managed-key",
+        _policy("aws-eks-cluster-secrets-encrypted-with-cmk"),
+        "the cluster encrypts Secrets with the AWS-managed key",
+        where(CLUSTER),
+        Set("encryptionConfig.provider.keyArn", "arn:aws:kms:us-east-1:123456789012:alias/aws/eks"),
+    ),
+    one(
+        "eks-logging-api-only",
+        _policy("aws-eks-cluster-control-plane-logging-enabled"),
+        "the cluster logs only the api log type",
+        where(CLUSTER),
+        Set("enabledClusterLogTypes", ["api"]),
+    ),
+    one(
+        "eks-old-version",
+        _policy("aws-eks-cluster-kubernetes-version-allowed"),
+        "the cluster runs Kubernetes 1.29",
+        where(CLUSTER),
+        Set("version", "1.29"),
+    ),
+    one(
+        "eks-no-version",
+        _policy("aws-eks-cluster-kubernetes-version-allowed"),
+        "the cluster pins no version",
+        where(CLUSTER),
+        Delete("version"),
+    ),
+    one(
+        "sg-rule-internet",
+        _policy("aws-ec2-security-group-no-public-ingress"),
+        "an ingress rule admits 0.0.0.0/0 instead of a security group",
+        where(INGRESS_RULE),
+        Delete("referencedSecurityGroupId"),
+        Set("cidrIpv4", "0.0.0.0/0"),
+    ),
+    one(
+        "sg-inline-internet",
+        _policy("aws-ec2-security-group-no-public-ingress"),
+        "a security group gains an inline ingress from ::/0 on all ports",
+        where(SECURITY_GROUP),
+        Append("ingress", {"protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}),
+    ),
+    one(
+        "lb-internet-facing",
+        _policy("aws-elb-load-balancer-internal"),
+        "the NLB becomes internet-facing",
+        where(LOAD_BALANCER),
+        Set("internal", False),
+    ),
+    one(
+        "nlb-no-security-groups",
+        _policy("aws-elb-network-load-balancer-has-security-groups"),
+        "the NLB has no security groups",
+        where(LOAD_BALANCER),
+        Delete("securityGroups"),
+    ),
+    one(
+        "node-group-ssh",
+        _policy("aws-eks-node-group-disallow-ssh"),
+        "a GPU node group opens SSH (remoteAccess)",
+        GPU_NODE_GROUP,
+        Set("remoteAccess", {"ec2SshKey": "ops-break-glass"}),
+    ),
+    one(
+        "gpu-imds-optional",
+        _policy("aws-eks-gpu-node-group-imdsv2-hop-limit"),
+        "GPU nodes allow IMDSv1",
+        GPU_TEMPLATE,
+        Set("metadataOptions.httpTokens", "optional"),
+        names=(GPU_NODE_GROUP,),
+    ),
+    one(
+        "gpu-imds-hops",
+        _policy("aws-eks-gpu-node-group-imdsv2-hop-limit"),
+        "GPU nodes' IMDS hop limit is 2",
+        GPU_TEMPLATE,
+        Set("metadataOptions.httpPutResponseHopLimit", 2),
+        names=(GPU_NODE_GROUP,),
+    ),
+    one(
+        "gpu-no-launch-template",
+        _policy("aws-eks-gpu-node-group-imdsv2-hop-limit"),
+        "a GPU node group drops its launch template",
+        GPU_NODE_GROUP,
+        Delete("launchTemplate"),
+    ),
+    one(
+        "lt-unencrypted",
+        _policy("aws-ec2-launch-template-volumes-encrypted-with-cmk"),
+        "a launch template's root volume is not encrypted",
+        where(LAUNCH_TEMPLATE),
+        Set("blockDeviceMappings[0].ebs.encrypted", "false"),
+    ),
+    one(
+        "lt-aws-managed-key",
+        _policy("aws-ec2-launch-template-volumes-encrypted-with-cmk"),
+        "a launch template's root volume uses the AWS-managed EBS key",
+        where(LAUNCH_TEMPLATE, pick=1),
+        Delete("blockDeviceMappings[0].ebs.kmsKeyId"),
+    ),
+    one(
+        "lt-no-volumes",
+        _policy("aws-ec2-launch-template-volumes-encrypted-with-cmk"),
+        "a launch template maps no volume",
+        GPU_TEMPLATE,
+        Delete("blockDeviceMappings"),
+    ),
+    one(
+        "gpu-untainted",
+        _policy("aws-eks-gpu-node-group-tainted"),
+        "a GPU node group loses its taint",
+        GPU_NODE_GROUP,
+        Delete("taints"),
+    ),
+    one(
+        "gpu-taint-prefer",
+        _policy("aws-eks-gpu-node-group-tainted"),
+        "a GPU node group's taint only prefers",
+        GPU_NODE_GROUP,
+        Set("taints[0].effect", "PREFER_NO_SCHEDULE"),
+    ),
+    one(
+        "cost-over-budget",
+        _policy("cost-estimate-within-budget"),
+        "a GPU node group runs 40 nodes",
+        GPU_NODE_GROUP,
+        Set("scalingConfig.desiredSize", 40),
+        Set("scalingConfig.minSize", 40),
+        Set("scalingConfig.maxSize", 40),
+    ),
+    one(
+        "bucket-sse-aes256",
+        _policy("aws-s3-bucket-encrypted-with-cmk"),
+        "the weights bucket encrypts with AES256",
+        WEIGHTS_SSE,
+        Set("rules[0].applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"}),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-sse-aws-key",
+        _policy("aws-s3-bucket-encrypted-with-cmk"),
+        "the weights bucket uses the AWS-managed S3 key",
+        WEIGHTS_SSE,
+        Delete("rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId"),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-sse-removed",
+        _policy("aws-s3-bucket-encrypted-with-cmk"),
+        "the log bucket loses default encryption",
+        Attached(SSE, "bucket", LOG_BUCKET),
+        Remove(),
+        names=(LOG_BUCKET,),
+    ),
+    one(
+        "bucket-versioning-suspended",
+        _policy("aws-s3-bucket-versioning-enabled"),
+        "weights versioning is Suspended",
+        Attached(VERSIONING, "bucket", WEIGHTS_BUCKET),
+        Set("versioningConfiguration.status", "Suspended"),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-versioning-removed",
+        _policy("aws-s3-bucket-versioning-enabled"),
+        "weights versioning is removed",
+        Attached(VERSIONING, "bucket", WEIGHTS_BUCKET),
+        Remove(),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-public-policy",
+        _policy("aws-s3-bucket-public-access-blocked"),
+        "the weights bucket's public access block allows public policies",
+        Attached(PUBLIC_BLOCK, "bucket", WEIGHTS_BUCKET),
+        Set("blockPublicPolicy", False),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-public-block-removed",
+        _policy("aws-s3-bucket-public-access-blocked"),
+        "the log bucket's public access block is removed",
+        Attached(PUBLIC_BLOCK, "bucket", LOG_BUCKET),
+        Remove(),
+        names=(LOG_BUCKET,),
+    ),
+    one(
+        "bucket-policy-removed",
+        _policy("aws-s3-bucket-tls-only"),
+        "the weights bucket policy is removed",
+        WEIGHTS_POLICY,
+        Remove(),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "bucket-tls-condition-dropped",
+        _policy("aws-s3-bucket-tls-only"),
+        "the TLS-only statement of the log bucket's policy is dropped",
+        Attached(BUCKET_POLICY, "bucket", LOG_BUCKET),
+        _iam(Delete("Statement[0]")),
+        names=(LOG_BUCKET,),
+    ),
+    one(
+        "bucket-logging-removed",
+        _policy("aws-s3-bucket-access-logging-enabled"),
+        "the weights bucket's access logging is removed",
+        WEIGHTS_LOGGING,
+        Remove(),
+        names=(WEIGHTS_BUCKET,),
+    ),
+    one(
+        "key-unprotected",
+        _policy("stateful-resources-protected"),
+        "a KMS key loses protect",
+        where(KEY),
+        Option("protect", False),
+        stacks=("prod",),
+    ),
+    one(
+        "bucket-unprotected",
+        _policy("stateful-resources-protected"),
+        "the weights bucket loses protect",
+        WEIGHTS_BUCKET,
+        Option("protect", False),
+        stacks=("prod",),
+    ),
+    one(
+        "rest-api-edge",
+        _policy("aws-apigateway-rest-api-no-edge-endpoint"),
+        "the REST API becomes EDGE",
+        where(REST_API),
+        Set("endpointConfiguration.types", "EDGE"),
+    ),
+    one(
+        "rest-api-no-endpoint-config",
+        _policy("aws-apigateway-rest-api-no-edge-endpoint"),
+        "the REST API drops endpointConfiguration",
+        where(REST_API),
+        Delete("endpointConfiguration"),
+    ),
+    one(
+        "stage-waf-removed",
+        _policy("aws-apigateway-stage-waf-associated"),
+        "the stage's WAF association is removed",
+        where(WEB_ACL_ASSOCIATION),
+        Remove(),
+        names=(Linked(where(WEB_ACL_ASSOCIATION), "resourceArn"),),
+    ),
+    one(
+        "stage-no-access-log",
+        _policy("aws-apigateway-stage-access-logging"),
+        "the stage keeps no access log",
+        where(STAGE),
+        Delete("accessLogSettings"),
+    ),
+    one(
+        "stage-access-log-text",
+        _policy("aws-apigateway-stage-access-logging"),
+        "the stage's access log format is text",
+        where(STAGE),
+        Set("accessLogSettings.format", "$context.requestId $context.status"),
+    ),
+    one(
+        "stage-no-xray",
+        _policy("aws-apigateway-stage-tracing-enabled"),
+        "the stage stops X-Ray tracing",
+        where(STAGE),
+        Set("xrayTracingEnabled", False),
+    ),
+    one(
+        "method-data-trace",
+        _policy("aws-apigateway-method-settings-no-data-trace"),
+        "method settings log full requests",
+        where(METHOD_SETTINGS),
+        Set("settings.dataTraceEnabled", True),
+    ),
+    one(
+        "method-open",
+        _policy("aws-apigateway-method-requires-auth"),
+        "a method needs neither key nor authorizer",
+        where(METHOD),
+        Set("authorization", "NONE"),
+        Set("apiKeyRequired", False),
+        Delete("authorizerId"),
+    ),
+    one(
+        "streaming-buffered",
+        _policy("aws-apigateway-streaming-routes-stream"),
+        "a streaming route is BUFFERED",
+        STREAMING_INTEGRATION,
+        Set("responseTransferMode", "BUFFERED"),
+    ),
+    one(
+        "waf-group-counts",
+        _policy("aws-wafv2-web-acl-baseline-rules"),
+        "a managed rule group only counts",
+        where(WEB_ACL),
+        Set("rules[0].overrideAction", {"count": {}}),
+    ),
+    one(
+        "waf-rate-rule-counts",
+        _policy("aws-wafv2-web-acl-baseline-rules"),
+        "the rate-based rule only counts",
+        where(WEB_ACL),
+        Each("rules", Has("statement.rateBasedStatement"), Set("action", {"count": {}})),
+    ),
+    one(
+        "waf-rate-rule-removed",
+        _policy("aws-wafv2-web-acl-baseline-rules"),
+        "the rate-based rule is removed",
+        where(WEB_ACL),
+        DropWhere("rules", Has("statement.rateBasedStatement")),
+    ),
+    one(
+        "waf-managed-group-removed",
+        _policy("aws-wafv2-web-acl-baseline-rules"),
+        "the known-bad-inputs managed rule group is removed",
+        where(WEB_ACL),
+        DropWhere("rules", Contains("statement", "AWSManagedRulesKnownBadInputsRuleSet")),
+    ),
+    one(
+        "waf-log-unredacted",
+        _policy("aws-wafv2-web-acl-logging-redacted"),
+        "WAF logs keep the x-api-key header",
+        where(WEB_ACL_LOGGING),
+        DropWhere("redactedFields", Contains("singleHeader", "x-api-key")),
+    ),
+    one(
+        "waf-logging-removed",
+        _policy("aws-wafv2-web-acl-logging-redacted"),
+        "the web ACL's logging is removed",
+        where(WEB_ACL_LOGGING),
+        Remove(),
+        names=(Linked(where(WEB_ACL_LOGGING), "resourceArn"),),
+    ),
+    one(
+        "pod-privileged",
+        _policy("kubernetes-container-restricted-security-context"),
+        "the model server is privileged",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.securityContext.privileged", True),
+    ),
+    one(
+        "pod-escalation",
+        _policy("kubernetes-container-restricted-security-context"),
+        "a controller allows privilege escalation",
+        OTHER_DEPLOYMENT,
+        Set(f"{CONTAINER}.securityContext.allowPrivilegeEscalation", True),
+    ),
+    one(
+        "pod-root",
+        _policy("kubernetes-container-restricted-security-context"),
+        "the model server runs as root",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.securityContext.runAsUser", 0),
+        Set(f"{CONTAINER}.securityContext.runAsNonRoot", False),
+    ),
+    one(
+        "pod-cap-sys-admin",
+        _policy("kubernetes-container-restricted-security-context"),
+        "a node agent adds CAP_SYS_ADMIN",
+        where(DAEMON_SET),
+        Set(f"{CONTAINER}.securityContext.capabilities.add", ["SYS_ADMIN"]),
+    ),
+    one(
+        "pod-writable-root",
+        _policy("kubernetes-container-restricted-security-context"),
+        "the model server's root filesystem is writable",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.securityContext.readOnlyRootFilesystem", False),
+    ),
+    one(
+        "image-foreign-registry",
+        _policy("kubernetes-image-pinned-from-allowed-registry"),
+        "the model server pulls from an unreviewed registry",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.image", "registry.example.net/tgi:3.3.4"),
+    ),
+    one(
+        "image-latest",
+        _policy("kubernetes-image-pinned-from-allowed-registry"),
+        "a controller image is :latest",
+        OTHER_DEPLOYMENT,
+        Set(f"{CONTAINER}.image", "registry.k8s.io/autoscaling/cluster-autoscaler:latest"),
+    ),
+    one(
+        "gpu-request-mismatch",
+        _policy("kubernetes-gpu-requests-equal-limits"),
+        "the model server requests 16 GPUs, more than its limit",
+        MODEL_SERVER,
+        Set(f'{CONTAINER}.resources.requests["nvidia.com/gpu"]', "16"),
+    ),
+    one(
+        "gpu-no-limit",
+        _policy("kubernetes-gpu-requests-equal-limits"),
+        "the model server's GPU limit is dropped",
+        MODEL_SERVER,
+        Delete(f'{CONTAINER}.resources.limits["nvidia.com/gpu"]'),
+    ),
+    one(
+        "probe-no-readiness",
+        _policy("kubernetes-model-server-probes"),
+        "the model server has no readiness probe",
+        MODEL_SERVER,
+        Delete(f"{CONTAINER}.readinessProbe"),
+    ),
+    one(
+        "probe-liveness-health",
+        _policy("kubernetes-model-server-probes"),
+        "the liveness probe uses /health",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.livenessProbe", {"httpGet": {"path": "/health", "port": "http"}}),
+    ),
+    one(
+        "pdb-removed",
+        _policy("kubernetes-model-server-has-pdb"),
+        "a model server's PodDisruptionBudget is removed",
+        where(PDB),
+        Remove(),
+        names=(SelectedBy(where(PDB)),),
+    ),
+    one(
+        "model-too-big",
+        _policy("model-fits-gpus"),
+        "a model server is annotated 700B parameters",
+        MODEL_SERVER,
+        Set('metadata.annotations["llm-serving/parameters-billion"]', "700"),
+    ),
+    one(
+        "model-annotation-missing",
+        _policy("model-fits-gpus"),
+        "a model server loses its shards annotation",
+        MODEL_SERVER,
+        Delete('metadata.annotations["llm-serving/shards"]'),
+    ),
+    one(
+        "scaler-second-owner",
+        _policy("kubernetes-scaler-single-owner"),
+        "a second ScaledObject targets the same Deployment",
+        MODEL_SCALED_OBJECT,
+        AddClone(suffix="twin", edits=(Set("metadata.name", "twin-scaler"),)),
+        names=(MODEL_SCALED_OBJECT,),
+    ),
+    one(
+        "scaler-min-over-max",
+        _policy("kubernetes-scaler-min-within-max"),
+        "a ScaledObject's min exceeds its max",
+        MODEL_SCALED_OBJECT,
+        Set("spec.minReplicaCount", 50),
+    ),
+    one(
+        "hpa-min-zero",
+        _policy("kubernetes-scaler-keeps-minimum-replicas"),
+        "prod lets an HPA scale to 0",
+        where(HPA),
+        Set("spec.minReplicas", 0),
+        stacks=("prod",),
+    ),
+    one(
+        "keda-idle-zero",
+        _policy("kubernetes-scaler-keeps-minimum-replicas"),
+        "prod lets a ScaledObject idle at 0",
+        MODEL_SCALED_OBJECT,
+        Set("spec.idleReplicaCount", 0),
+        stacks=("prod",),
+    ),
+    one(
+        "scaler-target-ghost",
+        _policy("kubernetes-scaler-target-exists"),
+        "a ScaledObject targets a missing Deployment",
+        MODEL_SCALED_OBJECT,
+        Set("spec.scaleTargetRef.name", "ghost-model"),
+    ),
+    one(
+        "scaler-over-capacity",
+        _policy("kubernetes-scaler-fits-gpu-capacity"),
+        "a ScaledObject may ask for 100 replicas",
+        MODEL_SCALED_OBJECT,
+        Set("spec.maxReplicaCount", 100),
+    ),
+    one(
+        "keda-zero-in-pod-only",
+        _policy("kubernetes-keda-scale-to-zero-needs-external-trigger"),
+        "a ScaledObject scales to zero with only Prometheus triggers",
+        MODEL_SCALED_OBJECT,
+        Set("spec.minReplicaCount", 0),
+        DropWhere("spec.triggers", Not(Eq("type", "prometheus"))),
+    ),
+]
+
+CATALOGUE: list[Mutation] = ISSUE_CLASSES + EXISTING_POLICIES
