@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from llmstack import analyzer
-from llmstack.policy_config import policy_config_for
+from llmstack.policy_config import stack_policy_config
 from llmstack.stackfile import load_stack
 from tests.mutation.catalogue import Mutation
 from tests.mutation.ops import AddClone, CatalogueError, Context, Remove, Resource, apply
@@ -89,8 +89,8 @@ def unfired_policies(reports: Sequence[StackReport]) -> list[str]:
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    """The pack config `llmstack check --stack` uses: derived from the stack file, never the plan."""
-    return policy_config_for(load_stack(stack, None, ROOT).platform)
+    """The pack config `llmstack check --stack` uses: the stack file and the waivers, never the plan."""
+    return stack_policy_config(load_stack(stack, None, ROOT))
 
 
 def fresh_plan(stack: str) -> dict[str, Any]:
@@ -186,11 +186,9 @@ def check_exit_code(document: Mapping[str, Any], resources: Sequence[Resource], 
     """Exit code of a real `llmstack check` subprocess on a plan with these resources."""
     with tempfile.TemporaryDirectory(prefix="mutation-") as folder:
         plan = Path(folder) / "plan.json"
-        config = Path(folder) / "policy-config.json"
         plan.write_text(json.dumps({**document, "resources": list(resources)}))
-        config.write_text(json.dumps(stack_config(stack)))
         result = subprocess.run(
-            [sys.executable, "-m", "llmstack", "check", str(plan), "--policy-config", str(config)],
+            [sys.executable, "-m", "llmstack", "check", str(plan), "--stack", stack],
             cwd=ROOT,
             capture_output=True,
             text=True,
