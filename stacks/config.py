@@ -160,7 +160,7 @@ class OnPremTargetConfig(_Strict):
     @classmethod
     def _plain_weights_path(cls, value: str) -> str:
         # Model servers mount it as a hostPath, and the pack allows hostPaths below it: no `..`, no `/`.
-        if posixpath.normpath(value) != value or value == "/":
+        if posixpath.normpath(value) != value or value.startswith("//") or value == "/":
             raise ValueError(f"must be a normalised directory below / (got {value!r}, e.g. /mnt/models)")
         return value
 
