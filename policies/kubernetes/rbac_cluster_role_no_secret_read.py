@@ -1,0 +1,55 @@
+"""kubernetes-rbac-cluster-role-disallow-secret-read — no ClusterRole reads Secrets (get, list or
+watch, or `*`) across the cluster.
+
+A ClusterRole's rules apply in every namespace once bound by a ClusterRoleBinding. A controller
+that reads one namespace's Secrets gets a Role there; a wildcard that happens to cover Secrets
+counts (`resources: ['*']`, `apiGroups: ['*']`, `verbs: ['*']`).
+"""
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+)
+
+from policies.kubernetes.workloads import CLUSTER_ROLE, mappings, strings
+from policies.review import Controls, Review
+
+READ_VERBS = ("get", "list", "watch", "*")
+
+
+def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != CLUSTER_ROLE:
+        return
+    for index, rule in enumerate(mappings(args.props.get("rules"))):
+        core = any(group in ("", "*") for group in strings(rule.get("apiGroups")))
+        secrets = any(resource in ("secrets", "*") for resource in strings(rule.get("resources")))
+        verbs = [verb for verb in READ_VERBS if verb in strings(rule.get("verbs"))]
+        if core and secrets and verbs:
+            report_violation(f"rules[{index}]: {', '.join(verbs)} on Secrets in every namespace.", None)
+
+
+policy = ResourceValidationPolicy(
+    name="kubernetes-rbac-cluster-role-disallow-secret-read",
+    description="No ClusterRole rule lets its holder get, list or watch Secrets (wildcards included).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.2", version="1.5.0"),
+    remediation_steps=(
+        "Grant Secret reads in a namespaced Role, limited with resourceNames to the Secrets the controller uses; "
+        "prefer Pod Identity (no Secret at all) for AWS credentials."
+    ),
+    validate=validate,
+)
+
+review = Review(
+    area="kubernetes",
+    controls=Controls(cis_eks=("4.1.2",), nist_800_53=("AC-6", "SC-28"), soc2=("CC6.1",)),
+    why=(
+        "Secrets hold the on-prem weight-reader credentials and tenant material; a cluster-wide read hands all of "
+        "them to whoever compromises the one pod holding the role."
+    ),
+)
