@@ -6,8 +6,9 @@ only on GPU nodes (node affinity on `GPU_LABEL`) and tolerates their taint. `cov
 construction, that it tolerates and selects every GPU node group handed in: a node group with a new
 taint or without the label would otherwise never get GPUs, and no model server would schedule.
 
-Hardening: the plugin needs no Kubernetes API and no capability, only the kubelet's device-plugin
-directory (a hostPath) where it creates its socket. That directory is root-owned (0750), so the
+Hardening: the plugin needs no Kubernetes API (a ServiceAccount of its own, no token) and no
+capability, only the kubelet's device-plugin directory (a hostPath, allowed to this DaemonSet by
+name in components/platform_workloads.py) where it creates its socket. That directory is root-owned (0750), so the
 container runs as uid 0, but with every capability dropped, no privilege escalation and the
 runtime's seccomp profile. Its root filesystem stays writable for the NVIDIA runtime's hooks.
 Both (uid 0, writable root) are exceptions to kubernetes-container-restricted-security-context.

@@ -106,12 +106,16 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
     match_labels = selector.get("matchLabels") or {}
     if not isinstance(match_labels, Mapping):
         return False
-    if any(labels.get(key) != value for key, value in match_labels.items()):
+    if any(labels.get(str(key)) != value for key, value in match_labels.items()):
         return False
     for expression in as_list(selector.get("matchExpressions")):
         if not isinstance(expression, Mapping):
             return False
-        key, operator, values = expression.get("key"), expression.get("operator"), strings(expression.get("values"))
+        key, operator, values = (
+            str(expression.get("key")),
+            expression.get("operator"),
+            strings(expression.get("values")),
+        )
         if operator == "In" and labels.get(key) not in values:
             return False
         if operator == "NotIn" and key in labels and labels[key] in values:
