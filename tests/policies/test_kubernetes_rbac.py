@@ -7,8 +7,8 @@ from conftest import resource_violations
 from components import cluster_autoscaler
 from policies.kubernetes import (
     rbac_binding_no_broad_grants,
-    rbac_cluster_role_no_secret_read,
     rbac_role_no_escalation_verbs,
+    rbac_role_no_secret_read,
     rbac_role_no_wildcards,
 )
 
@@ -105,7 +105,7 @@ def test_escalation_not_applicable():
 
 # --- cluster-wide Secret reads ---------------------------------------------------------------------------
 
-SECRETS = rbac_cluster_role_no_secret_read.policy
+SECRETS = rbac_role_no_secret_read.policy
 
 
 def test_secrets_compliant():
@@ -133,9 +133,28 @@ def test_cluster_role_reads_secrets(rule, verbs):
     ]
 
 
-def test_a_namespaced_role_may_read_its_namespace_secrets():
+def test_a_role_may_read_the_secrets_it_names():
     rule = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["weights-reader"]}
     assert resource_violations(SECRETS, ROLE, role(rule)) == []
+
+
+def test_a_role_reads_every_secret_of_its_namespace():
+    rule = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}
+    assert resource_violations(SECRETS, ROLE, role(rule)) == [
+        f"rules[{EXTRA_NS}]: get, list on every Secret in namespace 'kube-system' (name them in resourceNames)."
+    ]
+
+
+def test_a_cluster_role_may_not_read_named_secrets_either():
+    rule = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["weights-reader"]}
+    assert resource_violations(SECRETS, CLUSTER_ROLE, cluster_role(rule)) == [
+        f"rules[{EXTRA}]: get on Secrets in every namespace."
+    ]
+
+
+def test_secrets_not_applicable():
+    rule = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}
+    assert resource_violations(SECRETS, BINDING, {"rules": [rule]}) == []
 
 
 # --- bindings -------------------------------------------------------------------------------------------
