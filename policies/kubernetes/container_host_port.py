@@ -38,7 +38,7 @@ policy = ResourceValidationPolicy(
     description="No container or init container declares a hostPort.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="NIST 800-53", reference="SC-7", version="rev5"),
+    framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="SC-7", version="5"),
     remediation_steps=(
         "Remove hostPort; expose the containerPort through a ClusterIP Service that the gateway's private path "
         "(or the metrics agent) reaches under a NetworkPolicy."

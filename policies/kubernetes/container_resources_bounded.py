@@ -40,7 +40,7 @@ policy = ResourceValidationPolicy(
     description="Every container and init container sets CPU and memory requests and limits.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    framework=PolicyComplianceFramework(name="NIST 800-53", reference="SC-6", version="rev5"),
+    framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="SC-6", version="5"),
     remediation_steps=(
         "Set resources.requests.cpu/memory to what the container needs at steady state and resources.limits "
         "cpu/memory to its ceiling (model servers: equal, from components.serving.resources_for)."

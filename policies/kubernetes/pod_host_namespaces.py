@@ -39,7 +39,7 @@ policy = ResourceValidationPolicy(
     description="No pod (of any workload kind) sets hostNetwork, hostPID or hostIPC.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.2, 4.2.3, 4.2.4", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.2.2, 4.2.3, 4.2.4", version="1.7.0"),
     remediation_steps=(
         "Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false). Serve on a container "
         "port behind a ClusterIP Service; read node metrics through an exporter's own endpoint."
@@ -49,7 +49,7 @@ policy = ResourceValidationPolicy(
 
 review = Review(
     area="kubernetes",
-    controls=Controls(cis_eks=("4.2.2", "4.2.3", "4.2.4"), nist_800_53=("SC-39", "AC-6"), soc2=("CC6.1",)),
+    controls=Controls(cis_eks=("4.2.2", "4.2.3", "4.2.4"), nist_800_53=("AC-6", "CM-7"), soc2=("CC6.1",)),
     why=(
         "GPU nodes hold other tenants' model servers, their prompts in memory and the node role's credentials: a "
         "pod in the host's network or process namespace can read the metadata endpoint, sniff or attach to them."

@@ -78,7 +78,7 @@ policy = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
-    framework=PolicyComplianceFramework(name="NIST 800-53", reference="AC-6", version="rev5"),
+    framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="AC-6", version="5"),
     config_schema=PolicyConfigSchema(
         properties={
             "weightPaths": {
@@ -105,7 +105,7 @@ policy = ResourceValidationPolicy(
 
 review = Review(
     area="kubernetes",
-    controls=Controls(cis_eks=("4.5.2",), nist_800_53=("AC-6", "CM-7", "SC-39"), soc2=("CC6.1",)),
+    controls=Controls(nist_800_53=("AC-6", "CM-7"), soc2=("CC6.1",)),
     why=(
         "A hostPath of `/` or `/etc` hands a pod the node: the kubelet's credentials, containerd's socket and "
         "every co-located model server's files; the weight tier alone is what model servers need."

@@ -34,7 +34,7 @@ policy = ResourceValidationPolicy(
     description="Every pod (of any workload kind) names a serviceAccountName other than 'default'.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.5", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.5", version="1.7.0"),
     remediation_steps=(
         "Declare a ServiceAccount for the workload (automountServiceAccountToken: false) in its namespace and set "
         "spec.template.spec.serviceAccountName to it, as ModelServer and the node agents do."
@@ -44,7 +44,7 @@ policy = ResourceValidationPolicy(
 
 review = Review(
     area="identity",
-    controls=Controls(cis_eks=("4.1.5", "5.2.1"), nist_800_53=("AC-6", "IA-9"), soc2=("CC6.1",)),
+    controls=Controls(cis_eks=("4.1.5", "5.2.1"), nist_800_53=("AC-6", "AC-2"), soc2=("CC6.1",)),
     why=(
         "Pod Identity roles and RBAC bind to a service account: on the shared default account, the weights "
         "reader's S3 access or the agent's pod reads would silently extend to every other pod of the namespace."

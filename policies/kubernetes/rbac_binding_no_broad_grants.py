@@ -47,7 +47,7 @@ policy = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.1", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.1", version="1.7.0"),
     remediation_steps=(
         "Bind a role with the permissions the subject needs to that subject's own service account; give human "
         "administrators access through EKS access entries, not in-cluster bindings."
@@ -57,7 +57,7 @@ policy = ResourceValidationPolicy(
 
 review = Review(
     area="kubernetes",
-    controls=Controls(cis_eks=("4.1.1", "4.1.7"), nist_800_53=("AC-6", "AC-3"), soc2=("CC6.3",)),
+    controls=Controls(cis_eks=("4.1.1",), nist_800_53=("AC-6", "AC-3"), soc2=("CC6.3",)),
     why=(
         "A binding to system:authenticated hands the role to any IAM principal mapped into the cluster, and one to "
         "cluster-admin hands a single pod every tenant's model server, secret and GPU node."

@@ -33,7 +33,7 @@ policy = ResourceValidationPolicy(
     description="No Role or ClusterRole rule grants the bind, escalate or impersonate verbs.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.8", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.8", version="1.7.0"),
     remediation_steps=(
         "Remove bind, escalate and impersonate. Grant the permissions a controller needs directly in its own "
         "role; role management stays with the cluster administrators (EKS access entries)."
@@ -43,7 +43,7 @@ policy = ResourceValidationPolicy(
 
 review = Review(
     area="kubernetes",
-    controls=Controls(cis_eks=("4.1.8",), nist_800_53=("AC-6", "AC-6(10)"), soc2=("CC6.3",)),
+    controls=Controls(cis_eks=("4.1.8",), nist_800_53=("AC-6", "AC-3"), soc2=("CC6.3",)),
     why=(
         "Any of these verbs turns a narrowly scoped controller into cluster-admin: a compromised scaler or metrics "
         "pod could bind itself to cluster-admin and reach every tenant's model server and secret."

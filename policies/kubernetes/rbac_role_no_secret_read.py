@@ -50,7 +50,7 @@ policy = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.2", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.2", version="1.7.0"),
     remediation_steps=(
         "Grant Secret reads in a namespaced Role, limited with resourceNames to the Secrets the controller uses; "
         "prefer Pod Identity (no Secret at all) for AWS credentials. A controller whose upstream ClusterRole reads "

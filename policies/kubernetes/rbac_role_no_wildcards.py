@@ -37,7 +37,7 @@ policy = ResourceValidationPolicy(
     description="No Role or ClusterRole rule has a wildcard in its verbs, resources or apiGroups.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.3", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.3", version="1.7.0"),
     remediation_steps=(
         "List the exact verbs (get, list, watch, ...), resources and API groups the controller calls, as the "
         "Cluster Autoscaler's ClusterRole does. A controller whose upstream role needs a wildcard gets a waiver "

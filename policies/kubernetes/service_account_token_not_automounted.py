@@ -53,7 +53,7 @@ policy = ResourceValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.6", version="1.5.0"),
+    framework=PolicyComplianceFramework(name="CIS EKS", reference="4.1.6", version="1.7.0"),
     config_schema=PolicyConfigSchema(
         properties={
             "apiClients": {

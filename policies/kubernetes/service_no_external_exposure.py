@@ -50,7 +50,7 @@ policy = ResourceValidationPolicy(
     description="Services are ClusterIP (or ExternalName): no LoadBalancer, no NodePort, no externalIPs.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
-    framework=PolicyComplianceFramework(name="NIST 800-53", reference="SC-7", version="rev5"),
+    framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="SC-7", version="5"),
     remediation_steps=(
         "Use type ClusterIP and no externalIPs. Traffic from outside reaches model servers only through the "
         "gateway's private path (the internal NLB and its TargetGroupBinding), which PrivatePath declares."
