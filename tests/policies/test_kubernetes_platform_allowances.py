@@ -39,23 +39,33 @@ def test_policy_config_of_the_prod_stack():
     }
 
 
-@pytest.mark.parametrize("stack_run", ["dev_run", "prod_run"])
-def test_api_clients_are_exactly_the_pods_that_mount_a_token(stack_run, request):
-    run = request.getfixturevalue(stack_run)
-    mounting = {workload_id(r) for r, spec in pods(run) if spec.get("automountServiceAccountToken") is not False}
-    assert mounting == set(API_CLIENTS)
+def token_mounting_workloads(run) -> set[str]:
+    return {workload_id(r) for r, spec in pods(run) if spec.get("automountServiceAccountToken") is not False}
 
 
-@pytest.mark.parametrize("stack_run", ["dev_run", "prod_run"])
-def test_node_agent_host_paths_are_exactly_what_the_agents_mount(stack_run, request):
-    run = request.getfixturevalue(stack_run)
+def host_path_users(run) -> dict[str, set[str]]:
+    """Workloads mounting a hostPath outside the weight tiers, with those paths."""
     mounted: dict[str, set[str]] = {}
     for resource, spec in pods(run):
         for volume in spec.get("volumes") or []:
             path = (volume.get("hostPath") or {}).get("path")
             if path is not None and not path.startswith(NVME_MODELS_PATH) and path != "/mnt/models":
                 mounted.setdefault(workload_id(resource), set()).add(path)
-    assert mounted == {agent: set(paths) for agent, paths in NODE_AGENT_HOST_PATHS.items()}
+    return mounted
+
+
+def test_api_clients_are_the_pods_that_mount_a_token(dev_run, prod_run):
+    dev, prod = token_mounting_workloads(dev_run), token_mounting_workloads(prod_run)
+    assert dev <= set(API_CLIENTS) and prod <= set(API_CLIENTS)
+    assert dev | prod == set(API_CLIENTS), "an API client no stack deploys: remove it"
+
+
+def test_node_agent_host_paths_are_what_the_agents_mount(dev_run, prod_run):
+    allowed = {agent: set(paths) for agent, paths in NODE_AGENT_HOST_PATHS.items()}
+    dev, prod = host_path_users(dev_run), host_path_users(prod_run)
+    for used in (dev, prod):
+        assert all(paths <= allowed.get(agent, set()) for agent, paths in used.items()), used
+    assert {agent: dev.get(agent, set()) | prod.get(agent, set()) for agent in allowed} == allowed
 
 
 @pytest.mark.parametrize("path", ["/mnt/models/..", "/mnt/./models", "//mnt/models", "/.", "/mnt/models/"])
