@@ -3,11 +3,12 @@ model weights, or where a named node agent must reach the kubelet.
 
 Allowed, from the policy config (derived from the stack file, never from the plan):
 - `weightPaths`: the weight tier (the NVMe array's models directory on EKS nodes, each on-prem
-  target's `weights_path`) and anything below it, for any pod;
+  target's `weights_path`) and anything below it, for model server pods only (any other writer
+  could swap weights the model servers already verified);
 - `nodeAgentHostPaths`: `namespace/name` of a DaemonSet -> the exact host paths it may mount
   (the device plugin's socket directory, the DCGM exporter's pod-resources directory).
 Paths are compared as the node resolves them: `/mnt/k8s-disks/0/models/../../../etc` is `/etc`.
-A PersistentVolume with a hostPath source is held to the weight tier too.
+A PersistentVolume with a hostPath source is refused (any pod may claim it).
 """
 
 from typing import Any
@@ -22,7 +23,18 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies.kubernetes.workloads import DAEMON_SET, host_path, mapping, mappings, object_id, pod_spec, strings, within
+from components.conventions import COMPONENT_LABEL, MODEL_SERVER_COMPONENT
+from policies.kubernetes.workloads import (
+    DAEMON_SET,
+    host_path,
+    mapping,
+    mappings,
+    object_id,
+    pod_labels,
+    pod_spec,
+    strings,
+    within,
+)
 from policies.review import Controls, Review
 
 PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
@@ -34,13 +46,17 @@ def _allowed(paths: Any) -> list[str]:
     return [path for path in resolved if path is not None and path != "/"]
 
 
-def _problem(raw: Any, weight_paths: list[str], agent_paths: list[str]) -> str | None:
+def _problem(raw: Any, weight_paths: list[str], agent_paths: list[str], model_server: bool) -> str | None:
     path = host_path(raw)
     if path is None:
         return f"hostPath '{raw}' is not an absolute path."
     shown = f"'{raw}'" if path == raw else f"'{raw}' ({path})"
-    if any(within(path, allowed) for allowed in weight_paths) or path in agent_paths:
+    if path in agent_paths:
         return None
+    if any(within(path, allowed) for allowed in weight_paths):
+        return (
+            None if model_server else f"hostPath {shown} is in the model weight tier, which only model servers mount."
+        )
     tier = ", ".join(weight_paths) or "none configured"
     return f"hostPath {shown} is outside the model weight tier ({tier}) and not a host path allowed to this workload."
 
@@ -51,13 +67,14 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if args.resource_type == PERSISTENT_VOLUME:
         source = mapping(args.props.get("spec")).get("hostPath")
         if source is not None:
-            problem = _problem(mapping(source).get("path"), weight_paths, [])
+            problem = _problem(mapping(source).get("path"), weight_paths, [], model_server=False)
             if problem:
                 report_violation(problem, None)
         return
     pod = pod_spec(args.resource_type, args.props)
     if pod is None:
         return
+    model_server = pod_labels(args.resource_type, args.props).get(COMPONENT_LABEL) == MODEL_SERVER_COMPONENT
     agent_paths: list[str] = []
     if args.resource_type == DAEMON_SET:
         agent_paths = _allowed(mapping(config.get("nodeAgentHostPaths")).get(object_id(args.props, args.name)))
@@ -65,7 +82,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         source = volume.get("hostPath")
         if source is None:
             continue
-        problem = _problem(mapping(source).get("path"), weight_paths, agent_paths)
+        problem = _problem(mapping(source).get("path"), weight_paths, agent_paths, model_server)
         if problem:
             report_violation(f"volume '{volume.get('name', '?')}': {problem}", None)
 
@@ -73,8 +90,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 policy = ResourceValidationPolicy(
     name="kubernetes-pod-host-path-restricted",
     description=(
-        "hostPath volumes (and hostPath PersistentVolumes) stay within the model weight tier; a node agent "
-        "DaemonSet named in the policy config may mount exactly the host paths listed for it."
+        "hostPath volumes are the model weight tier, mounted by model servers only; a node agent DaemonSet named "
+        "in the policy config may mount exactly the host paths listed for it; no PersistentVolume is a hostPath."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
@@ -85,7 +102,7 @@ policy = ResourceValidationPolicy(
                 "type": "array",
                 "items": {"type": "string", "pattern": "^/"},
                 "default": [],
-                "description": "host directories holding model weights; any pod may mount them or below them",
+                "description": "host directories holding model weights; model servers may mount them or below them",
             },
             "nodeAgentHostPaths": {
                 "type": "object",
@@ -96,7 +113,8 @@ policy = ResourceValidationPolicy(
         },
     ),
     remediation_steps=(
-        "Mount only the weight tier (conventions.NVME_MODELS_PATH on EKS, the target's weights_path on-prem); use "
+        "Mount only the weight tier (conventions.NVME_MODELS_PATH on EKS, the target's weights_path on-prem), and "
+        "only in model servers (label app.kubernetes.io/component=model-server); use "
         "emptyDir, ConfigMap, Secret or a PersistentVolumeClaim for anything else. A node agent that must reach a "
         "kubelet directory is added to components/platform_workloads.py (NODE_AGENT_HOST_PATHS) after review."
     ),

@@ -197,11 +197,25 @@ def test_node_agent_path_is_exact_and_for_that_daemonset_only():
         assert len(resource_violations(HOST_PATH, type_token, props, config=HOST_PATHS)) == 1
 
 
+def test_weight_tier_is_for_model_servers_only():
+    props = model_server()
+    props["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] = "controller"
+    assert resource_violations(HOST_PATH, DEPLOYMENT, props, config=HOST_PATHS) == [
+        f"volume 'weights': hostPath '{NVME_MODELS_PATH}' is in the model weight tier, which only model servers mount."
+    ]
+    agent = plugin()
+    pod(agent)["volumes"].append({"name": "models", "hostPath": {"path": f"{NVME_MODELS_PATH}/x/.."}})
+    assert resource_violations(HOST_PATH, DAEMON_SET, agent, config=HOST_PATHS) == [
+        f"volume 'models': hostPath '{NVME_MODELS_PATH}/x/..' ({NVME_MODELS_PATH}) is in the model weight tier, "
+        "which only model servers mount."
+    ]
+
+
 def test_host_path_persistent_volume():
     pv = "kubernetes:core/v1:PersistentVolume"
-    assert (
-        resource_violations(HOST_PATH, pv, {"spec": {"hostPath": {"path": NVME_MODELS_PATH}}}, config=HOST_PATHS) == []
-    )
+    assert resource_violations(
+        HOST_PATH, pv, {"spec": {"hostPath": {"path": NVME_MODELS_PATH}}}, config=HOST_PATHS
+    ) == [f"hostPath '{NVME_MODELS_PATH}' is in the model weight tier, which only model servers mount."]
     assert resource_violations(HOST_PATH, pv, {"spec": {"hostPath": {"path": "/var"}}}, config=HOST_PATHS) == [
         f"hostPath '/var' is outside the model weight tier ({NVME_MODELS_PATH}, /mnt/models) and not a host path "
         "allowed to this workload."
