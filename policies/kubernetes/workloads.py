@@ -14,6 +14,7 @@ from policies.support import as_list
 
 POD = "kubernetes:core/v1:Pod"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
+POD_TEMPLATE = "kubernetes:core/v1:PodTemplate"
 DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
 TEMPLATE_KINDS = {
     "kubernetes:apps/v1:Deployment",
@@ -21,6 +22,7 @@ TEMPLATE_KINDS = {
     DAEMON_SET,
     "kubernetes:apps/v1:ReplicaSet",
     "kubernetes:batch/v1:Job",
+    "kubernetes:core/v1:ReplicationController",
 }
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ROLE_TYPES = ("kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
@@ -49,6 +51,8 @@ def pod_spec(resource_type: str, props: Mapping[str, Any]) -> dict[str, Any] | N
     spec = mapping(props.get("spec"))
     if resource_type == POD:
         return spec
+    if resource_type == POD_TEMPLATE:  # the template is at the top level, beside metadata
+        return mapping(mapping(props.get("template")).get("spec"))
     if resource_type == CRON_JOB:
         spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))
     elif resource_type not in TEMPLATE_KINDS:
@@ -60,6 +64,8 @@ def pod_labels(resource_type: str, props: Mapping[str, Any]) -> dict[str, str]:
     """Labels of the pods a workload creates (a Pod's own labels)."""
     if resource_type == POD:
         return mapping(mapping(props.get("metadata")).get("labels"))
+    if resource_type == POD_TEMPLATE:
+        return mapping(mapping(mapping(props.get("template")).get("metadata")).get("labels"))
     spec = mapping(props.get("spec"))
     if resource_type == CRON_JOB:
         spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))

@@ -104,6 +104,8 @@ def test_host_namespace_as_a_string_still_counts():
         ("kubernetes:batch/v1:Job", lambda spec: {"spec": {"template": {"spec": spec}}}),
         ("kubernetes:apps/v1:StatefulSet", lambda spec: {"spec": {"template": {"spec": spec}}}),
         ("kubernetes:apps/v1:ReplicaSet", lambda spec: {"spec": {"template": {"spec": spec}}}),
+        ("kubernetes:core/v1:ReplicationController", lambda spec: {"spec": {"template": {"spec": spec}}}),
+        ("kubernetes:core/v1:PodTemplate", lambda spec: {"template": {"spec": spec}}),
     ],
 )
 def test_host_namespaces_every_workload_kind(type_token, wrap):

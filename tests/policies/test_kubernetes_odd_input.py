@@ -43,6 +43,7 @@ TYPES = [
     "kubernetes:apps/v1:DaemonSet",
     "kubernetes:batch/v1:CronJob",
     "kubernetes:core/v1:Pod",
+    "kubernetes:core/v1:PodTemplate",
     "kubernetes:core/v1:Service",
     "kubernetes:core/v1:ServiceAccount",
     "kubernetes:core/v1:PersistentVolume",
