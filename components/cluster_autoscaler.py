@@ -26,10 +26,11 @@ from components.arg_checks import check_cluster_name, check_environment, check_r
 from components.conventions import GPU_LABEL, METRICS_PORT_NAME
 from components.gpu_nodes import AUTOSCALER_TAG_PREFIX, owner_tag_key
 from components.kube import KubernetesObject
+from components.platform_workloads import CLUSTER_AUTOSCALER_NAME, CLUSTER_AUTOSCALER_NAMESPACE
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
-NAME = "cluster-autoscaler"
-NAMESPACE = "kube-system"
+NAME = CLUSTER_AUTOSCALER_NAME
+NAMESPACE = CLUSTER_AUTOSCALER_NAMESPACE
 # A Cluster Autoscaler minor release per Kubernetes minor (upstream tests them only as pairs).
 # Patch releases from https://github.com/kubernetes/autoscaler/releases (cluster-autoscaler-1.x.y).
 IMAGES = {
@@ -191,6 +192,8 @@ def deployment(
     }
     pod_spec: dict[str, Any] = {
         "serviceAccountName": NAME,
+        # The controller calls the Kubernetes API (platform_workloads.API_CLIENTS); its account mounts no token.
+        "automountServiceAccountToken": True,
         "priorityClassName": "system-cluster-critical",
         "affinity": affinity,
         "securityContext": {
@@ -299,7 +302,9 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         )
         rbac = "rbac.authorization.k8s.io/v1"
         account = KubernetesObject(
-            f"{name}-sa", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}, child
+            f"{name}-sa",
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": False},
+            child,
         )
         cluster_role = KubernetesObject(
             f"{name}-clusterrole",

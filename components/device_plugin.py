@@ -6,8 +6,9 @@ only on GPU nodes (node affinity on `GPU_LABEL`) and tolerates their taint. `cov
 construction, that it tolerates and selects every GPU node group handed in: a node group with a new
 taint or without the label would otherwise never get GPUs, and no model server would schedule.
 
-Hardening: the plugin needs no Kubernetes API and no capability, only the kubelet's device-plugin
-directory (a hostPath) where it creates its socket. That directory is root-owned (0750), so the
+Hardening: the plugin needs no Kubernetes API (a ServiceAccount of its own, no token) and no
+capability, only the kubelet's device-plugin directory (a hostPath, allowed to this DaemonSet by
+name in components/platform_workloads.py) where it creates its socket. That directory is root-owned (0750), so the
 container runs as uid 0, but with every capability dropped, no privilege escalation and the
 runtime's seccomp profile. Its root filesystem stays writable for the NVIDIA runtime's hooks.
 Both (uid 0, writable root) are exceptions to kubernetes-container-restricted-security-context.
@@ -24,12 +25,12 @@ import pulumi
 from components.arg_checks import check_environment
 from components.conventions import GPU_LABEL, GPU_TOLERATION
 from components.kube import KubernetesObject
+from components.platform_workloads import DEVICE_PLUGIN_DIR, DEVICE_PLUGIN_NAME, DEVICE_PLUGIN_NAMESPACE
 
 # https://github.com/NVIDIA/k8s-device-plugin releases; v0.17.4 is the device plugin of GPU Operator v25.3.x.
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
-NAME = "nvidia-device-plugin"
-NAMESPACE = "kube-system"
-DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
+NAME = DEVICE_PLUGIN_NAME
+NAMESPACE = DEVICE_PLUGIN_NAMESPACE
 PRIORITY_CLASS = "system-node-critical"
 
 
@@ -97,14 +98,28 @@ def covers(group: GpuNodes) -> list[str]:
     return problems
 
 
-def daemonset(environment: str, image: str = IMAGE) -> dict[str, Any]:
-    """The DaemonSet object (apiVersion, kind, metadata, spec)."""
-    labels = {
+def _labels(environment: str) -> dict[str, str]:
+    return {
         "app.kubernetes.io/name": NAME,
         "app.kubernetes.io/part-of": "llm-serving",
         "component": "cluster",
         "llm-serving/environment": environment,
     }
+
+
+def service_account(environment: str) -> dict[str, Any]:
+    """The plugin's own ServiceAccount: no token (it never calls the Kubernetes API)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": _labels(environment)},
+        "automountServiceAccountToken": False,
+    }
+
+
+def daemonset(environment: str, image: str = IMAGE) -> dict[str, Any]:
+    """The DaemonSet object (apiVersion, kind, metadata, spec)."""
+    labels = _labels(environment)
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
@@ -115,6 +130,7 @@ def daemonset(environment: str, image: str = IMAGE) -> dict[str, Any]:
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
+                    "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,
                     "priorityClassName": PRIORITY_CLASS,
                     "affinity": {"nodeAffinity": node_affinity()},
@@ -176,8 +192,11 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:cluster:NvidiaDevicePlugin", name, None, opts)
+        account = KubernetesObject(
+            f"{name}-sa", service_account(args.environment), opts=pulumi.ResourceOptions(parent=self)
+        )
         body = daemonset(args.environment, args.image)
-        KubernetesObject(f"{name}-daemonset", body, opts=pulumi.ResourceOptions(parent=self))
+        KubernetesObject(f"{name}-daemonset", body, opts=pulumi.ResourceOptions(parent=self, depends_on=[account]))
         self.name = NAME
         self.namespace = NAMESPACE
         self.image = args.image

@@ -27,12 +27,13 @@ from components import conventions
 from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
+from components.platform_workloads import METRICS_AGENT_NAME, POD_RESOURCES_DIR
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 # Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless"
-AGENT_NAME = "prometheus-agent"
+AGENT_NAME = METRICS_AGENT_NAME
 SCRAPE_INTERVAL_SECONDS = 15
 
 
@@ -206,6 +207,8 @@ class MetricsCollector(pulumi.ComponentResource):
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
                 "metadata": {"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+                # The agent's pods opt in to a token (they list pods); nothing else using the account gets one.
+                "automountServiceAccountToken": False,
             },
             opts=in_monitoring,
         )
@@ -277,6 +280,8 @@ class MetricsCollector(pulumi.ComponentResource):
                         },
                         "spec": {
                             "serviceAccountName": AGENT_NAME,
+                            # Pod discovery calls the Kubernetes API (platform_workloads.API_CLIENTS).
+                            "automountServiceAccountToken": True,
                             "securityContext": {
                                 "runAsUser": 65534,
                                 "runAsGroup": 65534,
@@ -315,7 +320,7 @@ class MetricsCollector(pulumi.ComponentResource):
                                     },
                                     "resources": {
                                         "requests": {"cpu": "250m", "memory": "512Mi"},
-                                        "limits": {"memory": "1Gi"},
+                                        "limits": {"cpu": "1", "memory": "1Gi"},
                                     },
                                     "securityContext": restricted,
                                     "volumeMounts": [
@@ -336,6 +341,16 @@ class MetricsCollector(pulumi.ComponentResource):
         )
 
         dcgm = conventions.DCGM_EXPORTER_NAME
+        dcgm_account = KubernetesObject(
+            f"{name}-dcgm-exporter-sa",
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": dcgm, "namespace": conventions.DCGM_NAMESPACE, "labels": _labels(dcgm)},
+                "automountServiceAccountToken": False,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[dcgm_namespace]),
+        )
         KubernetesObject(
             f"{name}-dcgm-exporter",
             {
@@ -348,6 +363,8 @@ class MetricsCollector(pulumi.ComponentResource):
                     "template": {
                         "metadata": {"labels": _labels(dcgm)},
                         "spec": {
+                            # An account of its own, without a token: the exporter never calls the API.
+                            "serviceAccountName": dcgm,
                             "automountServiceAccountToken": False,
                             "priorityClassName": "system-node-critical",
                             "affinity": {
@@ -381,7 +398,7 @@ class MetricsCollector(pulumi.ComponentResource):
                                     },
                                     "resources": {
                                         "requests": {"cpu": "100m", "memory": "256Mi"},
-                                        "limits": {"memory": "512Mi"},
+                                        "limits": {"cpu": "500m", "memory": "512Mi"},
                                     },
                                     # Root for the root-only pod-resources socket (a named exemption in
                                     # `policy.root_node_agents`); no SYS_ADMIN: the profiling (DCP) counters
@@ -397,7 +414,7 @@ class MetricsCollector(pulumi.ComponentResource):
                                     "volumeMounts": [
                                         {
                                             "name": "pod-resources",
-                                            "mountPath": "/var/lib/kubelet/pod-resources",
+                                            "mountPath": POD_RESOURCES_DIR,
                                             "readOnly": True,
                                         }
                                     ],  # fmt: skip
@@ -407,14 +424,14 @@ class MetricsCollector(pulumi.ComponentResource):
                             "volumes": [
                                 {
                                     "name": "pod-resources",
-                                    "hostPath": {"path": "/var/lib/kubelet/pod-resources", "type": "Directory"},
+                                    "hostPath": {"path": POD_RESOURCES_DIR, "type": "Directory"},
                                 }
                             ],  # fmt: skip
                         },
                     },
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[dcgm_namespace]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[dcgm_namespace, dcgm_account]),
         )
         self.agent_role_arn = identity.role_arn
         self.register_outputs({"agent_role_arn": self.agent_role_arn})

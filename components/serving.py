@@ -13,6 +13,7 @@ annotations so the policy pack can re-check it.
 from __future__ import annotations
 
 import math
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -167,8 +168,15 @@ class ModelServerArgs:
             raise ValueError(
                 f"served.memory_gib: must be > shm_size_gib ({served.shm_size_gib}): /dev/shm counts against it"
             )
-        if not self.weights.host_path.startswith("/"):
-            raise ValueError(f"weights.host_path: must be absolute (got {self.weights.host_path!r})")
+        host_path = self.weights.host_path
+        # A hostPath: `..` or `//` would mount somewhere other than the weight tier it names.
+        if (
+            not host_path.startswith("/")
+            or posixpath.normpath(host_path) != host_path
+            or host_path.startswith("//")
+            or host_path == "/"
+        ):
+            raise ValueError(f"weights.host_path: must be an absolute, normalised directory (got {host_path!r})")
 
 
 def resources_for(instance: catalog.InstanceType | None, shards: int) -> tuple[int, int]:

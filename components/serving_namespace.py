@@ -20,8 +20,11 @@ class ServingNamespaceArgs:
     """Names the namespace (`conventions.serving_namespace`)."""
     enforce: str = "privileged"
     """Pod Security Admission level enforced. Model servers mount the node's NVMe weight cache
-    (a hostPath), which the baseline and restricted levels forbid outright; every other restricted
-    control is enforced by the policy pack instead (kubernetes-container-security-context)."""
+    (a hostPath), which the baseline and restricted levels forbid outright; the policy pack enforces
+    every other restricted control instead (kubernetes-container-restricted-security-context), and
+    holds what `privileged` would let through: host namespaces, hostPorts, and hostPaths outside the
+    weight tier (kubernetes-pod-disallow-host-namespaces, kubernetes-container-disallow-host-port,
+    kubernetes-pod-host-path-restricted)."""
     audit_and_warn: str = "restricted"
     """Level audited and warned about: any deviation from restricted is visible."""
 

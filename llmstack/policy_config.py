@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.conventions import NVME_MODELS_PATH
+from components.platform_workloads import API_CLIENTS, NODE_AGENT_HOST_PATHS
 from llmstack.errors import UsageError
 from llmstack.stackfile import StackFile, project_root
 from policies import waivers as waiver_register
@@ -32,6 +34,12 @@ ALLOWED_MANAGED_POLICIES = (
     "AmazonEBSCSIDriverPolicy",
     "service-role/AmazonAPIGatewayPushToCloudWatchLogs",  # API Gateway account logging role
 )
+
+
+def weight_paths(platform: PlatformConfig) -> list[str]:
+    """Host directories that hold model weights: the NVMe tier of EKS GPU nodes, each on-prem target's path."""
+    paths = [NVME_MODELS_PATH, *(target.weights_path for target in platform.onprem_targets)]
+    return list(dict.fromkeys(paths))
 
 
 def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
@@ -59,6 +67,11 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         # Outside prod a stack may name no admin role; the creating identity is then the only admin.
         "aws-eks-cluster-disallow-creator-admin": {"allowClusterCreatorAdmin": platform.environment != "prod"},
         "aws-eks-access-policy-admin-principals-allowed": {"adminRoleArns": admin_roles},
+        "kubernetes-pod-host-path-restricted": {
+            "weightPaths": weight_paths(platform),
+            "nodeAgentHostPaths": {agent: list(paths) for agent, paths in NODE_AGENT_HOST_PATHS.items()},
+        },
+        "kubernetes-service-account-token-not-automounted": {"apiClients": sorted(API_CLIENTS)},
         "kubernetes-scaler-keeps-minimum-replicas": {
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)
         },

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import posixpath
 import re
 import typing
 from collections.abc import Iterator, Mapping
@@ -154,6 +155,14 @@ class OnPremTargetConfig(_Strict):
         description="networks that may call the model servers' HTTP port (e.g. the data centre's ingress); "
         "empty: no ingress at all",
     )
+
+    @field_validator("weights_path")
+    @classmethod
+    def _plain_weights_path(cls, value: str) -> str:
+        # Model servers mount it as a hostPath, and the pack allows hostPaths below it: no `..`, no `/`.
+        if posixpath.normpath(value) != value or value.startswith("//") or value == "/":
+            raise ValueError(f"must be a normalised directory below / (got {value!r}, e.g. /mnt/models)")
+        return value
 
 
 # --- models --------------------------------------------------------------------------------------

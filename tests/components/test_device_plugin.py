@@ -94,21 +94,29 @@ def test_toleration_matching(toleration, taint, expected):
     assert device_plugin.tolerates([toleration], taint) is expected
 
 
-def test_daemonset_passes_strict_schema_validation():
+def test_daemonset_and_account_pass_strict_schema_validation():
     files = manifest_files([r.to_json() for r in build(NvidiaDevicePluginArgs(environment="prod"))])
-    (text,) = files.values()
-    manifest = yaml.safe_load(text)
-    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
-    assert manifest["metadata"] == {
-        "name": "nvidia-device-plugin",
-        "namespace": "kube-system",
-        "labels": {
-            "app.kubernetes.io/name": "nvidia-device-plugin",
-            "app.kubernetes.io/part-of": "llm-serving",
-            "component": "cluster",
-            "llm-serving/environment": "prod",
-        },
-    }
+    manifests = [yaml.safe_load(text) for text in files.values()]
+    assert sorted(m["kind"] for m in manifests) == ["DaemonSet", "ServiceAccount"]
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        assert manifest["metadata"] == {
+            "name": "nvidia-device-plugin",
+            "namespace": "kube-system",
+            "labels": {
+                "app.kubernetes.io/name": "nvidia-device-plugin",
+                "app.kubernetes.io/part-of": "llm-serving",
+                "component": "cluster",
+                "llm-serving/environment": "prod",
+            },
+        }
+
+
+def test_runs_as_its_own_account_without_a_token():
+    resources = build(NvidiaDevicePluginArgs(environment="prod"))
+    (account,) = by_type(resources, "kubernetes:core/v1:ServiceAccount")
+    assert account.inputs["automountServiceAccountToken"] is False
+    assert pod_spec(resources)["serviceAccountName"] == account.inputs["metadata"]["name"]
 
 
 def test_image_is_pinned_to_an_exact_release():
