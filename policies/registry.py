@@ -16,9 +16,9 @@ from policies.aws.eks import (
     cluster_endpoint_not_public,
     cluster_secrets_encrypted,
     cluster_version_allowed,
-    gpu_node_group_imdsv2,
     gpu_node_group_tainted,
     node_group_disallow_ssh,
+    node_imdsv2_hop_limit,
 )
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
@@ -65,7 +65,7 @@ ALL_POLICIES = [
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,
     node_group_disallow_ssh.policy,
-    gpu_node_group_imdsv2.policy,
+    node_imdsv2_hop_limit.policy,
     launch_template_volumes_cmk.policy,
     gpu_node_group_tainted.policy,
     estimate_within_budget.policy,

@@ -98,36 +98,57 @@ def test_method_settings_data_trace():
 # --- methods --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "props",
-    [
-        {"httpMethod": "POST", "authorization": "NONE", "apiKeyRequired": True},
-        {"httpMethod": "POST", "authorization": "CUSTOM", "apiKeyRequired": False},
-        {"httpMethod": "POST", "authorization": "AWS_IAM"},
-    ],
-)
-def test_methods_with_a_key_or_an_authorizer_comply(props):
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == []
+METHOD = "aws:apigateway/method:Method"
 
 
-def test_open_method_violates():
-    props = {"httpMethod": "GET", "authorization": "NONE", "apiKeyRequired": False}
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == [
-        "GET method requires neither an API key (apiKeyRequired) nor an authorizer (authorization is NONE): "
-        "anyone can call it."
+def method(**changes):
+    props = {"httpMethod": "POST", "authorization": "CUSTOM", "authorizerId": "authorizer-id", "apiKeyRequired": True}
+    return {k: v for k, v in {**props, **changes}.items() if v is not None}
+
+
+def test_method_with_a_key_and_the_authorizer_complies():
+    assert resource_violations(method_requires_auth.policy, METHOD, method()) == []
+
+
+def test_method_without_an_api_key_violates():
+    assert resource_violations(method_requires_auth.policy, METHOD, method(apiKeyRequired=False)) == [
+        "POST method does not require an API key (apiKeyRequired is False): no usage plan throttles or caps its "
+        "callers."
     ]
 
 
-def test_cognito_authorizer_complies():
-    props = {"httpMethod": "POST", "authorization": "COGNITO_USER_POOLS", "authorizerId": "a1"}
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == []
-
-
-def test_method_without_authorization_or_key_violates():
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", {"httpMethod": "POST"}) == [
-        "POST method requires neither an API key (apiKeyRequired) nor an authorizer (authorization is unset): "
-        "anyone can call it."
+def test_method_with_api_key_unset_violates():
+    assert resource_violations(method_requires_auth.policy, METHOD, method(apiKeyRequired=None)) == [
+        "POST method does not require an API key (apiKeyRequired is unset): no usage plan throttles or caps its "
+        "callers."
     ]
+
+
+@pytest.mark.parametrize("authorization", ["NONE", "AWS_IAM", "COGNITO_USER_POOLS"])
+def test_method_without_the_tenant_authorizer_violates(authorization):
+    assert resource_violations(method_requires_auth.policy, METHOD, method(authorization=authorization)) == [
+        f"POST method does not use the tenant authorizer (authorization is {authorization}, must be CUSTOM): any "
+        "tenant's key reaches any model."
+    ]
+
+
+def test_custom_authorization_without_an_authorizer_id_violates():
+    assert resource_violations(method_requires_auth.policy, METHOD, method(authorizerId=None)) == [
+        "POST method uses CUSTOM authorization without an authorizerId."
+    ]
+
+
+def test_open_method_reports_both_missing_controls():
+    assert resource_violations(method_requires_auth.policy, METHOD, {"httpMethod": "GET"}) == [
+        "GET method does not require an API key (apiKeyRequired is unset): no usage plan throttles or caps its "
+        "callers.",
+        "GET method does not use the tenant authorizer (authorization is unset, must be CUSTOM): any tenant's key "
+        "reaches any model.",
+    ]
+
+
+def test_method_policy_ignores_other_types():
+    assert resource_violations(method_requires_auth.policy, "aws:apigateway/integration:Integration", {}) == []
 
 
 def test_stage_with_log_destination_but_no_format_violates():
