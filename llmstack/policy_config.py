@@ -11,15 +11,26 @@ from typing import Any
 from stacks.config import PlatformConfig
 
 
+def cost_ceiling_enforcement(platform: PlatformConfig) -> str:
+    """In prod an autoscaling ceiling above the budget is an uncapped bill: the policy blocks there."""
+    return "mandatory" if platform.environment == "prod" else "advisory"
+
+
 def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     budget = {"monthlyBudgetUsd": platform.budget.monthly_usd}
+    regions = {"allowedRegions": list(platform.policy.allowed_regions)}
+    account = {"accountId": platform.aws_account_id} if platform.aws_account_id else {}
     return {
-        "aws-provider-region-allowed": {"allowedRegions": list(platform.policy.allowed_regions)},
+        "aws-provider-region-allowed": regions,
         "aws-eks-cluster-kubernetes-version-allowed": {
             "allowedKubernetesVersions": list(platform.policy.allowed_kubernetes_versions)
         },
         "cost-estimate-within-budget": budget,
-        "cost-ceiling-within-budget": budget,
+        "cost-ceiling-within-budget": {"enforcementLevel": cost_ceiling_enforcement(platform), **budget},
+        "aws-budgets-monthly-cost-budget": budget,
+        "gpu-types-allowed": {"allowedGpuTypes": list(platform.policy.allowed_gpu_types)},
+        "aws-s3-replication-destination-in-stack": {**regions, **account},
+        "aws-cloudwatch-log-group-retention-minimum": {"logRetentionMinDays": platform.policy.log_retention_min_days},
         "stateful-resources-protected": {"protectRequired": platform.protect},
         "kubernetes-image-pinned-from-allowed-registry": {
             "allowedRegistries": list(platform.policy.allowed_registries)

@@ -9,7 +9,10 @@ from policies.aws.apigateway import (
     stage_tracing_enabled,
     stage_waf_associated,
     streaming_routes_stream,
+    usage_plan_throttle_and_quota,
 )
+from policies.aws.budgets import monthly_cost_budget
+from policies.aws.cloudwatch import log_group_encrypted_with_cmk, log_group_retention
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
 from policies.aws.eks import (
     cluster_control_plane_logging,
@@ -23,14 +26,17 @@ from policies.aws.eks import (
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
 from policies.aws.s3 import (
+    access_log_bucket_contract,
     bucket_access_logging_enabled,
+    bucket_acls_disabled,
     bucket_encrypted_with_cmk,
     bucket_public_access_blocked,
     bucket_tls_only,
     bucket_versioning_enabled,
+    replication_stays_in_stack,
 )
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
-from policies.cost import ceiling_within_budget, estimate_within_budget
+from policies.cost import ceiling_within_budget, estimate_within_budget, gpu_types_allowed
 from policies.general import explicit_provider, stateful_resources_protected
 from policies.kubernetes import (
     container_security_context,
@@ -70,11 +76,18 @@ ALL_POLICIES = [
     gpu_node_group_tainted.policy,
     estimate_within_budget.policy,
     ceiling_within_budget.policy,
+    gpu_types_allowed.policy,
+    monthly_cost_budget.policy,
     bucket_encrypted_with_cmk.policy,
     bucket_versioning_enabled.policy,
     bucket_public_access_blocked.policy,
     bucket_tls_only.policy,
     bucket_access_logging_enabled.policy,
+    access_log_bucket_contract.policy,
+    bucket_acls_disabled.policy,
+    replication_stays_in_stack.policy,
+    log_group_encrypted_with_cmk.policy,
+    log_group_retention.policy,
     stateful_resources_protected.policy,
     rest_api_no_edge_endpoint.policy,
     stage_waf_associated.policy,
@@ -82,6 +95,7 @@ ALL_POLICIES = [
     stage_tracing_enabled.policy,
     method_settings_no_data_trace.policy,
     method_requires_auth.policy,
+    usage_plan_throttle_and_quota.policy,
     streaming_routes_stream.policy,
     web_acl_baseline_rules.policy,
     web_acl_logging_redacted.policy,

@@ -19,7 +19,7 @@ from components.conventions import GPU_LABEL, GPU_TAINT, NODE_GROUP_LABEL
 from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs, autoscaler_tags, eks_taint
 from llmstack.offline import PlanMocks, RecordingMonitor
 from policies.aws.ec2 import launch_template_volumes_cmk
-from policies.aws.eks import node_imdsv2_hop_limit, gpu_node_group_tainted, node_group_disallow_ssh
+from policies.aws.eks import gpu_node_group_tainted, node_group_disallow_ssh, node_imdsv2_hop_limit
 
 EBS_KEY = "arn:aws:kms:us-east-1:123456789012:key/ebs"
 RESERVATION = "cr-0123456789abcdef0"
