@@ -102,7 +102,8 @@ def test_node_group_with_imdsv2_hop_one_is_compliant():
 
 def test_system_node_group_with_imdsv2_hop_one_is_compliant():
     lt = template("system-lt")
-    group = policy_resource(NODE_GROUP, "system", system_group(), property_dependencies={"launchTemplate": [lt]})
+    props = system_group(launchTemplate={"id": "system-lt-id", "version": "1"})
+    group = policy_resource(NODE_GROUP, "system", props, property_dependencies={"launchTemplate": [lt]})
     assert imds([lt, group]) == []
 
 
@@ -183,6 +184,18 @@ def test_gpu_node_group_without_launch_template():
     ]
 
 
+def test_a_node_group_that_dropped_its_launch_template_input_is_a_violation_despite_the_dependency():
+    lt = template("system-lt")
+    group = policy_resource(NODE_GROUP, "system", system_group(), property_dependencies={"launchTemplate": [lt]})
+    assert imds([lt, group]) == [
+        (
+            "node group 'system' uses no launch template: its IMDS settings cannot be checked "
+            "(EKS's default launch template uses hop limit 2).",
+            group.urn,
+        )
+    ]
+
+
 def test_system_node_group_without_launch_template():
     group = policy_resource(NODE_GROUP, "system", system_group())
     assert imds([group]) == [
@@ -207,7 +220,8 @@ def test_node_group_with_a_launch_template_from_outside_the_stack():
 
 def test_system_node_group_on_a_hop_two_template_is_a_violation():
     lt = template("system-lt", httpPutResponseHopLimit=2)
-    group = policy_resource(NODE_GROUP, "system", system_group(), property_dependencies={"launchTemplate": [lt]})
+    props = system_group(launchTemplate={"id": "system-lt-id", "version": "1"})
+    group = policy_resource(NODE_GROUP, "system", props, property_dependencies={"launchTemplate": [lt]})
     assert imds([lt, group]) == [("launch template 'system-lt' allows an IMDS hop limit of 2 (must be <= 1).", lt.urn)]
 
 

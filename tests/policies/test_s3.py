@@ -19,6 +19,12 @@ def bucket(name="weights"):
     return policy_resource("aws:s3/bucket:Bucket", name, {"bucket": name})
 
 
+def log_bucket(name="logs", tags=None, bucket_name="llm-serving-test-s3-logs-us-east-1-0f1e"):
+    """An access-log bucket by the program's contract: tagged llm-serving/data=access-logs, named -s3-logs-."""
+    tags = {"llm-serving/data": "access-logs"} if tags is None else tags
+    return policy_resource("aws:s3/bucket:Bucket", name, {"bucket": bucket_name, "tags": tags})
+
+
 def config(type_token, target, props, name="cfg", prop="bucket"):
     return policy_resource(
         type_token,
@@ -81,7 +87,7 @@ CMK = bucket_encrypted_with_cmk.policy
 
 
 def test_cmk_compliant_and_log_bucket_may_use_sse_s3():
-    weights, logs = bucket(), bucket("logs")
+    weights, logs = bucket(), log_bucket()
     resources = [weights, logs, sse(weights), sse(logs, "AES256", None), logging(weights, logs)]
     assert stack_violations(CMK, resources) == []
 
@@ -109,9 +115,32 @@ def test_cmk_aws_managed_key():
 
 
 def test_cmk_log_bucket_still_needs_some_encryption():
-    weights, logs = bucket(), bucket("logs")
+    weights, logs = bucket(), log_bucket()
     assert stack_violations(CMK, [weights, logs, sse(weights), logging(weights, logs)]) == [
         ("bucket 'logs' has no default encryption configuration.", logs.urn)
+    ]
+
+
+def test_cmk_evasion_an_extra_logging_into_the_weights_bucket_does_not_exempt_it():
+    # The attack: point one more BucketLogging at the weights bucket, then drop it to AES256.
+    weights, logs, other = bucket(), log_bucket(), bucket("other")
+    resources = [
+        weights,
+        logs,
+        other,
+        sse(weights, "AES256", None),
+        sse(logs, "AES256", None),
+        sse(other),
+        logging(weights, logs),
+        logging(other, weights),
+    ]
+    assert stack_violations(CMK, resources) == [("bucket 'weights' encrypts with AES256, not a KMS key.", weights.urn)]
+
+
+def test_cmk_a_bucket_tagged_as_logs_without_the_name_gets_no_exemption():
+    weights = log_bucket("weights", bucket_name="llm-serving-test-weights-us-east-1-0f1e")
+    assert stack_violations(CMK, [weights, sse(weights, "AES256", None)]) == [
+        ("bucket 'weights' encrypts with AES256, not a KMS key.", weights.urn)
     ]
 
 
@@ -125,7 +154,7 @@ VERSIONING = bucket_versioning_enabled.policy
 
 
 def test_versioning_compliant_and_log_bucket_exempt():
-    weights, logs = bucket(), bucket("logs")
+    weights, logs = bucket(), log_bucket()
     assert stack_violations(VERSIONING, [weights, logs, versioning(weights), logging(weights, logs)]) == []
 
 
@@ -204,7 +233,7 @@ LOGGED = bucket_access_logging_enabled.policy
 
 
 def test_logging_compliant_and_the_log_bucket_is_exempt():
-    weights, logs = bucket(), bucket("logs")
+    weights, logs = bucket(), log_bucket()
     assert stack_violations(LOGGED, [weights, logs, logging(weights, logs)]) == []
 
 

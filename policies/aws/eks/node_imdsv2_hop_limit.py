@@ -46,9 +46,13 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         for problem in _problems(template.props):
             report_violation(f"launch template '{template.name}' {problem}.", template.urn)
     for group in resources_of_type(args.resources, NODE_GROUP_TYPE):
-        if launch_templates_of(args.resources, group):
+        # The input decides: a stale dependency on a template is not a template in use.
+        if not group.props.get("launchTemplate"):
+            how = "no launch template"
+        elif not launch_templates_of(args.resources, group):
+            how = "a launch template not in this stack"
+        else:
             continue
-        how = "no launch template" if not group.props.get("launchTemplate") else "a launch template not in this stack"
         report_violation(
             f"node group '{group.name}' uses {how}: its IMDS settings cannot be checked "
             "(EKS's default launch template uses hop limit 2).",
