@@ -98,9 +98,29 @@ def test_the_pack_prices_gpu_node_groups_like_the_plan(tmp_path):
     stack = write_stack(tmp_path, lambda c: c["llm-serving:budget"].update(monthly_usd=budget))
     assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 0
     document = json.loads((tmp_path / "o" / "plan.json").read_text())
-    (violation,) = [v for v in document["policy"]["violations"] if v["policy"] == "cost-ceiling-within-budget"]
-    assert violation["enforcement"] == "advisory"
-    assert f"at maximum scale ${document['cost']['ceiling_monthly_usd']:,.0f}/month" in violation["message"]
+    violations = [v for v in document["policy"]["violations"] if v["policy"] == "cost-ceiling-within-budget"]
+    assert violations and all(v["enforcement"] == "advisory" for v in violations)
+    assert f"at maximum scale ${document['cost']['ceiling_monthly_usd']:,.0f}/month" in violations[0]["message"]
+    # Each violation names a node group that adds to the ceiling.
+    groups = {r["urn"] for r in document["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"}
+    assert {v["urn"] for v in violations} <= groups
+
+
+def test_in_prod_a_node_group_at_ten_times_its_max_size_fails_the_check(tmp_path, capsys):
+    out = tmp_path / "prod"
+    assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
+    document = json.loads((out / "plan.json").read_text())
+    (group,) = [r for r in document["resources"] if r["name"] == "us-east-1-gpu-a10g-nodes"]
+    group["inputs"]["scalingConfig"]["maxSize"] *= 10
+    mutated = tmp_path / "mutated.json"
+    mutated.write_text(json.dumps(document))
+    capsys.readouterr()
+    code = main(["check", str(mutated), "--policy-config", str(out / "policy-config.json"), "--format", "json"])
+    verdict = json.loads(capsys.readouterr().out)
+    assert code == 1
+    (violation,) = [v for v in verdict["violations"] if v["urn"] == group["urn"]]
+    assert (violation["policy"], violation["enforcement"]) == ("cost-ceiling-within-budget", "mandatory")
+    assert "'us-east-1-gpu-a10g-nodes' adds $" in violation["message"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from policies.aws.apigateway import (
     stage_tracing_enabled,
     stage_waf_associated,
     streaming_routes_stream,
+    usage_plan_throttle_and_quota,
 )
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 
@@ -398,3 +399,62 @@ def test_acl_logging_without_redaction_violates(headers, missing):
     assert stack_violations(web_acl_logging_redacted.policy, [acl, config]) == [
         (f"Web ACL 'front-acl' logs do not redact the {missing} header(s).", config.urn)
     ]
+
+
+# --- usage plans ------------------------------------------------------------------------------------
+
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+
+
+def usage_plan(**changes):
+    props = {
+        "name": "tenant",
+        "throttleSettings": {"rateLimit": 20.0, "burstLimit": 40.0},
+        "quotaSettings": {"limit": 5000000.0, "period": "MONTH"},
+        **changes,
+    }
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def plans(props, resource_type=USAGE_PLAN):
+    return resource_violations(usage_plan_throttle_and_quota.policy, resource_type, props, name="search")
+
+
+def test_usage_plan_with_throttle_and_quota_complies():
+    assert plans(usage_plan()) == []
+
+
+def test_usage_plan_without_throttle():
+    assert plans(usage_plan(throttleSettings=None)) == [
+        "usage plan 'search' has no throttleSettings: its keys are not rate-limited."
+    ]
+
+
+@pytest.mark.parametrize(("key", "value", "text"), [("rateLimit", 0.0, "0"), ("burstLimit", None, "unset")])
+def test_usage_plan_throttle_limits_must_be_positive(key, value, text):
+    throttle = {k: v for k, v in {"rateLimit": 20.0, "burstLimit": 40.0, key: value}.items() if v is not None}
+    assert plans(usage_plan(throttleSettings=throttle)) == [
+        f"usage plan 'search' throttleSettings.{key} is {text}, not a positive limit."
+    ]
+
+
+def test_usage_plan_without_quota():
+    assert plans(usage_plan(quotaSettings=None)) == [
+        "usage plan 'search' has no quotaSettings: its keys have no request cap."
+    ]
+
+
+def test_usage_plan_quota_limit_must_be_positive():
+    assert plans(usage_plan(quotaSettings={"limit": 0.0, "period": "MONTH"})) == [
+        "usage plan 'search' quotaSettings.limit is 0, not a positive cap."
+    ]
+
+
+def test_usage_plan_quota_needs_a_period():
+    assert plans(usage_plan(quotaSettings={"limit": 100.0})) == [
+        "usage plan 'search' quotaSettings.period is unset, not one of DAY, WEEK, MONTH."
+    ]
+
+
+def test_usage_plan_policy_ignores_other_types():
+    assert plans({}, "aws:apigateway/usagePlanKey:UsagePlanKey") == []
