@@ -69,7 +69,7 @@ def _validate_marked(args: StackValidationArgs, bucket, report_violation: Report
             p.startswith(WEIGHTS_PREFIX) for p in _lifecycle_prefixes(config)
         ):
             report_violation(
-                f"lifecycle '{config.name}' manages '{WEIGHTS_PREFIX}' objects in access-log bucket "
+                f"lifecycle '{config.name}' manages '{WEIGHTS_PREFIX}/' objects in access-log bucket "
                 f"'{bucket.name}': an access-log bucket holds only logs.",
                 config.urn,
             )
