@@ -11,11 +11,6 @@ from typing import Any
 from stacks.config import PlatformConfig
 
 
-def cost_ceiling_enforcement(platform: PlatformConfig) -> str:
-    """In prod an autoscaling ceiling above the budget is an uncapped bill: the policy blocks there."""
-    return "mandatory" if platform.environment == "prod" else "advisory"
-
-
 def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     budget = {"monthlyBudgetUsd": platform.budget.monthly_usd}
     regions = {"allowedRegions": list(platform.policy.allowed_regions)}
@@ -26,7 +21,11 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
             "allowedKubernetesVersions": list(platform.policy.allowed_kubernetes_versions)
         },
         "cost-estimate-within-budget": budget,
-        "cost-ceiling-within-budget": {"enforcementLevel": cost_ceiling_enforcement(platform), **budget},
+        # An autoscaling ceiling above the budget is an uncapped bill: blocking in prod (and where the stack says).
+        "cost-ceiling-within-budget": {
+            "enforcementLevel": platform.policy.resolved_cost_ceiling_enforcement(platform.environment),
+            **budget,
+        },
         "aws-budgets-monthly-cost-budget": budget,
         "gpu-types-allowed": {"allowedGpuTypes": list(platform.policy.allowed_gpu_types)},
         "aws-s3-replication-destination-in-stack": {**regions, **account},

@@ -60,8 +60,11 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     elif args.resource_type == LAUNCH_TEMPLATE_TYPE and props.get("instanceType") is not None:
         problems += _instance_type_problems("launch template instance type", props.get("instanceType"), allowed)
     else:
-        spec = pod_spec(args.resource_type, props)
-        if spec is None:
+        try:
+            spec = pod_spec(args.resource_type, props)
+        except (AttributeError, TypeError):
+            spec = None  # a malformed workload: other policies report it; nothing to read here
+        if not isinstance(spec, Mapping):
             return
         annotations = _mapping(_mapping(props.get("metadata")).get("annotations"))
         problems += _gpu_problem(f"annotation {GPU_ANNOTATION}", annotations.get(GPU_ANNOTATION), allowed)

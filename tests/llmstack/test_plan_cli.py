@@ -96,10 +96,11 @@ def test_the_pack_prices_gpu_node_groups_like_the_plan(tmp_path):
     assert cost["ceiling_monthly_usd"] > cost["monthly_usd"]
     budget = round((cost["monthly_usd"] + cost["ceiling_monthly_usd"]) / 2)
     stack = write_stack(tmp_path, lambda c: c["llm-serving:budget"].update(monthly_usd=budget))
-    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 0
+    # dev's stack file makes the ceiling mandatory (policy.cost_ceiling_enforcement).
+    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 1
     document = json.loads((tmp_path / "o" / "plan.json").read_text())
     violations = [v for v in document["policy"]["violations"] if v["policy"] == "cost-ceiling-within-budget"]
-    assert violations and all(v["enforcement"] == "advisory" for v in violations)
+    assert violations and all(v["enforcement"] == "mandatory" for v in violations)
     assert f"at maximum scale ${document['cost']['ceiling_monthly_usd']:,.0f}/month" in violations[0]["message"]
     # Each violation names a node group that adds to the ceiling.
     groups = {r["urn"] for r in document["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"}

@@ -98,12 +98,20 @@ def test_an_unpriced_node_group_fails_closed(instance_types):
 # --- the ceiling's enforcement comes from the stack -----------------------------------------------
 
 
-def test_the_ceiling_is_mandatory_in_prod_and_advisory_elsewhere():
+def test_the_ceiling_is_mandatory_in_prod_and_where_the_stack_says_so():
     from conftest import stack_values
 
-    for stack, level in (("prod", "mandatory"), ("dev", "advisory")):
-        config = policy_config_for(PlatformConfig.model_validate(stack_values(stack)))
-        assert config["cost-ceiling-within-budget"]["enforcementLevel"] == level
+    def level(stack, **policy):
+        values = stack_values(stack)
+        values["policy"].update(policy)
+        return policy_config_for(PlatformConfig.model_validate(values))["cost-ceiling-within-budget"][
+            "enforcementLevel"
+        ]
+
+    assert level("prod") == "mandatory"
+    assert level("dev") == "mandatory"  # Pulumi.dev.yaml sets policy.cost_ceiling_enforcement
+    assert level("dev", cost_ceiling_enforcement=None) == "advisory"  # the default outside prod
+    assert level("prod", cost_ceiling_enforcement="advisory") == "advisory"
 
 
 # --- gpu-types-allowed -------------------------------------------------------------------------------
