@@ -202,6 +202,8 @@ def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
     except catalog.UnknownCatalogEntry:
         return _Price(0.0, 0.0, f"instance type {name} is not in the catalog: not priced", unpriced=True)
     scaling = inputs.get("scalingConfig") or {}
+    if not isinstance(scaling, Mapping):
+        return _Price(0.0, 0.0, f"scalingConfig {scaling!r} is not readable: not priced", unpriced=True)
     desired, minimum = _count(scaling.get("desiredSize")), _count(scaling.get("minSize"))
     nodes = desired if desired is not None else minimum or 0
     # AWS rejects maxSize < desiredSize; max() keeps the ceiling >= the baseline regardless.

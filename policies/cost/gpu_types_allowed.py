@@ -62,7 +62,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     else:
         try:
             spec = pod_spec(args.resource_type, props)
-        except (AttributeError, TypeError):
+        except (AttributeError, TypeError, ValueError):
             spec = None  # a malformed workload: other policies report it; nothing to read here
         if not isinstance(spec, Mapping):
             return

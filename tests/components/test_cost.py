@@ -333,3 +333,9 @@ def test_breakdowns_add_up_to_the_total(plan: list[dict[str, Any]]) -> None:
     assert sum(result.by_region.values()) == pytest.approx(result.monthly_usd, abs=1e-6)
     assert sum(result.by_component.values()) == pytest.approx(result.monthly_usd, abs=1e-6)
     assert len(result.lines) == len(plan)
+
+
+def test_an_unreadable_scaling_config_is_unpriced() -> None:
+    group = resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["g5.xlarge"], "scalingConfig": ["x"]})
+    (line,) = cost.estimate([group]).unpriced
+    assert line.basis == "scalingConfig ['x'] is not readable: not priced"

@@ -127,3 +127,19 @@ def test_a_second_monthly_cost_budget():
 
 def test_not_applicable_to_other_types():
     assert check(budget(), policy_resource("aws:s3/bucket:Bucket", "b", {"limitAmount": "9"})) == []
+
+
+def test_the_program_budget_uses_the_wire_names_the_policy_reads(dev_run):
+    # The inputs come from pulumi-aws's own types, so this pins the policy to the provider's wire names.
+    (recorded,) = [r for r in dev_run.resources if r.type == BUDGET]
+    assert {"budgetType", "timeUnit", "limitAmount", "limitUnit", "notifications"} <= set(recorded.inputs)
+    assert all("subscriberEmailAddresses" in n for n in recorded.inputs["notifications"])
+    subject = policy_resource(BUDGET, recorded.name, recorded.inputs)
+    assert check(subject) == []
+    assert check(policy_resource(BUDGET, recorded.name, {**recorded.inputs, "limitAmount": "2500.01"})) == [
+        (
+            "budget 'dev-budget-monthly' limit 2500.01 exceeds the stack's budget of $2,500 (monthlyBudgetUsd): "
+            "alerts would fire only after the budget is spent.",
+            subject.urn,
+        )
+    ]
