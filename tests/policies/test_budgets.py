@@ -143,3 +143,18 @@ def test_the_program_budget_uses_the_wire_names_the_policy_reads(dev_run):
             subject.urn,
         )
     ]
+
+
+def test_a_cost_filter_for_this_environment_complies():
+    subject = budget(costFilters=[{"name": "TagKeyValue", "values": ["user:environment$dev"]}])
+    assert stack_violations(monthly_cost_budget.policy, [subject], {**CONFIG, "environment": "dev"}) == []
+
+
+def test_a_cost_filter_for_another_environment():
+    subject = budget(costFilters=[{"name": "TagKeyValue", "values": ["user:environment$prod"]}])
+    assert stack_violations(monthly_cost_budget.policy, [subject], {**CONFIG, "environment": "dev"}) == [
+        (
+            "budget 'monthly' filters on user:environment$prod, not this environment's spend (user:environment$dev).",
+            subject.urn,
+        )
+    ]

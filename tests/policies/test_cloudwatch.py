@@ -1,7 +1,7 @@
 """CloudWatch log groups: a customer-managed key, and retention of at least the stack's minimum."""
 
 import pytest
-from conftest import resource_violations
+from conftest import provider, resource_violations
 
 from policies.aws.cloudwatch import log_group_encrypted_with_cmk, log_group_retention
 
@@ -62,3 +62,32 @@ def test_retention_not_a_number():
 def test_not_applicable_to_other_types():
     props = {"kmsKeyId": None, "retentionInDays": 1}
     assert cmk(props, "aws:ec2/flowLog:FlowLog") == [] and retention(props, "aws:ec2/flowLog:FlowLog") == []
+
+
+def test_key_of_the_stack_account_in_the_log_group_region_complies():
+    props = group()
+    assert (
+        resource_violations(
+            log_group_encrypted_with_cmk.policy,
+            LOG_GROUP,
+            props,
+            name="logs",
+            config={"accountId": "123456789012"},
+            provider_resource=provider(),
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "key", ["arn:aws:kms:us-east-1:999999999999:key/logs", "arn:aws:kms:eu-west-1:123456789012:key/logs"]
+)
+def test_key_of_another_account_or_region(key):
+    assert resource_violations(
+        log_group_encrypted_with_cmk.policy,
+        LOG_GROUP,
+        group(kmsKeyId=key),
+        name="logs",
+        config={"accountId": "123456789012"},
+        provider_resource=provider(),
+    ) == [f"log group 'logs' kmsKeyId {key} is not a key of this stack's account in its region."]

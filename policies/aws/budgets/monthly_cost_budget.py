@@ -34,7 +34,7 @@ def _is_monthly_cost(budget) -> bool:
     return budget.props.get("budgetType") == "COST" and budget.props.get("timeUnit") == "MONTHLY"
 
 
-def _check(budget, limit_usd: float, report_violation: ReportViolation) -> None:
+def _check(budget, limit_usd: float, environment: str | None, report_violation: ReportViolation) -> None:
     def report(message: str) -> None:
         report_violation(f"budget '{budget.name}' {message}", budget.urn)
 
@@ -51,6 +51,14 @@ def _check(budget, limit_usd: float, report_violation: ReportViolation) -> None:
         report(f"limitUnit is {props.get('limitUnit') or 'unset'}, not USD.")
     if props.get("autoAdjustData"):
         report("adjusts its own limit (autoAdjustData): the limit must be the stack's budget.")
+    if environment:
+        # A tag filter that selects another environment's spend leaves this one unwatched.
+        wanted = f"user:environment${environment}"
+        for cost_filter in as_list(props.get("costFilters")):
+            cost_filter = cost_filter if isinstance(cost_filter, Mapping) else {}
+            values = [str(v) for v in as_list(cost_filter.get("values"))]
+            if cost_filter.get("name") == "TagKeyValue" and wanted not in values:
+                report(f"filters on {', '.join(values) or 'no tag'}, not this environment's spend ({wanted}).")
     notifications = as_list(props.get("notifications"))
     if not notifications:
         report("has no notifications: nobody is told when spend passes the budget.")
@@ -65,6 +73,7 @@ def _check(budget, limit_usd: float, report_violation: ReportViolation) -> None:
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     limit_usd = float(args.get_config()["monthlyBudgetUsd"])
+    environment = args.get_config().get("environment")
     budgets = resources_of_type(args.resources, BUDGET_TYPE)
     monthly = [b for b in budgets if _is_monthly_cost(b)]
     for budget in budgets:
@@ -87,19 +96,23 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             extra.urn,
         )
     for budget in monthly:
-        _check(budget, limit_usd, report_violation)
+        _check(budget, limit_usd, environment, report_violation)
 
 
 policy = StackValidationPolicy(
     name="aws-budgets-monthly-cost-budget",
     description=(
         "The stack declares exactly one AWS Budget of type COST per MONTHLY period, limited to at most the stack's "
-        "budget (monthlyBudgetUsd) in USD, with notifications that each have subscribers."
+        "budget (monthlyBudgetUsd) in USD, filtered (if at all) to this environment's tag, with notifications that "
+        "each have subscribers."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     config_schema=PolicyConfigSchema(
-        properties={"monthlyBudgetUsd": {"type": "number", "exclusiveMinimum": 0}},
+        properties={
+            "monthlyBudgetUsd": {"type": "number", "exclusiveMinimum": 0},
+            "environment": {"type": "string"},
+        },
         required=["monthlyBudgetUsd"],
     ),
     remediation_steps=(

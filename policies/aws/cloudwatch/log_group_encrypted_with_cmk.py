@@ -3,6 +3,7 @@
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
+    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -26,14 +27,26 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         )
     elif not isinstance(key, str) or not key.startswith("arn:") or ":alias/aws/" in key:
         report_violation(f"log group '{args.name}' kmsKeyId {key!r} is not a customer-managed key ARN.", None)
+    else:
+        parts = key.split(":")
+        account = args.get_config().get("accountId")
+        region = args.provider.props.get("region") if args.provider is not None else None
+        if len(parts) < 6 or (account and parts[4] != account) or (region and parts[3] != region):
+            report_violation(
+                f"log group '{args.name}' kmsKeyId {key} is not a key of this stack's account in its region.", None
+            )
 
 
 policy = ResourceValidationPolicy(
     name="aws-cloudwatch-log-group-encrypted-with-cmk",
-    description="Every CloudWatch log group sets kmsKeyId to the ARN of a customer-managed KMS key.",
+    description=(
+        "Every CloudWatch log group sets kmsKeyId to the ARN of a customer-managed KMS key in the stack's account "
+        "and the log group's region."
+    ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name="NIST 800-53", reference="SC-28", version="rev5"),
+    config_schema=PolicyConfigSchema(properties={"accountId": {"type": "string", "pattern": "^[0-9]{12}$"}}),
     remediation_steps=(
         "Set `kms_key_id` on the aws.cloudwatch.LogGroup to the region's logs key (components.encryption), whose "
         "key policy lets logs.<region>.amazonaws.com use it."
