@@ -7,6 +7,8 @@ what a BucketLogging points at: the bucket is tagged llm-serving/data=access-log
 receives logs and holds nothing else, and logs go to marked buckets only.
 """
 
+from collections.abc import Mapping
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -41,12 +43,14 @@ MARK = f"tagged {DATA_TAG}={ACCESS_LOGS_DATA} and named with '{ACCESS_LOG_BUCKET
 
 
 def _lifecycle_prefixes(config) -> list[str]:
+    """Prefixes a lifecycle configuration's rules act on (`filter.prefix`, or the legacy `prefix`)."""
     prefixes = []
     for rule in as_list(config.props.get("rules")):
-        rule_filter = rule.get("filter") if hasattr(rule, "get") else None
-        prefix = (rule_filter.get("prefix") if hasattr(rule_filter, "get") else None) or (
-            rule.get("prefix") if hasattr(rule, "get") else None
-        )
+        if not isinstance(rule, Mapping):
+            continue
+        rule_filter = rule.get("filter")
+        prefix = rule_filter.get("prefix") if isinstance(rule_filter, Mapping) else None
+        prefix = prefix or rule.get("prefix")
         if isinstance(prefix, str):
             prefixes.append(prefix)
     return prefixes
