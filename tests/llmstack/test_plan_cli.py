@@ -281,3 +281,46 @@ def test_a_component_refusing_its_arguments_exits_2_with_one_line(tmp_path, caps
         "llmstack plan: error: Pulumi.dev.yaml: rate_limit_per_5min: must be between 10 and 2000000000 (got 5)\n"
     )
     assert not out.exists()
+
+
+def test_an_extra_bucket_logging_into_the_weights_bucket_does_not_exempt_it_from_the_cmk_rule(tmp_path, capsys):
+    # The evasion: one more BucketLogging that targets the weights bucket, then the weights drop to AES256.
+    out = tmp_path / "dev"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    document = json.loads((out / "plan.json").read_text())
+    resources = document["resources"]
+    (weights,) = [r for r in resources if r["name"] == "us-east-1-weights-bucket"]
+    (logging,) = [r for r in resources if r["type"] == "aws:s3/bucketLogging:BucketLogging"]
+    (sse,) = [r for r in resources if r["name"] == "us-east-1-weights-bucket-sse"]
+    sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"] = {"sseAlgorithm": "AES256"}
+    extra = json.loads(json.dumps(logging))
+    extra["name"] = "evasion-logging"
+    extra["urn"] = logging["urn"].rsplit("::", 1)[0] + "::evasion-logging"
+    extra["property_dependencies"] = {
+        "bucket": [logging["property_dependencies"]["bucket"][0]],
+        "targetBucket": [weights["urn"]],
+    }
+    extra["dependencies"] = sorted({*extra["dependencies"], weights["urn"]})
+    resources.append(extra)
+    mutated = tmp_path / "mutated.json"
+    mutated.write_text(json.dumps(document))
+    capsys.readouterr()
+    code = main(["check", str(mutated), "--policy-config", str(out / "policy-config.json"), "--format", "json"])
+    verdict = json.loads(capsys.readouterr().out)
+    assert code == 1
+    mandatory = {
+        (v["policy"], v["urn"], v["message"]) for v in verdict["violations"] if v["enforcement"] == "mandatory"
+    }
+    assert mandatory == {
+        (
+            "aws-s3-bucket-encrypted-with-cmk",
+            weights["urn"],
+            "bucket 'us-east-1-weights-bucket' encrypts with AES256, not a KMS key.",
+        ),
+        (
+            "aws-s3-access-log-bucket-contract",
+            extra["urn"],
+            "server access logging 'evasion-logging' delivers to 'us-east-1-weights-bucket', not an access-log bucket "
+            "(tagged llm-serving/data=access-logs and named with '-s3-logs-').",
+        ),
+    }
