@@ -36,6 +36,13 @@ def _instance_type_problems(what: str, name: Any, allowed: list[str]) -> list[st
     return []
 
 
+def _catalog_gpu(name: Any) -> str | None:
+    try:
+        return catalog.instance_type(str(name)).gpu
+    except catalog.UnknownCatalogEntry:
+        return None
+
+
 def _gpu_problem(where: str, gpu: Any, allowed: list[str]) -> list[str]:
     if gpu is None or gpu in allowed:
         return []
@@ -56,7 +63,13 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             problems.append("node group sets no instanceTypes (EKS would pick t3.medium): its GPU is unknown.")
         for name in types:
             problems += _instance_type_problems("instance type", name, allowed)
-        problems += _gpu_problem(f"label {GPU_LABEL}", _mapping(props.get("labels")).get(GPU_LABEL), allowed)
+        label = _mapping(props.get("labels")).get(GPU_LABEL)
+        problems += _gpu_problem(f"label {GPU_LABEL}", label, allowed)
+        # The label steers model servers onto these nodes: it must name the GPU the nodes really have.
+        for name in types:
+            carried = _catalog_gpu(name)
+            if label is not None and carried is not None and label != carried:
+                problems.append(f"label {GPU_LABEL} says '{label}' but instance type '{name}' carries GPU '{carried}'.")
     elif args.resource_type == LAUNCH_TEMPLATE_TYPE and props.get("instanceType") is not None:
         problems += _instance_type_problems("launch template instance type", props.get("instanceType"), allowed)
     else:
@@ -78,7 +91,8 @@ policy = ResourceValidationPolicy(
     name="gpu-types-allowed",
     description=(
         "Node groups and launch templates use instance types from the catalog whose GPU is in the stack's "
-        "allowedGpuTypes (policy.allowed_gpu_types), and every workload sized for or scheduled on a GPU (on EKS or "
+        "allowedGpuTypes (policy.allowed_gpu_types), a node group's GPU label names the GPU its instances carry, "
+        "and every workload sized for or scheduled on a GPU (on EKS or "
         "an on-prem target) names an allowed GPU."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,

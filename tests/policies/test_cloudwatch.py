@@ -1,13 +1,14 @@
 """CloudWatch log groups: a customer-managed key, and retention of at least the stack's minimum."""
 
 import pytest
-from conftest import provider, resource_violations
+from conftest import policy_resource, provider, resource_violations, stack_violations
 
 from policies.aws.cloudwatch import log_group_encrypted_with_cmk, log_group_retention
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/logs"
 MINIMUM = {"logRetentionMinDays": 30}
+STACK_KEY = policy_resource("aws:kms/key:Key", "logs-key", {})
 
 
 def group(**changes):
@@ -15,8 +16,14 @@ def group(**changes):
     return {k: v for k, v in props.items() if v is not None}
 
 
-def cmk(props, resource_type=LOG_GROUP):
-    return resource_violations(log_group_encrypted_with_cmk.policy, resource_type, props, name="logs")
+def cmk(props, resource_type=LOG_GROUP, key_resource=STACK_KEY, config=None):
+    deps = {"kmsKeyId": [key_resource]} if key_resource else {}
+    group_resource = policy_resource(
+        resource_type, "logs", props, property_dependencies=deps, provider_resource=provider()
+    )
+    found = stack_violations(log_group_encrypted_with_cmk.policy, [key_resource or STACK_KEY, group_resource], config)
+    assert all(urn == group_resource.urn for _, urn in found)
+    return [message for message, _ in found]
 
 
 def retention(props, resource_type=LOG_GROUP):
@@ -65,29 +72,20 @@ def test_not_applicable_to_other_types():
 
 
 def test_key_of_the_stack_account_in_the_log_group_region_complies():
-    props = group()
-    assert (
-        resource_violations(
-            log_group_encrypted_with_cmk.policy,
-            LOG_GROUP,
-            props,
-            name="logs",
-            config={"accountId": "123456789012"},
-            provider_resource=provider(),
-        )
-        == []
-    )
+    assert cmk(group(), config={"accountId": "123456789012"}) == []
 
 
 @pytest.mark.parametrize(
     "key", ["arn:aws:kms:us-east-1:999999999999:key/logs", "arn:aws:kms:eu-west-1:123456789012:key/logs"]
 )
 def test_key_of_another_account_or_region(key):
-    assert resource_violations(
-        log_group_encrypted_with_cmk.policy,
-        LOG_GROUP,
-        group(kmsKeyId=key),
-        name="logs",
-        config={"accountId": "123456789012"},
-        provider_resource=provider(),
-    ) == [f"log group 'logs' kmsKeyId {key} is not a key of this stack's account in its region."]
+    assert cmk(group(kmsKeyId=key), config={"accountId": "123456789012"}) == [
+        f"log group 'logs' kmsKeyId {key} is not a KMS key of this stack in the log group's region."
+    ]
+
+
+def test_key_not_computed_from_a_key_of_this_stack():
+    # Without an account to compare (dev pins none), the key must still be one the stack declares.
+    assert cmk(group(), key_resource=None) == [
+        f"log group 'logs' kmsKeyId {KEY} is not a KMS key of this stack in the log group's region."
+    ]

@@ -173,8 +173,18 @@ def test_node_group_without_instance_types():
 
 def test_node_group_gpu_label_not_allowed():
     assert gpus(NODE_GROUP_TYPE, {"instanceTypes": ["g5.xlarge"], "labels": {"llm-serving/gpu": "h100"}}) == [
-        "label llm-serving/gpu names GPU 'h100', not in allowedGpuTypes (a10g)."
+        "label llm-serving/gpu names GPU 'h100', not in allowedGpuTypes (a10g).",
+        "label llm-serving/gpu says 'h100' but instance type 'g5.xlarge' carries GPU 'a10g'.",
     ]
+
+
+def test_node_group_gpu_label_that_is_not_the_gpu_of_its_instances():
+    props = {"instanceTypes": ["m6i.large"], "labels": {"llm-serving/gpu": "a10g"}}
+    assert gpus(NODE_GROUP_TYPE, props) == []  # a GPU-less type carries no GPU to contradict
+    props = {"instanceTypes": ["g5.xlarge"], "labels": {"llm-serving/gpu": "h100"}}
+    assert resource_violations(
+        gpu_types_allowed.policy, NODE_GROUP_TYPE, props, config={"allowedGpuTypes": ["a10g", "h100"]}
+    ) == ["label llm-serving/gpu says 'h100' but instance type 'g5.xlarge' carries GPU 'a10g'."]
 
 
 def test_launch_template_instance_type_not_allowed():

@@ -1,47 +1,54 @@
-"""aws-cloudwatch-log-group-encrypted-with-cmk — log groups encrypt with a customer-managed KMS key."""
+"""aws-cloudwatch-log-group-encrypted-with-cmk — log groups encrypt with a customer-managed KMS key of this stack."""
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
     PolicyConfigSchema,
     ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
     Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from policies.review import Controls, Review
+from policies.support import depends_on, region_of, resources_of_type
 
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey")
 
 
-def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != LOG_GROUP_TYPE:
-        return
-    key = args.props.get("kmsKeyId")
-    if not key:
-        report_violation(
-            f"log group '{args.name}' sets no kmsKeyId: its logs (requests, WAF matches, flows) are encrypted "
-            "with a key this stack does not control.",
-            None,
-        )
-    elif not isinstance(key, str) or not key.startswith("arn:") or ":alias/aws/" in key:
-        report_violation(f"log group '{args.name}' kmsKeyId {key!r} is not a customer-managed key ARN.", None)
-    else:
-        parts = key.split(":")
-        account = args.get_config().get("accountId")
-        region = args.provider.props.get("region") if args.provider is not None else None
-        if len(parts) < 6 or (account and parts[4] != account) or (region and parts[3] != region):
-            report_violation(
-                f"log group '{args.name}' kmsKeyId {key} is not a key of this stack's account in its region.", None
+def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    account = args.get_config().get("accountId")
+    keys = resources_of_type(args.resources, *KEY_TYPES)
+    for group in resources_of_type(args.resources, LOG_GROUP_TYPE):
+
+        def report(message: str, group=group) -> None:
+            report_violation(f"log group '{group.name}' {message}", group.urn)
+
+        key = group.props.get("kmsKeyId")
+        if not key:
+            report(
+                "sets no kmsKeyId: its logs (requests, WAF matches, flows) are encrypted with a key this stack does "
+                "not control."
             )
+            continue
+        if not isinstance(key, str) or not key.startswith("arn:") or ":alias/aws/" in key:
+            report(f"kmsKeyId {key!r} is not a customer-managed key ARN.")
+            continue
+        parts = key.split(":")
+        region = region_of(group)
+        # The key must be one this stack declares (the ARN computed from it), in its account and region.
+        if not any(depends_on(group, "kmsKeyId", k.urn) for k in keys) or (
+            len(parts) < 6 or (account and parts[4] != account) or (region and parts[3] != region)
+        ):
+            report(f"kmsKeyId {key} is not a KMS key of this stack in the log group's region.")
 
 
-policy = ResourceValidationPolicy(
+policy = StackValidationPolicy(
     name="aws-cloudwatch-log-group-encrypted-with-cmk",
     description=(
-        "Every CloudWatch log group sets kmsKeyId to the ARN of a customer-managed KMS key in the stack's account "
-        "and the log group's region."
+        "Every CloudWatch log group sets kmsKeyId to the ARN of a customer-managed KMS key this stack declares "
+        "(kmsKeyId computed from it), in the stack's account and the log group's region."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
