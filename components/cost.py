@@ -161,6 +161,15 @@ def check_budget(estimate: CostEstimate, budget_usd: float) -> BudgetVerdict:
     return BudgetVerdict(over=over, ceiling_over=ceiling_over, message=message)
 
 
+def drivers(lines: Sequence[CostLine], amount: Callable[[CostLine], float]) -> list[CostLine]:
+    """The lines an overrun is reported against, largest `amount` first: the node groups that add to it,
+    or else the single largest line, so each budget finding names a resource a reviewer can change."""
+    groups = [line for line in lines if line.type == "aws:eks/nodeGroup:NodeGroup" and amount(line) > 0]
+    if groups:
+        return sorted(groups, key=amount, reverse=True)
+    return [max(lines, key=amount)] if lines else []
+
+
 def _line(resource: Mapping[str, Any]) -> CostLine:
     type_token = resource["type"]
     region = resource.get("region")

@@ -14,7 +14,6 @@ from pulumi_policy import (
 )
 
 from components import cost
-from policies.cost.estimate_within_budget import drivers
 from policies.review import Controls, Review
 from policies.support import cost_inputs
 
@@ -25,7 +24,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     verdict = cost.check_budget(estimate, budget)
     # Over at baseline is cost-estimate-within-budget's finding; don't repeat it.
     if verdict.ceiling_over and not verdict.over:
-        for line in drivers(estimate.lines, lambda line: line.ceiling_monthly_usd - line.monthly_usd):
+        for line in cost.drivers(estimate.lines, lambda line: line.ceiling_monthly_usd - line.monthly_usd):
             extra = line.ceiling_monthly_usd - line.monthly_usd
             report_violation(
                 f"{verdict.message}; '{line.name}' adds {cost.dollars(extra)}/month at its maximum size", line.urn

@@ -15,15 +15,6 @@ from policies.review import Controls, Review
 from policies.support import cost_inputs
 
 
-def drivers(lines: list[cost.CostLine], amount) -> list[cost.CostLine]:
-    """The lines an overrun is reported against: node groups that add to `amount`, largest first, or
-    else the single largest line, so each violation names a resource a reviewer can change."""
-    groups = [line for line in lines if line.type == "aws:eks/nodeGroup:NodeGroup" and amount(line) > 0]
-    if groups:
-        return sorted(groups, key=amount, reverse=True)
-    return [max(lines, key=amount)] if lines else []
-
-
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     budget = float(args.get_config()["monthlyBudgetUsd"])
     estimate = cost.estimate(cost_inputs(args.resources))
@@ -35,7 +26,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         )
     verdict = cost.check_budget(estimate, budget)
     if verdict.over:
-        for line in drivers(estimate.lines, lambda line: line.monthly_usd):
+        for line in cost.drivers(estimate.lines, lambda line: line.monthly_usd):
             report_violation(
                 f"{verdict.message}; '{line.name}' is {cost.dollars(line.monthly_usd)}/month of it", line.urn
             )
