@@ -107,3 +107,15 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
 # fmt: on
+
+# --- S3 data roles -----------------------------------------------------------------------------
+# Every bucket says what it holds with this tag. The access-log bucket is the one bucket some S3
+# controls cannot apply to (server access logging cannot write to SSE-KMS or versioned-only
+# destinations): the pack grants that exemption only to a bucket that is tagged ACCESS_LOGS_DATA
+# AND named with ACCESS_LOG_BUCKET_MARK, and checks the contract both ways
+# (policies/aws/s3/access_log_bucket_contract.py). Renaming a protected bucket replaces it, so
+# the name cannot be changed in place to claim the exemption.
+DATA_TAG = "llm-serving/data"
+ACCESS_LOGS_DATA = "access-logs"
+MODEL_WEIGHTS_DATA = "model-weights"
+ACCESS_LOG_BUCKET_MARK = "-s3-logs-"

@@ -14,7 +14,9 @@ hours, NAT gateways and interface endpoints (EKS, KMS and WAF cost the same in e
 Fixed charges that are priced (pulumi-aws v7 type tokens):
 
 - `aws:eks/cluster:Cluster`: control plane per hour.
-- `aws:eks/nodeGroup:NodeGroup`: the first of `instanceTypes` x nodes x hours. `capacityType`
+- `aws:eks/nodeGroup:NodeGroup`: the first of `instanceTypes` x nodes x hours. A node group whose
+  instance type is missing from the catalog (or unset) is *unpriced*: its line says so and the
+  estimate lists it in `unpriced`, so a budget check fails closed instead of counting $0. `capacityType`
   SPOT is estimated at `SPOT_FACTOR` of on-demand (typical g5/p5 spot discount; spot prices
   move hourly); CAPACITY_BLOCK at the on-demand rate, because block prices are set per
   reservation and paid up front, and on-demand is a safe upper bound for budgeting.
@@ -81,6 +83,8 @@ class CostLine:
     monthly_usd: float
     ceiling_monthly_usd: float
     basis: str
+    urn: str | None = None
+    unpriced: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,11 @@ class CostEstimate:
     by_region: dict[str, float]
     by_component: dict[str, float]
     lines: list[CostLine]
+
+    @property
+    def unpriced(self) -> list[CostLine]:
+        """Lines the catalog cannot price: their $0 is unknown, not free."""
+        return [line for line in self.lines if line.unpriced]
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class _Price:
     monthly: float
     ceiling: float
     basis: str
+    unpriced: bool = False
 
 
 def estimate(resources: Iterable[Mapping[str, Any]]) -> CostEstimate:
@@ -151,6 +161,15 @@ def check_budget(estimate: CostEstimate, budget_usd: float) -> BudgetVerdict:
     return BudgetVerdict(over=over, ceiling_over=ceiling_over, message=message)
 
 
+def drivers(lines: Sequence[CostLine], amount: Callable[[CostLine], float]) -> list[CostLine]:
+    """The lines an overrun is reported against, largest `amount` first: the node groups that add to it,
+    or else the single largest line, so each budget finding names a resource a reviewer can change."""
+    groups = [line for line in lines if line.type == "aws:eks/nodeGroup:NodeGroup" and amount(line) > 0]
+    if groups:
+        return sorted(groups, key=amount, reverse=True)
+    return [max(lines, key=amount)] if lines else []
+
+
 def _line(resource: Mapping[str, Any]) -> CostLine:
     type_token = resource["type"]
     region = resource.get("region")
@@ -163,6 +182,8 @@ def _line(resource: Mapping[str, Any]) -> CostLine:
         monthly_usd=price.monthly,
         ceiling_monthly_usd=price.ceiling,
         basis=price.basis,
+        urn=resource.get("urn"),
+        unpriced=price.unpriced,
     )
 
 
@@ -186,10 +207,12 @@ def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
     instance_types = inputs.get("instanceTypes")
     name = instance_types[0] if _is_list(instance_types) and instance_types else "(not set)"
     try:
-        hourly = catalog.instance_type(name).on_demand_usd_per_hour
+        hourly = catalog.instance_type(str(name)).on_demand_usd_per_hour
     except catalog.UnknownCatalogEntry:
-        return _Price(0.0, 0.0, f"unknown instance type {name}: not priced")
+        return _Price(0.0, 0.0, f"instance type {name} is not in the catalog: not priced", unpriced=True)
     scaling = inputs.get("scalingConfig") or {}
+    if not isinstance(scaling, Mapping):
+        return _Price(0.0, 0.0, f"scalingConfig {scaling!r} is not readable: not priced", unpriced=True)
     desired, minimum = _count(scaling.get("desiredSize")), _count(scaling.get("minSize"))
     nodes = desired if desired is not None else minimum or 0
     # AWS rejects maxSize < desiredSize; max() keeps the ceiling >= the baseline regardless.
@@ -306,6 +329,11 @@ def _rule_count(inputs: Mapping[str, Any]) -> int:
 def _rate(usd: float) -> str:
     """A unit price with as many decimals as it has (up to 4): $1.212, $0.045, $55.04, $5."""
     return "$" + f"{usd:,.4f}".rstrip("0").rstrip(".")
+
+
+def dollars(usd: float) -> str:
+    """A monthly figure as the report and the policies print it: $1,234."""
+    return _dollars(usd)
 
 
 def _dollars(usd: float) -> str:

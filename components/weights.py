@@ -22,7 +22,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.arg_checks import check_environment_name, check_region
-from components.conventions import WEIGHTS_COLD_TIER, WEIGHTS_PREFIX, WEIGHTS_TIER_TAG
+from components.conventions import (
+    ACCESS_LOG_BUCKET_MARK,
+    ACCESS_LOGS_DATA,
+    DATA_TAG,
+    MODEL_WEIGHTS_DATA,
+    WEIGHTS_COLD_TIER,
+    WEIGHTS_PREFIX,
+    WEIGHTS_TIER_TAG,
+)
 from components.pod_identity import trust_policy as pod_identity_trust_policy
 
 NONCURRENT_TO_GLACIER_IR_DAYS = 30  # time to roll a re-pushed file back from Standard
@@ -37,7 +45,8 @@ def weights_bucket_name(environment: str, region: str, suffix: str) -> str:
 
 
 def log_bucket_name(environment: str, region: str, suffix: str) -> str:
-    return f"llm-serving-{environment}-s3-logs-{region}-{suffix}"
+    # The name half of the access-log bucket contract (components.conventions.ACCESS_LOG_BUCKET_MARK).
+    return f"llm-serving-{environment}{ACCESS_LOG_BUCKET_MARK}{region}-{suffix}"
 
 
 def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
@@ -198,7 +207,7 @@ class WeightStore(pulumi.ComponentResource):
             f"{name}-logs",
             bucket=suffix.apply(lambda s: log_bucket_name(args.environment, args.region, s)),
             force_destroy=False,
-            tags=self._tags(f"{name}-logs", "access-logs"),
+            tags=self._tags(f"{name}-logs", ACCESS_LOGS_DATA),
             opts=stateful,
         )
         # Unversioned: logs are append-only and expire; versions would outlive the expiry.
@@ -224,7 +233,7 @@ class WeightStore(pulumi.ComponentResource):
             f"{name}-bucket",
             bucket=suffix.apply(lambda s: weights_bucket_name(args.environment, args.region, s)),
             force_destroy=False,
-            tags=self._tags(f"{name}-bucket", "model-weights"),
+            tags=self._tags(f"{name}-bucket", MODEL_WEIGHTS_DATA),
             opts=stateful,
         )
         self._harden(f"{name}-bucket", bucket, "aws:kms", args.kms_key_arn)
@@ -268,7 +277,7 @@ class WeightStore(pulumi.ComponentResource):
                 lambda arn: json.dumps(pod_identity_trust_policy(arn))
             ),
             max_session_duration=3600,
-            tags=self._tags(f"{name}-model-server", "model-weights"),
+            tags=self._tags(f"{name}-model-server", MODEL_WEIGHTS_DATA),
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -339,4 +348,4 @@ class WeightStore(pulumi.ComponentResource):
 
     @staticmethod
     def _tags(name: str, data: str) -> dict[str, str]:
-        return {"Name": name, "component": "weights", "llm-serving/data": data}
+        return {"Name": name, "component": "weights", DATA_TAG: data}

@@ -69,7 +69,7 @@ def cost_json(estimate: cost.CostEstimate, budget_usd: float) -> dict[str, Any]:
                 "basis": line.basis,
             }
             for line in estimate.lines
-            if line.monthly_usd or line.ceiling_monthly_usd
+            if line.monthly_usd or line.ceiling_monthly_usd or line.unpriced
         ],
     }
 

@@ -47,13 +47,23 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     # Without a pinned account the account checks have nothing to compare with (they check wildcards only).
     account = {"accountId": platform.aws_account_id} if platform.aws_account_id else {}
     admin_roles = sorted({arn for region in platform.regions for arn in region.cluster.admin_role_arns})
+    regions = {"allowedRegions": list(platform.policy.allowed_regions)}
     return {
-        "aws-provider-region-allowed": {"allowedRegions": list(platform.policy.allowed_regions)},
+        "aws-provider-region-allowed": regions,
         "aws-eks-cluster-kubernetes-version-allowed": {
             "allowedKubernetesVersions": list(platform.policy.allowed_kubernetes_versions)
         },
         "cost-estimate-within-budget": budget,
-        "cost-ceiling-within-budget": budget,
+        # An autoscaling ceiling above the budget is an uncapped bill: blocking in prod (and where the stack says).
+        "cost-ceiling-within-budget": {
+            "enforcementLevel": platform.policy.resolved_cost_ceiling_enforcement(platform.environment),
+            **budget,
+        },
+        "aws-budgets-monthly-cost-budget": {**budget, "environment": platform.environment},
+        "aws-cloudwatch-log-group-encrypted-with-cmk": account,
+        "gpu-types-allowed": {"allowedGpuTypes": list(platform.policy.allowed_gpu_types)},
+        "aws-s3-replication-destination-in-stack": {**regions, **account},
+        "aws-cloudwatch-log-group-retention-minimum": {"logRetentionMinDays": platform.policy.log_retention_min_days},
         "stateful-resources-protected": {"protectRequired": platform.protect},
         "kubernetes-image-pinned-from-allowed-registry": {
             "allowedRegistries": list(platform.policy.allowed_registries)

@@ -9,8 +9,11 @@ from policies.aws.apigateway import (
     stage_tracing_enabled,
     stage_waf_associated,
     streaming_routes_stream,
+    usage_plan_throttle_and_quota,
 )
 from policies.aws.awslambda import function_url_requires_iam_auth, permission_source_scoped
+from policies.aws.budgets import monthly_cost_budget
+from policies.aws.cloudwatch import log_group_encrypted_with_cmk, log_group_retention
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
 from policies.aws.eks import (
     access_policy_admin_principals,
@@ -20,9 +23,9 @@ from policies.aws.eks import (
     cluster_endpoint_not_public,
     cluster_secrets_encrypted,
     cluster_version_allowed,
-    gpu_node_group_imdsv2,
     gpu_node_group_tainted,
     node_group_disallow_ssh,
+    node_imdsv2_hop_limit,
 )
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.iam import (
@@ -34,15 +37,18 @@ from policies.aws.iam import (
 )
 from policies.aws.kms import key_policy_no_wildcard_principal, key_policy_same_account, key_rotation_enabled
 from policies.aws.s3 import (
+    access_log_bucket_contract,
     bucket_access_logging_enabled,
+    bucket_acls_disabled,
     bucket_encrypted_with_cmk,
     bucket_policy_same_account,
     bucket_public_access_blocked,
     bucket_tls_only,
     bucket_versioning_enabled,
+    replication_stays_in_stack,
 )
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
-from policies.cost import ceiling_within_budget, estimate_within_budget
+from policies.cost import ceiling_within_budget, estimate_within_budget, gpu_types_allowed
 from policies.general import explicit_provider, stateful_resources_protected, waivers_valid
 from policies.guard import guarded
 from policies.kubernetes import (
@@ -100,17 +106,24 @@ ALL_POLICIES = [
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,
     node_group_disallow_ssh.policy,
-    gpu_node_group_imdsv2.policy,
+    node_imdsv2_hop_limit.policy,
     launch_template_volumes_cmk.policy,
     gpu_node_group_tainted.policy,
     estimate_within_budget.policy,
     ceiling_within_budget.policy,
+    gpu_types_allowed.policy,
+    monthly_cost_budget.policy,
     bucket_encrypted_with_cmk.policy,
     bucket_versioning_enabled.policy,
     bucket_public_access_blocked.policy,
     bucket_tls_only.policy,
     bucket_policy_same_account.policy,
     bucket_access_logging_enabled.policy,
+    access_log_bucket_contract.policy,
+    bucket_acls_disabled.policy,
+    replication_stays_in_stack.policy,
+    log_group_encrypted_with_cmk.policy,
+    log_group_retention.policy,
     stateful_resources_protected.policy,
     waivers_valid.policy,
     rest_api_no_edge_endpoint.policy,
@@ -121,6 +134,7 @@ ALL_POLICIES = [
     method_requires_auth.policy,
     function_url_requires_iam_auth.policy,
     permission_source_scoped.policy,
+    usage_plan_throttle_and_quota.policy,
     streaming_routes_stream.policy,
     web_acl_baseline_rules.policy,
     web_acl_logging_redacted.policy,

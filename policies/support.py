@@ -11,7 +11,14 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from components.conventions import COMPONENT_LABEL, GPU_LABEL, MODEL_SERVER_COMPONENT
+from components.conventions import (
+    ACCESS_LOG_BUCKET_MARK,
+    ACCESS_LOGS_DATA,
+    COMPONENT_LABEL,
+    DATA_TAG,
+    GPU_LABEL,
+    MODEL_SERVER_COMPONENT,
+)
 
 # Type tokens whose package is a real provider (not a component or the stack).
 PROVIDER_PACKAGES = ("aws", "kubernetes", "random")
@@ -114,6 +121,7 @@ def cost_inputs(resources: Iterable[PolicyResource]) -> list[dict[str, Any]]:
         {
             "type": r.resource_type,
             "name": r.name,
+            "urn": r.urn,
             "inputs": r.props,
             "region": region_of(r),
             "component": component_of(r),
@@ -133,15 +141,28 @@ def attached(resources: Iterable[PolicyResource], resource_type: str, bucket: Po
     return [r for r in resources_of_type(resources, resource_type) if depends_on(r, "bucket", bucket.urn)]
 
 
-def access_log_destinations(resources: Iterable[PolicyResource]) -> set[str]:
-    """URNs of buckets that receive S3 server access logs (some controls cannot apply to them)."""
-    resources = list(resources)
-    loggings = resources_of_type(resources, "aws:s3/bucketLogging:BucketLogging")
-    return {
-        bucket.urn
-        for bucket in resources_of_type(resources, BUCKET_TYPE)
-        if any(depends_on(logging, "targetBucket", bucket.urn) for logging in loggings)
-    }
+def tag(resource: PolicyResource, key: str) -> Any:
+    tags = resource.props.get("tags")
+    return tags.get(key) if isinstance(tags, Mapping) else None
+
+
+def is_access_log_bucket(bucket: PolicyResource) -> bool:
+    """A bucket the program marked as an access-log bucket: tagged so AND named so.
+
+    Never derived from which buckets a BucketLogging points at: one extra BucketLogging in the plan
+    would otherwise exempt the weights bucket. policies/aws/s3/access_log_bucket_contract.py checks
+    the mark both ways (a marked bucket holds only logs; logs go only to marked buckets).
+    """
+    if tag(bucket, DATA_TAG) != ACCESS_LOGS_DATA:
+        return False
+    name = bucket.props.get("bucket")
+    # An unknown name (computed at preview) leaves the tag to decide; a known one must carry the mark.
+    return not isinstance(name, str) or ACCESS_LOG_BUCKET_MARK in name
+
+
+def access_log_buckets(resources: Iterable[PolicyResource]) -> set[str]:
+    """URNs of the stack's access-log buckets (some S3 controls cannot apply to them)."""
+    return {bucket.urn for bucket in resources_of_type(resources, BUCKET_TYPE) if is_access_log_bucket(bucket)}
 
 
 # --- Kubernetes workloads ------------------------------------------------------------------------

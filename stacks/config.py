@@ -308,9 +308,18 @@ class PolicySettings(_Strict):
         description="namespace/name of DaemonSets allowed to run as root with a writable root filesystem",
     )
     log_retention_min_days: int = Field(default=30, ge=1)
+    cost_ceiling_enforcement: Literal["advisory", "mandatory"] | None = Field(
+        default=None,
+        description="whether the cost at max node group sizes must fit the budget; defaults to mandatory in prod",
+    )
     min_replicas_per_model: int | None = Field(
         default=None, ge=0, description="replicas every model keeps per region; defaults to 1 in prod, 0 elsewhere"
     )
+
+    def resolved_cost_ceiling_enforcement(self, environment: str) -> str:
+        if self.cost_ceiling_enforcement is not None:
+            return self.cost_ceiling_enforcement
+        return "mandatory" if environment == "prod" else "advisory"
 
     def resolved_min_replicas(self, environment: str) -> int:
         if self.min_replicas_per_model is not None:

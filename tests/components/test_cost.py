@@ -139,7 +139,7 @@ def test_lines_say_how_they_were_priced() -> None:
         "$5 + 3 rules × $1 per month; requests not estimated",
         "usage-based (samples ingested, stored and queried): not estimated",
         "no charge of its own",
-        "unknown instance type g6.xlarge: not priced",
+        "instance type g6.xlarge is not in the catalog: not priced",
     ]
 
 
@@ -162,14 +162,25 @@ def test_capacity_block_is_priced_at_the_on_demand_rate() -> None:
     assert line.basis == "1 × p5.48xlarge × 730 h × $55.04 (capacity block at the on-demand rate)"
 
 
-def test_a_node_group_without_sizes_or_types_costs_nothing() -> None:
+def test_a_node_group_without_sizes_or_types_costs_nothing_but_only_the_type_is_unpriced() -> None:
     unknown_sizes = resource(
         "aws:eks/nodeGroup:NodeGroup", node_group("g5.xlarge", desiredSize="[unknown]", maxSize="[unknown]")
     )
     no_type = resource("aws:eks/nodeGroup:NodeGroup", {"scalingConfig": {"desiredSize": 2}})
     lines = cost.estimate([unknown_sizes, no_type]).lines
     assert [(line.monthly_usd, line.ceiling_monthly_usd) for line in lines] == [(0.0, 0.0), (0.0, 0.0)]
-    assert lines[1].basis == "unknown instance type (not set): not priced"
+    assert lines[1].basis == "instance type (not set) is not in the catalog: not priced"
+    assert [line.unpriced for line in lines] == [False, True]
+
+
+def test_an_instance_type_missing_from_the_catalog_is_unpriced_not_free() -> None:
+    known = resource("aws:eks/nodeGroup:NodeGroup", node_group("g5.xlarge", desiredSize=1))
+    unknown = {**resource("aws:eks/nodeGroup:NodeGroup", node_group("g6.xlarge", desiredSize=1)), "urn": "urn:x"}
+    estimate = cost.estimate([known, unknown])
+    assert [(line.urn, line.basis) for line in estimate.unpriced] == [
+        ("urn:x", "instance type g6.xlarge is not in the catalog: not priced")
+    ]
+    assert not estimate.lines[0].unpriced
 
 
 def test_unpriced_regions_fall_back_to_us_east_1_rates() -> None:
@@ -322,3 +333,9 @@ def test_breakdowns_add_up_to_the_total(plan: list[dict[str, Any]]) -> None:
     assert sum(result.by_region.values()) == pytest.approx(result.monthly_usd, abs=1e-6)
     assert sum(result.by_component.values()) == pytest.approx(result.monthly_usd, abs=1e-6)
     assert len(result.lines) == len(plan)
+
+
+def test_an_unreadable_scaling_config_is_unpriced() -> None:
+    group = resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["g5.xlarge"], "scalingConfig": ["x"]})
+    (line,) = cost.estimate([group]).unpriced
+    assert line.basis == "scalingConfig ['x'] is not readable: not priced"

@@ -19,7 +19,7 @@ from components.conventions import GPU_LABEL, GPU_TAINT, NODE_GROUP_LABEL
 from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs, autoscaler_tags, eks_taint
 from llmstack.offline import PlanMocks, RecordingMonitor
 from policies.aws.ec2 import launch_template_volumes_cmk
-from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
+from policies.aws.eks import gpu_node_group_tainted, node_group_disallow_ssh, node_imdsv2_hop_limit
 
 EBS_KEY = "arn:aws:kms:us-east-1:123456789012:key/ebs"
 RESERVATION = "cr-0123456789abcdef0"
@@ -268,7 +268,7 @@ def test_gpu_node_group_component_passes_every_node_policy(capacity_type):
             resource.type, resource.name, resource.inputs, property_dependencies=deps
         )
     resources = list(by_urn.values())
-    assert stack_violations(gpu_node_group_imdsv2.policy, resources) == []
+    assert stack_violations(node_imdsv2_hop_limit.policy, resources) == []
     for resource in resources:
         for policy in (
             node_group_disallow_ssh.policy,

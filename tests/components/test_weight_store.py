@@ -153,3 +153,34 @@ def test_bad_args_name_the_field():
         store_args(archived_revisions=(("Bad", "r"),))
     with pytest.raises(ValueError, match=r"^destinations: at least one replica bucket is required$"):
         WeightReplicationArgs("prod", "us-east-1", "b", "arn", KEY, "1", ())
+
+
+def test_weight_store_keeps_the_access_log_contract_and_passes_the_s3_policies():
+    from conftest import policy_resource, stack_violations
+
+    from policies.aws.s3 import (
+        access_log_bucket_contract,
+        bucket_access_logging_enabled,
+        bucket_acls_disabled,
+        bucket_encrypted_with_cmk,
+        bucket_versioning_enabled,
+    )
+    from policies.support import access_log_buckets
+
+    by_urn = {}
+    for resource in build_store(store_args()):
+        deps = {k: [by_urn[u] for u in urns if u in by_urn] for k, urns in resource.property_dependencies.items()}
+        by_urn[resource.urn] = policy_resource(
+            resource.type, resource.name, resource.inputs, property_dependencies=deps
+        )
+    resources = list(by_urn.values())
+    # The log bucket, and only it, is marked as the access-log bucket.
+    assert [r.name for r in resources if r.urn in access_log_buckets(resources)] == ["w-logs"]
+    for policy in (
+        access_log_bucket_contract,
+        bucket_access_logging_enabled,
+        bucket_acls_disabled,
+        bucket_encrypted_with_cmk,
+        bucket_versioning_enabled,
+    ):
+        assert stack_violations(policy.policy, resources) == [], policy.policy.name

@@ -96,11 +96,32 @@ def test_the_pack_prices_gpu_node_groups_like_the_plan(tmp_path):
     assert cost["ceiling_monthly_usd"] > cost["monthly_usd"]
     budget = round((cost["monthly_usd"] + cost["ceiling_monthly_usd"]) / 2)
     stack = write_stack(tmp_path, lambda c: c["llm-serving:budget"].update(monthly_usd=budget))
-    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 0
+    # dev's stack file makes the ceiling mandatory (policy.cost_ceiling_enforcement).
+    assert main(["plan", "--config", str(stack), "--out", str(tmp_path / "o")]) == 1
     document = json.loads((tmp_path / "o" / "plan.json").read_text())
-    (violation,) = [v for v in document["policy"]["violations"] if v["policy"] == "cost-ceiling-within-budget"]
-    assert violation["enforcement"] == "advisory"
-    assert f"at maximum scale ${document['cost']['ceiling_monthly_usd']:,.0f}/month" in violation["message"]
+    violations = [v for v in document["policy"]["violations"] if v["policy"] == "cost-ceiling-within-budget"]
+    assert violations and all(v["enforcement"] == "mandatory" for v in violations)
+    assert f"at maximum scale ${document['cost']['ceiling_monthly_usd']:,.0f}/month" in violations[0]["message"]
+    # Each violation names a node group that adds to the ceiling.
+    groups = {r["urn"] for r in document["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"}
+    assert {v["urn"] for v in violations} <= groups
+
+
+def test_in_prod_a_node_group_at_ten_times_its_max_size_fails_the_check(tmp_path, capsys):
+    out = tmp_path / "prod"
+    assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
+    document = json.loads((out / "plan.json").read_text())
+    (group,) = [r for r in document["resources"] if r["name"] == "us-east-1-gpu-a10g-nodes"]
+    group["inputs"]["scalingConfig"]["maxSize"] *= 10
+    mutated = tmp_path / "mutated.json"
+    mutated.write_text(json.dumps(document))
+    capsys.readouterr()
+    code = main(["check", str(mutated), "--policy-config", str(out / "policy-config.json"), "--format", "json"])
+    verdict = json.loads(capsys.readouterr().out)
+    assert code == 1
+    (violation,) = [v for v in verdict["violations"] if v["urn"] == group["urn"]]
+    assert (violation["policy"], violation["enforcement"]) == ("cost-ceiling-within-budget", "mandatory")
+    assert "'us-east-1-gpu-a10g-nodes' adds $" in violation["message"]
 
 
 @pytest.mark.parametrize(
@@ -285,3 +306,46 @@ def test_a_component_refusing_its_arguments_exits_2_with_one_line(tmp_path, caps
         "llmstack plan: error: Pulumi.dev.yaml: rate_limit_per_5min: must be between 10 and 2000000000 (got 5)\n"
     )
     assert not out.exists()
+
+
+def test_an_extra_bucket_logging_into_the_weights_bucket_does_not_exempt_it_from_the_cmk_rule(tmp_path, capsys):
+    # The evasion: one more BucketLogging that targets the weights bucket, then the weights drop to AES256.
+    out = tmp_path / "dev"
+    assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
+    document = json.loads((out / "plan.json").read_text())
+    resources = document["resources"]
+    (weights,) = [r for r in resources if r["name"] == "us-east-1-weights-bucket"]
+    (logging,) = [r for r in resources if r["type"] == "aws:s3/bucketLogging:BucketLogging"]
+    (sse,) = [r for r in resources if r["name"] == "us-east-1-weights-bucket-sse"]
+    sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"] = {"sseAlgorithm": "AES256"}
+    extra = json.loads(json.dumps(logging))
+    extra["name"] = "evasion-logging"
+    extra["urn"] = logging["urn"].rsplit("::", 1)[0] + "::evasion-logging"
+    extra["property_dependencies"] = {
+        "bucket": [logging["property_dependencies"]["bucket"][0]],
+        "targetBucket": [weights["urn"]],
+    }
+    extra["dependencies"] = sorted({*extra["dependencies"], weights["urn"]})
+    resources.append(extra)
+    mutated = tmp_path / "mutated.json"
+    mutated.write_text(json.dumps(document))
+    capsys.readouterr()
+    code = main(["check", str(mutated), "--policy-config", str(out / "policy-config.json"), "--format", "json"])
+    verdict = json.loads(capsys.readouterr().out)
+    assert code == 1
+    mandatory = {
+        (v["policy"], v["urn"], v["message"]) for v in verdict["violations"] if v["enforcement"] == "mandatory"
+    }
+    assert mandatory == {
+        (
+            "aws-s3-bucket-encrypted-with-cmk",
+            weights["urn"],
+            "bucket 'us-east-1-weights-bucket' encrypts with AES256, not a KMS key.",
+        ),
+        (
+            "aws-s3-access-log-bucket-contract",
+            extra["urn"],
+            "server access logging 'evasion-logging' delivers to 'us-east-1-weights-bucket', not an access-log bucket "
+            "(tagged llm-serving/data=access-logs and named with '-s3-logs-').",
+        ),
+    }

@@ -13,6 +13,7 @@ from policies.aws.apigateway import (
     stage_tracing_enabled,
     stage_waf_associated,
     streaming_routes_stream,
+    usage_plan_throttle_and_quota,
 )
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 
@@ -98,36 +99,57 @@ def test_method_settings_data_trace():
 # --- methods --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "props",
-    [
-        {"httpMethod": "POST", "authorization": "NONE", "apiKeyRequired": True},
-        {"httpMethod": "POST", "authorization": "CUSTOM", "apiKeyRequired": False},
-        {"httpMethod": "POST", "authorization": "AWS_IAM"},
-    ],
-)
-def test_methods_with_a_key_or_an_authorizer_comply(props):
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == []
+METHOD = "aws:apigateway/method:Method"
 
 
-def test_open_method_violates():
-    props = {"httpMethod": "GET", "authorization": "NONE", "apiKeyRequired": False}
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == [
-        "GET method requires neither an API key (apiKeyRequired) nor an authorizer (authorization is NONE): "
-        "anyone can call it."
+def method(**changes):
+    props = {"httpMethod": "POST", "authorization": "CUSTOM", "authorizerId": "authorizer-id", "apiKeyRequired": True}
+    return {k: v for k, v in {**props, **changes}.items() if v is not None}
+
+
+def test_method_with_a_key_and_the_authorizer_complies():
+    assert resource_violations(method_requires_auth.policy, METHOD, method()) == []
+
+
+def test_method_without_an_api_key_violates():
+    assert resource_violations(method_requires_auth.policy, METHOD, method(apiKeyRequired=False)) == [
+        "POST method does not require an API key (apiKeyRequired is False): no usage plan throttles or caps its "
+        "callers."
     ]
 
 
-def test_cognito_authorizer_complies():
-    props = {"httpMethod": "POST", "authorization": "COGNITO_USER_POOLS", "authorizerId": "a1"}
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", props) == []
-
-
-def test_method_without_authorization_or_key_violates():
-    assert resource_violations(method_requires_auth.policy, "aws:apigateway/method:Method", {"httpMethod": "POST"}) == [
-        "POST method requires neither an API key (apiKeyRequired) nor an authorizer (authorization is unset): "
-        "anyone can call it."
+def test_method_with_api_key_unset_violates():
+    assert resource_violations(method_requires_auth.policy, METHOD, method(apiKeyRequired=None)) == [
+        "POST method does not require an API key (apiKeyRequired is unset): no usage plan throttles or caps its "
+        "callers."
     ]
+
+
+@pytest.mark.parametrize("authorization", ["NONE", "AWS_IAM", "COGNITO_USER_POOLS"])
+def test_method_without_the_tenant_authorizer_violates(authorization):
+    assert resource_violations(method_requires_auth.policy, METHOD, method(authorization=authorization)) == [
+        f"POST method does not use the tenant authorizer (authorization is {authorization}, must be CUSTOM): any "
+        "tenant's key reaches any model."
+    ]
+
+
+def test_custom_authorization_without_an_authorizer_id_violates():
+    assert resource_violations(method_requires_auth.policy, METHOD, method(authorizerId=None)) == [
+        "POST method uses CUSTOM authorization without an authorizerId."
+    ]
+
+
+def test_open_method_reports_both_missing_controls():
+    assert resource_violations(method_requires_auth.policy, METHOD, {"httpMethod": "GET"}) == [
+        "GET method does not require an API key (apiKeyRequired is unset): no usage plan throttles or caps its "
+        "callers.",
+        "GET method does not use the tenant authorizer (authorization is unset, must be CUSTOM): any tenant's key "
+        "reaches any model.",
+    ]
+
+
+def test_method_policy_ignores_other_types():
+    assert resource_violations(method_requires_auth.policy, "aws:apigateway/integration:Integration", {}) == []
 
 
 def test_stage_with_log_destination_but_no_format_violates():
@@ -377,3 +399,62 @@ def test_acl_logging_without_redaction_violates(headers, missing):
     assert stack_violations(web_acl_logging_redacted.policy, [acl, config]) == [
         (f"Web ACL 'front-acl' logs do not redact the {missing} header(s).", config.urn)
     ]
+
+
+# --- usage plans ------------------------------------------------------------------------------------
+
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+
+
+def usage_plan(**changes):
+    props = {
+        "name": "tenant",
+        "throttleSettings": {"rateLimit": 20.0, "burstLimit": 40.0},
+        "quotaSettings": {"limit": 5000000.0, "period": "MONTH"},
+        **changes,
+    }
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def plans(props, resource_type=USAGE_PLAN):
+    return resource_violations(usage_plan_throttle_and_quota.policy, resource_type, props, name="search")
+
+
+def test_usage_plan_with_throttle_and_quota_complies():
+    assert plans(usage_plan()) == []
+
+
+def test_usage_plan_without_throttle():
+    assert plans(usage_plan(throttleSettings=None)) == [
+        "usage plan 'search' has no throttleSettings: its keys are not rate-limited."
+    ]
+
+
+@pytest.mark.parametrize(("key", "value", "text"), [("rateLimit", 0.0, "0"), ("burstLimit", None, "unset")])
+def test_usage_plan_throttle_limits_must_be_positive(key, value, text):
+    throttle = {k: v for k, v in {"rateLimit": 20.0, "burstLimit": 40.0, key: value}.items() if v is not None}
+    assert plans(usage_plan(throttleSettings=throttle)) == [
+        f"usage plan 'search' throttleSettings.{key} is {text}, not a positive limit."
+    ]
+
+
+def test_usage_plan_without_quota():
+    assert plans(usage_plan(quotaSettings=None)) == [
+        "usage plan 'search' has no quotaSettings: its keys have no request cap."
+    ]
+
+
+def test_usage_plan_quota_limit_must_be_positive():
+    assert plans(usage_plan(quotaSettings={"limit": 0.0, "period": "MONTH"})) == [
+        "usage plan 'search' quotaSettings.limit is 0, not a positive cap."
+    ]
+
+
+def test_usage_plan_quota_needs_a_period():
+    assert plans(usage_plan(quotaSettings={"limit": 100.0})) == [
+        "usage plan 'search' quotaSettings.period is unset, not one of DAY, WEEK, MONTH."
+    ]
+
+
+def test_usage_plan_policy_ignores_other_types():
+    assert plans({}, "aws:apigateway/usagePlanKey:UsagePlanKey") == []

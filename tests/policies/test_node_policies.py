@@ -1,4 +1,4 @@
-"""Node policies: no SSH on node groups, IMDSv2 hop 1 for GPU node groups, CMK-encrypted launch
+"""Node policies: no SSH on node groups or launch templates, IMDSv2 hop 1 for every node, CMK-encrypted launch
 template volumes, GPU node groups tainted. A compliant baseline, then each way to violate."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from conftest import policy_resource, resource_violations, stack_violations
 
 from policies.aws.ec2 import launch_template_volumes_cmk
-from policies.aws.eks import gpu_node_group_imdsv2, gpu_node_group_tainted, node_group_disallow_ssh
+from policies.aws.eks import gpu_node_group_tainted, node_group_disallow_ssh, node_imdsv2_hop_limit
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -72,21 +72,39 @@ def test_remote_access_is_a_violation(remote_access):
     ]
 
 
+def test_launch_template_without_a_key_is_compliant():
+    assert resource_violations(node_group_disallow_ssh.policy, LAUNCH_TEMPLATE, {"keyName": None}) == []
+
+
+def test_launch_template_key_name_is_a_violation():
+    props = {"keyName": "ops", "metadataOptions": {"httpTokens": "required"}}
+    assert resource_violations(node_group_disallow_ssh.policy, LAUNCH_TEMPLATE, props, name="system-lt") == [
+        "launch template 'system-lt' puts SSH key pair 'ops' on its nodes (keyName is set); use SSM Session Manager."
+    ]
+
+
 def test_ssh_policy_ignores_other_types():
-    props = {"remoteAccess": {"ec2SshKey": "x"}}
-    assert resource_violations(node_group_disallow_ssh.policy, LAUNCH_TEMPLATE, props) == []
+    props = {"remoteAccess": {"ec2SshKey": "x"}, "keyName": "x"}
+    assert resource_violations(node_group_disallow_ssh.policy, "aws:ec2/instance:Instance", props) == []
 
 
-# --- aws-eks-gpu-node-group-imdsv2-hop-limit -----------------------------------------------------
+# --- aws-eks-node-imdsv2-hop-limit-one -----------------------------------------------------------
 
 
 def imds(resources):
-    return stack_violations(gpu_node_group_imdsv2.policy, resources)
+    return stack_violations(node_imdsv2_hop_limit.policy, resources)
 
 
-def test_gpu_node_group_with_imdsv2_hop_one_is_compliant():
+def test_node_group_with_imdsv2_hop_one_is_compliant():
     lt = template()
     assert imds([lt, group_using(lt)]) == []
+
+
+def test_system_node_group_with_imdsv2_hop_one_is_compliant():
+    lt = template("system-lt")
+    props = system_group(launchTemplate={"id": "system-lt-id", "version": "1"})
+    group = policy_resource(NODE_GROUP, "system", props, property_dependencies={"launchTemplate": [lt]})
+    assert imds([lt, group]) == []
 
 
 def test_disabled_imds_is_compliant():
@@ -96,100 +114,120 @@ def test_disabled_imds_is_compliant():
 
 def test_imds_tokens_optional():
     lt = template(httpTokens="optional")
-    group = group_using(lt)
-    assert imds([lt, group]) == [
-        ("GPU node group 'gpu': launch template 'gpu-lt' does not require IMDSv2 (httpTokens is optional).", group.urn)
+    assert imds([lt, group_using(lt)]) == [
+        ("launch template 'gpu-lt' does not require IMDSv2 (httpTokens is optional).", lt.urn)
     ]
 
 
 def test_imds_tokens_unset():
     lt = template(httpTokens=None)
-    group = group_using(lt)
-    assert imds([lt, group]) == [
-        ("GPU node group 'gpu': launch template 'gpu-lt' does not require IMDSv2 (httpTokens is unset).", group.urn)
+    assert imds([lt, group_using(lt)]) == [
+        ("launch template 'gpu-lt' does not require IMDSv2 (httpTokens is unset).", lt.urn)
     ]
 
 
 def test_hop_limit_as_the_engine_sends_it_reads_as_a_whole_number():
     lt = template(httpPutResponseHopLimit=2.0)  # every number reaches the pack as a float
-    group = group_using(lt)
-    assert imds([lt, group]) == [
-        ("GPU node group 'gpu': launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", group.urn)
+    assert imds([lt, group_using(lt)]) == [
+        ("launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", lt.urn)
     ]
 
 
 def test_hop_limit_not_a_number():
     lt = template(httpPutResponseHopLimit="1")
-    group = group_using(lt)
-    assert imds([lt, group]) == [
-        (
-            "GPU node group 'gpu': launch template 'gpu-lt' sets httpPutResponseHopLimit to '1', "
-            "not a number (must be <= 1).",
-            group.urn,
-        )
+    assert imds([lt, group_using(lt)]) == [
+        ("launch template 'gpu-lt' sets httpPutResponseHopLimit to '1', not a number (must be <= 1).", lt.urn)
     ]
 
 
 def test_hop_limit_two():
     lt = template(httpPutResponseHopLimit=2)
-    group = group_using(lt)
-    assert imds([lt, group]) == [
-        ("GPU node group 'gpu': launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", group.urn)
+    assert imds([lt, group_using(lt)]) == [
+        ("launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", lt.urn)
     ]
 
 
 def test_hop_limit_unset():
     lt = template(httpPutResponseHopLimit=None)
-    group = group_using(lt)
-    assert imds([lt, group]) == [
+    assert imds([lt, group_using(lt)]) == [
         (
-            "GPU node group 'gpu': launch template 'gpu-lt' sets no httpPutResponseHopLimit "
-            "(AL2023 AMIs default to 2, which reaches pods).",
-            group.urn,
+            "launch template 'gpu-lt' sets no httpPutResponseHopLimit (AL2023 AMIs default to 2, which reaches pods).",
+            lt.urn,
         )
     ]
+
+
+def test_metadata_options_not_an_object_is_a_violation():
+    lt = policy_resource(LAUNCH_TEMPLATE, "odd-lt", {"metadataOptions": ["required"]})
+    assert imds([lt]) == [
+        ("launch template 'odd-lt' does not require IMDSv2 (httpTokens is unset).", lt.urn),
+        (
+            "launch template 'odd-lt' sets no httpPutResponseHopLimit (AL2023 AMIs default to 2, which reaches pods).",
+            lt.urn,
+        ),
+    ]
+
+
+def test_a_launch_template_no_node_group_uses_is_still_checked():
+    lt = template("spare-lt", httpPutResponseHopLimit=3)
+    assert imds([lt]) == [("launch template 'spare-lt' allows an IMDS hop limit of 3 (must be <= 1).", lt.urn)]
 
 
 def test_gpu_node_group_without_launch_template():
     group = group_using(None, launchTemplate=None)
     assert imds([group]) == [
         (
-            "GPU node group 'gpu' uses no launch template: its IMDS settings cannot be checked "
+            "node group 'gpu' uses no launch template: its IMDS settings cannot be checked "
             "(EKS's default launch template uses hop limit 2).",
             group.urn,
         )
     ]
 
 
-def test_gpu_node_group_with_a_launch_template_from_outside_the_stack():
+def test_a_node_group_that_dropped_its_launch_template_input_is_a_violation_despite_the_dependency():
+    lt = template("system-lt")
+    group = policy_resource(NODE_GROUP, "system", system_group(), property_dependencies={"launchTemplate": [lt]})
+    assert imds([lt, group]) == [
+        (
+            "node group 'system' uses no launch template: its IMDS settings cannot be checked "
+            "(EKS's default launch template uses hop limit 2).",
+            group.urn,
+        )
+    ]
+
+
+def test_system_node_group_without_launch_template():
+    group = policy_resource(NODE_GROUP, "system", system_group())
+    assert imds([group]) == [
+        (
+            "node group 'system' uses no launch template: its IMDS settings cannot be checked "
+            "(EKS's default launch template uses hop limit 2).",
+            group.urn,
+        )
+    ]
+
+
+def test_node_group_with_a_launch_template_from_outside_the_stack():
     group = group_using(None)
     assert imds([template(), group]) == [
         (
-            "GPU node group 'gpu' uses a launch template not in this stack: its IMDS settings cannot be checked "
+            "node group 'gpu' uses a launch template not in this stack: its IMDS settings cannot be checked "
             "(EKS's default launch template uses hop limit 2).",
             group.urn,
         )
     ]
 
 
-def test_the_launch_template_of_another_group_does_not_count():
-    good, bad = template("good-lt"), template("bad-lt", httpPutResponseHopLimit=3)
-    first, second = group_using(good, name="a"), group_using(bad, name="b")
-    assert imds([good, bad, first, second]) == [
-        ("GPU node group 'b': launch template 'bad-lt' allows an IMDS hop limit of 3 (must be <= 1).", second.urn)
-    ]
+def test_system_node_group_on_a_hop_two_template_is_a_violation():
+    lt = template("system-lt", httpPutResponseHopLimit=2)
+    props = system_group(launchTemplate={"id": "system-lt-id", "version": "1"})
+    group = policy_resource(NODE_GROUP, "system", props, property_dependencies={"launchTemplate": [lt]})
+    assert imds([lt, group]) == [("launch template 'system-lt' allows an IMDS hop limit of 2 (must be <= 1).", lt.urn)]
 
 
-def test_a_node_group_labelled_gpu_is_a_gpu_node_group_whatever_its_ami():
-    lt = template(httpPutResponseHopLimit=2)
-    group = group_using(lt, amiType="CUSTOM")
-    assert len(imds([lt, group])) == 1
-
-
-def test_system_node_groups_are_not_checked_for_imds():
-    lt = template(httpPutResponseHopLimit=2)
-    group = policy_resource(NODE_GROUP, "system", system_group(), property_dependencies={"launchTemplate": [lt]})
-    assert imds([lt, group]) == []
+def test_imds_policy_ignores_other_types():
+    other = policy_resource("aws:ec2/instance:Instance", "vm", {"metadataOptions": {"httpTokens": "optional"}})
+    assert imds([other]) == []
 
 
 # --- aws-ec2-launch-template-volumes-encrypted-with-cmk ------------------------------------------
@@ -288,8 +326,7 @@ def test_nvidia_ami_alone_makes_a_gpu_node_group():
 
 def test_every_imds_problem_of_a_template_is_reported():
     lt = template(httpTokens="optional", httpPutResponseHopLimit=2)
-    group = group_using(lt)
-    assert imds([lt, group]) == [
-        ("GPU node group 'gpu': launch template 'gpu-lt' does not require IMDSv2 (httpTokens is optional).", group.urn),
-        ("GPU node group 'gpu': launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", group.urn),
+    assert imds([lt, group_using(lt)]) == [
+        ("launch template 'gpu-lt' does not require IMDSv2 (httpTokens is optional).", lt.urn),
+        ("launch template 'gpu-lt' allows an IMDS hop limit of 2 (must be <= 1).", lt.urn),
     ]

@@ -97,6 +97,7 @@ CIS_EKS = {
 }
 
 FSBP = {
+    "CloudWatch.16": "CloudWatch log groups should be retained for a specified time period",
     "APIGateway.1": "API Gateway REST and WebSocket API logging should be enabled",
     "APIGateway.2": (
         "API Gateway REST API stages should be configured to use SSL certificates for backend authentication"
@@ -195,6 +196,7 @@ NIST_800_53 = {
     "IA-2": "Identification and Authentication (Organizational users)",
     "IA-5": "Authenticator Management",
     "IA-8": "Identification And Authentication (Non-Organizational Users)",
+    "SA-2": "Allocation of Resources",
     "SA-9": "External System Services",
     "SC-5": "Denial Of Service Protection",
     "SC-6": "Resource Availability",

@@ -10,13 +10,13 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
+from policies.support import BUCKET_TYPE, access_log_buckets, attached, resources_of_type
 
 LOGGING_TYPE = "aws:s3/bucketLogging:BucketLogging"
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    log_buckets = access_log_destinations(args.resources)
+    log_buckets = access_log_buckets(args.resources)
     for bucket in resources_of_type(args.resources, BUCKET_TYPE):
         if bucket.urn in log_buckets:
             continue  # a log bucket logging its own writes would log forever
@@ -26,7 +26,10 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
 
 policy = StackValidationPolicy(
     name="aws-s3-bucket-access-logging-enabled",
-    description="Every S3 bucket, except the access-log destinations themselves, has server access logging.",
+    description=(
+        "Every S3 bucket, except the access-log buckets themselves (tagged llm-serving/data=access-logs and named "
+        "-s3-logs-), has server access logging."
+    ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="S3.9", version="1.0.0"),

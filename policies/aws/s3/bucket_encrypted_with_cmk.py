@@ -10,7 +10,7 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
+from policies.support import BUCKET_TYPE, access_log_buckets, attached, resources_of_type
 
 SSE_TYPE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
@@ -22,7 +22,7 @@ def _defaults(config) -> list[dict]:
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    log_buckets = access_log_destinations(args.resources)
+    log_buckets = access_log_buckets(args.resources)
     for bucket in resources_of_type(args.resources, BUCKET_TYPE):
         defaults = [d for config in attached(args.resources, SSE_TYPE, bucket) for d in _defaults(config)]
         if not defaults:
@@ -43,7 +43,8 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
 policy = StackValidationPolicy(
     name="aws-s3-bucket-encrypted-with-cmk",
     description=(
-        "Every S3 bucket has default encryption with a customer-managed KMS key (access-log destinations: "
+        "Every S3 bucket has default encryption with a customer-managed KMS key (the access-log buckets, tagged "
+        "llm-serving/data=access-logs and named -s3-logs-: "
         "default encryption of any kind, since server access logging cannot write to SSE-KMS buckets)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,

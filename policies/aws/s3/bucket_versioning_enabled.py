@@ -10,13 +10,13 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import BUCKET_TYPE, access_log_destinations, attached, resources_of_type
+from policies.support import BUCKET_TYPE, access_log_buckets, attached, resources_of_type
 
 VERSIONING_TYPE = "aws:s3/bucketVersioning:BucketVersioning"
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    log_buckets = access_log_destinations(args.resources)
+    log_buckets = access_log_buckets(args.resources)
     for bucket in resources_of_type(args.resources, BUCKET_TYPE):
         if bucket.urn in log_buckets:
             continue  # append-only logs that expire: versions would outlive the expiry
@@ -30,7 +30,10 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
 
 policy = StackValidationPolicy(
     name="aws-s3-bucket-versioning-enabled",
-    description="Every S3 bucket (except access-log destinations) has versioning Enabled.",
+    description=(
+        "Every S3 bucket except the access-log buckets (tagged llm-serving/data=access-logs and named -s3-logs-) "
+        "has versioning Enabled."
+    ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="S3.14", version="1.0.0"),
