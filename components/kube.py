@@ -55,3 +55,18 @@ class KubernetesObject(pulumi.CustomResource):
     def object_name(self) -> pulumi.Output[str]:
         """metadata.name as the cluster has it (an Output, so users depend on this object)."""
         return self.metadata.apply(lambda metadata: metadata["name"])
+
+
+def object_resource_name(prefix: str, manifest: Mapping[str, Any]) -> str:
+    """`<prefix>-<kind>-<name>`, unique per object of a controller (a name may repeat across kinds)."""
+    return f"{prefix}-{manifest['kind'].lower()}-{manifest['metadata']['name']}"
+
+
+def declare_objects(
+    prefix: str, manifests: list[dict[str, Any]], opts: pulumi.ResourceOptions
+) -> dict[str, KubernetesObject]:
+    """One KubernetesObject per manifest, keyed `Kind/name`, all with the same options."""
+    return {
+        f"{m['kind']}/{m['metadata']['name']}": KubernetesObject(object_resource_name(prefix, m), m, opts)
+        for m in manifests
+    }
