@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes import _utilities as kubernetes_utilities
 
-# Kinds whose generated class marks outputs secret; kept secret here too.
+# Kinds whose generated class marks these inputs and outputs secret; kept secret here too.
 _SECRET_OUTPUTS = {"kubernetes:core/v1:Secret": ["data", "stringData"]}
 
 
@@ -45,11 +45,16 @@ class KubernetesObject(pulumi.CustomResource):
         token = type_token(manifest["apiVersion"], manifest["kind"])
         # The options the generated classes add: the pulumi-kubernetes plugin version.
         opts = pulumi.ResourceOptions.merge(kubernetes_utilities.get_resource_opts_defaults(), opts)
+        props = dict(manifest)
         if token in _SECRET_OUTPUTS:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRET_OUTPUTS[token])
             )
-        super().__init__(token, resource_name, dict(manifest), opts)
+            # The generated class sends these inputs as secrets too, so state never holds them in clear.
+            for key in _SECRET_OUTPUTS[token]:
+                if props.get(key) is not None:
+                    props[key] = pulumi.Output.secret(props[key])
+        super().__init__(token, resource_name, props, opts)
 
     @property
     def object_name(self) -> pulumi.Output[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import zlib
@@ -39,6 +40,7 @@ from components.private_path import (
     nlb_reservation,
     target_group_binding,
 )
+from llmstack.offline import SECRET_PLACEHOLDER
 
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-prod"
@@ -393,10 +395,14 @@ def test_webhooks_trust_the_ca_that_signed_the_controllers_serving_certificate(b
     resources, _ = built
     objects = objects_of(resources)
     secret = objects["Secret/aws-load-balancer-tls"].inputs
-    assert secret["type"] == "kubernetes.io/tls" and sorted(secret["data"]) == ["ca.crt", "tls.crt", "tls.key"]
+    # The key pair is a secret input: the plan (and state) never hold it in clear.
+    assert secret["type"] == "kubernetes.io/tls" and secret["data"] == SECRET_PLACEHOLDER
+    (signed,) = by_type(resources, "tls:index/locallySignedCert:LocallySignedCert")
+    ca_pem = signed.inputs["caCertPem"]
+    assert ca_pem.startswith("-----BEGIN CERTIFICATE-----")
     for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
         for hook in objects[f"{kind}/aws-load-balancer-webhook"].inputs["webhooks"]:
-            assert hook["clientConfig"]["caBundle"] == secret["data"]["ca.crt"]
+            assert base64.b64decode(hook["clientConfig"]["caBundle"]).decode() == ca_pem
             assert hook["clientConfig"]["service"]["name"] == lb_controller_manifests.WEBHOOK_SERVICE
     (request,) = by_type(resources, "tls:index/certRequest:CertRequest")
     assert request.inputs["dnsNames"] == [
@@ -404,7 +410,6 @@ def test_webhooks_trust_the_ca_that_signed_the_controllers_serving_certificate(b
         "aws-load-balancer-webhook-service.kube-system.svc",
         "aws-load-balancer-webhook-service.kube-system.svc.cluster.local",
     ]
-    (signed,) = by_type(resources, "tls:index/locallySignedCert:LocallySignedCert")
     assert signed.inputs["allowedUses"] == ["server_auth", "key_encipherment", "digital_signature"]
     # The webhooks are registered once the controller serves them.
     deployment = objects["Deployment/aws-load-balancer-controller"]
