@@ -26,6 +26,9 @@ _SDK_MODULE = {
     "autoscaling": "autoscaling",
     "networking.k8s.io": "networking",
     "rbac.authorization.k8s.io": "rbac",
+    "apiextensions.k8s.io": "apiextensions",
+    "apiregistration.k8s.io": "apiregistration",
+    "admissionregistration.k8s.io": "admissionregistration",
 }
 
 
