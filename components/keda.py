@@ -23,8 +23,9 @@ import pulumi
 from components import conventions, keda_manifests
 from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
-from components.kube import KubernetesObject, declare_objects
+from components.kube import ConfigGroup, KubernetesObject, declare_objects
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+from components.upstream import yaml_stream
 
 # The KEDA release line of the CRD schemas the tests validate against (tests/schemas/keda).
 CHART_VERSION = keda_manifests.CHART_VERSION
@@ -125,7 +126,8 @@ class Keda(pulumi.ComponentResource):
             opts=child,
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        crds = declare_objects(name, keda_manifests.crds(), child)
+        # The six CRDs in one group: the operator watches every KEDA kind, so all come before it.
+        crds = ConfigGroup(f"{name}-crds", yaml_stream(keda_manifests.crds()), child)
         manifests = keda_manifests.objects(conventions.KEDA_NAMESPACE, args.replicas, args.node_selector, {**labels})
         workloads = [m for m in manifests if m["kind"] == "Deployment"]
         api = [m for m in manifests if m["kind"] == "APIService"]
@@ -135,7 +137,7 @@ class Keda(pulumi.ComponentResource):
         deployments = declare_objects(
             name,
             workloads,
-            pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity, *crds.values(), *setup.values()]),
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity, crds, *setup.values()]),
         )
         # Registered once its server runs, so discovery never sees an unavailable metrics API.
         declare_objects(name, api, pulumi.ResourceOptions(parent=self, depends_on=list(deployments.values())))
@@ -146,7 +148,7 @@ class Keda(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[
-                    crds["CustomResourceDefinition/triggerauthentications.keda.sh"],
+                    crds,
                     *deployments.values(),
                     *inherited_depends_on(opts),
                 ],

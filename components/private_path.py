@@ -39,9 +39,10 @@ import pulumi_tls as tls
 from components import conventions, engines
 from components import lb_controller_manifests as manifests
 from components.arg_checks import check_environment, check_region
-from components.kube import KubernetesObject, declare_objects
+from components.kube import ConfigGroup, KubernetesObject, declare_objects
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.serving import PRESTOP_SLEEP_SECONDS
+from components.upstream import yaml_stream
 
 # Chart 1.14.0 ships controller v2.14.0.
 CHART_VERSION = manifests.CHART_VERSION
@@ -537,7 +538,7 @@ class PrivatePath(pulumi.ComponentResource):
         secret_data = pulumi.Output.all(ca.cert_pem, cert.cert_pem, key.private_key_pem).apply(
             lambda pems: {k: _b64(v) for k, v in zip(("ca.crt", "tls.crt", "tls.key"), pems, strict=True)}
         )
-        crds = declare_objects(name, manifests.crds(), child)
+        crds = ConfigGroup(f"{name}-crds", yaml_stream(manifests.crds()), child)
         setup = declare_objects(
             name, [*manifests.objects(namespace, labels), manifests.tls_secret(namespace, secret_data, labels)], child
         )
@@ -557,7 +558,7 @@ class PrivatePath(pulumi.ComponentResource):
                 )
             ],
             # The association must exist before the controller starts, or it runs without credentials.
-            pulumi.ResourceOptions(parent=self, depends_on=[identity, *crds.values(), *setup.values()]),
+            pulumi.ResourceOptions(parent=self, depends_on=[identity, crds, *setup.values()]),
         )
         # Registered once the controller serves them: with failurePolicy Fail, a webhook without a
         # server would reject every TargetGroupBinding.
@@ -567,7 +568,7 @@ class PrivatePath(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=list(deployment.values())),
         )
         return [
-            crds["CustomResourceDefinition/targetgroupbindings.elbv2.k8s.aws"],
+            crds,
             *deployment.values(),
             *webhooks.values(),
         ]

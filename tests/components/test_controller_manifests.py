@@ -20,8 +20,9 @@ from crd_schemas import SCHEMAS, _strict, validate_custom_resource
 
 from components import conventions, keda_manifests, lb_controller_manifests, prometheus_adapter_manifests
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_NODE_GROUP
-from components.upstream import CRD_DIR, name_of, vendored_crds, vendored_source
+from components.upstream import CRD_DIR, name_of, vendored_crds, vendored_source, yaml_stream
 from llmstack.cli import main
+from llmstack.manifests import CONFIG_GROUP, config_group_objects, manifest_files
 from llmstack.offline import SECRET_PLACEHOLDER
 
 KUBERNETES_VERSION = "1.35.0"  # the clusters' version (regions[].cluster.kubernetes_version)
@@ -41,15 +42,18 @@ def prod(tmp_path_factory) -> tuple[int, dict[str, Any], Path]:
 
 
 def controller_objects(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Kubernetes objects whose parent is one of the controllers' components (bindings excluded)."""
+    """Kubernetes objects whose parent is one of the controllers' components (bindings excluded);
+    the CRDs of a ConfigGroup each as a resource of their own, with the group's urn."""
     parents = {r["urn"]: r["type"] for r in document["resources"]}
-    return [
-        r
-        for r in document["resources"]
-        if r["type"].startswith("kubernetes:")
-        and parents.get(r.get("parent") or "") in CONTROLLERS
-        and r["inputs"]["kind"] not in ("TargetGroupBinding", "TriggerAuthentication")
-    ]
+    objects = []
+    for r in document["resources"]:
+        if not r["type"].startswith("kubernetes:") or parents.get(r.get("parent") or "") not in CONTROLLERS:
+            continue
+        if r["type"] == CONFIG_GROUP:
+            objects.extend({**r, "inputs": body} for body in config_group_objects(r["inputs"]))
+        elif r["inputs"]["kind"] not in ("TargetGroupBinding", "TriggerAuthentication"):
+            objects.append(r)
+    return objects
 
 
 def manifest_folders(out: Path) -> dict[str, list[tuple[str, dict[str, Any]]]]:
@@ -162,9 +166,11 @@ def test_custom_resources_depend_on_their_crd_and_the_controller_that_serves_the
     _, document, _ = prod
     resources = document["resources"]
     crds = {
-        (r["provider"], r["inputs"]["spec"]["names"]["kind"]): r["urn"]
+        (r["provider"], crd["spec"]["names"]["kind"]): r["urn"]
         for r in resources
-        if r["type"] == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+        if r["type"] == CONFIG_GROUP
+        for crd in config_group_objects(r["inputs"])
+        if crd["kind"] == "CustomResourceDefinition"
     }
     deployments = {
         (r["provider"], r["inputs"]["metadata"]["name"]): r["urn"]
@@ -287,3 +293,26 @@ def test_target_group_bindings_validate_against_the_vendored_crd(prod):
         body = {k: v for k, v in body.items() if k not in ("id", "urn")}
         jsonschema.validate(body, schema)
         validate_custom_resource(body)
+
+
+def config_group(text: Any) -> dict[str, Any]:
+    return {"urn": "urn:g", "type": CONFIG_GROUP, "name": "g", "provider": None, "inputs": {"yaml": text}}
+
+
+def test_a_config_groups_objects_are_written_to_manifests_in_apply_order():
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a.b"}}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}
+    files = manifest_files([config_group(yaml_stream([crd, namespace]))])
+    assert list(files) == [
+        "manifests/default/000-namespace-n.yaml",
+        "manifests/default/001-customresourcedefinition-a.b.yaml",
+    ]
+    assert yaml.safe_load(files["manifests/default/001-customresourcedefinition-a.b.yaml"]) == crd
+
+
+def test_a_config_group_written_as_plain_yaml_or_without_text_still_reads():
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n---\n# only a comment\n"
+    assert config_group_objects({"yaml": text}) == [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}
+    ]
+    assert config_group_objects({"yaml": None}) == [] and config_group_objects({}) == []

@@ -330,7 +330,7 @@ def objects_of(resources: list) -> dict[str, Any]:
     return {
         f"{r.inputs['kind']}/{r.inputs['metadata']['name']}": r
         for r in resources
-        if r.type.startswith("kubernetes:") and r.inputs.get("kind") != "TargetGroupBinding"
+        if r.type.startswith("kubernetes:") and r.inputs.get("kind") not in (None, "TargetGroupBinding")
     }
 
 
@@ -421,7 +421,8 @@ def test_target_group_bindings_bind_each_models_service_to_its_group(built):
     resources, _ = built
     bindings = by_type(resources, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
     objects = objects_of(resources)
-    crd = objects["CustomResourceDefinition/targetgroupbindings.elbv2.k8s.aws"]
+    (crds,) = by_type(resources, "kubernetes:yaml/v2:ConfigGroup")
+    assert "targetgroupbindings.elbv2.k8s.aws" in crds.inputs["yaml"]
     assert len(bindings) == len(MODELS)
     for binding in bindings:
         body = binding.inputs
@@ -433,7 +434,7 @@ def test_target_group_bindings_bind_each_models_service_to_its_group(built):
         assert body["spec"]["targetType"] == "ip" and "networking" not in body["spec"]
         assert body["metadata"]["namespace"] == "llm-prod"
         # The CRD, the controller and the webhooks that default and validate the binding come first.
-        assert crd.urn in binding.dependencies
+        assert crds.urn in binding.dependencies
         assert objects["Deployment/aws-load-balancer-controller"].urn in binding.dependencies
         assert objects["ValidatingWebhookConfiguration/aws-load-balancer-webhook"].urn in binding.dependencies
 
