@@ -2,9 +2,10 @@
 
 Follows github.com/kedacore/charts, tag v2.20.0, keda/templates/{crds,manager,metrics-server}/*.yaml
 with keda/values.yaml of that tag, for release `keda` in namespace `keda` and the values below
-(`values()`, every key that differs from the chart's defaults). The CRDs come verbatim from
-components/crds/keda-2.20.0.json. Unlisted objects are those the chart does not render with these
-values (cert-manager, webhooks, monitors, Cilium/Kubernetes network policies, aggregate roles).
+(`values()`, every key that differs from the chart's defaults). The CRDs come from
+components/crds/keda-2.20.0.json (upstream's, description texts removed). Unlisted objects are
+those the chart does not render with these values (cert-manager, webhooks, monitors,
+Cilium/Kubernetes network policies, aggregate roles).
 
 Changes from the chart's defaults, and why:
 - webhooks.enabled false: the admission webhooks only re-check ScaledObjects (and fail open,

@@ -4,8 +4,8 @@ Follows github.com/kubernetes-sigs/aws-load-balancer-controller, tag v2.14.0,
 helm/aws-load-balancer-controller/templates/*.yaml and values.yaml (chart 1.14.0, app v2.14.0;
 the same chart eks-charts publishes), for release `aws-load-balancer-controller` in `kube-system`
 and the values `values()` returns (every key that differs from the chart's defaults). The CRDs
-(IngressClassParams, TargetGroupBinding) come (descriptions removed) from the chart's crds/crds.yaml, vendored in
-components/crds/aws-load-balancer-controller-1.14.0.json; the Gateway API CRDs of crds/ are left
+(IngressClassParams, TargetGroupBinding) come from the chart's crds/crds.yaml (description texts
+removed), vendored in components/crds/aws-load-balancer-controller-1.14.0.json; the Gateway API CRDs of crds/ are left
 out: the controller only watches them behind the ALBGatewayAPI/NLBGatewayAPI feature gates (off).
 
 Webhook certificates: the controller always runs its webhook server (main.go registers the pod,
