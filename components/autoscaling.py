@@ -8,7 +8,7 @@ KEDA runs on every cluster; prometheus-adapter only where a model uses mode hpa.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -63,6 +63,8 @@ class AutoscalingArgs:
     """Model name → its server's Deployment (the scale target; scalers depend on it)."""
     gateway: GatewaySignal | None = None
     """API Gateway stage whose request count wakes models scaled to zero."""
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the system nodes KEDA and prometheus-adapter run on (never GPU nodes)."""
 
     def __post_init__(self) -> None:
         check_region(self.region)
@@ -108,6 +110,7 @@ class Autoscaling(pulumi.ComponentResource):
                 cluster_arn=args.cluster_arn,
                 workspace_arn=args.workspace_arn,
                 cloudwatch_signal=any(m.scale_to_zero for m in args.models),
+                node_selector=args.node_selector,
             ),
             opts=in_serving,
         )
@@ -123,6 +126,7 @@ class Autoscaling(pulumi.ComponentResource):
                     workspace_arn=args.workspace_arn,
                     workspace_id=args.workspace_id,
                     engines=hpa_engines,
+                    node_selector=args.node_selector,
                 ),
                 # The monitoring namespace comes with the collector.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.collector]),

@@ -1,5 +1,9 @@
 """KEDA on one cluster, reading the region's AMP workspace as its own Pod Identity.
 
+Its objects (CRDs, operator, metrics API server, RBAC, APIService) are declared one by one from
+the pinned chart's templates (`keda_manifests.py`), so the plan, its manifests and the policy
+pack see every one of them.
+
 The operator's role may `aps:QueryMetrics` on that one workspace, and, only when a model scales
 to zero on the API Gateway request count, `cloudwatch:GetMetricData` in this region (the action
 has no resource-level permissions). The TriggerAuthentication `keda-aws` in the serving
@@ -10,22 +14,22 @@ namespace tells the prometheus and aws-cloudwatch scalers to sign with that iden
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from components import conventions
+from components import conventions, keda_manifests
 from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
-from components.helm import PinnedChart, pinned_release
-from components.kube import KubernetesObject
+from components.kube import ConfigGroup, KubernetesObject, declare_objects
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+from components.upstream import yaml_stream
 
 # The KEDA release line of the CRD schemas the tests validate against (tests/schemas/keda).
-CHART = PinnedChart("keda", "https://kedacore.github.io/charts", "2.20.0")
-CHART_VERSION = CHART.version
-OPERATOR_SERVICE_ACCOUNT = "keda-operator"  # the chart's default operator service account
+CHART_VERSION = keda_manifests.CHART_VERSION
+OPERATOR_SERVICE_ACCOUNT = keda_manifests.OPERATOR  # the chart's default operator service account
 TRIGGER_AUTHENTICATION = "keda-aws"
 
 
@@ -75,6 +79,8 @@ class KedaArgs:
     """Grant CloudWatch reads for scale-from-zero on the API Gateway request count."""
     replicas: int = 2
     """Operator and metrics-server replicas (the operator elects a leader)."""
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the system nodes the operator and metrics server run on (never GPU nodes)."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
@@ -84,7 +90,7 @@ class KedaArgs:
 
 
 class Keda(pulumi.ComponentResource):
-    """The KEDA chart (pinned), its Pod Identity role and the TriggerAuthentication scalers use."""
+    """KEDA's objects from the pinned chart, its Pod Identity role and the TriggerAuthentication scalers use."""
 
     trigger_authentication_name: str = TRIGGER_AUTHENTICATION
 
@@ -119,25 +125,35 @@ class Keda(pulumi.ComponentResource):
             },
             opts=child,
         )
-        release = pinned_release(
-            f"{name}-release",
-            CHART,
-            namespace=conventions.KEDA_NAMESPACE,
-            values={
-                "operator": {"replicaCount": args.replicas},
-                "metricsServer": {"replicaCount": args.replicas},
-                "podDisruptionBudget": {"operator": {"minAvailable": 1}, "metricServer": {"minAvailable": 1}},
-                "additionalLabels": labels,
-            },
-            # The association must exist before the operator pod starts, or it runs without credentials.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity]),
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        # The six CRDs in one group: the operator watches every KEDA kind, so all come before it.
+        crds = ConfigGroup(f"{name}-crds", yaml_stream(keda_manifests.crds()), child)
+        manifests = keda_manifests.objects(conventions.KEDA_NAMESPACE, args.replicas, args.node_selector, {**labels})
+        workloads = [m for m in manifests if m["kind"] == "Deployment"]
+        api = [m for m in manifests if m["kind"] == "APIService"]
+        setup = declare_objects(name, [m for m in manifests if m not in workloads and m not in api], in_namespace)
+        # The operator watches every KEDA kind and needs its identity, account and roles first;
+        # the Pod Identity association must exist before it starts, or it runs without credentials.
+        deployments = declare_objects(
+            name,
+            workloads,
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity, crds, *setup.values()]),
         )
+        # Registered once its server runs, so discovery never sees an unavailable metrics API.
+        declare_objects(name, api, pulumi.ResourceOptions(parent=self, depends_on=list(deployments.values())))
         KubernetesObject(
             f"{name}-trigger-auth",
             trigger_authentication(conventions.serving_namespace(args.environment)),
             # In the serving namespace: waits for it too when the caller names it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[release, *inherited_depends_on(opts)]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    crds,
+                    *deployments.values(),
+                    *inherited_depends_on(opts),
+                ],
+            ),
         )
-        self.release = release
+        self.crds = crds
         self.operator_role_arn = identity.role_arn
         self.register_outputs({"operator_role_arn": self.operator_role_arn, "chart_version": CHART_VERSION})

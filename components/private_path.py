@@ -3,11 +3,12 @@
 API Gateway (REST) reaches a VPC only through a VPC link, and a REST VPC link targets a Network
 Load Balancer. So, per region: an internal NLB in the private subnets with one TCP listener per
 model (its own port, `listener_ports`), one IP target group per model, and the VPC link to the
-NLB. The target groups are Pulumi resources; the AWS Load Balancer Controller (pinned chart, its
-own Pod Identity role) only keeps each group's targets equal to the ready pods behind the model's
-Service, through a `TargetGroupBinding` per model. It creates no load balancers, target groups or
-security-group rules, and its IAM policy says so: describe calls in this region, and
-Register/DeregisterTargets on exactly these target groups.
+NLB. The target groups are Pulumi resources; the AWS Load Balancer Controller (objects declared
+from the pinned chart, `lb_controller_manifests.py`; its own Pod Identity role) only keeps each
+group's targets equal to the ready pods behind the model's Service, through a `TargetGroupBinding`
+per model. It creates no load balancers, target groups or security-group rules, and its IAM
+policy says so: describe calls in this region, and Register/DeregisterTargets on exactly these
+target groups.
 
 Security groups: the NLB's group has no inbound rules and sends only to the pods' security group
 on the model servers' HTTP port; the pods' group takes that port from the NLB's group only.
@@ -21,32 +22,36 @@ node or pod can be given one.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import json
 import re
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_tls as tls
 
 from components import conventions, engines
+from components import lb_controller_manifests as manifests
 from components.arg_checks import check_environment, check_region
-from components.helm import PinnedChart, pinned_release
-from components.kube import KubernetesObject
+from components.kube import ConfigGroup, KubernetesObject, declare_objects
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.serving import PRESTOP_SLEEP_SECONDS
+from components.upstream import yaml_stream
 
-# 1.14.0 ships controller v2.14.0.
-CHART = PinnedChart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.14.0")
-CHART_VERSION = CHART.version
-CONTROLLER_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
-CONTROLLER_IMAGE_TAG = "v2.14.0"
+# Chart 1.14.0 ships controller v2.14.0.
+CHART_VERSION = manifests.CHART_VERSION
+CONTROLLER_IMAGE = manifests.IMAGE_REPOSITORY
+CONTROLLER_IMAGE_TAG = manifests.APP_VERSION
 CONTROLLER_NAMESPACE = "kube-system"
-CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+CONTROLLER_SERVICE_ACCOUNT = manifests.NAME
+# The webhook CA and serving certificate live as long as Helm's genCA would make them (3650 days).
+WEBHOOK_CERT_VALIDITY_HOURS = 3650 * 24
 # Label a namespace with this (value "enabled") and the controller's webhook adds a readiness gate
 # to its pods: a rollout then waits until the new pod is healthy in the target group.
 READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
@@ -143,47 +148,45 @@ def controller_policy(target_group_arns: Iterable[str], region: str) -> dict[str
     }
 
 
-def controller_values(cluster_name: str, region: str, vpc_id: str, replicas: int) -> dict[str, Any]:
-    """Helm values of the controller: TargetGroupBinding only, on system (non-GPU) nodes."""
+def controller_affinity() -> dict[str, Any]:
+    """Off GPU nodes (tainted anyway; this says it), replicas spread over nodes."""
     return {
-        "clusterName": cluster_name,
-        "region": region,
-        "vpcId": vpc_id,  # no IMDS lookup: the controller's pods cannot reach IMDS (hop limit 1)
-        "replicaCount": replicas,
-        "image": {"repository": CONTROLLER_IMAGE, "tag": CONTROLLER_IMAGE_TAG},
-        "serviceAccount": {"create": True, "name": CONTROLLER_SERVICE_ACCOUNT},
-        # Nothing here creates load balancers from Services or Ingresses: no class, no defaulting
-        # webhook that would turn every type=LoadBalancer Service into an NLB, no backend SG.
-        "createIngressClassResource": False,
-        "enableServiceMutatorWebhook": False,
-        "enableBackendSecurityGroup": False,
-        "enableShield": False,
-        "enableWaf": False,
-        "enableWafv2": False,
-        "podDisruptionBudget": {"maxUnavailable": 1},
-        "affinity": {
-            # GPU nodes are tainted anyway; this says it: controllers run on system nodes.
-            "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [
-                        {"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "DoesNotExist"}]}
-                    ]
-                }
-            },
-            "podAntiAffinity": {
-                "preferredDuringSchedulingIgnoredDuringExecution": [
-                    {
-                        "weight": 100,
-                        "podAffinityTerm": {
-                            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": CHART.name}},
-                            "topologyKey": "kubernetes.io/hostname",
-                        },
-                    }
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": conventions.GPU_LABEL, "operator": "DoesNotExist"}]}
                 ]
-            },
+            }
         },
-        "defaultTags": {"component": "gateway"},
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 100,
+                    "podAffinityTerm": {
+                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": manifests.NAME}},
+                        "topologyKey": "kubernetes.io/hostname",
+                    },
+                }
+            ]
+        },
     }
+
+
+CONTROLLER_DEFAULT_TAGS = {"component": "gateway"}
+
+
+def controller_values(
+    cluster_name: str, region: str, vpc_id: str, replicas: int, node_selector: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Chart values of the controller: TargetGroupBinding only, on system (non-GPU) nodes.
+
+    `vpcId` set: no IMDS lookup (the controller's pods cannot reach IMDS, hop limit 1). Nothing here
+    creates load balancers from Services or Ingresses: no class, no defaulting webhook that would
+    turn every type=LoadBalancer Service into an NLB, no backend SG, no Ingress validation.
+    """
+    return manifests.values(
+        cluster_name, region, vpc_id, replicas, controller_affinity(), node_selector or {}, CONTROLLER_DEFAULT_TAGS
+    )
 
 
 def binding_metadata(model: str, namespace: str) -> dict[str, Any]:
@@ -276,6 +279,8 @@ class PrivatePathArgs:
     protect: bool = False
     """Deletion protection on the NLB and Pulumi `protect` on it and the VPC link (prod)."""
     controller_replicas: int = 2
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the system nodes the controller runs on (never GPU nodes)."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
@@ -455,16 +460,7 @@ class PrivatePath(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        release = pinned_release(
-            f"{name}-controller",
-            CHART,
-            namespace=CONTROLLER_NAMESPACE,
-            values=pulumi.Output.from_input(args.vpc_id).apply(
-                lambda vpc_id: controller_values(args.cluster_name, args.region, vpc_id, args.controller_replicas)
-            ),
-            # The association must exist before the controller starts, or it runs without credentials.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity]),
-        )
+        controller = self._controller(name, args, identity)
         for backend in args.models:
             # Metadata from the namespace alone, so a preview knows the object's name before the ARN.
             metadata = pulumi.Output.from_input(backend.namespace).apply(
@@ -481,8 +477,8 @@ class PrivatePath(pulumi.ComponentResource):
                     "metadata": metadata,
                     "spec": spec,
                 },
-                # The chart installs the CRD and the webhook that validates the binding.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+                # The CRD, the controller and the webhooks that default and validate the binding first.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=controller),
             )
 
         self.vpc_link_id = vpc_link.id
@@ -504,3 +500,79 @@ class PrivatePath(pulumi.ComponentResource):
                 "chart_version": CHART_VERSION,
             }
         )
+
+    def _controller(self, name: str, args: PrivatePathArgs, identity: PodIdentityRole) -> list[pulumi.Resource]:
+        """The controller's objects from the pinned chart (`lb_controller_manifests`), with its
+        webhook CA and serving certificate issued here, as the chart's `webhookTLS` values take
+        them; returns what a TargetGroupBinding must wait for."""
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = CONTROLLER_NAMESPACE
+        labels = {"app.kubernetes.io/part-of": "llm-serving", "component": "gateway"}
+        ca_key = tls.PrivateKey(f"{name}-webhook-ca-key", algorithm="RSA", rsa_bits=2048, opts=child)
+        ca = tls.SelfSignedCert(
+            f"{name}-webhook-ca",
+            private_key_pem=ca_key.private_key_pem,
+            is_ca_certificate=True,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"{manifests.NAME}-ca"),
+            validity_period_hours=WEBHOOK_CERT_VALIDITY_HOURS,
+            allowed_uses=["cert_signing", "key_encipherment", "digital_signature"],
+            opts=child,
+        )
+        key = tls.PrivateKey(f"{name}-webhook-key", algorithm="RSA", rsa_bits=2048, opts=child)
+        request = tls.CertRequest(
+            f"{name}-webhook-csr",
+            private_key_pem=key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(common_name=manifests.NAME),
+            dns_names=manifests.webhook_dns_names(namespace),
+            opts=child,
+        )
+        cert = tls.LocallySignedCert(
+            f"{name}-webhook-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca.cert_pem,
+            validity_period_hours=WEBHOOK_CERT_VALIDITY_HOURS,
+            allowed_uses=["server_auth", "key_encipherment", "digital_signature"],
+            opts=child,
+        )
+        secret_data = pulumi.Output.all(ca.cert_pem, cert.cert_pem, key.private_key_pem).apply(
+            lambda pems: {k: _b64(v) for k, v in zip(("ca.crt", "tls.crt", "tls.key"), pems, strict=True)}
+        )
+        crds = ConfigGroup(f"{name}-crds", yaml_stream(manifests.crds()), child)
+        setup = declare_objects(
+            name, [*manifests.objects(namespace, labels), manifests.tls_secret(namespace, secret_data, labels)], child
+        )
+        controller_args = pulumi.Output.from_input(args.vpc_id).apply(
+            lambda vpc_id: manifests.controller_args(args.cluster_name, args.region, vpc_id, CONTROLLER_DEFAULT_TAGS)
+        )
+        deployment = declare_objects(
+            name,
+            [
+                manifests.deployment(
+                    namespace,
+                    args.controller_replicas,
+                    controller_args,
+                    controller_affinity(),
+                    args.node_selector,
+                    labels,
+                )
+            ],
+            # The association must exist before the controller starts, or it runs without credentials.
+            pulumi.ResourceOptions(parent=self, depends_on=[identity, crds, *setup.values()]),
+        )
+        # Registered once the controller serves them: with failurePolicy Fail, a webhook without a
+        # server would reject every TargetGroupBinding.
+        webhooks = declare_objects(
+            name,
+            manifests.webhook_configurations(namespace, ca.cert_pem.apply(_b64), labels),
+            pulumi.ResourceOptions(parent=self, depends_on=list(deployment.values())),
+        )
+        return [
+            crds,
+            *deployment.values(),
+            *webhooks.values(),
+        ]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()

@@ -9,31 +9,32 @@ a Pod Identity role limited to the read actions the adapter uses on that one wor
 custom rules are configured: the adapter registers `custom.metrics.k8s.io` and neither
 `external.metrics.k8s.io` (KEDA's) nor `metrics.k8s.io` (metrics-server's), so the three
 metrics APIs never fight over an APIService.
+
+Its objects are declared one by one from the pinned chart's templates
+(`prometheus_adapter_manifests.py`), so the plan, its manifests and the policy pack see them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
 from components import conventions, engines
+from components import prometheus_adapter_manifests as manifests
 from components.arg_checks import check_region
 from components.depends import inherited_depends_on
-from components.helm import PinnedChart, pinned_release
+from components.kube import declare_objects
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
-CHART = PinnedChart(
-    "prometheus-adapter", "https://prometheus-community.github.io/helm-charts", "5.3.0"
-)  # prometheus-adapter v0.12.0
-CHART_VERSION = CHART.version
+CHART_VERSION = manifests.CHART_VERSION  # prometheus-adapter v0.12.0
 SIGV4_PROXY_IMAGE = "public.ecr.aws/aws-observability/aws-sigv4-proxy:1.11.1"
 SIGV4_PROXY_PORT = 8005
-SERVICE_ACCOUNT = "prometheus-adapter"
+SERVICE_ACCOUNT = manifests.NAME
 
 
 def adapter_rules(engine_names: Sequence[str]) -> list[dict[str, Any]]:
@@ -79,6 +80,8 @@ class PrometheusAdapterArgs:
     """Engines of the hpa-mode models on this cluster: the adapter serves each one's queue metric."""
     replicas: int = 2
     """Adapter replicas: HPAs read through it, so one must survive a node drain."""
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the system nodes the adapter runs on (never GPU nodes)."""
 
     def __post_init__(self) -> None:
         check_region(self.region)
@@ -91,7 +94,8 @@ class PrometheusAdapterArgs:
 
 
 class PrometheusAdapter(pulumi.ComponentResource):
-    """The pinned prometheus-adapter chart in the monitoring namespace (which must exist: `depends_on`)."""
+    """prometheus-adapter's objects from the pinned chart, in the monitoring namespace (which must exist:
+    `depends_on`)."""
 
     def __init__(self, name: str, args: PrometheusAdapterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:autoscaling:PrometheusAdapter", name, None, opts)
@@ -122,7 +126,7 @@ class PrometheusAdapter(pulumi.ComponentResource):
                 "--port",
                 f"127.0.0.1:{SIGV4_PROXY_PORT}",
             ],
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}},
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,
@@ -132,27 +136,28 @@ class PrometheusAdapter(pulumi.ComponentResource):
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
         }
-        self.release = pinned_release(
-            f"{name}-release",
-            CHART,
-            namespace=conventions.MONITORING_NAMESPACE,
-            values={
-                "replicas": args.replicas,
-                "prometheus": {
-                    "url": "http://127.0.0.1",
-                    "port": SIGV4_PROXY_PORT,
-                    "path": pulumi.Output.from_input(args.workspace_id).apply(lambda wid: f"/workspaces/{wid}"),
-                },
-                "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
-                "rules": {"default": False, "custom": adapter_rules(args.engines), "external": [], "resource": {}},
-                "extraContainers": [proxy],
-                "podDisruptionBudget": {"enabled": True, "minAvailable": 1, "maxUnavailable": None},
-                "customLabels": {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"},
-            },
-            allow_null_values=True,
-            # The caller's depends_on (the collector, which creates the monitoring namespace) too:
-            # the release installs into that namespace and does not create it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity, *inherited_depends_on(opts)]),
+        namespace = conventions.MONITORING_NAMESPACE
+        labels = {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"}
+        rules = adapter_rules(args.engines)
+        config = manifests.config_text(rules)
+        # The caller's depends_on (the collector, which creates the monitoring namespace) too:
+        # these objects go into that namespace and do not create it.
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=inherited_depends_on(opts))
+        setup = declare_objects(name, manifests.objects(namespace, config, labels), in_namespace)
+        url = pulumi.Output.from_input(args.workspace_id).apply(
+            lambda wid: f"--prometheus-url=http://127.0.0.1:{SIGV4_PROXY_PORT}/workspaces/{wid}"
+        )
+        workload = declare_objects(
+            name,
+            [manifests.deployment(namespace, args.replicas, url, config, [proxy], args.node_selector, labels)],
+            # The association must exist before the pod starts, or the proxy signs with nothing.
+            pulumi.ResourceOptions(parent=self, depends_on=[identity, *setup.values()]),
+        )
+        # Registered once the adapter runs, so discovery never sees an unavailable metrics API.
+        declare_objects(
+            name,
+            [manifests.api_service(namespace, labels)],
+            pulumi.ResourceOptions(parent=self, depends_on=list(workload.values())),
         )
         self.role_arn = identity.role_arn
         self.register_outputs({"role_arn": self.role_arn, "chart_version": CHART_VERSION})

@@ -334,6 +334,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                     for model, server in self.servers.items()
                 ),
                 protect=args.protect,
+                node_selector=self.cluster.system_node_labels,
             ),
             opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider}),
         )
@@ -463,6 +464,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 models=tuple(models),
                 deployments=deployments,
                 gateway=gateway,
+                node_selector=self.cluster.system_node_labels,
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,

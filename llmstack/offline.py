@@ -7,6 +7,7 @@ resource registration the way a deployment would (ids, ARNs, names) and keeps th
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -182,6 +183,19 @@ def _fake_arn(type_token: str, name: str, region: str) -> str:
     return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{name}"
 
 
+def _pem(label: str, name: str) -> str:
+    body = base64.b64encode(f"offline {label} {name}".encode()).decode()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
+_TLS_OUTPUTS: dict[str, dict[str, str]] = {
+    "tls:index/privateKey:PrivateKey": {"privateKeyPem": _pem("RSA PRIVATE KEY", "key")},
+    "tls:index/selfSignedCert:SelfSignedCert": {"certPem": _pem("CERTIFICATE", "ca")},
+    "tls:index/certRequest:CertRequest": {"certRequestPem": _pem("CERTIFICATE REQUEST", "csr")},
+    "tls:index/locallySignedCert:LocallySignedCert": {"certPem": _pem("CERTIFICATE", "serving")},
+}
+
+
 def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict) -> dict[str, Any]:
     """Outputs that the provider computes and components read (cluster endpoint, key ids...)."""
     if type_token == "aws:eks/cluster:Cluster":
@@ -222,6 +236,10 @@ def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict
         }
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
         return {"latestVersion": 1, "defaultVersion": 1}
+    if type_token.startswith("tls:"):
+        # PEM-shaped placeholders for the TLS provider's computed outputs (keys and certificates
+        # are made at deploy time; the plan only needs their shape).
+        return _TLS_OUTPUTS.get(type_token, {})
     if type_token == "aws:eks/nodeGroup:NodeGroup":
         # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
         group = inputs.get("nodeGroupName") or name

@@ -294,6 +294,7 @@ class PolicySettings(_Strict):
     allowed_registries: list[str] = Field(
         default_factory=lambda: [
             "ghcr.io/huggingface",
+            "ghcr.io/kedacore",  # KEDA publishes its images only there
             "docker.io/vllm",
             "public.ecr.aws",
             "quay.io/prometheus",

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+import pulumi_tls as tls
 
 from components import catalog, engines
 from components.autoscaling import ModelAutoscaling
@@ -193,6 +194,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     providers: dict[str, aws.Provider] = {}
     # S3 bucket names are global: one random suffix, shared by every region's buckets.
     random_provider = random.Provider("random")
+    # Local key and certificate generation (the LB controller's webhook CA), no cloud behind it.
+    tls_provider = tls.Provider("tls")
     weights_suffix = UniqueSuffix(
         f"{config.environment}-weights-suffix",
         protect=config.protect,
@@ -231,7 +234,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 node_groups=node_group_settings(region),
                 front_door=front_door_settings(config, tenant_secrets.values),
             ),
-            opts=pulumi.ResourceOptions(providers={"aws": provider}),
+            opts=pulumi.ResourceOptions(providers={"aws": provider, "tls": tls_provider}),
         )
         if region.primary:
             weights_primary_key_arn = platform.encryption.weights_key_arn

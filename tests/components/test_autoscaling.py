@@ -41,6 +41,17 @@ WORKSPACE_ARN = f"arn:aws:aps:us-east-1:{ACCOUNT}:workspace/ws-0123"
 QUERY_URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0123"
 GATEWAY = GatewaySignal(api_name="llm-serving-prod", stage="v1")
 
+# Kinds without a namespace (their metadata names none).
+CLUSTER_SCOPED = (
+    ":Namespace",
+    ":CustomResourceDefinition",
+    ":ClusterRole",
+    ":ClusterRoleBinding",
+    ":APIService",
+    ":MutatingWebhookConfiguration",
+    ":ValidatingWebhookConfiguration",
+)
+
 MODELS = (
     ModelAutoscaling("llama-3-70b-instruct", "keda", 1, 4, 8.0, 0.8, 16),
     ModelAutoscaling("llama-3-8b-instruct", "hpa", 2, 8, 4.0, 0.8, 8),
@@ -293,33 +304,74 @@ def test_scalers_themselves_wait_for_their_deployment_and_metrics_api(tree):
     urns = {r.name: r.urn for r in tree}
     by_name = {r.name: r for r in tree}
     scaled_object = by_name["us-east-1-autoscaling-llama-3-70b-instruct-scaledobject"]
-    assert urns["us-east-1-autoscaling-keda-release"] in scaled_object.dependencies
+    keda = "us-east-1-autoscaling-keda"
+    assert urns[f"{keda}-crds"] in scaled_object.dependencies  # the ConfigGroup of KEDA's CRDs
+    assert urns[f"{keda}-deployment-keda-operator"] in scaled_object.dependencies
+    assert urns[f"{keda}-apiservice-v1beta1.external.metrics.k8s.io"] in scaled_object.dependencies
     assert urns["llama-3-70b-instruct-server"] in scaled_object.dependencies
     hpa = by_name["us-east-1-autoscaling-llama-3-8b-instruct-hpa"]
-    assert urns["us-east-1-autoscaling-prometheus-adapter-release"] in hpa.dependencies
+    adapter = "us-east-1-autoscaling-prometheus-adapter"
+    assert urns[f"{adapter}-deployment-prometheus-adapter"] in hpa.dependencies
+    assert urns[f"{adapter}-apiservice-v1beta1.custom.metrics.k8s.io"] in hpa.dependencies
     assert urns["llama-3-8b-instruct-server"] in hpa.dependencies
 
 
-def test_the_adapter_chart_waits_for_the_monitoring_namespace(tree):
-    # The release installs into the collector's namespace without creating it.
+def test_the_adapters_objects_wait_for_the_monitoring_namespace(tree):
+    # They go into the collector's namespace without creating it.
     urns = {r.name: r.urn for r in tree}
-    adapter = next(r for r in tree if r.name == "us-east-1-autoscaling-prometheus-adapter-release")
-    assert adapter.inputs["namespace"] == "monitoring" and adapter.inputs["createNamespace"] is False
-    assert urns["us-east-1-autoscaling-metrics-monitoring-ns"] in adapter.dependencies
+    adapter = [
+        r for r in tree if r.name.startswith("us-east-1-autoscaling-prometheus-adapter-") and "apiVersion" in r.inputs
+    ]
+    assert adapter and all(
+        r.inputs["metadata"].get("namespace") in ("monitoring", "kube-system", None) for r in adapter
+    )
+    account = next(r for r in adapter if r.inputs["kind"] == "ServiceAccount")
+    assert account.inputs["metadata"]["namespace"] == "monitoring"
+    assert urns["us-east-1-autoscaling-metrics-monitoring-ns"] in account.dependencies
 
 
-def test_charts_are_pinned_helm_v3_releases(tree):
-    releases = {r.inputs["name"]: r.inputs for r in of(tree, "kubernetes:helm.sh/v3:Release")}
-    assert releases["keda"]["version"] == KEDA_CHART_VERSION
-    assert releases["prometheus-adapter"]["version"] == ADAPTER_CHART_VERSION
-    adapter = releases["prometheus-adapter"]["values"]
-    assert adapter["rules"]["default"] is False and adapter["rules"]["custom"][0]["name"]["as"] == "tgi_queue_size"
-    assert "127.0.0.1:8005" in adapter["extraContainers"][0]["args"]
+def kinds_and_names(tree, prefix: str) -> list[str]:
+    return [
+        f"{r.inputs['kind']}/{r.inputs['metadata']['name']}"
+        for r in tree
+        if r.name.startswith(prefix) and r.type.startswith("kubernetes:") and "kind" in r.inputs
+    ]
+
+
+def test_charts_are_pinned_and_their_objects_declared(tree):
+    keda = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in of(tree, "kubernetes:apps/v1:Deployment")
+        if r.inputs["metadata"]["namespace"] == "keda"
+    }
+    assert sorted(keda) == ["keda-operator", "keda-operator-metrics-apiserver"]
+    assert keda["keda-operator"]["metadata"]["labels"]["helm.sh/chart"] == f"keda-{KEDA_CHART_VERSION}"
+    (adapter,) = [
+        r.inputs
+        for r in of(tree, "kubernetes:apps/v1:Deployment")
+        if r.inputs["metadata"]["name"] == "prometheus-adapter"
+    ]
+    assert adapter["metadata"]["labels"]["helm.sh/chart"] == f"prometheus-adapter-{ADAPTER_CHART_VERSION}"
+    (config,) = [
+        r.inputs
+        for r in of(tree, "kubernetes:core/v1:ConfigMap")
+        if r.inputs["metadata"]["name"] == "prometheus-adapter"
+    ]
+    rules = yaml.safe_load(config["data"]["config.yaml"])
+    # Only the custom rules: no default rules, no external or resource metrics.
+    assert list(rules) == ["rules"] and rules["rules"][0]["name"]["as"] == "tgi_queue_size"
+    proxy = adapter["spec"]["template"]["spec"]["containers"][1]
+    assert proxy["name"] == "aws-sigv4-proxy" and "127.0.0.1:8005" in proxy["args"]
+    assert (
+        "--prometheus-url=http://127.0.0.1:8005/workspaces/"
+        in adapter["spec"]["template"]["spec"]["containers"][0]["args"][3]
+    )
 
 
 def test_no_adapter_without_hpa_models():
     tree = build(models=(MODELS[0],), gateway=None)
-    assert [r.inputs["name"] for r in of(tree, "kubernetes:helm.sh/v3:Release")] == ["keda"]
+    assert kinds_and_names(tree, "us-east-1-autoscaling-prometheus-adapter") == []
+    assert "Deployment/keda-operator" in kinds_and_names(tree, "us-east-1-autoscaling-keda")
     (policy,) = [r for r in of(tree, "aws:iam/rolePolicy:RolePolicy") if "operator" in r.name]
     assert "cloudwatch" not in policy.inputs["policy"]
 
@@ -327,10 +379,12 @@ def test_no_adapter_without_hpa_models():
 def test_the_adapter_serves_the_queue_of_each_engine_its_hpas_use():
     models = (MODELS[1], ModelAutoscaling("qwen-7b", "hpa", 1, 4, 4.0, 0.8, 8, engine="vllm"))
     tree = build(models=models, gateway=None)
-    (adapter,) = [
-        r.inputs for r in of(tree, "kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "prometheus-adapter"
+    (config,) = [
+        r.inputs
+        for r in of(tree, "kubernetes:core/v1:ConfigMap")
+        if r.inputs["metadata"]["name"] == "prometheus-adapter"
     ]
-    served = [rule["name"]["as"] for rule in adapter["values"]["rules"]["custom"]]
+    served = [rule["name"]["as"] for rule in yaml.safe_load(config["data"]["config.yaml"])["rules"]]
     assert served == ["tgi_queue_size", "vllm_num_requests_waiting"]
     hpa_metric = {
         h.inputs["metadata"]["name"]: h.inputs["spec"]["metrics"][0]["pods"]["metric"]["name"]
@@ -341,7 +395,7 @@ def test_the_adapter_serves_the_queue_of_each_engine_its_hpas_use():
 
 def test_a_vllm_keda_model_queries_vllm_metrics_and_needs_no_adapter():
     tree = build(models=(ModelAutoscaling("qwen-7b", "keda", 1, 4, 4.0, 0.8, 8, engine="vllm"),), gateway=None)
-    assert [r.inputs["name"] for r in of(tree, "kubernetes:helm.sh/v3:Release")] == ["keda"]
+    assert kinds_and_names(tree, "us-east-1-autoscaling-prometheus-adapter") == []
     (scaled,) = of(tree, "kubernetes:keda.sh/v1alpha1:ScaledObject")
     queries = [t["metadata"]["query"] for t in scaled.inputs["spec"]["triggers"]]
     assert queries == [
@@ -395,10 +449,12 @@ def test_images_are_pinned(tree):
 def test_every_kubernetes_object_has_a_name_and_namespace_and_uses_the_provider(tree):
     provider = next(r.urn for r in tree if r.type == "pulumi:providers:kubernetes")
     for resource in tree:
-        if resource.type.startswith("kubernetes:") and resource.type != "kubernetes:helm.sh/v3:Release":
+        if resource.type == "kubernetes:yaml/v2:ConfigGroup":  # KEDA's CRDs, as YAML text
+            assert resource.provider == provider, resource.urn
+        elif resource.type.startswith("kubernetes:"):
             metadata = resource.inputs["metadata"]
             assert metadata["name"], resource.urn
-            if not resource.type.endswith(":Namespace"):
+            if not resource.type.endswith(CLUSTER_SCOPED):
                 assert metadata["namespace"], resource.urn
             assert resource.provider == provider, resource.urn
 

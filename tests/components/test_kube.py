@@ -26,6 +26,9 @@ _SDK_MODULE = {
     "autoscaling": "autoscaling",
     "networking.k8s.io": "networking",
     "rbac.authorization.k8s.io": "rbac",
+    "apiextensions.k8s.io": "apiextensions",
+    "apiregistration.k8s.io": "apiregistration",
+    "admissionregistration.k8s.io": "admissionregistration",
 }
 
 
@@ -138,3 +141,17 @@ def test_the_program_imports_none_of_the_generated_kubernetes_classes():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_config_group_registers_as_the_generated_class_would():
+    from pulumi_kubernetes.yaml.v2 import ConfigGroup as Generated
+
+    from components import keda_manifests
+    from components.kube import ConfigGroup
+    from components.upstream import yaml_stream
+
+    text = yaml_stream(keda_manifests.crds())
+    ours = record(lambda: ConfigGroup("crds", text))
+    theirs = record(lambda: Generated("crds", yaml=text))
+    assert [(r.type, r.custom, r.inputs) for r in ours] == [(r.type, r.custom, r.inputs) for r in theirs]
+    assert ours[0].inputs == {"yaml": text}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import zlib
@@ -16,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from serving_harness import by_type, record
 
-from components import conventions, engines
+from components import conventions, engines, lb_controller_manifests
 from components.private_path import (
-    CHART,
     CHART_VERSION,
+    CONTROLLER_IMAGE,
     CONTROLLER_IMAGE_TAG,
     CONTROLLER_NAMESPACE,
     CONTROLLER_SERVICE_ACCOUNT,
@@ -32,12 +33,14 @@ from components.private_path import (
     PrivatePathArgs,
     aws_name,
     controller_policy,
+    controller_values,
     gateway_peers,
     listener_ports,
     nlb_address,
     nlb_reservation,
     target_group_binding,
 )
+from llmstack.offline import SECRET_PLACEHOLDER
 
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-prod"
@@ -322,35 +325,104 @@ def test_controller_identity_is_the_charts_service_account_in_kube_system(built)
     assert outputs["controller_role_arn"].endswith(f":role/{role.name}")
 
 
-def test_controller_chart_is_pinned_and_runs_two_replicas_off_gpu_nodes(built):
+def objects_of(resources: list) -> dict[str, Any]:
+    """The controller's Kubernetes objects (not the bindings), keyed Kind/name."""
+    return {
+        f"{r.inputs['kind']}/{r.inputs['metadata']['name']}": r
+        for r in resources
+        if r.type.startswith("kubernetes:") and r.inputs.get("kind") not in (None, "TargetGroupBinding")
+    }
+
+
+def test_controller_is_the_pinned_chart_and_runs_two_replicas_off_gpu_nodes(built):
     resources, _ = built
-    (release,) = by_type(resources, "kubernetes:helm.sh/v3:Release")
-    inputs = release.inputs
-    assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]["repo"]) == (
-        CHART.name,
-        CHART.version,
-        CHART.repository,
-    )
+    objects = objects_of(resources)
+    deployment = objects["Deployment/aws-load-balancer-controller"]
+    labels = deployment.inputs["metadata"]["labels"]
+    assert labels["helm.sh/chart"] == f"aws-load-balancer-controller-{CHART_VERSION}"
     assert re.fullmatch(r"\d+\.\d+\.\d+", CHART_VERSION) and re.fullmatch(r"v\d+\.\d+\.\d+", CONTROLLER_IMAGE_TAG)
     # eks-charts releases chart 1.N.x with controller v2.N.x.
     assert CHART_VERSION.split(".")[1] == CONTROLLER_IMAGE_TAG.split(".")[1]
-    values = inputs["values"]
-    assert inputs["namespace"] == CONTROLLER_NAMESPACE
-    assert values["serviceAccount"] == {"create": True, "name": CONTROLLER_SERVICE_ACCOUNT}
-    assert (values["clusterName"], values["region"], values["vpcId"]) == ("llm-prod", "us-east-1", "vpc-123")
-    assert values["replicaCount"] == 2 and values["image"]["tag"] == CONTROLLER_IMAGE_TAG
-    assert values["enableServiceMutatorWebhook"] is False and values["createIngressClassResource"] is False
-    (term,) = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert deployment.inputs["metadata"]["namespace"] == CONTROLLER_NAMESPACE
+    spec = deployment.inputs["spec"]
+    pod = spec["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["serviceAccountName"] == CONTROLLER_SERVICE_ACCOUNT
+    assert objects[f"ServiceAccount/{CONTROLLER_SERVICE_ACCOUNT}"].inputs["metadata"]["namespace"] == "kube-system"
+    assert "--cluster-name=llm-prod" in container["args"] and "--aws-region=us-east-1" in container["args"]
+    assert "--aws-vpc-id=vpc-123" in container["args"]
+    assert spec["replicas"] == 2 and container["image"] == f"{CONTROLLER_IMAGE}:{CONTROLLER_IMAGE_TAG}"
+    # No IngressClass, no Service mutator (no NLB for every type=LoadBalancer Service), no Ingress webhook.
+    assert not [k for k in objects if k.startswith(("IngressClass/", "IngressClassParams/"))]
+    hooks = [
+        h["name"]
+        for k, o in objects.items()
+        if k.endswith("WebhookConfiguration/aws-load-balancer-webhook")
+        for h in o.inputs["webhooks"]
+    ]
+    assert sorted(hooks) == [
+        "mpod.elbv2.k8s.aws",
+        "mtargetgroupbinding.elbv2.k8s.aws",
+        "vingressclassparams.elbv2.k8s.aws",
+        "vtargetgroupbinding.elbv2.k8s.aws",
+    ]
+    (term,) = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert term["matchExpressions"] == [{"key": conventions.GPU_LABEL, "operator": "DoesNotExist"}]
     # The association exists before the controller starts (else it runs without credentials).
     (association,) = by_type(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
-    assert association.urn in release.dependencies
+    assert association.urn in deployment.dependencies
+
+
+def test_the_recorded_values_are_what_the_objects_render(built):
+    resources, _ = built
+    values = controller_values("llm-prod", "us-east-1", "vpc-123", 2, {"role": "system"})
+    assert values["serviceAccount"] == {"create": True, "name": CONTROLLER_SERVICE_ACCOUNT}
+    assert (values["clusterName"], values["region"], values["vpcId"]) == ("llm-prod", "us-east-1", "vpc-123")
+    assert values["enableServiceMutatorWebhook"] is False and values["createIngressClassResource"] is False
+    assert values["webhookConfig"] == {"disableIngressValidation": True}
+    objects = objects_of(resources)
+    pod = objects["Deployment/aws-load-balancer-controller"].inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert objects["Deployment/aws-load-balancer-controller"].inputs["spec"]["replicas"] == values["replicaCount"]
+    assert container["image"] == f"{values['image']['repository']}:{values['image']['tag']}"
+    assert container["securityContext"] == values["securityContext"]
+    assert container["resources"] == values["resources"] and pod["affinity"] == values["affinity"]
+    assert "--default-tags=component=gateway" in container["args"]
+    assert objects["PodDisruptionBudget/aws-load-balancer-controller"].inputs["spec"]["maxUnavailable"] == 1
+
+
+def test_webhooks_trust_the_ca_that_signed_the_controllers_serving_certificate(built):
+    resources, _ = built
+    objects = objects_of(resources)
+    secret = objects["Secret/aws-load-balancer-tls"].inputs
+    # The key pair is a secret input: the plan (and state) never hold it in clear.
+    assert secret["type"] == "kubernetes.io/tls" and secret["data"] == SECRET_PLACEHOLDER
+    (signed,) = by_type(resources, "tls:index/locallySignedCert:LocallySignedCert")
+    ca_pem = signed.inputs["caCertPem"]
+    assert ca_pem.startswith("-----BEGIN CERTIFICATE-----")
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        for hook in objects[f"{kind}/aws-load-balancer-webhook"].inputs["webhooks"]:
+            assert base64.b64decode(hook["clientConfig"]["caBundle"]).decode() == ca_pem
+            assert hook["clientConfig"]["service"]["name"] == lb_controller_manifests.WEBHOOK_SERVICE
+    (request,) = by_type(resources, "tls:index/certRequest:CertRequest")
+    assert request.inputs["dnsNames"] == [
+        "aws-load-balancer-webhook-service.kube-system",
+        "aws-load-balancer-webhook-service.kube-system.svc",
+        "aws-load-balancer-webhook-service.kube-system.svc.cluster.local",
+    ]
+    assert signed.inputs["allowedUses"] == ["server_auth", "key_encipherment", "digital_signature"]
+    # The webhooks are registered once the controller serves them.
+    deployment = objects["Deployment/aws-load-balancer-controller"]
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        assert deployment.urn in objects[f"{kind}/aws-load-balancer-webhook"].dependencies
 
 
 def test_target_group_bindings_bind_each_models_service_to_its_group(built):
     resources, _ = built
     bindings = by_type(resources, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
-    (release,) = by_type(resources, "kubernetes:helm.sh/v3:Release")
+    objects = objects_of(resources)
+    (crds,) = by_type(resources, "kubernetes:yaml/v2:ConfigGroup")
+    assert "targetgroupbindings.elbv2.k8s.aws" in crds.inputs["yaml"]
     assert len(bindings) == len(MODELS)
     for binding in bindings:
         body = binding.inputs
@@ -361,7 +433,10 @@ def test_target_group_bindings_bind_each_models_service_to_its_group(built):
         assert body["spec"]["serviceRef"] == {"name": f"{model}-svc", "port": conventions.HTTP_PORT}
         assert body["spec"]["targetType"] == "ip" and "networking" not in body["spec"]
         assert body["metadata"]["namespace"] == "llm-prod"
-        assert release.urn in binding.dependencies  # the chart brings the CRD
+        # The CRD, the controller and the webhooks that default and validate the binding come first.
+        assert crds.urn in binding.dependencies
+        assert objects["Deployment/aws-load-balancer-controller"].urn in binding.dependencies
+        assert objects["ValidatingWebhookConfiguration/aws-load-balancer-webhook"].urn in binding.dependencies
 
 
 def test_binding_body_is_the_pure_function():

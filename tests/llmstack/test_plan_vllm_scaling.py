@@ -97,7 +97,9 @@ def test_vllm_with_hpa_plans_cleanly_and_the_adapter_serves_vllms_queue(tmp_path
     assert of_type(document, "kubernetes:keda.sh/v1alpha1:ScaledObject") == []
     (hpa,) = of_type(document, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     assert hpa["spec"]["metrics"][0]["pods"]["metric"] == {"name": "vllm_num_requests_waiting"}
-    (adapter,) = [r for r in of_type(document, "kubernetes:helm.sh/v3:Release") if r["name"] == "prometheus-adapter"]
-    (rule,) = adapter["values"]["rules"]["custom"]
+    (config,) = [
+        r for r in of_type(document, "kubernetes:core/v1:ConfigMap") if r["metadata"]["name"] == "prometheus-adapter"
+    ]
+    (rule,) = yaml.safe_load(config["data"]["config.yaml"])["rules"]
     assert rule["seriesQuery"] == 'vllm:num_requests_waiting{namespace!="",pod!=""}'
     assert rule["name"]["as"] == "vllm_num_requests_waiting"
