@@ -429,7 +429,8 @@ def _service_account(name: str, namespace: str, extra: Mapping[str, str]) -> dic
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": _meta(name, namespace, extra),
-        "automountServiceAccountToken": True,
+        # No token for every pod of the account: the two Deployments opt in on their own pod specs.
+        "automountServiceAccountToken": False,
     }
 
 

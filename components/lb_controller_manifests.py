@@ -200,7 +200,8 @@ def objects(namespace: str, extra: Mapping[str, str]) -> list[dict[str, Any]]:
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": _meta(NAME, namespace, extra),
-            "automountServiceAccountToken": True,
+            # No token for every pod of the account: the controller's Deployment opts in on its pod spec.
+            "automountServiceAccountToken": False,
         },
         {
             "apiVersion": RBAC,

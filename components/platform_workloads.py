@@ -9,7 +9,8 @@ allowance is a reviewed change to this file, never something a plan can claim fo
 
 from __future__ import annotations
 
-from components.conventions import DCGM_EXPORTER_NAME, DCGM_NAMESPACE, MONITORING_NAMESPACE
+from components import keda_manifests, lb_controller_manifests, prometheus_adapter_manifests
+from components.conventions import DCGM_EXPORTER_NAME, DCGM_NAMESPACE, KEDA_NAMESPACE, MONITORING_NAMESPACE
 
 DEVICE_PLUGIN_NAME = "nvidia-device-plugin"
 DEVICE_PLUGIN_NAMESPACE = "kube-system"
@@ -22,6 +23,7 @@ CLUSTER_AUTOSCALER_NAME = "cluster-autoscaler"
 CLUSTER_AUTOSCALER_NAMESPACE = "kube-system"
 METRICS_AGENT_NAME = "prometheus-agent"
 METRICS_AGENT_NAMESPACE = MONITORING_NAMESPACE
+LB_CONTROLLER_NAMESPACE = "kube-system"
 
 
 def workload_id(namespace: str, name: str) -> str:
@@ -36,6 +38,18 @@ API_CLIENTS = {
     ),
     workload_id(METRICS_AGENT_NAMESPACE, METRICS_AGENT_NAME): (
         "discovers model server and DCGM exporter pods (Prometheus kubernetes_sd_configs, role pod)"
+    ),
+    workload_id(KEDA_NAMESPACE, keda_manifests.OPERATOR): (
+        "watches ScaledObjects and their targets, scales Deployments, rotates its certificates, leader election"
+    ),
+    workload_id(KEDA_NAMESPACE, keda_manifests.METRICS_APISERVER): (
+        "serves external.metrics.k8s.io: delegated authentication and authorization of the API server's calls"
+    ),
+    workload_id(MONITORING_NAMESPACE, prometheus_adapter_manifests.NAME): (
+        "serves custom.metrics.k8s.io: delegated authentication, reads the objects its metric rules name"
+    ),
+    workload_id(LB_CONTROLLER_NAMESPACE, lb_controller_manifests.NAME): (
+        "keeps each TargetGroupBinding's target group equal to its Service's ready endpoints, leader election"
     ),
 }
 

@@ -40,6 +40,7 @@ from components import conventions, engines
 from components import lb_controller_manifests as manifests
 from components.arg_checks import check_environment, check_region
 from components.kube import ConfigGroup, KubernetesObject, declare_objects
+from components.platform_workloads import LB_CONTROLLER_NAMESPACE
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.serving import PRESTOP_SLEEP_SECONDS
 from components.upstream import yaml_stream
@@ -48,7 +49,7 @@ from components.upstream import yaml_stream
 CHART_VERSION = manifests.CHART_VERSION
 CONTROLLER_IMAGE = manifests.IMAGE_REPOSITORY
 CONTROLLER_IMAGE_TAG = manifests.APP_VERSION
-CONTROLLER_NAMESPACE = "kube-system"
+CONTROLLER_NAMESPACE = LB_CONTROLLER_NAMESPACE
 CONTROLLER_SERVICE_ACCOUNT = manifests.NAME
 # The webhook CA and serving certificate live as long as Helm's genCA would make them (3650 days).
 WEBHOOK_CERT_VALIDITY_HOURS = 3650 * 24

@@ -187,7 +187,8 @@ def objects(namespace: str, config: str, extra: Mapping[str, str]) -> list[dict[
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "automountServiceAccountToken": True,
+            # No token for every pod of the account: the adapter's Deployment opts in on its pod spec.
+            "automountServiceAccountToken": False,
             "metadata": _meta(NAME, namespace, extra),
         },
         {
@@ -196,12 +197,14 @@ def objects(namespace: str, config: str, extra: Mapping[str, str]) -> list[dict[
             "metadata": _meta(NAME, namespace, extra),
             "data": {"config.yaml": config},
         },
-        # custom-metrics-cluster-role.yaml: verbs ["*"] is fixed in the template.
+        # custom-metrics-cluster-role.yaml grants verbs ["*"]; the custom metrics API only serves reads, so
+        # we grant get/list/watch. resources ["*"] stays: each metric name is a resource of that API
+        # (waived in policies/waivers.yaml, kubernetes-rbac-role-disallow-wildcards).
         {
             "apiVersion": RBAC,
             "kind": "ClusterRole",
             "metadata": _meta(server_resources, None, extra),
-            "rules": [{"apiGroups": ["custom.metrics.k8s.io"], "resources": ["*"], "verbs": ["*"]}],
+            "rules": [{"apiGroups": ["custom.metrics.k8s.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]}],
         },
         _binding(
             "ClusterRoleBinding", f"{NAME}-hpa-controller", None, "ClusterRole", server_resources, namespace, extra
