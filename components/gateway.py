@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import gateway_authorizer
+from components import aws_managed_policies, gateway_authorizer
 from components.arg_checks import check_environment_name, check_region
 from components.conventions import GATEWAY_STAGE, LOG_RETENTION_DAYS
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
@@ -661,7 +661,9 @@ class ApiGateway(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cloudwatch",
             role=role.name,
-            policy_arn=f"arn:{args.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            policy_arn=aws_managed_policies.managed_policy_arn(
+                aws_managed_policies.APIGATEWAY_PUSH_TO_CLOUDWATCH_LOGS, args.partition
+            ),
             opts=child,
         )
         return aws.apigateway.Account(

@@ -168,15 +168,23 @@ def test_scaler_args_are_validated(overrides, message):
 
 
 def test_pod_identity_trust_is_pinned_to_the_cluster_and_account():
-    (statement,) = trust_policy(CLUSTER_ARN)["Statement"]
+    (statement,) = trust_policy(CLUSTER_ARN, "keda", "keda-operator")["Statement"]
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     assert statement["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "StringEquals": {
+            "aws:SourceAccount": ACCOUNT,
+            "aws:RequestTag/kubernetes-namespace": "keda",
+            "aws:RequestTag/kubernetes-service-account": "keda-operator",
+        },
         "ArnEquals": {"aws:SourceArn": CLUSTER_ARN},
     }
     with pytest.raises(ValueError, match="cluster_arn: must be an EKS cluster ARN"):
-        trust_policy("arn:aws:iam::123456789012:role/x")
+        trust_policy("arn:aws:iam::123456789012:role/x", "keda", "keda-operator")
+    with pytest.raises(ValueError, match="service_accounts: must be Kubernetes names"):
+        trust_policy(CLUSTER_ARN, "keda", [])
+    with pytest.raises(ValueError, match="namespace: must be Kubernetes names"):
+        trust_policy(CLUSTER_ARN, "Keda!", "keda-operator")
 
 
 def test_keda_may_only_query_the_workspace_and_reads_cloudwatch_only_for_scale_to_zero():
