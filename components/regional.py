@@ -360,6 +360,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                     for model in self.servers
                 ),
                 logs_key_arn=self.encryption.logs_key_arn,
+                lambda_key_arn=self.encryption.lambda_key_arn,
                 tenants=settings.tenants,
                 tenant_key_values=settings.tenant_key_values,
                 log_retention_days=args.log_retention_days,

@@ -10,6 +10,7 @@ from policies.aws.apigateway import (
     stage_waf_associated,
     streaming_routes_stream,
 )
+from policies.aws.awslambda import function_environment_cmk
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
 from policies.aws.eks import (
     cluster_control_plane_logging,
@@ -21,6 +22,7 @@ from policies.aws.eks import (
     node_group_disallow_ssh,
 )
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
+from policies.aws.iam import pod_identity_trust_scoped
 from policies.aws.kms import key_policy_no_wildcard_principal, key_rotation_enabled
 from policies.aws.s3 import (
     bucket_access_logging_enabled,
@@ -56,6 +58,7 @@ ALL_POLICIES = [
     provider_region_allowed.policy,
     key_rotation_enabled.policy,
     key_policy_no_wildcard_principal.policy,
+    pod_identity_trust_scoped.policy,
     vpc_flow_logs_enabled.policy,
     cluster_endpoint_not_public.policy,
     cluster_secrets_encrypted.policy,
@@ -82,6 +85,7 @@ ALL_POLICIES = [
     stage_tracing_enabled.policy,
     method_settings_no_data_trace.policy,
     method_requires_auth.policy,
+    function_environment_cmk.policy,
     streaming_routes_stream.policy,
     web_acl_baseline_rules.policy,
     web_acl_logging_redacted.policy,

@@ -38,6 +38,7 @@ from policies.aws.apigateway import (
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 
 LOGS_KEY = "arn:aws:kms:us-east-1:123456789012:key/logs"
+LAMBDA_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e8b3c-5d6a-4e2f-9a1b-7c8d9e0f1a2b"
 BACKENDS = (
     GatewayBackend("llama-8b", "http://nlb.internal:8080", max_input_tokens=4096, max_body_kib=256),
     GatewayBackend(
@@ -60,6 +61,7 @@ def gateway_args(**changes) -> ApiGatewayArgs:
         "backends": BACKENDS,
         "tenants": TENANTS,
         "logs_key_arn": LOGS_KEY,
+        "lambda_key_arn": LAMBDA_KEY,
         "log_retention_days": 365,
         "throttle_rate_limit": 100,
         "throttle_burst_limit": 200,
@@ -316,10 +318,23 @@ def test_authorizer_lambda_is_small_traced_reserved_and_least_privilege(resource
     assert function.inputs["handler"] == "index.handler"
     source = function.inputs["code"]["assets"]["index.py"]["text"]
     assert "def handler(" in source and "import pulumi" not in source
+    # The key-digest table is encrypted with the customer key, which the role may use only through Lambda.
+    assert function.inputs["kmsKeyArn"] == LAMBDA_KEY
     (policy,) = by_type(resources, "aws:iam/rolePolicy:RolePolicy")
     document = json.loads(policy.inputs["policy"])
-    actions = sorted(a for s in document["Statement"] for a in s["Action"])
-    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    actions = sorted(
+        a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+    assert actions == [
+        "kms:Decrypt",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    (decrypt,) = [s for s in document["Statement"] if s["Action"] == "kms:Decrypt"]
+    assert decrypt["Resource"] == LAMBDA_KEY
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "lambda.us-east-1.amazonaws.com"}}
     (permission,) = by_type(resources, "aws:lambda/permission:Permission")
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     assert permission.inputs["sourceArn"] == (
