@@ -1,4 +1,4 @@
-"""aws-iam-pod-identity-trust-scoped-to-service-account — a Pod Identity role trusts one namespace and service account."""
+"""aws-iam-pod-identity-trust-scoped-to-service-account — Pod Identity roles trust one service account."""
 
 from __future__ import annotations
 
