@@ -33,6 +33,7 @@ from components.metrics_workspace import MetricsWorkspaceArgs, workspace_key_pol
 from components.pod_identity import trust_policy
 from components.prometheus_adapter import CHART_VERSION as ADAPTER_CHART_VERSION
 from components.scaling import GatewaySignal, ModelScalerArgs, horizontal_pod_autoscaler, scaled_object
+from llmstack.mock_ids import mock_identity
 from llmstack.offline import PlanMocks, RecordedResource, RecordingMonitor
 
 ACCOUNT = "123456789012"
@@ -455,9 +456,10 @@ def test_every_region_gets_a_kms_encrypted_logged_workspace(prod_run):
     for workspace in workspaces:
         region = workspace.name.removesuffix("-metrics-workspace")
         assert workspace.protect
-        assert workspace.inputs["kmsKeyArn"].endswith(f":key/{region}-metrics-key")
+        key_arn = mock_identity("aws:kms/key:Key", f"{region}-metrics-key", region=region)[1]["arn"]
+        assert workspace.inputs["kmsKeyArn"] == key_arn
         assert keys[f"{region}-metrics-key"].inputs["enableKeyRotation"] is True
         log_group_arn = workspace.inputs["loggingConfiguration"]["logGroupArn"]
         assert log_group_arn.endswith(":log-group:/aws/vendedlogs/prometheus/llm-serving-prod:*")
     (log_group,) = {r.inputs["kmsKeyId"] for r in prod_run.resources if r.name == "us-east-1-metrics-logs"}
-    assert log_group.endswith("key/us-east-1-encryption-logs")
+    assert log_group == mock_identity("aws:kms/key:Key", "us-east-1-encryption-logs")[1]["arn"]

@@ -83,7 +83,10 @@ def test_lifecycle_tiers_noncurrent_archived_and_cold_tagged_objects():
 def test_access_logs_go_to_the_log_bucket_which_only_s3_logging_may_write():
     resources = build_store(store_args())
     (logging,) = by_type(resources, "aws:s3/bucketLogging:BucketLogging")
-    assert logging.inputs["targetBucket"] == "w-logs-id" and logging.inputs["targetPrefix"] == "weights/"
+    assert (
+        logging.inputs["targetBucket"] == "llm-serving-prod-s3-logs-us-east-1-abcd"
+        and logging.inputs["targetPrefix"] == "weights/"
+    )
     policies = {p.name: json.loads(p.inputs["policy"]) for p in by_type(resources, "aws:s3/bucketPolicy:BucketPolicy")}
     delivery = policies["w-logs-policy"]["Statement"][1]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
