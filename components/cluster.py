@@ -26,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components import aws_managed_policies
 from components.arg_checks import ACCOUNT_ID, check_cluster_name, check_environment, check_region
 from components.conventions import LOG_RETENTION_DAYS, NODE_GROUP_LABEL
 from components.eks_addons import ADDON_VERSIONS
@@ -41,14 +42,17 @@ AFTER_NODES = ("coredns", "aws-ebs-csi-driver", "metrics-server")
 
 # Service accounts EKS add-ons run as (kube-system), bound to IAM roles by Pod Identity.
 ADDON_SERVICE_ACCOUNTS = {"vpc-cni": "aws-node", "aws-ebs-csi-driver": "ebs-csi-controller-sa"}
-ADDON_MANAGED_POLICIES = {"vpc-cni": "AmazonEKS_CNI_Policy", "aws-ebs-csi-driver": "AmazonEBSCSIDriverPolicy"}
+ADDON_MANAGED_POLICIES = {
+    "vpc-cni": aws_managed_policies.EKS_CNI,
+    "aws-ebs-csi-driver": aws_managed_policies.EBS_CSI_DRIVER,
+}
 # Add-on configuration (JSON of the add-on's schema). The VPC CNI ships its network policy agent
 # disabled: without this every NetworkPolicy of the stack is accepted by the API and never enforced.
 ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
-CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+CLUSTER_POLICIES = (aws_managed_policies.EKS_CLUSTER,)
 # ECR pull-only (not read-only): nodes never need to list or describe repositories.
-NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+NODE_POLICIES = (aws_managed_policies.EKS_WORKER_NODE, aws_managed_policies.ECR_PULL_ONLY)
 ADMIN_ACCESS_POLICY = "AmazonEKSClusterAdminPolicy"
 
 SYSTEM_NODE_GROUP = "system"
@@ -101,9 +105,18 @@ def secrets_key_policy(key_arn: str) -> dict[str, Any]:
             {
                 "Sid": "EnvelopeEncryptionOfSecrets",
                 "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:ListGrants"],
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
                 "Resource": key_arn,
-            }
+            },
+            {
+                # Grants only when EKS asks for them on the role's behalf (KMS developer guide,
+                # "Controlling access to grants": kms:GrantIsForAWSResource), never for another principal.
+                "Sid": "GrantsForEksOnly",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants"],
+                "Resource": key_arn,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
         ],
     }
 
@@ -230,7 +243,7 @@ class GpuCluster(pulumi.ComponentResource):
         versions = ADDON_VERSIONS[args.kubernetes_version]
 
         def managed_policy(policy: str) -> pulumi.Output[str]:
-            return partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{policy}")
+            return partition.apply(lambda p: aws_managed_policies.managed_policy_arn(policy, p))
 
         # --- control plane -------------------------------------------------------------------------
         cluster_role = aws.iam.Role(
@@ -414,7 +427,9 @@ class GpuCluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-{addon}",
             description=f"EKS Pod Identity: kube-system/{ADDON_SERVICE_ACCOUNTS[addon]} ({addon})",
-            assume_role_policy=cluster.arn.apply(lambda arn: json.dumps(pod_identity_trust_policy(arn))),
+            assume_role_policy=cluster.arn.apply(
+                lambda arn: json.dumps(pod_identity_trust_policy(arn, "kube-system", ADDON_SERVICE_ACCOUNTS[addon]))
+            ),
             tags=_tags(f"{name}-{addon}"),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.arg_checks import ACCOUNT_ID, AWS_REGION, ENVIRONMENT_NAME
 
-PURPOSES = ("eks-secrets", "weights", "logs", "ebs")
+PURPOSES = ("eks-secrets", "weights", "logs", "ebs", "lambda")
 """Key purposes, in creation order; also the keys of `Encryption.key_arns`."""
 
 # aws-cn is left out on purpose: its service principals and endpoints use other DNS suffixes.
@@ -36,6 +36,7 @@ _DESCRIPTIONS = {
     "weights": "model weights in S3 (multi-Region so replicas decrypt in every serving region)",
     "logs": "CloudWatch log groups (VPC flow logs, EKS control plane, application logs)",
     "ebs": "EBS volumes of the EKS nodes",
+    "lambda": "environment variables of Lambda functions (the tenant authorizer's key-digest table)",
 }
 
 
@@ -153,6 +154,24 @@ def key_policy(purpose: str, account_id: str, region: str, partition: str = "aws
     elif purpose == "weights":
         # The model-server and replication roles' IAM policies grant the actual use.
         statements.append(via("AllowAccountUseViaS3", "s3", ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]))
+    elif purpose == "lambda":
+        # Lambda encrypts a function's environment with the deployer's rights and creates a grant
+        # for the execution role to decrypt it (Lambda developer guide, "Securing Lambda environment
+        # variables"); both only through Lambda, and grants only for Lambda itself.
+        statements += [
+            via("AllowAccountUseViaLambda", "lambda", ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]),
+            {
+                "Sid": "AllowGrantsForLambdaOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"lambda.{region}.amazonaws.com"},
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            },
+        ]
     else:  # eks-secrets; the EKS cluster role's IAM policy grants the actual use
         statements.append(
             via(
@@ -292,6 +311,7 @@ class Encryption(pulumi.ComponentResource):
                 "weights_key_arn": self.weights_key_arn,
                 "logs_key_arn": self.logs_key_arn,
                 "ebs_key_arn": self.ebs_key_arn,
+                "lambda_key_arn": self.lambda_key_arn,
             }
         )
 
@@ -314,3 +334,7 @@ class Encryption(pulumi.ComponentResource):
     @property
     def ebs_key_arn(self) -> pulumi.Output[str]:
         return self.key_arns["ebs"]
+
+    @property
+    def lambda_key_arn(self) -> pulumi.Output[str]:
+        return self.key_arns["lambda"]

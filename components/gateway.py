@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import gateway_authorizer
+from components import aws_managed_policies, gateway_authorizer
 from components.arg_checks import check_environment_name, check_region
 from components.conventions import GATEWAY_STAGE, LOG_RETENTION_DAYS
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
@@ -203,11 +203,21 @@ def lambda_trust_policy(account_id: str) -> dict[str, Any]:
     }
 
 
-def authorizer_policy(log_group_arn: str) -> dict[str, Any]:
-    """Write its own log group and X-Ray segments; nothing else (the tenant table is in its environment)."""
+def authorizer_policy(log_group_arn: str, environment_key_arn: str, region: str) -> dict[str, Any]:
+    """Write its own log group and X-Ray segments, and decrypt its environment (the tenant table) through
+    Lambda; nothing else."""
     return {
         "Version": "2012-10-17",
         "Statement": [
+            {
+                # Lambda decrypts the environment as this role. It also holds a grant Lambda creates,
+                # but a grant dies with the role's principal id if the role is ever replaced.
+                "Sid": "DecryptOwnEnvironment",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": environment_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"lambda.{region}.amazonaws.com"}},
+            },
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",
@@ -250,6 +260,8 @@ class ApiGatewayArgs:
     """REST API VPC link to the internal NLB in front of the model servers."""
     backends: tuple[GatewayBackend, ...]
     logs_key_arn: pulumi.Input[str]
+    lambda_key_arn: pulumi.Input[str]
+    """Customer-managed key of the authorizer's environment (`Encryption.lambda_key_arn`)."""
     stage_name: str = GATEWAY_STAGE
     tenants: tuple[TenantSpec, ...] = ()
     """Every tenant of the platform: each gets a key and usage plan here, and routes to those of its models
@@ -520,7 +532,9 @@ class ApiGateway(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-authorizer",
             role=role.id,
-            policy=log_group.arn.apply(lambda arn: json.dumps(authorizer_policy(arn))),
+            policy=pulumi.Output.all(log_group.arn, args.lambda_key_arn).apply(
+                lambda v: json.dumps(authorizer_policy(v[0], v[1], args.region))
+            ),
             opts=child,
         )
         models = {tenant.name: list(tenant.models) for tenant in args.tenants}
@@ -545,6 +559,7 @@ class ApiGateway(pulumi.ComponentResource):
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
             # Key digests, not keys; still derived from secrets, so Pulumi keeps them secret in state.
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={"TENANTS": table}),
+            kms_key_arn=args.lambda_key_arn,
             tags=self._tags(f"{name}-authorizer"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
         )
@@ -661,7 +676,9 @@ class ApiGateway(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cloudwatch",
             role=role.name,
-            policy_arn=f"arn:{args.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            policy_arn=aws_managed_policies.managed_policy_arn(
+                aws_managed_policies.APIGATEWAY_PUSH_TO_CLOUDWATCH_LOGS, args.partition
+            ),
             opts=child,
         )
         return aws.apigateway.Account(

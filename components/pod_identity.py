@@ -1,14 +1,18 @@
 """An IAM role one Kubernetes service account assumes through EKS Pod Identity, and nothing else.
 
 The trust policy names only the Pod Identity service and pins it to this account and this
-cluster (`aws:SourceAccount`, `aws:SourceArn`: the confused-deputy guard AWS documents); the
-association binds the role to exactly one namespace/service account. `trust_policy` is pure.
+cluster (`aws:SourceAccount`, `aws:SourceArn`: the confused-deputy guard AWS documents) and to the
+namespace and service account through the session tags Pod Identity sets (`kubernetes-namespace`,
+`kubernetes-service-account`; EKS user guide, "Create IAM role with trust policy required by EKS
+Pod Identity", which is also why `sts:TagSession` is allowed). Without those, any association in
+the cluster could name the role. `trust_policy` is pure.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,21 +24,29 @@ from components.arg_checks import DNS_LABEL
 _CLUSTER_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):eks:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):cluster/.+$")
 
 
-def trust_policy(cluster_arn: str) -> dict[str, Any]:
-    """Trust of a Pod Identity role: pods of `cluster_arn` only."""
+def trust_policy(cluster_arn: str, namespace: str, service_accounts: str | Sequence[str]) -> dict[str, Any]:
+    """Trust of a Pod Identity role: pods of `cluster_arn` running as `namespace`/one of `service_accounts`."""
     match = _CLUSTER_ARN.fullmatch(cluster_arn)
     if not match:
         raise ValueError(f"cluster_arn: must be an EKS cluster ARN (got {cluster_arn!r})")
+    accounts = [service_accounts] if isinstance(service_accounts, str) else list(service_accounts)
+    for field, values in (("namespace", [namespace]), ("service_accounts", accounts)):
+        if not values or not all(isinstance(v, str) and DNS_LABEL.fullmatch(v) for v in values):
+            raise ValueError(f"{field}: must be Kubernetes names (DNS labels) (got {values!r})")
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "EksPodIdentityOfThisCluster",
+                "Sid": "EksPodIdentityOfThisServiceAccount",
                 "Effect": "Allow",
                 "Principal": {"Service": "pods.eks.amazonaws.com"},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": {
-                    "StringEquals": {"aws:SourceAccount": match["account"]},
+                    "StringEquals": {
+                        "aws:SourceAccount": match["account"],
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": accounts[0] if len(accounts) == 1 else accounts,
+                    },
                     "ArnEquals": {"aws:SourceArn": cluster_arn},
                 },
             }
@@ -77,7 +89,7 @@ class PodIdentityRole(pulumi.ComponentResource):
             f"{name}-role",
             description=f"EKS Pod Identity: {args.namespace}/{args.service_account}",
             assume_role_policy=pulumi.Output.from_input(args.cluster_arn).apply(
-                lambda arn: json.dumps(trust_policy(arn))
+                lambda arn: json.dumps(trust_policy(arn, args.namespace, args.service_account))
             ),
             max_session_duration=3600,
             tags=tags,

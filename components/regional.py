@@ -168,6 +168,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                     cluster_arn=pulumi.Output.all(aws.get_partition_output().partition, args.account_id).apply(
                         lambda values: f"arn:{values[0]}:eks:{args.region}:{values[1]}:cluster/{args.cluster_name}"
                     ),
+                    namespace=serving_namespace(args.environment),
+                    service_accounts=tuple(model_server_name(served.model.name) for served in args.models),
                     archived_revisions=args.archived_revisions,
                     log_retention_days=args.log_retention_days,
                     protect=args.protect,
@@ -359,6 +361,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                     for model in self.servers
                 ),
                 logs_key_arn=self.encryption.logs_key_arn,
+                lambda_key_arn=self.encryption.lambda_key_arn,
                 tenants=settings.tenants,
                 tenant_key_values=settings.tenant_key_values,
                 log_retention_days=args.log_retention_days,

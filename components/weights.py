@@ -170,6 +170,10 @@ class WeightStoreArgs:
     account_id: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
     """The EKS cluster whose model servers read the weights: the role trusts its pods only."""
+    namespace: str
+    """Namespace of the model servers (`conventions.serving_namespace`)."""
+    service_accounts: tuple[str, ...]
+    """Service accounts of the model servers: only pods running as one of them get the role."""
     archived_revisions: tuple[tuple[str, str], ...] = ()
     """(model, revision) pairs moved to the cold tier by lifecycle."""
     log_retention_days: int = 365
@@ -180,6 +184,8 @@ class WeightStoreArgs:
     def __post_init__(self) -> None:
         check_environment_name(self.environment)
         check_region(self.region)
+        if not self.service_accounts:
+            raise ValueError("service_accounts: at least one model server's service account is required")
         if self.log_retention_days < 1:
             raise ValueError(f"log_retention_days: must be >= 1 (got {self.log_retention_days})")
         for model, revision in self.archived_revisions:
@@ -274,7 +280,7 @@ class WeightStore(pulumi.ComponentResource):
             f"{name}-model-server",
             description=f"llm-serving {args.environment} model servers in {args.region}: read model weights",
             assume_role_policy=pulumi.Output.from_input(args.cluster_arn).apply(
-                lambda arn: json.dumps(pod_identity_trust_policy(arn))
+                lambda arn: json.dumps(pod_identity_trust_policy(arn, args.namespace, args.service_accounts))
             ),
             max_session_duration=3600,
             tags=self._tags(f"{name}-model-server", MODEL_WEIGHTS_DATA),

@@ -8,7 +8,6 @@ resource registration the way a deployment would (ids, ARNs, names) and keeps th
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
+
+from llmstack import mock_ids
 
 # The fixed identity the offline plan pretends to deploy into.
 ACCOUNT_ID = "123456789012"
@@ -145,11 +146,15 @@ class PlanMocks(pulumi_mocks.Mocks):
                 self._provider_regions[resource_id] = inputs["region"]
             return resource_id, inputs
         region = self._region_of(args.provider)
-        resource_id = f"{args.name}-id"
+        resource_id, computed = f"{args.name}-id", {}
+        if args.typ.startswith("aws:"):
+            subject = mock_ids.Subject(args.typ, args.name, region, ACCOUNT_ID, PARTITION, inputs)
+            found = mock_ids.identify(subject)
+            resource_id, computed = found if found else (resource_id, {"arn": _fake_arn(args.typ, args.name, region)})
         state = {"id": resource_id, **inputs}
         if args.typ.startswith("aws:"):
-            state.setdefault("arn", _fake_arn(args.typ, args.name, region))
             state.setdefault("name", inputs.get("name", args.name))
+            state.update(computed)
         if args.typ.startswith("kubernetes:"):
             metadata = dict(inputs.get("metadata") or {})
             metadata.setdefault("name", args.name)
@@ -175,6 +180,7 @@ class PlanMocks(pulumi_mocks.Mocks):
 
 
 def _fake_arn(type_token: str, name: str, region: str) -> str:
+    """ARN of an AWS type outside `mock_ids.ROWS` (the plans have none; component tests may)."""
     service = type_token.split(":")[1].split("/")[0]
     if service == "iam":
         return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{name}"
@@ -197,73 +203,11 @@ _TLS_OUTPUTS: dict[str, dict[str, str]] = {
 
 
 def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict) -> dict[str, Any]:
-    """Outputs that the provider computes and components read (cluster endpoint, key ids...)."""
-    if type_token == "aws:eks/cluster:Cluster":
-        cluster = inputs.get("name") or name
-        vpc_config = {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{name}-cluster"}
-        return {
-            "arn": f"arn:{PARTITION}:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
-            "vpcConfig": vpc_config,
-            "endpoint": f"https://{name.upper()}.gr7.{region}.eks.amazonaws.com",
-            "certificateAuthority": {"data": "TFMwdExTMUNSVWRKVGlCRFJWSlVTVVpKUTBGVVJTMHRMUzB0Q2c9PQ=="},
-            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{name}"}]}],
-        }
-    if type_token in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
-        key_id = f"mrk-{name}" if inputs.get("multiRegion") or "replica" in type_token else name
-        return {"keyId": key_id, "arn": f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
-    if type_token == "aws:s3/bucket:Bucket":
-        bucket = inputs.get("bucket") or name
-        return {"bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}"}
-    if type_token == "aws:cloudwatch/logGroup:LogGroup":
-        group = inputs.get("name") or name
-        return {"arn": f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{group}"}
-    if type_token in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
-        # ELBv2 ARNs and DNS names: the NLB's DNS name feeds API Gateway integration URIs.
-        lb_name = inputs.get("name") or name
-        suffix = hashlib.sha256(f"{region}/{name}".encode()).hexdigest()[:16]
-        if type_token == "aws:lb/targetGroup:TargetGroup":
-            resource = f"targetgroup/{lb_name}/{suffix}"
-            return {
-                "arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:{resource}",
-                "arnSuffix": resource,
-            }
-        kind = "net" if inputs.get("loadBalancerType") == "network" else "app"
-        resource = f"loadbalancer/{kind}/{lb_name}/{suffix}"
-        return {
-            "arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:{resource}",
-            "arnSuffix": resource.removeprefix("loadbalancer/"),
-            "dnsName": f"{lb_name}-{suffix}.elb.{region}.amazonaws.com",
-        }
-    if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
-        return {"latestVersion": 1, "defaultVersion": 1}
+    """Outputs of types outside `mock_ids.ROWS` that components read."""
     if type_token.startswith("tls:"):
         # PEM-shaped placeholders for the TLS provider's computed outputs (keys and certificates
         # are made at deploy time; the plan only needs their shape).
         return _TLS_OUTPUTS.get(type_token, {})
-    if type_token == "aws:eks/nodeGroup:NodeGroup":
-        # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
-        group = inputs.get("nodeGroupName") or name
-        asg = f"eks-{group}-00000000-0000-0000-0000-000000000000"
-        return {"nodeGroupName": group, "resources": [{"autoscalingGroups": [{"name": asg}]}], "status": "ACTIVE"}
-    if type_token == "aws:apigateway/restApi:RestApi":
-        return {
-            "rootResourceId": f"{name}-root",
-            "executionArn": f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{name}-id",
-            "arn": f"arn:{PARTITION}:apigateway:{region}::/restapis/{name}-id",
-        }
-    if type_token == "aws:apigateway/stage:Stage":
-        api, stage = inputs.get("restApi", name), inputs.get("stageName", name)
-        return {
-            "arn": f"arn:{PARTITION}:apigateway:{region}::/restapis/{api}/stages/{stage}",
-            "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
-            "executionArn": f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}",
-        }
-    if type_token == "aws:lambda/function:Function":
-        arn = f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{inputs.get('name') or name}"
-        return {
-            "arn": arn,
-            "invokeArn": f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-        }
     if type_token == "aws:apigateway/domainName:DomainName":
         return {
             "regionalDomainName": f"d-{name}.execute-api.{region}.amazonaws.com",

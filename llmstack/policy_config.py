@@ -30,8 +30,6 @@ ALLOWED_MANAGED_POLICIES = (
     # service-role/AmazonEBSCSIDriverPolicy; AmazonEBSCSIDriverPolicyV2 (no path) limits it to tagged volumes.
     "service-role/AmazonEBSCSIDriverPolicy",
     "AmazonEBSCSIDriverPolicyV2",
-    # The ARN the program attaches today, which does not exist (issue 10): drop once it attaches one above.
-    "AmazonEBSCSIDriverPolicy",
     "service-role/AmazonAPIGatewayPushToCloudWatchLogs",  # API Gateway account logging role
 )
 

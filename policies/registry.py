@@ -11,7 +11,7 @@ from policies.aws.apigateway import (
     streaming_routes_stream,
     usage_plan_throttle_and_quota,
 )
-from policies.aws.awslambda import function_url_requires_iam_auth, permission_source_scoped
+from policies.aws.awslambda import function_environment_cmk, function_url_requires_iam_auth, permission_source_scoped
 from policies.aws.budgets import monthly_cost_budget
 from policies.aws.cloudwatch import log_group_encrypted_with_cmk, log_group_retention
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
@@ -30,6 +30,7 @@ from policies.aws.eks import (
 from policies.aws.elb import load_balancer_internal, network_load_balancer_security_groups
 from policies.aws.iam import (
     managed_policy_allowed,
+    pod_identity_trust_scoped,
     policy_no_allow_not_action,
     policy_no_wildcard_action_resource,
     policy_passrole_scoped,
@@ -94,6 +95,7 @@ ALL_POLICIES = [
     policy_no_allow_not_action.policy,
     managed_policy_allowed.policy,
     role_trust_policy_restricted.policy,
+    pod_identity_trust_scoped.policy,
     vpc_flow_logs_enabled.policy,
     cluster_endpoint_not_public.policy,
     cluster_secrets_encrypted.policy,
@@ -135,6 +137,7 @@ ALL_POLICIES = [
     function_url_requires_iam_auth.policy,
     permission_source_scoped.policy,
     usage_plan_throttle_and_quota.policy,
+    function_environment_cmk.policy,
     streaming_routes_stream.policy,
     web_acl_baseline_rules.policy,
     web_acl_logging_redacted.policy,

@@ -33,6 +33,7 @@ from components.metrics_workspace import MetricsWorkspaceArgs, workspace_key_pol
 from components.pod_identity import trust_policy
 from components.prometheus_adapter import CHART_VERSION as ADAPTER_CHART_VERSION
 from components.scaling import GatewaySignal, ModelScalerArgs, horizontal_pod_autoscaler, scaled_object
+from llmstack.mock_ids import mock_identity
 from llmstack.offline import PlanMocks, RecordedResource, RecordingMonitor
 
 ACCOUNT = "123456789012"
@@ -179,15 +180,23 @@ def test_scaler_args_are_validated(overrides, message):
 
 
 def test_pod_identity_trust_is_pinned_to_the_cluster_and_account():
-    (statement,) = trust_policy(CLUSTER_ARN)["Statement"]
+    (statement,) = trust_policy(CLUSTER_ARN, "keda", "keda-operator")["Statement"]
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     assert statement["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "StringEquals": {
+            "aws:SourceAccount": ACCOUNT,
+            "aws:RequestTag/kubernetes-namespace": "keda",
+            "aws:RequestTag/kubernetes-service-account": "keda-operator",
+        },
         "ArnEquals": {"aws:SourceArn": CLUSTER_ARN},
     }
     with pytest.raises(ValueError, match="cluster_arn: must be an EKS cluster ARN"):
-        trust_policy("arn:aws:iam::123456789012:role/x")
+        trust_policy("arn:aws:iam::123456789012:role/x", "keda", "keda-operator")
+    with pytest.raises(ValueError, match="service_accounts: must be Kubernetes names"):
+        trust_policy(CLUSTER_ARN, "keda", [])
+    with pytest.raises(ValueError, match="namespace: must be Kubernetes names"):
+        trust_policy(CLUSTER_ARN, "Keda!", "keda-operator")
 
 
 def test_keda_may_only_query_the_workspace_and_reads_cloudwatch_only_for_scale_to_zero():
@@ -503,9 +512,10 @@ def test_every_region_gets_a_kms_encrypted_logged_workspace(prod_run):
     for workspace in workspaces:
         region = workspace.name.removesuffix("-metrics-workspace")
         assert workspace.protect
-        assert workspace.inputs["kmsKeyArn"].endswith(f":key/{region}-metrics-key")
+        key_arn = mock_identity("aws:kms/key:Key", f"{region}-metrics-key", region=region)[1]["arn"]
+        assert workspace.inputs["kmsKeyArn"] == key_arn
         assert keys[f"{region}-metrics-key"].inputs["enableKeyRotation"] is True
         log_group_arn = workspace.inputs["loggingConfiguration"]["logGroupArn"]
         assert log_group_arn.endswith(":log-group:/aws/vendedlogs/prometheus/llm-serving-prod:*")
     (log_group,) = {r.inputs["kmsKeyId"] for r in prod_run.resources if r.name == "us-east-1-metrics-logs"}
-    assert log_group.endswith("key/us-east-1-encryption-logs")
+    assert log_group == mock_identity("aws:kms/key:Key", "us-east-1-encryption-logs")[1]["arn"]

@@ -88,9 +88,12 @@ def test_secrets_are_envelope_encrypted_with_the_regions_key(tree):
 
 def test_the_control_plane_role_may_use_only_that_key(tree):
     role_policy = one(tree, "aws:iam/rolePolicy:RolePolicy", "us-east-1-cluster-cluster-secrets-key")
-    (statement,) = json.loads(role_policy.inputs["policy"])["Statement"]
-    assert statement["Resource"] == SECRETS_KEY
-    assert {"kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"} <= set(statement["Action"])
+    use, grants = json.loads(role_policy.inputs["policy"])["Statement"]
+    assert use["Resource"] == grants["Resource"] == SECRETS_KEY
+    assert use["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]
+    assert "Condition" not in use
+    assert grants["Action"] == ["kms:CreateGrant", "kms:ListGrants"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     assert role_policy.urn in cluster_of(tree).dependencies
     attachment = one(
         tree, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "us-east-1-cluster-cluster-AmazonEKSClusterPolicy"
@@ -183,7 +186,7 @@ def test_the_vpc_cni_enforces_network_policies_and_other_addons_keep_their_defau
 @pytest.mark.parametrize(
     ("addon", "service_account", "policy"),
     [
-        ("aws-ebs-csi-driver", "ebs-csi-controller-sa", "AmazonEBSCSIDriverPolicy"),
+        ("aws-ebs-csi-driver", "ebs-csi-controller-sa", "AmazonEBSCSIDriverPolicyV2"),
         ("vpc-cni", "aws-node", "AmazonEKS_CNI_Policy"),
     ],
 )
@@ -198,6 +201,8 @@ def test_addon_roles_are_bound_by_pod_identity_to_this_cluster(tree, addon, serv
     assert (
         trust["Condition"]["ArnEquals"]["aws:SourceArn"] == f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-serving-prod"
     )
+    assert trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-namespace"] == "kube-system"
+    assert trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == service_account
     attachment = one(tree, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"us-east-1-cluster-{addon}")
     assert attachment.inputs["policyArn"] == f"arn:aws:iam::aws:policy/{policy}"
 

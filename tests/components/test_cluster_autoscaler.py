@@ -90,6 +90,9 @@ def test_role_is_bound_by_pod_identity_to_the_service_account():
     assert trusted["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trusted["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     assert trusted["Condition"]["ArnEquals"] == {"aws:SourceArn": CLUSTER_ARN}
+    # The association and the trust name the same service account: another one cannot take the role.
+    assert trusted["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-namespace"] == "kube-system"
+    assert trusted["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "cluster-autoscaler"
     (inline,) = by_type(resources, "aws:iam/rolePolicy:RolePolicy")
     assert json.loads(inline.inputs["policy"]) == iam_policy(CLUSTER_ARN)
 

@@ -86,6 +86,7 @@ def deploy(args: EncryptionArgs, name: str = "prod-use1-encryption") -> Deployme
             weights=component.weights_key_arn,
             logs=component.logs_key_arn,
             ebs=component.ebs_key_arn,
+            lambda_=component.lambda_key_arn,
         ).apply(outputs.update)
 
     program()
@@ -231,6 +232,32 @@ def test_eks_secrets_policy_allows_account_use_only_through_eks():
     ]
 
 
+def test_lambda_policy_allows_account_use_and_grants_only_through_lambda():
+    document = key_policy("lambda", ACCOUNT, "eu-west-1", "aws")
+    root = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert document["Statement"][1:] == [
+        {
+            "Sid": "AllowAccountUseViaLambda",
+            "Effect": "Allow",
+            "Principal": root,
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "lambda.eu-west-1.amazonaws.com"}},
+        },
+        {
+            "Sid": "AllowGrantsForLambdaOnly",
+            "Effect": "Allow",
+            "Principal": root,
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "lambda.eu-west-1.amazonaws.com"},
+                "Bool": {"kms:GrantIsForAWSResource": "true"},
+            },
+        },
+    ]
+
+
 def test_govcloud_policies_use_the_govcloud_partition():
     document = key_policy("ebs", ACCOUNT, "us-gov-west-1", "aws-us-gov")
     assert document["Statement"][0]["Principal"] == {"AWS": f"arn:aws-us-gov:iam::{ACCOUNT}:root"}
@@ -244,7 +271,7 @@ def test_govcloud_policies_use_the_govcloud_partition():
     [
         (
             lambda: key_policy("backups", ACCOUNT, "us-east-1", "aws"),
-            "purpose: must be one of eks-secrets, weights, logs, ebs (got 'backups')",
+            "purpose: must be one of eks-secrets, weights, logs, ebs, lambda (got 'backups')",
         ),
         (
             lambda: key_policy("logs", "12345", "us-east-1", "aws"),
@@ -273,7 +300,7 @@ def test_key_policy_rejects_bad_arguments(call: Callable[[], object], message: s
 # --- the component --------------------------------------------------------------------------------
 
 
-def test_primary_region_creates_four_rotating_keys_with_aliases():
+def test_primary_region_creates_a_rotating_key_with_an_alias_per_purpose():
     run = deploy(primary_args())
     keys = run.of_type("aws:kms/key:Key")
     assert sorted(keys) == sorted(f"prod-use1-encryption-{purpose}" for purpose in PURPOSES)
@@ -285,7 +312,8 @@ def test_primary_region_creates_four_rotating_keys_with_aliases():
         assert inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
         assert inputs["tags"] == {"Name": name, "component": "encryption"}
     assert keys["prod-use1-encryption-weights"]["multiRegion"] is True
-    assert [keys[f"prod-use1-encryption-{p}"]["multiRegion"] for p in ("eks-secrets", "logs", "ebs")] == [
+    assert [keys[f"prod-use1-encryption-{p}"]["multiRegion"] for p in ("eks-secrets", "logs", "ebs", "lambda")] == [
+        False,
         False,
         False,
         False,
@@ -298,6 +326,7 @@ def test_primary_region_creates_four_rotating_keys_with_aliases():
         "alias/llm-serving/prod/weights": "mrk-prod-use1-encryption-weights",
         "alias/llm-serving/prod/logs": "prod-use1-encryption-logs",
         "alias/llm-serving/prod/ebs": "prod-use1-encryption-ebs",
+        "alias/llm-serving/prod/lambda": "prod-use1-encryption-lambda",
     }
 
 
@@ -317,7 +346,7 @@ def test_account_id_may_be_an_output():
 def test_secondary_region_replicates_the_weights_key_with_a_policy_for_its_region():
     run = deploy(secondary_args(), name="prod-euw1-encryption")
     keys = run.of_type("aws:kms/key:Key")
-    assert sorted(keys) == [f"prod-euw1-encryption-{p}" for p in ("ebs", "eks-secrets", "logs")]
+    assert sorted(keys) == [f"prod-euw1-encryption-{p}" for p in ("ebs", "eks-secrets", "lambda", "logs")]
     replicas = run.of_type("aws:kms/replicaKey:ReplicaKey")
     assert list(replicas) == ["prod-euw1-encryption-weights"]
     replica = replicas["prod-euw1-encryption-weights"]
@@ -342,12 +371,14 @@ def test_outputs_are_the_key_arns_by_purpose():
         "weights": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-prod-use1-encryption-weights",
         "logs": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/prod-use1-encryption-logs",
         "ebs": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/prod-use1-encryption-ebs",
+        "lambda": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/prod-use1-encryption-lambda",
     }
     assert run.outputs["key_arns"] == expected
     assert run.outputs["eks_secrets"] == expected["eks-secrets"]
     assert run.outputs["weights"] == expected["weights"]
     assert run.outputs["logs"] == expected["logs"]
     assert run.outputs["ebs"] == expected["ebs"]
+    assert run.outputs["lambda_"] == expected["lambda"]
 
 
 @pytest.mark.parametrize("protect", [True, False])
@@ -364,7 +395,7 @@ def test_every_child_is_parented_to_the_component_and_named_after_it():
     component = run.mocks.resources.pop("prod-use1-encryption")
     assert component[0] == "llm-serving:security:Encryption"
     urn = run.monitor.options["prod-use1-encryption"]["urn"]
-    assert len(run.mocks.resources) == 9  # 4 keys, 4 aliases, the service-linked role
+    assert len(run.mocks.resources) == 2 * len(PURPOSES) + 1  # a key and an alias per purpose, the service-linked role
     for name in run.mocks.resources:
         assert name.startswith("prod-use1-encryption-")
         assert run.monitor.options[name]["parent"] == urn

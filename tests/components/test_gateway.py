@@ -26,6 +26,7 @@ from components.gateway import (
     generate_schema,
 )
 from components.tenants import KEY_LENGTH, TenantSecrets, TenantSecretsArgs, TenantSpec
+from llmstack.mock_ids import mock_identity
 from policies.aws.apigateway import (
     method_requires_auth,
     method_settings_no_data_trace,
@@ -38,6 +39,8 @@ from policies.aws.apigateway import (
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 
 LOGS_KEY = "arn:aws:kms:us-east-1:123456789012:key/logs"
+API_ID = mock_identity("aws:apigateway/restApi:RestApi", "gw-api")[0]
+LAMBDA_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e8b3c-5d6a-4e2f-9a1b-7c8d9e0f1a2b"
 BACKENDS = (
     GatewayBackend("llama-8b", "http://nlb.internal:8080", max_input_tokens=4096, max_body_kib=256),
     GatewayBackend(
@@ -60,6 +63,7 @@ def gateway_args(**changes) -> ApiGatewayArgs:
         "backends": BACKENDS,
         "tenants": TENANTS,
         "logs_key_arn": LOGS_KEY,
+        "lambda_key_arn": LAMBDA_KEY,
         "log_retention_days": 365,
         "throttle_rate_limit": 100,
         "throttle_burst_limit": 200,
@@ -235,7 +239,7 @@ def test_stage_logs_json_without_bodies_traces_and_depends_on_the_account_role(r
 def test_all_log_groups_are_encrypted_including_the_execution_log_group(resources):
     groups = by_type(resources, "aws:cloudwatch/logGroup:LogGroup")
     names = {g.inputs["name"] for g in groups}
-    assert "API-Gateway-Execution-Logs_gw-api-id/v1" in names
+    assert f"API-Gateway-Execution-Logs_{API_ID}/v1" in names
     assert "/aws/lambda/llm-serving-prod-us-east-1-tenant-authorizer" in names
     assert "aws-waf-logs-llm-serving-prod-us-east-1" in names
     assert all(g.inputs["kmsKeyId"] == LOGS_KEY for g in groups)
@@ -287,14 +291,14 @@ def test_tenant_keys_come_from_random_passwords_and_sit_in_usage_plans(resources
     plans = {p.name: p for p in by_type(resources, "aws:apigateway/usagePlan:UsagePlan")}
     assert plans["gw-plans-search"].inputs["throttleSettings"] == {"rateLimit": 50, "burstLimit": 100}
     assert plans["gw-plans-search"].inputs["quotaSettings"] == {"limit": 20_000_000, "period": "MONTH"}
-    assert plans["gw-plans-assistant"].inputs["apiStages"] == [{"apiId": "gw-api-id", "stage": "v1"}]
+    assert plans["gw-plans-assistant"].inputs["apiStages"] == [{"apiId": API_ID, "stage": "v1"}]
     (stage,) = by_type(resources, "aws:apigateway/stage:Stage")
     assert stage.urn in plans["gw-plans-search"].property_dependencies["apiStages"]
     links = {k.name: k for k in by_type(resources, "aws:apigateway/usagePlanKey:UsagePlanKey")}
     assert links["gw-plans-search"].inputs == {
-        "keyId": "gw-keys-search-id",
+        "keyId": mock_identity("aws:apigateway/apiKey:ApiKey", "gw-keys-search")[0],
         "keyType": "API_KEY",
-        "usagePlanId": "gw-plans-search-id",
+        "usagePlanId": mock_identity("aws:apigateway/usagePlan:UsagePlan", "gw-plans-search")[0],
     }
 
 
@@ -316,14 +320,28 @@ def test_authorizer_lambda_is_small_traced_reserved_and_least_privilege(resource
     assert function.inputs["handler"] == "index.handler"
     source = function.inputs["code"]["assets"]["index.py"]["text"]
     assert "def handler(" in source and "import pulumi" not in source
+    # The key-digest table is encrypted with the customer key, which the role may use only through Lambda.
+    assert function.inputs["kmsKeyArn"] == LAMBDA_KEY
     (policy,) = by_type(resources, "aws:iam/rolePolicy:RolePolicy")
     document = json.loads(policy.inputs["policy"])
-    actions = sorted(a for s in document["Statement"] for a in s["Action"])
-    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    actions = sorted(
+        a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+    assert actions == [
+        "kms:Decrypt",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    (decrypt,) = [s for s in document["Statement"] if s["Action"] == "kms:Decrypt"]
+    assert decrypt["Resource"] == LAMBDA_KEY
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "lambda.us-east-1.amazonaws.com"}}
     (permission,) = by_type(resources, "aws:lambda/permission:Permission")
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     assert permission.inputs["sourceArn"] == (
-        "arn:aws:execute-api:us-east-1:123456789012:gw-api-id/authorizers/gw-authorizer-id"
+        f"arn:aws:execute-api:us-east-1:123456789012:{API_ID}/authorizers/"
+        + mock_identity("aws:apigateway/authorizer:Authorizer", "gw-authorizer", {"restApi": API_ID})[0]
     )
 
 

@@ -17,6 +17,7 @@ from serving_harness import by_type, record
 from components import catalog, node_user_data
 from components.conventions import GPU_LABEL, GPU_TAINT, NODE_GROUP_LABEL
 from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs, autoscaler_tags, eks_taint
+from llmstack.mock_ids import mock_identity
 from llmstack.offline import PlanMocks, RecordingMonitor
 from policies.aws.ec2 import launch_template_volumes_cmk
 from policies.aws.eks import gpu_node_group_tainted, node_group_disallow_ssh, node_imdsv2_hop_limit
@@ -122,7 +123,8 @@ def test_node_group_values():
     assert group["subnetIds"] == ["subnet-a", "subnet-b"]
     assert group["scalingConfig"] == {"minSize": 0, "desiredSize": 1, "maxSize": 4}
     assert group["updateConfig"] == {"maxUnavailable": 1}
-    assert group["launchTemplate"] == {"id": f"{template.name}-id", "version": "1"}
+    template_id = mock_identity("aws:ec2/launchTemplate:LaunchTemplate", template.name)[0]
+    assert group["launchTemplate"] == {"id": template_id, "version": "1"}
     assert group["labels"] == {GPU_LABEL: "a10g", NODE_GROUP_LABEL: "a10g"}
     assert group["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert "remoteAccess" not in group
@@ -196,7 +198,9 @@ def test_asg_tags_let_the_autoscaler_scale_from_zero(gpu, instance_type):
     resources, _ = build(args(name="pool", gpu=gpu, instance_type=instance_type))
     tags = {r.inputs["tag"]["key"]: r.inputs["tag"] for r in by_type(resources, ASG_TAG)}
     asg_names = {r.inputs["autoscalingGroupName"] for r in by_type(resources, ASG_TAG)}
-    assert asg_names == {f"eks-{only(resources, NODE_GROUP).name}-00000000-0000-0000-0000-000000000000"}
+    group = only(resources, NODE_GROUP)
+    (asg,) = mock_identity(NODE_GROUP, group.name, group.inputs)[1]["resources"][0]["autoscalingGroups"]
+    assert asg_names == {asg["name"]}
     instance = catalog.instance_type(instance_type)
     expected = {
         "k8s.io/cluster-autoscaler/enabled": "true",

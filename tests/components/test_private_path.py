@@ -40,6 +40,7 @@ from components.private_path import (
     nlb_reservation,
     target_group_binding,
 )
+from llmstack.mock_ids import mock_identity
 from llmstack.offline import SECRET_PLACEHOLDER
 
 ACCOUNT = "123456789012"
@@ -92,6 +93,9 @@ def built():
     return build(args())
 
 
+NLB_SG_ID = mock_identity("aws:ec2/securityGroup:SecurityGroup", "pp-nlb-sg")[0]
+
+
 def one(resources, type_token: str, name: str):
     (found,) = [r for r in by_type(resources, type_token) if r.name == name]
     return found
@@ -104,9 +108,7 @@ def arn_of(resources, type_token: str, name: str) -> str:
 
 
 def _mock_arn(resource) -> str:
-    from llmstack.offline import _type_specific_outputs
-
-    return _type_specific_outputs(resource.type, resource.name, "us-east-1", resource.inputs)["arn"]
+    return mock_identity(resource.type, resource.name, resource.inputs)[1]["arn"]
 
 
 # --- listener ports ------------------------------------------------------------------------------
@@ -181,11 +183,11 @@ def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(built):
     assert {r.urn for r in by_type(resources, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")} <= set(
         nlb.dependencies
     )
-    assert inputs["securityGroups"] == [f"{sg.name}-id"]
+    assert inputs["securityGroups"] == [mock_identity(sg.type, sg.name)[0]]
     assert inputs["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
     assert inputs["enableDeletionProtection"] is False and nlb.protect is False
     assert len(inputs["name"]) <= 32
-    assert outputs["security_group_id"] == f"{sg.name}-id"
+    assert outputs["security_group_id"] == mock_identity(sg.type, sg.name)[0]
     assert outputs["nlb_arn"] == _mock_arn(nlb) and ":loadbalancer/net/" in outputs["nlb_arn"]
 
 
@@ -241,7 +243,7 @@ def test_vpc_link_targets_the_nlb(built):
     resources, outputs = built
     link = one(resources, "aws:apigateway/vpcLink:VpcLink", "pp-vpc-link")
     assert link.inputs["targetArn"] == outputs["nlb_arn"]
-    assert outputs["vpc_link_id"] == "pp-vpc-link-id"
+    assert outputs["vpc_link_id"] == mock_identity("aws:apigateway/vpcLink:VpcLink", "pp-vpc-link")[0]
 
 
 # --- security groups ------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ def test_vpc_link_targets_the_nlb(built):
 def test_nlb_takes_no_inbound_rules_so_the_vpc_link_is_the_only_way_in(built):
     resources, _ = built
     rules = [r.inputs for r in by_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
-    assert [r for r in rules if r["securityGroupId"] == "pp-nlb-sg-id"] == []
+    assert [r for r in rules if r["securityGroupId"] == NLB_SG_ID] == []
     (nlb,) = by_type(resources, "aws:lb/loadBalancer:LoadBalancer")
     # PrivateLink (VPC link) traffic skips inbound rules only when enforcement is off.
     assert nlb.inputs["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
@@ -260,14 +262,14 @@ def test_pods_accept_the_http_port_from_the_nlb_group_only_and_the_nlb_sends_onl
     resources, _ = built
     rules = [r.inputs for r in by_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
     (on_pods,) = [r for r in rules if r["securityGroupId"] == POD_SG]
-    assert on_pods["referencedSecurityGroupId"] == "pp-nlb-sg-id" and "cidrIpv4" not in on_pods
+    assert on_pods["referencedSecurityGroupId"] == NLB_SG_ID and "cidrIpv4" not in on_pods
     assert (on_pods["fromPort"], on_pods["toPort"], on_pods["ipProtocol"]) == (
         conventions.HTTP_PORT,
         conventions.HTTP_PORT,
         "tcp",
     )
     (egress,) = by_type(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
-    assert egress.inputs["securityGroupId"] == "pp-nlb-sg-id"
+    assert egress.inputs["securityGroupId"] == NLB_SG_ID
     assert egress.inputs["referencedSecurityGroupId"] == POD_SG
     assert (egress.inputs["fromPort"], egress.inputs["toPort"]) == (conventions.HTTP_PORT, conventions.HTTP_PORT)
     (group,) = by_type(resources, "aws:ec2/securityGroup:SecurityGroup")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from serving_harness import by_type, record
 
 from components.waf import WebAcl, WebAclArgs, greater_than_regex
+from llmstack.mock_ids import mock_identity
 
 STAGE_ARN = "arn:aws:apigateway:us-east-1::/restapis/abc123/stages/v1"
 LOGS_KEY = "arn:aws:kms:us-east-1:123456789012:key/logs"
@@ -124,7 +125,10 @@ def test_acl_is_associated_with_each_stage():
     assert sorted(a.inputs["resourceArn"] for a in associations) == sorted(
         [STAGE_ARN, STAGE_ARN.replace("abc123", "def456")]
     )
-    assert all(a.inputs["webAclArn"] == "arn:aws:wafv2:us-east-1:123456789012:waf-acl" for a in associations)
+    (acl,) = by_type(resources, "aws:wafv2/webAcl:WebAcl")
+    acl_arn = mock_identity(acl.type, acl.name, acl.inputs)[1]["arn"]
+    assert acl_arn.startswith("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/")
+    assert all(a.inputs["webAclArn"] == acl_arn for a in associations)
 
 
 def test_logs_go_to_an_encrypted_aws_waf_logs_group_with_credentials_redacted():

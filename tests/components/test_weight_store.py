@@ -9,7 +9,6 @@ import pulumi_aws as aws
 import pytest
 from serving_harness import by_type, record
 
-from components.pod_identity import trust_policy as pod_identity_trust_policy
 from components.weight_replication import (
     ReplicaBucket,
     WeightReplication,
@@ -30,6 +29,8 @@ def store_args(**changes) -> WeightStoreArgs:
         "kms_key_arn": KEY,
         "account_id": "123456789012",
         "cluster_arn": "arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod",
+        "namespace": "serving",
+        "service_accounts": ("llama", "mistral"),
         "archived_revisions": (("llama", "a" * 40),),
         "protect": True,
     }
@@ -82,7 +83,10 @@ def test_lifecycle_tiers_noncurrent_archived_and_cold_tagged_objects():
 def test_access_logs_go_to_the_log_bucket_which_only_s3_logging_may_write():
     resources = build_store(store_args())
     (logging,) = by_type(resources, "aws:s3/bucketLogging:BucketLogging")
-    assert logging.inputs["targetBucket"] == "w-logs-id" and logging.inputs["targetPrefix"] == "weights/"
+    assert (
+        logging.inputs["targetBucket"] == "llm-serving-prod-s3-logs-us-east-1-abcd"
+        and logging.inputs["targetPrefix"] == "weights/"
+    )
     policies = {p.name: json.loads(p.inputs["policy"]) for p in by_type(resources, "aws:s3/bucketPolicy:BucketPolicy")}
     delivery = policies["w-logs-policy"]["Statement"][1]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
@@ -103,13 +107,24 @@ def test_model_server_role_reads_models_only():
         "Resource": KEY,
         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
     }
-    trust = pod_identity_trust_policy("arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod")["Statement"][0]
+    (role,) = by_type(build_store(store_args()), "aws:iam/role:Role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    # Pods of this one cluster, not of any cluster in the account.
-    assert trust["Condition"]["ArnEquals"] == {
-        "aws:SourceArn": "arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod"
+    # Pods of this one cluster running as a model server, not any pod of any cluster in the account.
+    assert trust["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "123456789012",
+            "aws:RequestTag/kubernetes-namespace": "serving",
+            "aws:RequestTag/kubernetes-service-account": ["llama", "mistral"],
+        },
+        "ArnEquals": {"aws:SourceArn": "arn:aws:eks:us-east-1:123456789012:cluster/llm-serving-prod"},
     }
+
+
+def test_the_model_server_role_needs_a_service_account():
+    with pytest.raises(ValueError, match="service_accounts: at least one model server's service account"):
+        store_args(service_accounts=())
 
 
 def test_replication_policy_scopes_every_statement():

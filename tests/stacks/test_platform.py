@@ -4,6 +4,8 @@ import json
 
 from conftest import of_type, run_stack
 
+from llmstack.mock_ids import mock_identity
+
 
 def test_one_explicit_aws_provider_per_region_with_default_tags(prod_run):
     providers = of_type(prod_run, "pulumi:providers:aws")
@@ -38,7 +40,8 @@ def test_secondary_region_replicates_the_primary_weights_key(prod_run):
     assert keys["us-east-1-encryption-weights"].inputs["multiRegion"] is True
     replicas = of_type(prod_run, "aws:kms/replicaKey:ReplicaKey")
     assert [r.name for r in replicas] == ["eu-west-1-encryption-weights"]
-    assert replicas[0].inputs["primaryKeyArn"].endswith("key/mrk-us-east-1-encryption-weights")
+    primary = mock_identity("aws:kms/key:Key", "us-east-1-encryption-weights", {"multiRegion": True})[1]["arn"]
+    assert replicas[0].inputs["primaryKeyArn"] == primary
 
 
 def test_prod_protects_keys_and_dev_does_not(prod_run, dev_run):

@@ -6,12 +6,14 @@ from conftest import of_type
 from crd_schemas import is_custom_resource, validate_custom_resource
 
 from llmstack.manifests import manifest_files
+from llmstack.mock_ids import mock_identity
 from llmstack.offline import SECRET_PLACEHOLDER
 
 
 def test_weights_outputs_name_the_primary_bucket_and_key(prod_run):
     assert prod_run.outputs["weights_bucket"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
-    assert prod_run.outputs["weights_kms_key_arn"].endswith(":key/mrk-us-east-1-encryption-weights")
+    primary = mock_identity("aws:kms/key:Key", "us-east-1-encryption-weights", {"multiRegion": True})[1]["arn"]
+    assert prod_run.outputs["weights_kms_key_arn"] == primary
 
 
 def test_every_region_has_a_protected_weight_store_in_prod(prod_run, dev_run):
