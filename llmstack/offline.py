@@ -137,6 +137,7 @@ class PlanMocks(pulumi_mocks.Mocks):
 
     def __init__(self) -> None:
         self._provider_regions: dict[str, str] = {}
+        self._provider_accounts: dict[str, str] = {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         inputs = dict(args.inputs)
@@ -144,13 +145,18 @@ class PlanMocks(pulumi_mocks.Mocks):
             resource_id = f"{args.name}-provider-id"
             if "region" in inputs:
                 self._provider_regions[resource_id] = inputs["region"]
+            account = _allowed_account(inputs.get("allowedAccountIds"))
+            if account:
+                self._provider_accounts[resource_id] = account
             return resource_id, inputs
         region = self._region_of(args.provider)
+        account = self._account_of(args.provider)
         resource_id, computed = f"{args.name}-id", {}
         if args.typ.startswith("aws:"):
-            subject = mock_ids.Subject(args.typ, args.name, region, ACCOUNT_ID, PARTITION, inputs)
+            subject = mock_ids.Subject(args.typ, args.name, region, account, PARTITION, inputs)
             found = mock_ids.identify(subject)
-            resource_id, computed = found if found else (resource_id, {"arn": _fake_arn(args.typ, args.name, region)})
+            fallback = {"arn": _fake_arn(args.typ, args.name, region, account)}
+            resource_id, computed = found if found else (resource_id, fallback)
         state = {"id": resource_id, **inputs}
         if args.typ.startswith("aws:"):
             state.setdefault("name", inputs.get("name", args.name))
@@ -165,13 +171,20 @@ class PlanMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs):
         region = self._region_of(args.provider)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            arn = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan"
-            return {"accountId": ACCOUNT_ID, "arn": arn, "id": ACCOUNT_ID, "userId": "AIDAOFFLINE"}
+            account = self._account_of(args.provider)
+            arn = f"arn:{PARTITION}:iam::{account}:user/offline-plan"
+            return {"accountId": account, "arn": arn, "id": account, "userId": "AIDAOFFLINE"}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region, "id": region}
         return {}
+
+    def _account_of(self, provider_ref: str | None) -> str:
+        """The account a provider is pinned to (`allowedAccountIds`), as AWS would answer; else a placeholder."""
+        if not provider_ref:
+            return ACCOUNT_ID
+        return self._provider_accounts.get(provider_ref.rsplit("::", 1)[-1], ACCOUNT_ID)
 
     def _region_of(self, provider_ref: str | None) -> str:
         if not provider_ref:
@@ -179,14 +192,24 @@ class PlanMocks(pulumi_mocks.Mocks):
         return self._provider_regions.get(provider_ref.rsplit("::", 1)[-1], "us-east-1")
 
 
-def _fake_arn(type_token: str, name: str, region: str) -> str:
+def _allowed_account(value: Any) -> str | None:
+    """The first of a provider's `allowedAccountIds` (the SDK sends the list as a JSON string)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return str(value[0]) if isinstance(value, list) and value else None
+
+
+def _fake_arn(type_token: str, name: str, region: str, account: str = ACCOUNT_ID) -> str:
     """ARN of an AWS type outside `mock_ids.ROWS` (the plans have none; component tests may)."""
     service = type_token.split(":")[1].split("/")[0]
     if service == "iam":
-        return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{name}"
+        return f"arn:{PARTITION}:iam::{account}:role/{name}"
     if service == "s3":
         return f"arn:{PARTITION}:s3:::{name}"
-    return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{name}"
+    return f"arn:{PARTITION}:{service}:{region}:{account}:{name}"
 
 
 def _pem(label: str, name: str) -> str:

@@ -210,3 +210,13 @@ def test_specific_shapes_the_program_relies_on():
 def test_every_aws_type_of_the_prod_plan_has_a_row():
     types = {r.type for r in run_stack("prod").resources if r.type.startswith("aws:")}
     assert sorted(types - set(ROWS)) == []
+
+
+def test_resources_answer_in_the_account_their_provider_is_pinned_to(dev_run):
+    """AWS answers in the account the provider's allowedAccountIds names: every account field of every
+    ARN the dev plan computes is dev's account, so the pack's same-account checks see a true plan."""
+    accounts = set()
+    for resource in dev_run.resources:
+        for match in re.finditer(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):", str(resource.inputs)):
+            accounts.add(match.group(1))
+    assert accounts == {"111122223333"}
