@@ -212,7 +212,12 @@ def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
         return _Price(0.0, 0.0, f"instance type {name} is not in the catalog: not priced", unpriced=True)
     scaling = inputs.get("scalingConfig") or {}
     if not isinstance(scaling, Mapping):
-        return _Price(0.0, 0.0, f"scalingConfig {scaling!r} is not readable: not priced", unpriced=True)
+        return _Price(0.0, 0.0, f"scalingConfig is {_kind(scaling)}, not an object: not priced", unpriced=True)
+    for key in ("desiredSize", "minSize", "maxSize"):
+        value = scaling.get(key)
+        if value is not None and value != UNKNOWN and _count(value) is None:
+            # Fail closed: a size nobody can read would otherwise price as 0 nodes or no ceiling.
+            return _Price(0.0, 0.0, f"scalingConfig.{key} {value!r} is not a node count: not priced", unpriced=True)
     desired, minimum = _count(scaling.get("desiredSize")), _count(scaling.get("minSize"))
     nodes = desired if desired is not None else minimum or 0
     # AWS rejects maxSize < desiredSize; max() keeps the ceiling >= the baseline regardless.
@@ -297,6 +302,17 @@ def _capacity_factor(capacity_type: object) -> tuple[float, str]:
     if capacity_type == "CAPACITY_BLOCK":
         return 1.0, " (capacity block at the on-demand rate)"
     return 1.0, ""
+
+
+# What a value unknown until deploy looks like in plan.json (llmstack.offline.UNKNOWN_PLACEHOLDER).
+UNKNOWN = "[unknown]"
+
+
+def _kind(value: object) -> str:
+    """What a malformed value is, for a message (never its repr: a policy sees proxy objects)."""
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if _is_list(value) else f"a {type(value).__name__}"
 
 
 def _count(value: object) -> int | None:

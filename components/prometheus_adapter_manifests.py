@@ -8,6 +8,14 @@ metrics APIServices and their roles (no external or resource rules), cert-manage
 the TLS Secret (tls.enable false: the adapter serves a self-signed certificate it generates in
 /tmp/cert, and the chart registers the APIService with insecureSkipTLSVerify, as upstream does).
 
+Left out on purpose: custom-metrics-cluster-role.yaml (`<name>-server-resources`: verbs and
+resources `*` on custom.metrics.k8s.io) and custom-metrics-cluster-role-binding-hpa.yaml, which
+binds it to the adapter's own account. The adapter serves that API and never calls it, and the
+HPA controller reads it through Kubernetes' bootstrap role system:controller:horizontal-pod-autoscaler
+(get, list on custom.metrics.k8s.io `*`: kubernetes/kubernetes
+plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go), so the grant only widened an
+account that needs none of it.
+
 Changes from the chart's defaults besides the stack's own settings: resource requests and limits
 (the chart sets none), off GPU nodes and on the system nodes; the managed-by label says pulumi.
 """
@@ -181,7 +189,6 @@ def deployment(
 
 def objects(namespace: str, config: str, extra: Mapping[str, str]) -> list[dict[str, Any]]:
     """Everything but the Deployment and the APIService, in the order `kubectl apply` needs them."""
-    server_resources = f"{NAME}-server-resources"
     reader = f"{NAME}-resource-reader"
     return [
         {
@@ -197,18 +204,6 @@ def objects(namespace: str, config: str, extra: Mapping[str, str]) -> list[dict[
             "metadata": _meta(NAME, namespace, extra),
             "data": {"config.yaml": config},
         },
-        # custom-metrics-cluster-role.yaml grants verbs ["*"]; the custom metrics API only serves reads, so
-        # we grant get/list/watch. resources ["*"] stays: each metric name is a resource of that API
-        # (waived in policies/waivers.yaml, kubernetes-rbac-role-disallow-wildcards).
-        {
-            "apiVersion": RBAC,
-            "kind": "ClusterRole",
-            "metadata": _meta(server_resources, None, extra),
-            "rules": [{"apiGroups": ["custom.metrics.k8s.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]}],
-        },
-        _binding(
-            "ClusterRoleBinding", f"{NAME}-hpa-controller", None, "ClusterRole", server_resources, namespace, extra
-        ),
         {
             "apiVersion": RBAC,
             "kind": "ClusterRole",

@@ -338,4 +338,25 @@ def test_breakdowns_add_up_to_the_total(plan: list[dict[str, Any]]) -> None:
 def test_an_unreadable_scaling_config_is_unpriced() -> None:
     group = resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["g5.xlarge"], "scalingConfig": ["x"]})
     (line,) = cost.estimate([group]).unpriced
-    assert line.basis == "scalingConfig ['x'] is not readable: not priced"
+    assert line.basis == "scalingConfig is a list, not an object: not priced"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("maxSize", "lots", "scalingConfig.maxSize 'lots' is not a node count: not priced"),
+        ("desiredSize", -1, "scalingConfig.desiredSize -1 is not a node count: not priced"),
+        ("minSize", True, "scalingConfig.minSize True is not a node count: not priced"),
+    ],
+)
+def test_a_node_count_nobody_can_read_is_unpriced_not_zero(key: str, value: Any, said: str) -> None:
+    sizes = {"minSize": 1, "desiredSize": 1, "maxSize": 4, key: value}
+    group = resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["g5.xlarge"], "scalingConfig": sizes})
+    (line,) = cost.estimate([group]).unpriced
+    assert line.basis == said
+
+
+def test_a_size_unknown_until_deploy_is_not_malformed() -> None:
+    sizes = {"minSize": 1, "desiredSize": 1, "maxSize": "[unknown]"}
+    group = resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["g5.xlarge"], "scalingConfig": sizes})
+    assert cost.estimate([group]).unpriced == []

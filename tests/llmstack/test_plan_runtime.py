@@ -12,7 +12,7 @@ from llmstack import analyzer
 from llmstack.errors import UsageError
 from llmstack.offline import run_program
 from llmstack.plan import cyclic_gc_paused
-from llmstack.policy_config import policy_config_for
+from llmstack.policy_config import stack_policy_config
 from llmstack.stackfile import load_stack
 
 
@@ -65,7 +65,7 @@ def _session(user_config):
 def test_a_session_fed_while_the_program_runs_gives_the_saved_plans_verdict():
     stackfile = load_stack("dev", None, ROOT)
     user_config = {
-        **policy_config_for(stackfile.platform),
+        **stack_policy_config(stackfile),
         "aws-kms-key-rotation-enabled": "advisory",
         "cost-estimate-within-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 1},
     }
@@ -113,7 +113,7 @@ def test_a_plan_evaluator_reused_across_plans_gives_each_plan_a_fresh_packs_verd
     stackfile = load_stack("dev", None, ROOT)
     run = run_program(stackfile.config, stack="dev", secret_keys=list(stackfile.secret_keys))
     resources = [r.to_json() for r in run.resources]
-    user_config = policy_config_for(stackfile.platform)
+    user_config = stack_policy_config(stackfile)
     broken = [
         {**r, "inputs": {**r["inputs"], "enableKeyRotation": False}} if r["type"] == "aws:kms/key:Key" else r
         for r in resources

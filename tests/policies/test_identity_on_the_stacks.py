@@ -53,9 +53,9 @@ def test_prod_config_pins_the_account_the_admins_and_no_creator_admin():
     }
 
 
-def test_dev_config_pins_no_account_and_allows_the_creator_admin():
+def test_dev_config_pins_its_account_and_allows_the_creator_admin():
     config = policy_config_for(load_stack("dev", None, ROOT).platform)
-    assert config["aws-kms-key-policy-same-account"] == {}
+    assert config["aws-kms-key-policy-same-account"] == {"accountId": "111122223333"}
     assert config["aws-eks-cluster-disallow-creator-admin"] == {"allowClusterCreatorAdmin": True}
     assert config["aws-eks-access-policy-admin-principals-allowed"] == {"adminRoleArns": []}
 

@@ -35,7 +35,14 @@ def test_policy_config_of_the_prod_stack():
         },
     }
     assert config["kubernetes-service-account-token-not-automounted"] == {
-        "apiClients": ["kube-system/cluster-autoscaler", "monitoring/prometheus-agent"]
+        "apiClients": [
+            "keda/keda-operator",
+            "keda/keda-operator-metrics-apiserver",
+            "kube-system/aws-load-balancer-controller",
+            "kube-system/cluster-autoscaler",
+            "monitoring/prometheus-adapter",
+            "monitoring/prometheus-agent",
+        ]
     }
 
 
