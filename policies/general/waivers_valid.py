@@ -166,8 +166,9 @@ review = Review(
     area="identity",
     controls=Controls(nist_800_53=("CM-6",), soc2=("CC8.1",)),
     why=(
-        "A waiver is an authorisation: a named owner accepts a risk for one resource until a date. One that "
-        "outlives its review, or lingers after a rename, quietly exempts the next change to that resource (a "
-        "public bucket of weights, a wildcard role) from the guardrails nobody agreed to relax."
+        "A waiver is an authorisation: a named owner accepts one known violation of one resource until a date. "
+        "One that outlives its review, lingers after a rename or a fix, or covers more than the reviewed problem "
+        "quietly exempts the next change to that resource (a public bucket of weights, a wildcard role) from the "
+        "guardrails nobody agreed to relax."
     ),
 )
