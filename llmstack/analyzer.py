@@ -91,7 +91,8 @@ def waived_entries(
     """The waivers the pack was given that policy-waivers-valid found in force and matched.
 
     That policy names each waiver it rejects by its source (`waiver policies/waivers.yaml:12 ...`);
-    every other waiver of the config waived a violation of its resource. With that policy disabled
+    every other waiver of the config waived each violation it lists (`violations`, the exact
+    messages) on its resource. With that policy disabled
     (only an explicit --policy-config can), every unexpired waiver is listed: the guard applied it.
     """
     audit = config.get(VALIDITY_POLICY) or {}
@@ -111,6 +112,7 @@ def waived_entries(
                 "policy": waiver.policy,
                 "urn": urn,
                 "resource": waiver.resource,
+                "violations": list(waiver.violations),
                 "reason": waiver.reason,
                 "owner": waiver.owner,
                 "expires": waiver.expires.isoformat(),

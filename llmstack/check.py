@@ -104,8 +104,9 @@ def run(args: argparse.Namespace) -> int:
         for violation in checked["policy"]["violations"]:
             print(f"  [{violation['enforcement']}] {violation['policy']}: {report.first_line(violation['message'])}")
         for waived in checked["policy"]["waived"]:
+            accepted = "; ".join(waived.get("violations") or [])
             print(
-                f"  [waived] {waived['policy']} ({waived['resource']}): {waived['reason']} — {waived['owner']}, "
-                f"until {waived['expires']}"
+                f"  [waived] {waived['policy']} ({waived['resource']}): {accepted} — accepted: {waived['reason']} — "
+                f"{waived['owner']}, until {waived['expires']}"
             )
     return 1 if verdict.mandatory else 0

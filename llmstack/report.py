@@ -71,7 +71,8 @@ def text_summary(document: Mapping[str, Any], out: Path | None = None) -> str:
         lines.append(f"  [{violation['enforcement']}] {violation['policy']} ({where}): {message}")
     waived = _waived(document)
     if waived:
-        lines.append(f"waived: {len(waived)} violation(s) by reviewed waivers (see report.md)")
+        count = sum(len(w.get("violations") or []) or 1 for w in waived)
+        lines.append(f"waived: {count} violation(s) by reviewed waivers (see report.md)")
     if out is not None:
         lines.append(f"wrote {out}/plan.json, report.md, policy-config.json, manifests/")
     return "\n".join(lines)
@@ -104,11 +105,16 @@ def _waivers_section(document: Mapping[str, Any]) -> list[str]:
     waived = _waived(document)
     if not waived:
         return [*lines, "None."]
-    lines += ["| policy | resource | reason | owner | expires | waiver |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| policy | resource | accepted violation | reason | owner | expires | waiver |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for w in waived:
+        # Only these exact messages are waived; any other violation of the policy on the resource is reported.
+        accepted = "<br>".join(f"`{_cell(message)}`" for message in w.get("violations") or [])
         lines.append(
-            f"| `{w['policy']}` | `{_cell(w['resource'])}` | {_cell(w['reason'])} | {_cell(w['owner'])} | "
-            f"{w['expires']} | `{w['source']}` |"
+            f"| `{w['policy']}` | `{_cell(w['resource'])}` | {accepted} | {_cell(w['reason'])} | "
+            f"{_cell(w['owner'])} | {w['expires']} | `{w['source']}` |"
         )
     return lines
 

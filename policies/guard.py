@@ -1,8 +1,10 @@
 """What the pack serves in place of each registered policy: the same policy, guarded twice.
 
 1. Waivers. A violation that a live waiver of this policy in its config (`waivers`, see
-   policies/waivers.py) names by resource is not reported. An expired waiver waives nothing.
-   Only violations that name a resource can be waived; a stack-wide one never is.
+   policies/waivers.py) names by resource AND by its exact message is not reported; any other
+   violation of the policy on that resource is (a waiver accepts a known problem, not whatever the
+   resource may do next). An expired waiver waives nothing. Only violations that name a resource
+   can be waived; a stack-wide one never is.
 2. Fail closed. A policy that raises on a value it reads (`minReplicaCount: "one"`) would fail the
    whole Analyze call, and with it `pulumi up` and `llmstack check`, with a traceback. Instead the
    exception becomes a violation of that policy, at its enforcement level, naming the resource
@@ -35,7 +37,10 @@ from policies.waivers import today, waivers_in
 WAIVERS_SCHEMA = {
     "type": "array",
     "items": {"type": "object"},
-    "description": "Reviewed waivers of this policy for named resources (from policies/waivers.yaml).",
+    "description": (
+        "Reviewed waivers of this policy, each for one named resource and its exact violation messages "
+        "(from policies/waivers.yaml)."
+    ),
 }
 
 
@@ -61,7 +66,7 @@ def _guarded_call(
         live = [w for w in waivers_in(config) if w.policy == policy and not w.expired(day)]
 
     def report_unless_waived(message: str, urn: str | None = None) -> None:
-        if not any(w.names(urn or default_urn) for w in live):
+        if not any(w.accepts(urn or default_urn, message) for w in live):
             report_violation(message, urn)
 
     def fail_closed(exc: BaseException) -> None:

@@ -1,15 +1,18 @@
-"""Waivers: reviewed, expiring exceptions to one policy for one named resource.
+"""Waivers: reviewed, expiring exceptions to one policy for one named resource and exact messages.
 
 `policies/waivers.yaml` is the register a reviewer audits. Each waiver names the policy, the stacks
 it applies to, the exact resource (its type token and logical name, or its URN; never a pattern, so a
-renamed or re-typed resource leaves the waiver unmatched, never broader), a reason, an owner and
-the last day it holds (`expires`, ISO date, inclusive).
+renamed or re-typed resource leaves the waiver unmatched, never broader), the exact violation
+messages it accepts (`violations`: each as the policy reports it, so another violation of the same
+policy on the same resource is still reported), a reason, an owner and the last day it holds
+(`expires`, ISO date, inclusive).
 
 The CLI reads the file (`load_waivers`, every error one line naming file:line and key) and hands
 each stack's waivers to the pack through its config, so `pulumi up --policy-pack-config` gets the
 same ones: each waived policy's config carries its `waivers`, and `policy-waivers-valid` gets them
-all. In the pack, `policies/guard.py` drops a violation a live waiver names, and
-`policy-waivers-valid` reports waivers that expired or no longer match a violation.
+all. In the pack, `policies/guard.py` drops a violation whose policy, resource and message a live
+waiver names, and `policy-waivers-valid` reports waivers that expired or whose messages are no
+longer all reported.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ TODAY_VARIABLE = "LLMSTACK_TODAY"
 
 _TYPE_TOKEN = re.compile(r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./-]*:[A-Za-z0-9_]+$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-_KEYS = ("policy", "stacks", "resource", "reason", "owner", "expires")
+_KEYS = ("policy", "stacks", "resource", "violations", "reason", "owner", "expires")
 
 
 class WaiverError(ValueError):
@@ -48,6 +51,8 @@ class Waiver:
     resource_type: str | None
     resource_name: str | None
     urn: str | None
+    violations: tuple[str, ...]
+    """The exact messages it accepts (`one_line` form, as report.md prints them); nothing else."""
     reason: str
     owner: str
     expires: date
@@ -67,6 +72,10 @@ class Waiver:
             return urn == self.urn
         return urn_type_and_name(urn) == (self.resource_type, self.resource_name)
 
+    def accepts(self, urn: str | None, message: str) -> bool:
+        """Whether this waiver accepts this violation: its resource, and one of its messages exactly."""
+        return isinstance(message, str) and self.names(urn) and one_line(message) in self.violations
+
     def expired(self, today: date) -> bool:
         return today > self.expires
 
@@ -80,6 +89,7 @@ class Waiver:
             "source": self.source,
             "policy": self.policy,
             "resource": resource,
+            "violations": list(self.violations),
             "reason": self.reason,
             "owner": self.owner,
             "expires": self.expires.isoformat(),
@@ -98,6 +108,14 @@ class Waiver:
             fields[key] = text
         resource = value.get("resource")
         urn, type_, name = _resource_fields(resource)
+        violations = value.get("violations")
+        if (
+            not isinstance(violations, list)
+            or not violations
+            or _violation_problem(violations) is not None
+            or len(set(violations)) != len(violations)
+        ):
+            raise ValueError("violations: must be a non-empty list of distinct one-line messages")
         return cls(
             source=fields["source"],
             policy=fields["policy"],
@@ -105,6 +123,7 @@ class Waiver:
             resource_type=type_,
             resource_name=name,
             urn=urn,
+            violations=tuple(violations),
             reason=fields["reason"],
             owner=fields["owner"],
             expires=date.fromisoformat(fields["expires"]),
@@ -129,6 +148,21 @@ def _resource_fields(resource: Any) -> tuple[str | None, str | None, str | None]
             raise ValueError(f"resource.name: must be the resource's exact logical name (got {name!r})")
         return None, type_, name
     raise ValueError(f"resource: give `type` and `name`, or `urn` alone (got {', '.join(sorted(map(str, keys)))})")
+
+
+def one_line(message: str) -> str:
+    """A violation message as report.md and `llmstack plan` print it: runs of whitespace as one space."""
+    return " ".join(message.split())
+
+
+def _violation_problem(messages: list[Any]) -> tuple[int, str] | None:
+    """(index, problem) of the first entry of `violations` that is not an exact one-line message."""
+    for index, message in enumerate(messages):
+        if not isinstance(message, str) or not message.strip():
+            return index, f"must be the exact message the policy reports, a non-empty string (got {message!r})"
+        if one_line(message) != message:
+            return index, "must be the message on one line, as report.md prints it (no line breaks or extra spaces)"
+    return None
 
 
 def urn_type_and_name(urn: str) -> tuple[str, str] | None:
@@ -237,11 +271,14 @@ def _waiver(node: yaml.Node, shown: str, index: int, known_policies: Collection[
         raise WaiverError(f"{where}: lacks {', '.join(missing)}")
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
+    item_lines: list[int] = []  # of each entry of `violations`
     loader = yaml.SafeLoader("")
     try:
         for key_node, value_node in node.value:
             values[key_node.value] = loader.construct_object(value_node, deep=True)
             lines[key_node.value] = key_node.start_mark.line + 1
+            if key_node.value == "violations" and isinstance(value_node, yaml.SequenceNode):
+                item_lines = [item.start_mark.line + 1 for item in value_node.value]
     except yaml.YAMLError as exc:
         raise WaiverError(f"{where}: {getattr(exc, 'problem', None) or exc}") from None
     finally:
@@ -271,6 +308,7 @@ def _waiver(node: yaml.Node, shown: str, index: int, known_policies: Collection[
         raise WaiverError(f"{shown}:{lines['resource']}: waivers[{index}].{exc}") from None
     if urn is not None and urn_stack(urn) not in stacks:
         raise fail("resource", f"the URN is of stack '{urn_stack(urn)}', not of {', '.join(stacks)}")
+    violations = _violations(values["violations"], item_lines, lines["violations"], shown, index)
     for key in ("reason", "owner"):
         if not isinstance(values[key], str) or len(values[key].strip()) < 3:
             raise fail(key, "must say who or why, in words")
@@ -291,10 +329,32 @@ def _waiver(node: yaml.Node, shown: str, index: int, known_policies: Collection[
         resource_type=type_,
         resource_name=name,
         urn=urn,
+        violations=violations,
         reason=" ".join(values["reason"].split()),
         owner=values["owner"].strip(),
         expires=expires,
     )
+
+
+def _violations(value: Any, item_lines: list[int], line: int, shown: str, index: int) -> tuple[str, ...]:
+    """The waiver's accepted messages: a non-empty list of distinct, exact one-line strings."""
+    where = f"{shown}:{line}: waivers[{index}].violations"
+    if not isinstance(value, list) or not value:
+        raise WaiverError(
+            f"{where}: must be a non-empty list of the exact messages the policy reports on the resource "
+            "(as report.md shows them)"
+        )
+    problem = _violation_problem(value)
+    if problem is not None:
+        item, text = problem
+        raise WaiverError(f"{shown}:{item_lines[item]}: waivers[{index}].violations[{item}]: {text}")
+    for item, message in enumerate(value):
+        first = value.index(message)
+        if first != item:
+            raise WaiverError(
+                f"{shown}:{item_lines[item]}: waivers[{index}].violations[{item}]: duplicates violations[{first}]"
+            )
+    return tuple(value)
 
 
 def for_stack(waivers: list[Waiver], stack: str) -> list[Waiver]:

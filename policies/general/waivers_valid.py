@@ -1,9 +1,11 @@
-"""policy-waivers-valid — every waiver in force is current and still waives a real violation.
+"""policy-waivers-valid — every waiver in force is current and still waives each violation it lists.
 
-A waiver (policies/waivers.py) hides one policy's violation on one resource. It must not outlive
-its review (expired), nor survive the change that made it pointless or dangerous: a resource that
-was renamed or removed (no such resource), or one that now complies (nothing to waive; left in
-place it would silently cover the next regression). Each is a mandatory violation.
+A waiver (policies/waivers.py) hides one policy's violations with the exact messages it lists on one
+resource. It must not outlive its review (expired), nor survive the change that made it pointless
+or dangerous: a resource that was renamed or removed (no such resource), one that now complies
+(nothing to waive), or one that no longer reports one of the listed messages (a stale entry; were
+the resource to regress the same way later, the waiver would hide it unreviewed). Each is a
+mandatory violation; a missing message is named.
 
 Whether a waiver still matches is decided here, without state: the waived policy is run again,
 unguarded, on the waived resource (or, for a stack policy, on the stack) with the config the pack
@@ -36,7 +38,7 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError
 
 from policies.review import Controls, Review
-from policies.waivers import VALIDITY_POLICY, Waiver, today
+from policies.waivers import VALIDITY_POLICY, Waiver, one_line, today
 
 
 def _registered() -> dict[str, Policy]:
@@ -54,11 +56,12 @@ def _config_of(policy: Policy, given: Any) -> dict[str, Any]:
     return config
 
 
-def _run(validate: Callable[[Any, Any], Any], args: Any) -> list[str | None] | None:
-    """URNs the policy reports (None: stack-wide), or None when it cannot tell yet (unknown values)."""
-    found: list[str | None] = []
+def _run(validate: Callable[[Any, Any], Any], args: Any) -> list[tuple[str, str | None]] | None:
+    """(message, URN) the policy reports (URN None: stack-wide, or the resource validated), or None
+    when it cannot tell yet (unknown values)."""
+    found: list[tuple[str, str | None]] = []
     try:
-        result = validate(args, lambda message, urn=None: found.append(urn))
+        result = validate(args, lambda message, urn=None: found.append((one_line(str(message or "")), urn)))
         if isawaitable(result):
             asyncio.run(result)  # type: ignore[arg-type]
     except UnknownValueError:
@@ -70,26 +73,29 @@ def _run(validate: Callable[[Any, Any], Any], args: Any) -> list[str | None] | N
     return found
 
 
-def still_violates(
+def reported_messages(
     policy: Policy, target: PolicyResource, resources: list[PolicyResource], config: dict[str, Any]
-) -> bool | None:
-    """Whether `policy` reports a violation naming `target` (None: not decidable during a preview)."""
+) -> set[str] | None:
+    """The messages (one-line form) `policy` reports naming `target` (None: not decidable during a preview)."""
     if isinstance(policy, ResourceValidationPolicy):
         args = ResourceValidationArgs(
             target.resource_type, target.props, target.urn, target.name, target.opts, target.provider, config
         )
-        urns = _run(policy.validate, args)
-        return None if urns is None else any((urn or target.urn) == target.urn for urn in urns)
+        found = _run(policy.validate, args)
+        return None if found is None else {message for message, urn in found if (urn or target.urn) == target.urn}
     if not isinstance(policy, StackValidationPolicy):
         return None
-    urns = _run(policy.validate, StackValidationArgs(resources, config))
-    return None if urns is None else target.urn in urns
+    found = _run(policy.validate, StackValidationArgs(resources, config))
+    return None if found is None else {message for message, urn in found if urn == target.urn}
 
 
-def _matches(policy: Policy, target: PolicyResource, resources: Any, given_configs: Mapping[str, Any]) -> bool:
-    """False only when the waived policy surely reports nothing on the target (unknowns: True)."""
-    verdict = still_violates(policy, target, list(resources), _config_of(policy, given_configs.get(policy.name)))
-    return verdict is not False
+def _unmatched(waiver: Waiver, policy: Policy, target: PolicyResource, resources: Any, given: Mapping[str, Any]):
+    """(everything, missing): whether the policy reports nothing on the target any more, and the waiver's
+    messages it no longer reports, in the waiver's order (unknowns during a preview: nothing missing)."""
+    reported = reported_messages(policy, target, list(resources), _config_of(policy, given.get(policy.name)))
+    if reported is None:
+        return False, []
+    return not reported, [message for message in waiver.violations if message not in reported]
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -121,13 +127,24 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             )
         elif len(targets) > 1:
             report_violation(f"{label}: names {len(targets)} resources; name one by its URN.", None)
-        elif not _matches(policy, targets[0], args.resources, given_configs):
-            report_violation(f"{label}: {waiver.policy} reports nothing on it any more; remove the waiver.", urn)
+        else:
+            nothing, missing = _unmatched(waiver, policy, targets[0], args.resources, given_configs)
+            if nothing:
+                report_violation(f"{label}: {waiver.policy} reports nothing on it any more; remove the waiver.", urn)
+                continue
+            for message in missing:
+                report_violation(
+                    f'{label}: {waiver.policy} no longer reports "{message}" on it; remove that message from the '
+                    "waiver (or the waiver).",
+                    urn,
+                )
 
 
 policy = StackValidationPolicy(
     name=VALIDITY_POLICY,
-    description="Every waiver must be unexpired and must still waive a violation of a resource in the stack.",
+    description=(
+        "Every waiver must be unexpired and each violation message it lists must still be reported on its resource."
+    ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="CM-6", version="rev5"),
@@ -138,8 +155,9 @@ policy = StackValidationPolicy(
         }
     ),
     remediation_steps=(
-        "Edit policies/waivers.yaml: remove a waiver whose resource complies or no longer exists, correct its "
-        "resource to the exact type and name (or URN) it has now, or, after a new review, set a new `expires`."
+        "Edit policies/waivers.yaml: remove a waiver whose resource complies or no longer exists, and any message "
+        "of `violations` the policy no longer reports; correct its resource to the exact type and name (or URN) "
+        "it has now, or, after a new review, set a new `expires`."
     ),
     validate=validate,
 )
@@ -148,8 +166,9 @@ review = Review(
     area="identity",
     controls=Controls(nist_800_53=("CM-6",), soc2=("CC8.1",)),
     why=(
-        "A waiver is an authorisation: a named owner accepts a risk for one resource until a date. One that "
-        "outlives its review, or lingers after a rename, quietly exempts the next change to that resource (a "
-        "public bucket of weights, a wildcard role) from the guardrails nobody agreed to relax."
+        "A waiver is an authorisation: a named owner accepts one known violation of one resource until a date. "
+        "One that outlives its review, lingers after a rename or a fix, or covers more than the reviewed problem "
+        "quietly exempts the next change to that resource (a public bucket of weights, a wildcard role) from the "
+        "guardrails nobody agreed to relax."
     ),
 )

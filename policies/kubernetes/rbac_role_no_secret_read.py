@@ -54,7 +54,8 @@ policy = ResourceValidationPolicy(
     remediation_steps=(
         "Grant Secret reads in a namespaced Role, limited with resourceNames to the Secrets the controller uses; "
         "prefer Pod Identity (no Secret at all) for AWS credentials. A controller whose upstream ClusterRole reads "
-        "Secrets cluster-wide gets a waiver for that one role, with its reason, owner and expiry."
+        "Secrets cluster-wide gets a waiver for that one role and that exact violation, with its reason, owner and "
+        "expiry."
     ),
     validate=validate,
 )

@@ -41,7 +41,7 @@ policy = ResourceValidationPolicy(
     remediation_steps=(
         "List the exact verbs (get, list, watch, ...), resources and API groups the controller calls, as the "
         "Cluster Autoscaler's ClusterRole does. A controller whose upstream role needs a wildcard gets a waiver "
-        "for that one role, with its reason, owner and expiry."
+        "for that one role and that exact violation, with its reason, owner and expiry."
     ),
     validate=validate,
 )

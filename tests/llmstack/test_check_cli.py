@@ -46,6 +46,14 @@ def dev_plan(tmp_path_factory) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def prod_plan(tmp_path_factory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("prod")
+    with in_project(), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
+    return json.loads((out / "plan.json").read_text())
+
+
+@pytest.fixture(scope="module")
 def shared_pack() -> Iterator[analyzer.PolicyPackProcess]:
     pack = analyzer.PolicyPackProcess("llm-serving", "dev")
     yield pack
@@ -132,15 +140,33 @@ def register(tmp_path: Path, monkeypatch, *entries: str) -> Path:
     return path
 
 
-def flow_log_waiver(vpc: str, expires: str = "2099-12-31", stacks: str = "[dev]") -> str:
+def no_flow_log(vpc: str) -> str:
+    return f"VPC '{vpc}' has no flow log."
+
+
+def flow_log_waiver(vpc: str, expires: str = "2099-12-31", stacks: str = "[dev]", *also: str) -> str:
     return (
         "  - policy: aws-ec2-vpc-flow-logs-enabled\n"
         f"    stacks: {stacks}\n"
         f"    resource: {{type: '{VPC}', name: {vpc}}}\n"
-        "    reason: flow logs go to the central account's collector (NET-12)\n"
+        "    violations:\n"
+        + "".join(f"      - {json.dumps(message)}\n" for message in (no_flow_log(vpc), *also))
+        + "    reason: flow logs go to the central account's collector (NET-12)\n"
         "    owner: network-team\n"
         f"    expires: {expires}\n"
     )
+
+
+def needing_no_committed_waiver(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan with the violations the committed register waives fixed (each Role reads only the Secret it
+    names), so a test's own register, which replaces the committed one, is all that applies to it."""
+    document = copy.deepcopy(plan)
+    for resource in document["resources"]:
+        if resource["type"] == "kubernetes:rbac.authorization.k8s.io/v1:Role":
+            for rule in resource["inputs"].get("rules") or []:
+                if "secrets" in rule.get("resources", []) and not rule.get("resourceNames"):
+                    rule["resourceNames"] = ["kedaorg-certs"]
+    return document
 
 
 def vpc_of(plan: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +177,7 @@ def vpc_of(plan: dict[str, Any]) -> dict[str, Any]:
 def test_a_waived_violation_is_listed_not_reported(tmp_path, monkeypatch, dev_plan, shared_pack):
     vpc = vpc_of(dev_plan)
     path = register(tmp_path, monkeypatch, flow_log_waiver(vpc["name"]))
-    plan = saved(tmp_path, without_flow_logs(dev_plan))
+    plan = saved(tmp_path, without_flow_logs(needing_no_committed_waiver(dev_plan)))
     with reusing(shared_pack):
         code, out, _ = run_check(plan, "--stack", "dev", "--format", "json")
     assert code == 0
@@ -162,6 +188,7 @@ def test_a_waived_violation_is_listed_not_reported(tmp_path, monkeypatch, dev_pl
             "policy": "aws-ec2-vpc-flow-logs-enabled",
             "urn": vpc["urn"],
             "resource": f"Vpc {vpc['name']}",
+            "violations": [no_flow_log(vpc["name"])],
             "reason": "flow logs go to the central account's collector (NET-12)",
             "owner": "network-team",
             "expires": "2099-12-31",
@@ -178,9 +205,64 @@ def test_a_waived_violation_is_listed_not_reported(tmp_path, monkeypatch, dev_pl
     )
     markdown = report.markdown({**dev_plan, "policy": policy})
     assert (
-        "| `aws-ec2-vpc-flow-logs-enabled` | `Vpc us-east-1-network-vpc` | flow logs go to the central account's "
-        f"collector (NET-12) | network-team | 2099-12-31 | `{path}:2` |"
+        "| `aws-ec2-vpc-flow-logs-enabled` | `Vpc us-east-1-network-vpc` | `VPC 'us-east-1-network-vpc' has no flow "
+        "log.` | flow logs go to the central account's collector (NET-12) | network-team | 2099-12-31 | "
+        f"`{path}:2` |"
     ) in markdown
+
+
+def test_another_violation_of_a_waived_policy_on_the_waived_resource_is_reported(
+    tmp_path, monkeypatch, dev_plan, shared_pack
+):
+    vpc = vpc_of(dev_plan)["name"]
+    path = register(tmp_path, monkeypatch, flow_log_waiver(vpc))
+    rejected_only = needing_no_committed_waiver(dev_plan)
+    for resource in rejected_only["resources"]:
+        if resource["type"] == FLOW_LOG:
+            resource["inputs"]["trafficType"] = "REJECT"
+    with reusing(shared_pack):
+        code, out, _ = run_check(saved(tmp_path, rejected_only), "--stack", "dev")
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        f"  [mandatory] aws-ec2-vpc-flow-logs-enabled: VPC '{vpc}' flow logs do not capture ALL traffic (only "
+        "accepted or rejected).",
+        # ... and the waiver, whose one message the VPC no longer produces, is stale.
+        f"  [mandatory] policy-waivers-valid: waiver {path}:2 (aws-ec2-vpc-flow-logs-enabled on Vpc {vpc}): "
+        f'aws-ec2-vpc-flow-logs-enabled no longer reports "{no_flow_log(vpc)}" on it; remove that message from the '
+        "waiver (or the waiver).",
+    ]
+
+
+KEDA_CERTS_ROLE = "us-east-1-autoscaling-keda-role-keda-operator-certs"
+KEDA_SECRETS = "rules[2]: get, list, watch on every Secret in namespace 'keda' (name them in resourceNames)."
+
+
+def test_a_waiver_does_not_hide_another_violation_of_its_policy_on_its_resource(tmp_path, prod_plan, shared_pack):
+    # The committed register accepts the KEDA certs Role's watch of the Secrets in its namespace (rules[2]); a later
+    # rule reading Secrets on the same Role is another violation of the same policy, reported.
+    document = copy.deepcopy(prod_plan)
+    (role,) = [r for r in document["resources"] if r["name"] == KEDA_CERTS_ROLE]
+    role["inputs"]["rules"].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
+    index = len(role["inputs"]["rules"]) - 1
+    extra = f"rules[{index}]: get on every Secret in namespace 'keda' (name them in resourceNames)."
+    plan = saved(tmp_path, document)
+    with reusing(shared_pack):
+        code, out, _ = run_check(plan, "--stack", "prod", "--format", "json")
+    assert code == 1
+    policy = json.loads(out)
+    assert {
+        "policy": "kubernetes-rbac-role-disallow-secret-read",
+        "enforcement": "mandatory",
+        "severity": "high",
+        "urn": role["urn"],
+        "message": extra,
+    } in policy["violations"]
+    assert all(v["urn"] == role["urn"] for v in policy["violations"] if v["enforcement"] == "mandatory")
+    # The accepted violation stays waived, and only it.
+    (waived,) = [w for w in policy["waived"] if w["urn"] == role["urn"]]
+    assert waived["violations"] == [KEDA_SECRETS]
+    with reusing(shared_pack):
+        assert run_check(plan, "--stack", "prod")[0] == 1
 
 
 def test_waivers_of_other_stacks_do_not_apply(tmp_path, monkeypatch, dev_plan, shared_pack):
@@ -218,15 +300,33 @@ def test_an_expired_or_unmatched_waiver_fails_the_check(
     assert "[waived]" not in out
 
 
+def test_a_waiver_listing_a_message_the_policy_no_longer_reports_fails_the_check(
+    tmp_path, monkeypatch, dev_plan, shared_pack
+):
+    vpc = vpc_of(dev_plan)["name"]
+    stale = f"VPC '{vpc}' flow logs do not capture ALL traffic (only accepted or rejected)."
+    path = register(tmp_path, monkeypatch, flow_log_waiver(vpc, "2099-12-31", "[dev]", stale))
+    with reusing(shared_pack):
+        code, out, _ = run_check(
+            saved(tmp_path, without_flow_logs(needing_no_committed_waiver(dev_plan))), "--stack", "dev"
+        )
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        f"  [mandatory] policy-waivers-valid: waiver {path}:2 (aws-ec2-vpc-flow-logs-enabled on Vpc {vpc}): "
+        f'aws-ec2-vpc-flow-logs-enabled no longer reports "{stale}" on it; remove that message from the waiver (or '
+        "the waiver)."
+    ]
+
+
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
         (
             "  - policy: aws-ec2-vpc-flow-logs\n    stacks: [dev]\n    resource: {type: 'a:b:C', name: x}\n"
-            "    reason: because\n    owner: someone\n    expires: 2099-01-01\n",
+            "    violations: [x]\n    reason: because\n    owner: someone\n    expires: 2099-01-01\n",
             "{path}:2: policy: no policy 'aws-ec2-vpc-flow-logs' in the pack",
         ),
-        ("  - policy: x\n", "{path}:2: waivers[0]: lacks stacks, resource, reason, owner, expires"),
+        ("  - policy: x\n", "{path}:2: waivers[0]: lacks stacks, resource, violations, reason, owner, expires"),
     ],
 )
 def test_a_malformed_register_exits_2_naming_file_and_line(
@@ -244,7 +344,9 @@ def test_plan_refuses_a_malformed_register_before_running_anything(tmp_path, mon
     err = io.StringIO()
     with in_project(), contextlib.redirect_stderr(err):
         assert main(["plan", "--stack", "dev", "--out", str(out)]) == 2
-    assert err.getvalue() == f"llmstack plan: error: {path}:2: waivers[0]: lacks resource, reason, owner, expires\n"
+    assert err.getvalue() == (
+        f"llmstack plan: error: {path}:2: waivers[0]: lacks resource, violations, reason, owner, expires\n"
+    )
     assert not out.exists()
 
 

@@ -22,17 +22,25 @@ VPC = "aws:ec2/vpc:Vpc"
 ROTATION = key_rotation_enabled.policy.name
 FLOW_LOGS = vpc_flow_logs_enabled.policy.name
 NAMES = {p.name for p in ALL_POLICIES}
+ROTATION_MESSAGE = "enableKeyRotation is not true: the key material never rotates."
 
 
 def urn(type_: str, name: str) -> str:
     return f"urn:pulumi:test::llm-serving::{type_}::{name}"
 
 
-def waiver(policy: str = ROTATION, expires: str = "2099-12-31", source: str = "policies/waivers.yaml:3", **resource):
+def waiver(
+    policy: str = ROTATION,
+    expires: str = "2099-12-31",
+    source: str = "policies/waivers.yaml:3",
+    violations: tuple[str, ...] = (ROTATION_MESSAGE,),
+    **resource,
+):
     return {
         "source": source,
         "policy": policy,
         "resource": resource or {"type": KEY, "name": "weights-key"},
+        "violations": list(violations),
         "reason": "rotation is done by re-encrypting into a new key each quarter",
         "owner": "security-team",
         "expires": expires,
@@ -51,12 +59,15 @@ waivers:
     reason: rotation is done by re-encrypting into a new key each quarter
     owner: security-team
     expires: 2027-03-31
+    violations: ["enableKeyRotation is not true: the key material never rotates."]
   - policy: aws-ec2-vpc-flow-logs-enabled
     stacks: [dev, prod]
     resource: {urn: "urn:pulumi:dev::llm-serving::aws:ec2/vpc:Vpc::net"}
     reason: flow logs go to the central collector
     owner: network-team
     expires: "2027-01-31"
+    violations:
+      - "VPC 'net' has no flow log."
 """
 
 
@@ -75,12 +86,14 @@ def test_the_register_reads_every_field(tmp_path):
         resource_type=KEY,
         resource_name="weights-key",
         urn=None,
+        violations=(ROTATION_MESSAGE,),
         reason="rotation is done by re-encrypting into a new key each quarter",
         owner="security-team",
         expires=date(2027, 3, 31),
     )
     assert first.resource == "Key weights-key"
     assert second.urn == "urn:pulumi:dev::llm-serving::aws:ec2/vpc:Vpc::net" and second.expires == date(2027, 1, 31)
+    assert second.violations == ("VPC 'net' has no flow log.",)
     assert waivers.for_stack([first, second], "dev") == [second]
 
 
@@ -105,13 +118,15 @@ def _replace(old: str, new: str) -> str:
         ("waivers: {}\n", "waivers.yaml:1: waivers: must be a list"),
         (
             "waivers:\n  - 3\n",
-            "waivers.yaml:2: waivers[0]: must be a mapping with policy, stacks, resource, reason, owner, expires",
+            "waivers.yaml:2: waivers[0]: must be a mapping with policy, stacks, resource, violations, reason, owner, "
+            "expires",
         ),
         ("waivers: [\n", "waivers.yaml:2: YAML syntax error: expected the node content, but found '<stream end>'"),
         (_replace("    owner: security-team\n", ""), "waivers.yaml:2: waivers[0]: lacks owner"),
         (
             _replace("    owner: security-team\n", "    owner: security-team\n    ticket: SEC-1\n"),
-            "waivers.yaml:2: waivers[0].ticket: unknown key; keys: policy, stacks, resource, reason, owner, expires",
+            "waivers.yaml:2: waivers[0].ticket: unknown key; keys: policy, stacks, resource, violations, reason, "
+            "owner, expires",
         ),
         (
             _replace("    owner: security-team\n", "    owner: security-team\n    owner: x\n"),
@@ -147,11 +162,11 @@ def _replace(old: str, new: str) -> str:
         ),
         (
             _replace('urn: "urn:pulumi:dev::', 'urn: "urn:pulumi:qa::'),
-            "waivers.yaml:12: waivers[1].resource: the URN is of stack 'qa', not of dev, prod",
+            "waivers.yaml:13: waivers[1].resource: the URN is of stack 'qa', not of dev, prod",
         ),
         (
             _replace('urn: "urn:pulumi:dev::llm-serving::aws:ec2/vpc:Vpc::net"', "urn: net"),
-            "waivers.yaml:12: waivers[1].resource.urn: must be a URN (urn:pulumi:STACK::PROJECT::TYPE::NAME)",
+            "waivers.yaml:13: waivers[1].resource.urn: must be a URN (urn:pulumi:STACK::PROJECT::TYPE::NAME)",
         ),
         (
             _replace("owner: security-team", "owner: ''"),
@@ -167,8 +182,55 @@ def _replace(old: str, new: str) -> str:
         ),
         (
             VALID + VALID.split("\n", 1)[1].split("  - policy: aws-ec2")[0],
-            "waivers.yaml:16: waivers: duplicates waivers.yaml:2 (aws-kms-key-rotation-enabled on Key weights-key in "
+            "waivers.yaml:19: waivers: duplicates waivers.yaml:2 (aws-kms-key-rotation-enabled on Key weights-key in "
             "prod)",
+        ),
+        # One waiver per policy and resource lists every message it accepts: another message is no excuse.
+        (
+            VALID
+            + VALID.split("\n", 1)[1]
+            .split("  - policy: aws-ec2")[0]
+            .replace("the key material never rotates.", "the key material never rotates!"),
+            "waivers.yaml:19: waivers: duplicates waivers.yaml:2 (aws-kms-key-rotation-enabled on Key weights-key in "
+            "prod)",
+        ),
+        (
+            _replace('    violations: ["enableKeyRotation is not true: the key material never rotates."]\n', ""),
+            "waivers.yaml:2: waivers[0]: lacks violations",
+        ),
+        (
+            _replace('["enableKeyRotation is not true: the key material never rotates."]', "[]"),
+            "waivers.yaml:10: waivers[0].violations: must be a non-empty list of the exact messages the policy reports "
+            "on the resource (as report.md shows them)",
+        ),
+        (
+            _replace('["enableKeyRotation is not true: the key material never rotates."]', '"rotation is off"'),
+            "waivers.yaml:10: waivers[0].violations: must be a non-empty list of the exact messages the policy reports "
+            "on the resource (as report.md shows them)",
+        ),
+        (
+            _replace("      - \"VPC 'net' has no flow log.\"\n", "      - \"VPC 'net' has no flow log.\"\n      - 3\n"),
+            "waivers.yaml:19: waivers[1].violations[1]: must be the exact message the policy reports, a non-empty "
+            "string (got 3)",
+        ),
+        (
+            _replace("      - \"VPC 'net' has no flow log.\"\n", "      - ''\n"),
+            "waivers.yaml:18: waivers[1].violations[0]: must be the exact message the policy reports, a non-empty "
+            "string (got '')",
+        ),
+        (
+            _replace("      - \"VPC 'net' has no flow log.\"\n", "      - \"VPC 'net' has\\nno flow log.\"\n"),
+            "waivers.yaml:18: waivers[1].violations[0]: must be the message on one line, as report.md prints it (no "
+            "line breaks or extra spaces)",
+        ),
+        (
+            _replace("      - \"VPC 'net' has no flow log.\"\n", "      - \" VPC 'net' has no flow log.\"\n"),
+            "waivers.yaml:18: waivers[1].violations[0]: must be the message on one line, as report.md prints it (no "
+            "line breaks or extra spaces)",
+        ),
+        (
+            _replace("      - \"VPC 'net' has no flow log.\"\n", "      - \"VPC 'net' has no flow log.\"\n" * 2),
+            "waivers.yaml:19: waivers[1].violations[1]: duplicates violations[0]",
         ),
     ],
 )
@@ -199,7 +261,6 @@ def test_a_waiver_names_its_resource_exactly():
 # --- the guard -------------------------------------------------------------------------------------
 
 ROTATION_OFF = {"enableKeyRotation": False}
-ROTATION_MESSAGE = "enableKeyRotation is not true: the key material never rotates."
 
 
 def guarded_rotation() -> Any:
@@ -237,8 +298,20 @@ def test_a_live_waiver_hides_the_violation_it_names():
         {"waivers": [waiver(policy=FLOW_LOGS)]},
         {"waivers": [{**waiver(), "expires": "soon"}]},
         {"waivers": "everything"},
+        {"waivers": [waiver(violations=("enableKeyRotation is false.",))]},
+        {"waivers": [{**waiver(), "violations": []}]},
+        {"waivers": [{k: v for k, v in waiver().items() if k != "violations"}]},
     ],
-    ids=["expired", "another-resource", "another-policy", "malformed", "not-a-list"],
+    ids=[
+        "expired",
+        "another-resource",
+        "another-policy",
+        "malformed",
+        "not-a-list",
+        "another-message",
+        "no-messages",
+        "without-violations",
+    ],
 )
 def test_a_waiver_hides_nothing_else(config):
     assert resource_violations(guarded_rotation(), KEY, ROTATION_OFF, name="weights-key", config=config) == [
@@ -249,8 +322,37 @@ def test_a_waiver_hides_nothing_else(config):
 def test_a_stack_policy_violation_is_waived_by_the_resource_it_names():
     policy = next(p for p in pack_policies() if p.name == FLOW_LOGS)
     vpcs = [policy_resource(VPC, "net-a", {}), policy_resource(VPC, "net-b", {})]
-    config = {"waivers": [waiver(policy=FLOW_LOGS, type=VPC, name="net-a")]}
+    config = {
+        "waivers": [waiver(policy=FLOW_LOGS, violations=("VPC 'net-a' has no flow log.",), type=VPC, name="net-a")]
+    }
     assert stack_violations(policy, vpcs, config) == [("VPC 'net-b' has no flow log.", urn(VPC, "net-b"))]
+
+
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+WILDCARDS = "kubernetes-rbac-role-disallow-wildcards"
+RESOURCES_WILDCARD = "rules[0]: wildcard resources '*'."
+VERBS_WILDCARD = "rules[0]: wildcard verbs '*'."
+
+
+def adapter_role(verbs: list[str]) -> dict[str, Any]:
+    return {"rules": [{"apiGroups": ["custom.metrics.k8s.io"], "resources": ["*"], "verbs": verbs}]}
+
+
+def adapter_waiver(*violations: str) -> dict[str, Any]:
+    return waiver(policy=WILDCARDS, violations=violations, type=CLUSTER_ROLE, name="adapter")
+
+
+def test_a_waiver_hides_only_the_messages_it_lists():
+    # The adapter's role needs `resources: ['*']`; a later `verbs: ['*']` on it is another violation, reported.
+    policy = next(p for p in pack_policies() if p.name == WILDCARDS)
+    config = {"waivers": [adapter_waiver(RESOURCES_WILDCARD)]}
+    waived = adapter_role(["get", "list", "watch"])
+    assert resource_violations(policy, CLUSTER_ROLE, waived, name="adapter") == [RESOURCES_WILDCARD]
+    assert resource_violations(policy, CLUSTER_ROLE, waived, name="adapter", config=config) == []
+    regressed = adapter_role(["*"])
+    assert resource_violations(policy, CLUSTER_ROLE, regressed, name="adapter", config=config) == [VERBS_WILDCARD]
+    both = {"waivers": [adapter_waiver(RESOURCES_WILDCARD, VERBS_WILDCARD)]}
+    assert resource_violations(policy, CLUSTER_ROLE, regressed, name="adapter", config=both) == []
 
 
 def _raising(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -338,9 +440,33 @@ def test_a_waiver_naming_two_resources_must_name_one_by_urn():
     ]
 
 
+def test_a_waiver_is_unmatched_when_a_message_it_lists_is_no_longer_reported():
+    fixed = policy_resource(CLUSTER_ROLE, "adapter", adapter_role(["get", "list", "watch"]))
+    assert audit([fixed], adapter_waiver(RESOURCES_WILDCARD, VERBS_WILDCARD)) == [
+        (
+            "waiver policies/waivers.yaml:3 (kubernetes-rbac-role-disallow-wildcards on ClusterRole adapter): "
+            "kubernetes-rbac-role-disallow-wildcards no longer reports \"rules[0]: wildcard verbs '*'.\" on it; remove "
+            "that message from the waiver (or the waiver).",
+            fixed.urn,
+        )
+    ]
+    assert audit([fixed], adapter_waiver(RESOURCES_WILDCARD)) == []
+
+
+def test_a_waiver_of_a_message_the_policy_now_words_differently_is_unmatched():
+    # A rule added in front moves the wildcard to rules[1]: the change gets a new review, not the old waiver.
+    moved = {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}, *adapter_role(["get"])["rules"]]}
+    role = policy_resource(CLUSTER_ROLE, "adapter", moved)
+    assert [m for m, _ in audit([role], adapter_waiver(RESOURCES_WILDCARD))] == [
+        "waiver policies/waivers.yaml:3 (kubernetes-rbac-role-disallow-wildcards on ClusterRole adapter): "
+        "kubernetes-rbac-role-disallow-wildcards no longer reports \"rules[0]: wildcard resources '*'.\" on it; "
+        "remove that message from the waiver (or the waiver)."
+    ]
+
+
 def test_a_stack_policy_waiver_matches_when_that_policy_names_the_resource():
     vpc = policy_resource(VPC, "net-a", {})
-    flow_waiver = waiver(policy=FLOW_LOGS, type=VPC, name="net-a")
+    flow_waiver = waiver(policy=FLOW_LOGS, violations=("VPC 'net-a' has no flow log.",), type=VPC, name="net-a")
     assert audit([vpc], flow_waiver) == []
     flow_log = policy_resource(
         "aws:ec2/flowLog:FlowLog", "net-a-flow", {"trafficType": "ALL"}, property_dependencies={"vpcId": [vpc]}
@@ -363,7 +489,8 @@ def test_the_waived_policy_runs_with_its_own_config():
             }
         },
     )
-    entry = waiver(policy=policy.name, type="kubernetes:apps/v1:Deployment", name="tgi")
+    message = f"container 'tgi': image 'ghcr.io/x/tgi@sha256:{'a' * 64}' is not from an allowed registry (quay.io)."
+    entry = waiver(policy=policy.name, violations=(message,), type="kubernetes:apps/v1:Deployment", name="tgi")
     assert audit([deployment], entry, policy_config={policy.name: {"allowedRegistries": ["ghcr.io"]}}) != []
     assert audit([deployment], entry, policy_config={policy.name: {"allowedRegistries": ["quay.io"]}}) == []
 
@@ -379,6 +506,11 @@ def test_the_waived_policy_runs_with_its_own_config():
         (
             {"policy": ROTATION},
             "waiver #1 of the pack's config is malformed (source: must be a non-empty string); it waives nothing.",
+        ),
+        (
+            {**waiver(), "violations": ["rotation is off", "rotation is off"]},
+            "waiver #1 of the pack's config is malformed (violations: must be a non-empty list of distinct one-line "
+            "messages); it waives nothing.",
         ),
     ],
 )
