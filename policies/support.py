@@ -20,6 +20,9 @@ from components.conventions import (
     MODEL_SERVER_COMPONENT,
 )
 
+# The stack's `aws_account_id` as a policy's config property (llmstack/policy_config.py sets it).
+ACCOUNT_ID_PROPERTY = {"type": "string", "pattern": "^[0-9]{12}$"}
+
 # Type tokens whose package is a real provider (not a component or the stack).
 PROVIDER_PACKAGES = ("aws", "kubernetes", "random")
 

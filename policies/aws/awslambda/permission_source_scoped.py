@@ -14,6 +14,7 @@ from pulumi_policy import (
 
 from policies.aws.iam.documents import account_of, is_wildcard
 from policies.review import Controls, Review
+from policies.support import ACCOUNT_ID_PROPERTY
 
 PERMISSION_TYPE = "aws:lambda/permission:Permission"
 
@@ -69,7 +70,7 @@ policy = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="Lambda.1", version="1.0.0"),
-    config_schema=PolicyConfigSchema(properties={"accountId": {"type": "string", "pattern": r"^\d{12}$"}}),
+    config_schema=PolicyConfigSchema(properties={"accountId": ACCOUNT_ID_PROPERTY}),
     remediation_steps=(
         "Set sourceArn to the ARN of the one API authorizer, rule or bucket that calls the function "
         "(arn:aws:execute-api:<region>:<account>:<api-id>/authorizers/<id>), in `llm-serving:aws_account_id`."

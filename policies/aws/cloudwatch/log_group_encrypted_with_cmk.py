@@ -11,7 +11,7 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import depends_on, region_of, resources_of_type
+from policies.support import ACCOUNT_ID_PROPERTY, depends_on, region_of, resources_of_type
 
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
 KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey")
@@ -53,7 +53,7 @@ policy = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name="NIST 800-53", reference="SC-28", version="rev5"),
-    config_schema=PolicyConfigSchema(properties={"accountId": {"type": "string", "pattern": "^[0-9]{12}$"}}),
+    config_schema=PolicyConfigSchema(properties={"accountId": ACCOUNT_ID_PROPERTY}),
     remediation_steps=(
         "Set `kms_key_id` on the aws.cloudwatch.LogGroup to the region's logs key (components.encryption), whose "
         "key policy lets logs.<region>.amazonaws.com use it."

@@ -26,7 +26,7 @@ from policies.aws.iam.documents import (
     trust_document,
 )
 from policies.review import Controls, Review
-from policies.support import as_list
+from policies.support import ACCOUNT_ID_PROPERTY, as_list
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -85,7 +85,7 @@ policy = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="NIST 800-53", reference="AC-3", version="rev5"),
-    config_schema=PolicyConfigSchema(properties={"accountId": {"type": "string", "pattern": r"^\d{12}$"}}),
+    config_schema=PolicyConfigSchema(properties={"accountId": ACCOUNT_ID_PROPERTY}),
     remediation_steps=(
         "Trust a service principal (with aws:SourceAccount / aws:SourceArn), a role of this account "
         "(`llm-serving:aws_account_id`), or a federated provider with a StringEquals condition on its "

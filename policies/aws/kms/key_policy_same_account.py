@@ -14,7 +14,7 @@ from pulumi_policy import (
 
 from policies.aws.iam.documents import foreign_grants
 from policies.review import Controls, Review
-from policies.support import json_document
+from policies.support import ACCOUNT_ID_PROPERTY, json_document
 
 KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey")
 
@@ -36,7 +36,7 @@ policy = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="KMS.5", version="1.0.0"),
-    config_schema=PolicyConfigSchema(properties={"accountId": {"type": "string", "pattern": r"^\d{12}$"}}),
+    config_schema=PolicyConfigSchema(properties={"accountId": ACCOUNT_ID_PROPERTY}),
     remediation_steps=(
         "Name only `arn:aws:iam::<llm-serving:aws_account_id>:...` principals and service principals pinned "
         "with aws:SourceAccount / kms:CallerAccount to that account; share data across accounts by "

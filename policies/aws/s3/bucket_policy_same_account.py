@@ -14,7 +14,7 @@ from pulumi_policy import (
 
 from policies.aws.iam.documents import foreign_grants
 from policies.review import Controls, Review
-from policies.support import json_document
+from policies.support import ACCOUNT_ID_PROPERTY, json_document
 
 BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 
@@ -37,7 +37,7 @@ policy = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="AWS FSBP", reference="S3.6", version="1.0.0"),
-    config_schema=PolicyConfigSchema(properties={"accountId": {"type": "string", "pattern": r"^\d{12}$"}}),
+    config_schema=PolicyConfigSchema(properties={"accountId": ACCOUNT_ID_PROPERTY}),
     remediation_steps=(
         "Allow only principals of `llm-serving:aws_account_id`, and service principals pinned with "
         "aws:SourceAccount to it; replicate to a bucket the other account owns instead of granting it ours."

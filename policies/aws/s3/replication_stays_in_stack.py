@@ -15,7 +15,7 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import BUCKET_TYPE, as_list, depends_on, region_of, resources_of_type
+from policies.support import ACCOUNT_ID_PROPERTY, BUCKET_TYPE, as_list, depends_on, region_of, resources_of_type
 
 REPLICATION_TYPE = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey")
@@ -101,7 +101,7 @@ policy = StackValidationPolicy(
     config_schema=PolicyConfigSchema(
         properties={
             "allowedRegions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "accountId": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "accountId": ACCOUNT_ID_PROPERTY,
         },
         required=["allowedRegions"],
     ),
