@@ -27,6 +27,7 @@ from tests.mutation.ops import (
     Remove,
     SelectedBy,
     Set,
+    Sub,
     doc,
     parse_path,
     where,
@@ -115,6 +116,17 @@ def test_edits_set_delete_append_multiply_and_drop():
         Delete("a.missing").edit(document)
     with pytest.raises(CatalogueError, match="not a number"):
         Multiply("a", 2).edit(document)
+
+
+def test_sub_rewrites_a_string_whatever_it_is_now():
+    document = {"image": "ghcr.io/kedacore/keda:2.20.0", "n": 1}
+    Sub("image", r"^[^/]+", "registry.example.net").edit(document)
+    Sub("image", r":[^:/@]+$", "").edit(document)
+    assert document["image"] == "registry.example.net/kedacore/keda"
+    with pytest.raises(CatalogueError, match="does not match"):
+        Sub("image", r"@sha256:", "").edit(document)
+    with pytest.raises(CatalogueError, match="not a string"):
+        Sub("n", r"1", "2").edit(document)
 
 
 def test_a_doc_edit_rewrites_the_json_string_of_a_policy():
