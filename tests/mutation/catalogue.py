@@ -660,7 +660,6 @@ ISSUE_CLASSES: list[Mutation] = [
         "a GPU node group's maxSize x10",
         GPU_NODE_GROUP,
         Multiply("scalingConfig.maxSize", 10),
-        stacks=("prod",),
     ),
     one(
         "gpu-type-disallowed",
@@ -1739,7 +1738,6 @@ POLICY_COVERAGE: list[Mutation] = [
         "the system node group may grow to 50x its maximum",
         SYSTEM_NODE_GROUP,
         Multiply("scalingConfig.maxSize", 50),
-        stacks=("prod",),
     ),
     one(
         "model-node-selector-gpu",

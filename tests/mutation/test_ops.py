@@ -270,6 +270,19 @@ def test_the_catalogue_is_large_enough_unique_and_well_formed():
         assert sum(stack in m.stacks for m in CATALOGUE) >= 120
 
 
+def test_every_registered_policy_has_a_regression_tagged_with_its_name():
+    from policies.registry import ALL_POLICIES
+
+    tagged = {m.cls.removeprefix("policy:") for m in CATALOGUE if m.cls.startswith("policy:")}
+    assert sorted(p.name for p in ALL_POLICIES if p.name not in tagged) == []
+    assert sorted(tagged - {p.name for p in ALL_POLICIES}) == []  # no tag of a renamed or removed policy
+
+
+def test_the_chart_declared_controllers_are_mutated_in_every_stack():
+    for stack in STACKS:
+        assert sum(m.cls == "controllers" and stack in m.stacks for m in CATALOGUE) >= 10
+
+
 def test_a_policy_must_fire_in_some_stack_not_in_each():
     from tests.mutation.harness import Outcome, StackReport, unfired_policies
 
