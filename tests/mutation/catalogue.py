@@ -12,6 +12,7 @@ limits an entry to the stacks where its regression is one (dev may scale to zero
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from tests.mutation.ops import (
@@ -1470,7 +1471,38 @@ EXISTING_POLICIES: list[Mutation] = [
 
 # --- the controllers declared from upstream charts, held to the policies of the program's own -----
 
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
+# A privileged node agent smuggled into a controller's CRD bundle, where no object policy reads it.
+SMUGGLED_DAEMON_SET = json.dumps(
+    {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "node-shell", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "node-shell"}},
+            "template": {
+                "metadata": {"labels": {"app": "node-shell"}},
+                "spec": {
+                    "hostPID": True,
+                    "hostNetwork": True,
+                    "containers": [
+                        {"name": "shell", "image": "docker.io/library/busybox", "securityContext": {"privileged": True}}
+                    ],
+                },
+            },
+        },
+    },
+    separators=(",", ":"),
+)
+
 CONTROLLERS: list[Mutation] = [
+    one(
+        "ctl-crd-bundle-smuggles-workload",
+        "controllers",
+        "a controller's CRD bundle (ConfigGroup) also carries a privileged host-namespace DaemonSet",
+        where(CONFIG_GROUP, Contains("yaml", "CustomResourceDefinition")),
+        Sub("yaml", r"\Z", f"---\n{SMUGGLED_DAEMON_SET}\n"),
+    ),
     one(
         "ctl-host-network",
         "controllers",
@@ -1635,6 +1667,17 @@ CONTROLLERS: list[Mutation] = [
 # --- one regression per registered policy, tagged with its name ---------------------------------
 
 POLICY_COVERAGE: list[Mutation] = [
+    one(
+        "helm-chart-added",
+        _policy("kubernetes-manifest-bundle-crds-only"),
+        "a Helm v4 Chart is added beside a controller's CRD bundle (its objects never reach the pack)",
+        where(CONFIG_GROUP),
+        AddClone(
+            type="kubernetes:helm.sh/v4:Chart",
+            suffix="chart",
+            inputs={"chart": "oci://registry.example.net/charts/node-agent", "version": "1.0.0"},
+        ),
+    ),
     one(
         "kms-foreign-role-grant",
         _policy("aws-kms-key-policy-same-account"),
