@@ -1627,6 +1627,20 @@ CONTROLLERS: list[Mutation] = [
         Append("rules", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}),
     ),
     one(
+        "ctl-clusterrole-pods-exec",
+        "controllers",
+        "a chart-declared ClusterRole may exec into every pod",
+        CONTROLLER_CLUSTER_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}),
+    ),
+    one(
+        "ctl-role-token-request",
+        "controllers",
+        "a chart-declared Role may mint tokens for the service accounts of its namespace",
+        where(ROLE_K8S, Has(CHART)),
+        Append("rules", {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}),
+    ),
+    one(
         "ctl-binding-cluster-admin",
         "controllers",
         "a chart-declared ClusterRoleBinding binds cluster-admin",
@@ -1954,6 +1968,13 @@ POLICY_COVERAGE: list[Mutation] = [
         "one of the program's ClusterRoles may impersonate service accounts",
         OWN_CLUSTER_ROLE,
         Append("rules", {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}),
+    ),
+    one(
+        "own-clusterrole-nodes-proxy",
+        _policy("kubernetes-rbac-role-disallow-pod-and-node-takeover"),
+        "one of the program's ClusterRoles may call every kubelet through nodes/proxy",
+        OWN_CLUSTER_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}),
     ),
     one(
         "own-role-secrets",
