@@ -62,7 +62,7 @@ def _load(stream: str) -> list[Any] | None:
         pass
     try:
         return [doc for doc in yaml.load_all(stream, Loader=_LOADER) if doc is not None]
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # RecursionError: a stream nested past the parser's depth
         return None
 
 
