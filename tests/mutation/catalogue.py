@@ -12,10 +12,12 @@ limits an entry to the stacks where its regression is one (dev may scale to zero
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from tests.mutation.ops import (
     AddClone,
+    All,
     Append,
     Attached,
     Contains,
@@ -36,6 +38,7 @@ from tests.mutation.ops import (
     SelectedBy,
     Selector,
     Set,
+    Sub,
     doc,
     where,
 )
@@ -117,6 +120,9 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 ROLE_K8S = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 
@@ -144,6 +150,29 @@ STREAMING_INTEGRATION = where(INTEGRATION, Eq("responseTransferMode", "STREAM"))
 MODEL_SCALED_OBJECT = where(SCALED_OBJECT)
 POD = "spec.template.spec"
 CONTAINER = f"{POD}.containers[0]"
+MODEL_PDB = where(PDB, Eq('spec.selector.matchLabels["app.kubernetes.io/component"]', "model-server"))
+MODEL_SERVICE = where(SERVICE, Eq('spec.selector["app.kubernetes.io/component"]', "model-server"))
+MODEL_NETWORK_POLICY = where(
+    NETWORK_POLICY, Eq('spec.podSelector.matchLabels["app.kubernetes.io/component"]', "model-server")
+)
+# Objects declared from an upstream Helm chart (KEDA, prometheus-adapter, the AWS LB controller)
+# carry the chart's helm.sh/chart label; the program's own objects do not.
+CHART = 'metadata.labels["helm.sh/chart"]'
+CONTROLLER_DEPLOYMENT = where(DEPLOYMENT, Has(CHART))
+CONTROLLER_SERVICE_ACCOUNT = where(SERVICE_ACCOUNT, Has(CHART))
+CONTROLLER_CLUSTER_ROLE = where(CLUSTER_ROLE, Has(CHART), Not(Contains("rules", '"*"')))
+WILDCARD_CONTROLLER_ROLE = where(CLUSTER_ROLE, Has(CHART), Eq("rules[0].resources", ["*"]))
+CONTROLLER_BINDING = where(CLUSTER_ROLE_BINDING, Has(CHART))
+CONTROLLER_ROLE_BINDING = where(ROLE_BINDING, Has(CHART))
+WEBHOOK_SERVICE = where(SERVICE, Has(CHART), Eq('metadata.labels["app.kubernetes.io/component"]', "webhook"))
+# A controller Role that reads Secrets of its namespace without naming them: waived (policies/waivers.yaml).
+BROAD_SECRETS_RULE = All((Contains("resources", '"secrets"'), Not(Has("resourceNames"))))
+SECRET_READING_ROLE = where(ROLE_K8S, Has(CHART), Contains("rules", '"secrets"'))
+OWN_ROLE = where(ROLE_K8S, Not(Has(CHART)))
+OWN_CLUSTER_ROLE = where(CLUSTER_ROLE, Not(Has(CHART)))
+OWN_BINDING = where(CLUSTER_ROLE_BINDING, Not(Has(CHART)))
+OWN_SERVICE_ACCOUNT = where(SERVICE_ACCOUNT, Not(Has(CHART)))
+IMAGE = f"{CONTAINER}.image"
 
 
 def _statement(effect: str, action: object, resource: object = "*", principal: object | None = None) -> dict:
@@ -632,7 +661,6 @@ ISSUE_CLASSES: list[Mutation] = [
         "a GPU node group's maxSize x10",
         GPU_NODE_GROUP,
         Multiply("scalingConfig.maxSize", 10),
-        stacks=("prod",),
     ),
     one(
         "gpu-type-disallowed",
@@ -1016,7 +1044,7 @@ EXISTING_POLICIES: list[Mutation] = [
     ),
     one(
         "gpu-imds-optional",
-        _policy("aws-eks-gpu-node-group-imdsv2-hop-limit"),
+        _policy("aws-eks-node-imdsv2-hop-limit-one"),
         "GPU nodes allow IMDSv1",
         GPU_TEMPLATE,
         Set("metadataOptions.httpTokens", "optional"),
@@ -1024,7 +1052,7 @@ EXISTING_POLICIES: list[Mutation] = [
     ),
     one(
         "gpu-imds-hops",
-        _policy("aws-eks-gpu-node-group-imdsv2-hop-limit"),
+        _policy("aws-eks-node-imdsv2-hop-limit-one"),
         "GPU nodes' IMDS hop limit is 2",
         GPU_TEMPLATE,
         Set("metadataOptions.httpPutResponseHopLimit", 2),
@@ -1032,7 +1060,7 @@ EXISTING_POLICIES: list[Mutation] = [
     ),
     one(
         "gpu-no-launch-template",
-        _policy("aws-eks-gpu-node-group-imdsv2-hop-limit"),
+        _policy("aws-eks-node-imdsv2-hop-limit-one"),
         "a GPU node group drops its launch template",
         GPU_NODE_GROUP,
         Delete("launchTemplate"),
@@ -1368,9 +1396,9 @@ EXISTING_POLICIES: list[Mutation] = [
         "pdb-removed",
         _policy("kubernetes-model-server-has-pdb"),
         "a model server's PodDisruptionBudget is removed",
-        where(PDB),
+        MODEL_PDB,
         Remove(),
-        names=(SelectedBy(where(PDB)),),
+        names=(SelectedBy(MODEL_PDB),),
     ),
     one(
         "model-too-big",
@@ -1441,4 +1469,556 @@ EXISTING_POLICIES: list[Mutation] = [
     ),
 ]
 
-CATALOGUE: list[Mutation] = ISSUE_CLASSES + EXISTING_POLICIES
+# --- the controllers declared from upstream charts, held to the policies of the program's own -----
+
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
+# A privileged node agent smuggled into a controller's CRD bundle, where no object policy reads it.
+SMUGGLED_DAEMON_SET = json.dumps(
+    {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "node-shell", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "node-shell"}},
+            "template": {
+                "metadata": {"labels": {"app": "node-shell"}},
+                "spec": {
+                    "hostPID": True,
+                    "hostNetwork": True,
+                    "containers": [
+                        {"name": "shell", "image": "docker.io/library/busybox", "securityContext": {"privileged": True}}
+                    ],
+                },
+            },
+        },
+    },
+    separators=(",", ":"),
+)
+
+CONTROLLERS: list[Mutation] = [
+    one(
+        "ctl-crd-bundle-smuggles-workload",
+        "controllers",
+        "a controller's CRD bundle (ConfigGroup) also carries a privileged host-namespace DaemonSet",
+        where(CONFIG_GROUP, Contains("yaml", "CustomResourceDefinition")),
+        Sub("yaml", r"\Z", f"---\n{SMUGGLED_DAEMON_SET}\n"),
+    ),
+    one(
+        "ctl-host-network",
+        "controllers",
+        "a chart-declared controller Deployment sets hostNetwork",
+        CONTROLLER_DEPLOYMENT,
+        Set(f"{POD}.hostNetwork", True),
+    ),
+    one(
+        "ctl-host-pid",
+        "controllers",
+        "another chart-declared controller Deployment sets hostPID",
+        where(DEPLOYMENT, Has(CHART), pick=1),
+        Set(f"{POD}.hostPID", True),
+    ),
+    one(
+        "ctl-no-limits",
+        "controllers",
+        "a chart-declared controller container loses its limits",
+        CONTROLLER_DEPLOYMENT,
+        Delete(f"{CONTAINER}.resources.limits"),
+    ),
+    one(
+        "ctl-no-memory-limit-lb",
+        "controllers",
+        "the controller pulled from public.ecr.aws loses its memory limit",
+        where(DEPLOYMENT, Has(CHART), Contains(IMAGE, "public.ecr.aws/")),
+        Delete(f"{CONTAINER}.resources.limits.memory"),
+    ),
+    one(
+        "ctl-hostpath-kubelet",
+        "controllers",
+        "a chart-declared controller mounts the kubelet's directory from the host",
+        CONTROLLER_DEPLOYMENT,
+        Append(f"{POD}.volumes", {"name": "kubelet", "hostPath": {"path": "/var/lib/kubelet"}}),
+    ),
+    one(
+        "ctl-privileged",
+        "controllers",
+        "a chart-declared controller container runs privileged",
+        CONTROLLER_DEPLOYMENT,
+        Set(f"{CONTAINER}.securityContext.privileged", True),
+    ),
+    one(
+        "ctl-image-untagged",
+        "controllers",
+        "a chart-declared controller image loses its version tag",
+        CONTROLLER_DEPLOYMENT,
+        Sub(IMAGE, r":[^:/@]+$", ""),
+    ),
+    one(
+        "ctl-image-foreign-registry",
+        "controllers",
+        "a chart-declared controller image comes from an unreviewed registry",
+        where(DEPLOYMENT, Has(CHART), pick=1),
+        Sub(IMAGE, r"^[^/]+", "registry.example.net"),
+    ),
+    one(
+        "ctl-default-service-account",
+        "controllers",
+        "a chart-declared controller runs as the default service account",
+        CONTROLLER_DEPLOYMENT,
+        Delete(f"{POD}.serviceAccountName"),
+    ),
+    one(
+        "ctl-host-port",
+        "controllers",
+        "a chart-declared controller binds its first port on the node",
+        CONTROLLER_DEPLOYMENT,
+        Set(f"{CONTAINER}.ports[0].hostPort", 9443),
+    ),
+    one(
+        "ctl-sa-automount",
+        "controllers",
+        "a chart-declared controller's ServiceAccount automounts its token",
+        CONTROLLER_SERVICE_ACCOUNT,
+        Set("automountServiceAccountToken", True),
+    ),
+    one(
+        "ctl-sa-automount-default",
+        "controllers",
+        "a chart-declared controller's ServiceAccount stops opting out of the token (default: mounted)",
+        where(SERVICE_ACCOUNT, Has(CHART), pick=1),
+        Delete("automountServiceAccountToken"),
+    ),
+    one(
+        "ctl-clusterrole-star-verbs",
+        "controllers",
+        "a chart-declared ClusterRole's first rule grants verbs '*'",
+        CONTROLLER_CLUSTER_ROLE,
+        Set("rules[0].verbs", ["*"]),
+    ),
+    one(
+        "ctl-waived-clusterrole-star-verbs",
+        "controllers",
+        "the ClusterRole whose resources '*' is waived also grants verbs '*' (the waiver must not cover it)",
+        WILDCARD_CONTROLLER_ROLE,
+        Set("rules[0].verbs", ["*"]),
+        stacks=("prod",),
+    ),
+    one(
+        "ctl-clusterrole-escalate",
+        "controllers",
+        "a chart-declared ClusterRole may escalate and bind roles",
+        CONTROLLER_CLUSTER_ROLE,
+        Append(
+            "rules",
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["escalate", "bind"]},
+        ),
+    ),
+    one(
+        "ctl-clusterrole-secrets",
+        "controllers",
+        "a chart-declared ClusterRole reads every Secret",
+        where(CLUSTER_ROLE, Has(CHART), Not(Contains("rules", '"*"')), pick=1),
+        Append("rules", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}),
+    ),
+    one(
+        "ctl-role-secrets",
+        "controllers",
+        "a chart-declared Role that reads no Secret starts listing them",
+        where(ROLE_K8S, Has(CHART), Not(Contains("rules", '"secrets"'))),
+        Append("rules", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}),
+    ),
+    one(
+        "ctl-clusterrole-pods-exec",
+        "controllers",
+        "a chart-declared ClusterRole may exec into every pod",
+        CONTROLLER_CLUSTER_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}),
+    ),
+    one(
+        "ctl-role-token-request",
+        "controllers",
+        "a chart-declared Role may mint tokens for the service accounts of its namespace",
+        where(ROLE_K8S, Has(CHART)),
+        Append("rules", {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}),
+    ),
+    one(
+        "ctl-binding-cluster-admin",
+        "controllers",
+        "a chart-declared ClusterRoleBinding binds cluster-admin",
+        CONTROLLER_BINDING,
+        Set("roleRef.name", "cluster-admin"),
+    ),
+    one(
+        "ctl-rolebinding-authenticated",
+        "controllers",
+        "a chart-declared RoleBinding grants its role to every authenticated identity",
+        CONTROLLER_ROLE_BINDING,
+        Append("subjects", {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"}),
+    ),
+    one(
+        "ctl-webhook-nodeport",
+        "controllers",
+        "the LB controller's webhook Service becomes NodePort",
+        WEBHOOK_SERVICE,
+        Set("spec.type", "NodePort"),
+    ),
+    one(
+        "ctl-webhook-loadbalancer",
+        "controllers",
+        "the LB controller's webhook Service becomes LoadBalancer",
+        WEBHOOK_SERVICE,
+        Set("spec.type", "LoadBalancer"),
+    ),
+    one(
+        "ctl-service-nodeport",
+        "controllers",
+        "a chart-declared metrics API Service becomes NodePort",
+        where(SERVICE, Has(CHART), Eq("spec.type", "ClusterIP")),
+        Set("spec.type", "NodePort"),
+    ),
+]
+
+
+# --- one regression per registered policy, tagged with its name ---------------------------------
+
+POLICY_COVERAGE: list[Mutation] = [
+    one(
+        "helm-chart-added",
+        _policy("kubernetes-manifest-bundle-crds-only"),
+        "a Helm v4 Chart is added beside a controller's CRD bundle (its objects never reach the pack)",
+        where(CONFIG_GROUP),
+        AddClone(
+            type="kubernetes:helm.sh/v4:Chart",
+            suffix="chart",
+            inputs={"chart": "oci://registry.example.net/charts/node-agent", "version": "1.0.0"},
+        ),
+    ),
+    one(
+        "kms-foreign-role-grant",
+        _policy("aws-kms-key-policy-same-account"),
+        "a key policy lets another account's role generate data keys",
+        where(KEY, pick=2),
+        doc(
+            "policy",
+            Append(
+                "Statement",
+                _statement(
+                    "Allow",
+                    "kms:GenerateDataKey",
+                    principal={"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/analytics"},
+                ),
+            ),
+        ),
+    ),
+    one(
+        "iam-star-in-action-list",
+        _policy("aws-iam-policy-disallow-wildcard-action-resource"),
+        "a role policy hides '*' among its first statement's actions",
+        where(ROLE_POLICY, pick=2),
+        _iam(Set("Statement[0].Action", ["sts:GetCallerIdentity", "*"])),
+    ),
+    one(
+        "iam-passrole-no-service-condition",
+        _policy("aws-iam-policy-passrole-scoped"),
+        "a role policy may pass a named role to any service (no iam:PassedToService)",
+        where(ROLE_POLICY, pick=1),
+        _iam(Append("Statement", _statement("Allow", "iam:PassRole", "arn:aws:iam::123456789012:role/ml-batch"))),
+    ),
+    one(
+        "iam-not-resource",
+        _policy("aws-iam-policy-disallow-allow-with-not-elements"),
+        "the weights read policy allows s3:GetObject on everything but one bucket (NotResource)",
+        WEIGHTS_READ_POLICY,
+        _iam(Append("Statement", {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::x/*"})),
+    ),
+    one(
+        "iam-managed-not-allowed",
+        _policy("aws-iam-managed-policy-allowed"),
+        "the node role attaches AmazonS3ReadOnlyAccess, which the stack does not allow",
+        NODE_ATTACHMENT,
+        Set("policyArn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+        names=(NODE_ROLE,),
+    ),
+    one(
+        "trust-foreign-role",
+        _policy("aws-iam-role-trust-policy-restricted"),
+        "the node role trusts another account's role",
+        NODE_ROLE,
+        doc("assumeRolePolicy", Set("Statement[0].Principal", {"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/ci"})),
+    ),
+    one(
+        "pod-identity-no-session-tags",
+        _policy("aws-iam-pod-identity-trust-scoped-to-service-account"),
+        "a Pod Identity role drops its namespace and service-account session-tag conditions",
+        POD_IDENTITY_ROLE,
+        doc(
+            "assumeRolePolicy",
+            Delete('Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-namespace"]'),
+            Delete('Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-service-account"]'),
+        ),
+    ),
+    one(
+        "pod-identity-sa-pattern",
+        _policy("aws-iam-pod-identity-trust-scoped-to-service-account"),
+        "a Pod Identity role trusts any service account of its namespace ('*')",
+        where(ROLE, Contains("assumeRolePolicy", "pods.eks.amazonaws.com"), pick=1),
+        doc(
+            "assumeRolePolicy",
+            Set('Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-service-account"]', "*"),
+        ),
+    ),
+    one(
+        "eks-auth-mode-unset",
+        _policy("aws-eks-cluster-authentication-mode-api"),
+        "the cluster leaves authenticationMode to EKS's default (CONFIG_MAP)",
+        where(CLUSTER),
+        Delete("accessConfig.authenticationMode"),
+    ),
+    one(
+        "eks-bootstrap-admin-unset",
+        _policy("aws-eks-cluster-disallow-creator-admin"),
+        "prod leaves bootstrapClusterCreatorAdminPermissions to EKS's default (true)",
+        where(CLUSTER),
+        Delete("accessConfig.bootstrapClusterCreatorAdminPermissions"),
+        stacks=("prod",),
+    ),
+    one(
+        "eks-admin-policy-same-account-role",
+        _policy("aws-eks-access-policy-admin-principals-allowed"),
+        "the cluster-admin association moves to a role of the stack's account that is not an admin role",
+        where(ACCESS_POLICY),
+        Set("principalArn", "arn:aws:iam::123456789012:role/ml-engineer"),
+        stacks=("prod",),
+    ),
+    one(
+        "system-node-max-x50",
+        _policy("cost-ceiling-within-budget"),
+        "the system node group may grow to 50x its maximum",
+        SYSTEM_NODE_GROUP,
+        Multiply("scalingConfig.maxSize", 50),
+    ),
+    one(
+        "model-node-selector-gpu",
+        _policy("gpu-types-allowed"),
+        "a model server is steered to a100 nodes, a GPU the stack does not allow",
+        MODEL_SERVER,
+        Set(f'{POD}.nodeSelector["llm-serving/gpu"]', "a100"),
+    ),
+    one(
+        "budget-annual",
+        _policy("aws-budgets-monthly-cost-budget"),
+        "the AWS Budget becomes annual",
+        where(BUDGET),
+        Set("timeUnit", "ANNUALLY"),
+    ),
+    one(
+        "log-bucket-foreign-write",
+        _policy("aws-s3-bucket-policy-same-account"),
+        "the log bucket policy lets another account's role write",
+        Attached(BUCKET_POLICY, "bucket", LOG_BUCKET),
+        _iam(
+            Append(
+                "Statement",
+                _statement(
+                    "Allow",
+                    "s3:PutObject",
+                    "arn:aws:s3:::*/*",
+                    principal={"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/collector"},
+                ),
+            )
+        ),
+        names=(LOG_BUCKET,),
+    ),
+    one(
+        "log-bucket-untagged",
+        _policy("aws-s3-access-log-bucket-contract"),
+        "the access-log bucket loses its data tag (named as one, no longer tagged)",
+        LOG_BUCKET,
+        Delete('tags["llm-serving/data"]'),
+    ),
+    one(
+        "log-bucket-ownership-removed",
+        _policy("aws-s3-bucket-acls-disabled"),
+        "the log bucket's ownership controls are removed",
+        Attached(OWNERSHIP, "bucket", LOG_BUCKET),
+        Remove(),
+        names=(LOG_BUCKET,),
+    ),
+    one(
+        "replication-skips-kms-objects",
+        _policy("aws-s3-replication-destination-in-stack"),
+        "weights replication stops copying KMS-encrypted objects",
+        where(REPLICATION),
+        Set("rules[0].sourceSelectionCriteria.sseKmsEncryptedObjects.status", "Disabled"),
+        stacks=("prod",),
+    ),
+    one(
+        "log-group-foreign-key",
+        _policy("aws-cloudwatch-log-group-encrypted-with-cmk"),
+        "a log group is encrypted with another account's key",
+        where(LOG_GROUP, pick=3),
+        Set("kmsKeyId", f"arn:aws:kms:us-east-1:{FOREIGN_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ),
+    one(
+        "log-group-never-expires",
+        _policy("aws-cloudwatch-log-group-retention-minimum"),
+        "a log group drops retentionInDays (logs never expire)",
+        where(LOG_GROUP, pick=3),
+        Delete("retentionInDays"),
+    ),
+    one(
+        "waived-role-narrowed",
+        _policy("policy-waivers-valid"),
+        "the waived controller Role stops reading unnamed Secrets: its waiver now waives nothing",
+        SECRET_READING_ROLE,
+        DropWhere("rules", BROAD_SECRETS_RULE),
+    ),
+    one(
+        "waived-role-removed",
+        _policy("policy-waivers-valid"),
+        "the waived controller Role is removed: its waiver names no resource",
+        SECRET_READING_ROLE,
+        Remove(),
+        missing="Role",
+    ),
+    one(
+        "lambda-url-unknown-auth",
+        _policy("aws-lambda-function-url-disallow-auth-none"),
+        "the authorizer gets a function URL whose authorizationType is not AWS_IAM",
+        where(LAMBDA),
+        AddClone(
+            type=FUNCTION_URL,
+            suffix="url-custom",
+            inputs={"functionName": From(where(LAMBDA), "name"), "authorizationType": "CUSTOM"},
+            deps={"functionName": where(LAMBDA)},
+        ),
+    ),
+    one(
+        "lambda-permission-any-api",
+        _policy("aws-lambda-permission-source-scoped"),
+        "the authorizer's invoke permission covers every API of every account",
+        where(PERMISSION),
+        Set("sourceArn", "arn:aws:execute-api:us-east-1:*:*"),
+    ),
+    one(
+        "usage-plan-zero-quota",
+        _policy("aws-apigateway-usage-plan-throttle-and-quota"),
+        "a tenant usage plan's quota limit is 0 (no cap)",
+        where(USAGE_PLAN),
+        Set("quotaSettings.limit", 0),
+    ),
+    one(
+        "lambda-env-default-key",
+        _policy("aws-lambda-function-environment-encrypted-with-cmk"),
+        "the authorizer's environment falls back to the default Lambda key (kmsKeyArn dropped)",
+        where(LAMBDA, Has("environment")),
+        Delete("kmsKeyArn"),
+    ),
+    one(
+        "daemonset-host-ipc",
+        _policy("kubernetes-pod-disallow-host-namespaces"),
+        "a node agent DaemonSet sets hostIPC",
+        where(DAEMON_SET, pick=1),
+        Set(f"{POD}.hostIPC", True),
+    ),
+    one(
+        "hostpath-etc",
+        _policy("kubernetes-pod-host-path-restricted"),
+        "a model server gains a hostPath volume of /etc",
+        MODEL_SERVER,
+        Append(f"{POD}.volumes", {"name": "host-etc", "hostPath": {"path": "/etc"}}),
+    ),
+    one(
+        "model-host-port",
+        _policy("kubernetes-container-disallow-host-port"),
+        "a model server binds its serving port on the GPU node",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.ports[0].hostPort", 8080),
+    ),
+    one(
+        "daemonset-no-cpu-limit",
+        _policy("kubernetes-container-cpu-memory-bounded"),
+        "a node agent container loses its CPU limit",
+        where(DAEMON_SET, pick=1),
+        Delete(f"{CONTAINER}.resources.limits.cpu"),
+    ),
+    one(
+        "daemonset-default-sa",
+        _policy("kubernetes-pod-disallow-default-service-account"),
+        "a node agent DaemonSet names serviceAccountName 'default'",
+        where(DAEMON_SET),
+        Set(f"{POD}.serviceAccountName", "default"),
+    ),
+    one(
+        "own-sa-automount",
+        _policy("kubernetes-service-account-token-not-automounted"),
+        "one of the program's ServiceAccounts automounts its token",
+        OWN_SERVICE_ACCOUNT,
+        Set("automountServiceAccountToken", True),
+    ),
+    one(
+        "own-role-star-verbs",
+        _policy("kubernetes-rbac-role-disallow-wildcards"),
+        "one of the program's Roles grants verbs '*'",
+        OWN_ROLE,
+        Set("rules[0].verbs", ["*"]),
+    ),
+    one(
+        "own-clusterrole-impersonate",
+        _policy("kubernetes-rbac-role-disallow-escalation-verbs"),
+        "one of the program's ClusterRoles may impersonate service accounts",
+        OWN_CLUSTER_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}),
+    ),
+    one(
+        "own-clusterrole-nodes-proxy",
+        _policy("kubernetes-rbac-role-disallow-pod-and-node-takeover"),
+        "one of the program's ClusterRoles may call every kubelet through nodes/proxy",
+        OWN_CLUSTER_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}),
+    ),
+    one(
+        "own-role-secrets",
+        _policy("kubernetes-rbac-role-disallow-secret-read"),
+        "one of the program's Roles reads the Secrets of its namespace",
+        OWN_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}),
+    ),
+    one(
+        "own-binding-cluster-admin",
+        _policy("kubernetes-rbac-binding-disallow-broad-grants"),
+        "one of the program's ClusterRoleBindings binds cluster-admin",
+        OWN_BINDING,
+        Set("roleRef.name", "cluster-admin"),
+    ),
+    one(
+        "own-binding-anonymous",
+        _policy("kubernetes-rbac-binding-disallow-broad-grants"),
+        "one of the program's ClusterRoleBindings also grants system:anonymous",
+        OWN_BINDING,
+        Append("subjects", {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "system:anonymous"}),
+    ),
+    one(
+        "model-service-loadbalancer",
+        _policy("kubernetes-service-disallow-external-exposure"),
+        "a model Service becomes type LoadBalancer",
+        MODEL_SERVICE,
+        Set("spec.type", "LoadBalancer"),
+    ),
+    one(
+        "model-networkpolicy-selects-nothing",
+        _policy("kubernetes-model-server-ingress-restricted"),
+        "a model server's NetworkPolicy selects pods that do not exist",
+        MODEL_NETWORK_POLICY,
+        Set("spec.podSelector", {"matchLabels": {"app.kubernetes.io/name": "no-such-model"}}),
+        names=(SelectedBy(MODEL_NETWORK_POLICY),),
+    ),
+    one(
+        "networkpolicy-any-ipv6",
+        _policy("kubernetes-network-policy-disallow-open-peers"),
+        "a model server's NetworkPolicy admits ::/0",
+        MODEL_NETWORK_POLICY,
+        Set("spec.ingress[0].from", [{"ipBlock": {"cidr": "::/0"}}]),
+    ),
+]
+
+CATALOGUE: list[Mutation] = ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE

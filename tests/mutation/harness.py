@@ -155,12 +155,20 @@ def _short(urn: str | None) -> str:
 
 
 def run_stack(
-    stack: str, document: Mapping[str, Any], mutations: Sequence[Mutation], *, progress: bool = False
+    stack: str,
+    document: Mapping[str, Any],
+    mutations: Sequence[Mutation],
+    *,
+    progress: bool = False,
+    config: Mapping[str, Any] | None = None,
 ) -> StackReport:
-    """Evaluate the unmutated plan (must pass) and every mutation of the catalogue that applies to `stack`."""
+    """Evaluate the unmutated plan (must pass) and every mutation of the catalogue that applies to `stack`.
+
+    `config` replaces the stack's pack config (`stack_config`) only for the harness's own tests.
+    """
     started = time.perf_counter()
     resources = document["resources"]
-    config = stack_config(stack)
+    config = dict(config) if config is not None else stack_config(stack)
     outcomes = []
     with analyzer.PlanEvaluator(project=document["project"], stack=stack, user_config=config) as evaluator:
         baseline = evaluator.evaluate(resources)

@@ -3,7 +3,7 @@
 Nothing here knows a resource name. A `Select` picks resources by type and conditions on their
 `inputs`; a path such as `spec.template.spec.containers[0].resources` or
 `metadata.labels["app.kubernetes.io/component"]` walks `inputs` (dict keys, list indices); an
-operation changes one property (`Set`, `Delete`, `Append`, `Multiply`), a JSON document held in a
+operation changes one property (`Set`, `Delete`, `Append`, `Multiply`, `Sub`), a JSON document held in a
 string property (`Doc`: IAM, key and bucket policies), a resource option (`Option`), or the
 resource list (`Remove`, `AddClone`).
 """
@@ -112,6 +112,16 @@ class Not:
 
     def __call__(self, inputs: Mapping[str, Any]) -> bool:
         return not self.condition(inputs)
+
+
+@dataclass(frozen=True)
+class All:
+    """Every condition holds (an RBAC rule on secrets that names no resource)."""
+
+    conditions: tuple[Callable[[Mapping[str, Any]], bool], ...]
+
+    def __call__(self, inputs: Mapping[str, Any]) -> bool:
+        return all(condition(inputs) for condition in self.conditions)
 
 
 @dataclass(frozen=True)
@@ -285,6 +295,24 @@ class Multiply:
 
 
 @dataclass(frozen=True)
+class Sub:
+    """Rewrite the string at `path` with a regular expression (an image's registry or tag), whatever it is now."""
+
+    path: str
+    pattern: str
+    replacement: str
+
+    def edit(self, document: Any) -> None:
+        value = get_path(document, self.path)
+        if not isinstance(value, str):
+            raise CatalogueError(f"path {self.path!r}: not a string")
+        changed, count = re.subn(self.pattern, self.replacement, value, count=1)
+        if not count:
+            raise CatalogueError(f"path {self.path!r}: {value!r} does not match {self.pattern!r}")
+        Set(self.path, changed).edit(document)
+
+
+@dataclass(frozen=True)
 class DropWhere:
     """Drop the items of the list at `path` that meet `condition` (KEDA triggers of one kind)."""
 
@@ -304,7 +332,7 @@ class Each:
 
     path: str
     condition: Callable[[Mapping[str, Any]], bool]
-    change: Set | Delete | Append | Multiply
+    change: Set | Delete | Append | Multiply | Sub
 
     def edit(self, document: Any) -> None:
         items = get_path(document, self.path)
@@ -317,7 +345,7 @@ class Each:
             self.change.edit(item)
 
 
-Edit = Set | Delete | Append | Multiply | DropWhere | Each
+Edit = Set | Delete | Append | Multiply | Sub | DropWhere | Each
 
 
 @dataclass(frozen=True)
@@ -411,7 +439,7 @@ def _forget_dependency(resource: Resource, prop: str) -> None:
 def apply(op: Op, index: int, context: Context) -> None:
     resources = context.resources
     resource = resources[index]
-    if isinstance(op, (Set, Delete, Append, Multiply, DropWhere, Each, Doc)):
+    if isinstance(op, (Set, Delete, Append, Multiply, Sub, DropWhere, Each, Doc)):
         op.edit(resource["inputs"])
         parts = parse_path(op.path) if isinstance(op, Delete) else []
         if len(parts) == 1:

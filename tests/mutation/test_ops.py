@@ -27,6 +27,7 @@ from tests.mutation.ops import (
     Remove,
     SelectedBy,
     Set,
+    Sub,
     doc,
     parse_path,
     where,
@@ -115,6 +116,17 @@ def test_edits_set_delete_append_multiply_and_drop():
         Delete("a.missing").edit(document)
     with pytest.raises(CatalogueError, match="not a number"):
         Multiply("a", 2).edit(document)
+
+
+def test_sub_rewrites_a_string_whatever_it_is_now():
+    document = {"image": "ghcr.io/kedacore/keda:2.20.0", "n": 1}
+    Sub("image", r"^[^/]+", "registry.example.net").edit(document)
+    Sub("image", r":[^:/@]+$", "").edit(document)
+    assert document["image"] == "registry.example.net/kedacore/keda"
+    with pytest.raises(CatalogueError, match="does not match"):
+        Sub("image", r"@sha256:", "").edit(document)
+    with pytest.raises(CatalogueError, match="not a string"):
+        Sub("n", r"1", "2").edit(document)
 
 
 def test_a_doc_edit_rewrites_the_json_string_of_a_policy():
@@ -256,6 +268,19 @@ def test_the_catalogue_is_large_enough_unique_and_well_formed():
     assert all(isinstance(m, Mutation) and m.steps and set(m.stacks) <= set(STACKS) for m in CATALOGUE)
     for stack in STACKS:
         assert sum(stack in m.stacks for m in CATALOGUE) >= 120
+
+
+def test_every_registered_policy_has_a_regression_tagged_with_its_name():
+    from policies.registry import ALL_POLICIES
+
+    tagged = {m.cls.removeprefix("policy:") for m in CATALOGUE if m.cls.startswith("policy:")}
+    assert sorted(p.name for p in ALL_POLICIES if p.name not in tagged) == []
+    assert sorted(tagged - {p.name for p in ALL_POLICIES}) == []  # no tag of a renamed or removed policy
+
+
+def test_the_chart_declared_controllers_are_mutated_in_every_stack():
+    for stack in STACKS:
+        assert sum(m.cls == "controllers" and stack in m.stacks for m in CATALOGUE) >= 10
 
 
 def test_a_policy_must_fire_in_some_stack_not_in_each():

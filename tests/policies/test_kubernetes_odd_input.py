@@ -8,6 +8,7 @@ from pulumi_policy import PolicyResource
 from policies.kubernetes import (
     container_host_port,
     container_resources_bounded,
+    manifest_bundle_crds_only,
     model_server_ingress_restricted,
     network_policy_open_peers,
     pod_host_namespaces,
@@ -15,6 +16,7 @@ from policies.kubernetes import (
     pod_service_account_not_default,
     rbac_binding_no_broad_grants,
     rbac_role_no_escalation_verbs,
+    rbac_role_no_pod_node_takeover,
     rbac_role_no_secret_read,
     rbac_role_no_wildcards,
     service_account_token_not_automounted,
@@ -26,6 +28,7 @@ RESOURCE_POLICIES = [
     for module in (
         container_host_port,
         container_resources_bounded,
+        manifest_bundle_crds_only,
         network_policy_open_peers,
         pod_host_namespaces,
         pod_host_path_restricted,
@@ -33,6 +36,7 @@ RESOURCE_POLICIES = [
         rbac_binding_no_broad_grants,
         rbac_role_no_secret_read,
         rbac_role_no_escalation_verbs,
+        rbac_role_no_pod_node_takeover,
         rbac_role_no_wildcards,
         service_account_token_not_automounted,
         service_no_external_exposure,
@@ -50,6 +54,7 @@ TYPES = [
     "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:yaml/v2:ConfigGroup",
 ]
 # Keys the policies read, so generated objects reach deep into them.
 KEYS = st.sampled_from(
@@ -60,6 +65,7 @@ KEYS = st.sampled_from(
         "ipBlock", "cidr", "podSelector", "namespaceSelector", "matchLabels", "matchExpressions", "key",
         "operator", "values", "policyTypes", "rules", "verbs", "resources", "apiGroups", "roleRef", "kind",
         "subjects", "serviceAccountName", "automountServiceAccountToken", "app.kubernetes.io/component",
+        "yaml", "objs", "files",
     ]
 )  # fmt: skip
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)

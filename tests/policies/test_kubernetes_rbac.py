@@ -8,6 +8,7 @@ from components import cluster_autoscaler
 from policies.kubernetes import (
     rbac_binding_no_broad_grants,
     rbac_role_no_escalation_verbs,
+    rbac_role_no_pod_node_takeover,
     rbac_role_no_secret_read,
     rbac_role_no_wildcards,
 )
@@ -203,3 +204,61 @@ def test_binding_to_broad_subjects(subject, who):
 def test_bindings_not_applicable_and_odd_input():
     assert resource_violations(BINDINGS, CLUSTER_ROLE, binding("cluster-admin")) == []
     assert resource_violations(BINDINGS, BINDING, {"roleRef": None, "subjects": "system:authenticated"}) == []
+
+
+# --- pod and node takeover ------------------------------------------------------------------------
+
+TAKEOVER = rbac_role_no_pod_node_takeover.policy
+
+
+def test_takeover_compliant():
+    assert resource_violations(TAKEOVER, CLUSTER_ROLE, cluster_role()) == []
+    assert resource_violations(TAKEOVER, ROLE, role()) == []
+    reads_pods = {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}
+    other_group = {"apiGroups": ["metrics.k8s.io"], "resources": ["pods/exec"], "verbs": ["create"]}
+    assert resource_violations(TAKEOVER, CLUSTER_ROLE, cluster_role(reads_pods, other_group)) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+            "create on pods/exec lets the holder run commands in any pod it covers (model servers hold weights "
+            "and prompts).",
+        ),
+        (
+            {"apiGroups": ["*"], "resources": ["pods/attach"], "verbs": ["get", "list"]},
+            "get on pods/attach lets the holder attach to the processes of any pod it covers.",
+        ),
+        (
+            {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["*"]},
+            "* on pods/portforward lets the holder reach any pod it covers around its NetworkPolicy.",
+        ),
+        (
+            {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]},
+            "patch on pods/ephemeralcontainers lets the holder add a container, privileged if it likes, to a "
+            "running pod.",
+        ),
+        (
+            {"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]},
+            "get on nodes/proxy lets the holder call the kubelet API: exec in every pod on a node.",
+        ),
+        (
+            {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+            "create on serviceaccounts/token lets the holder mint API tokens for any service account it covers.",
+        ),
+    ],
+    ids=["exec", "attach", "portforward", "ephemeral", "nodes-proxy", "token"],
+)
+def test_each_takeover_path_names_the_rule(rule, message):
+    assert resource_violations(TAKEOVER, CLUSTER_ROLE, cluster_role(rule)) == [f"rules[{EXTRA}]: {message}"]
+    assert resource_violations(TAKEOVER, ROLE, role(rule)) == [f"rules[{EXTRA_NS}]: {message}"]
+
+
+def test_takeover_reads_odd_rules_and_ignores_other_types():
+    odd = {"rules": [{"apiGroups": "", "resources": "nodes/proxy", "verbs": "get"}, {"verbs": ["create"]}, None]}
+    assert resource_violations(TAKEOVER, CLUSTER_ROLE, odd) == [
+        "rules[0]: get on nodes/proxy lets the holder call the kubelet API: exec in every pod on a node."
+    ]
+    assert resource_violations(TAKEOVER, BINDING, {"roleRef": {"name": "x"}}) == []
