@@ -161,7 +161,6 @@ CHART = 'metadata.labels["helm.sh/chart"]'
 CONTROLLER_DEPLOYMENT = where(DEPLOYMENT, Has(CHART))
 CONTROLLER_SERVICE_ACCOUNT = where(SERVICE_ACCOUNT, Has(CHART))
 CONTROLLER_CLUSTER_ROLE = where(CLUSTER_ROLE, Has(CHART), Not(Contains("rules", '"*"')))
-WILDCARD_CONTROLLER_ROLE = where(CLUSTER_ROLE, Has(CHART), Eq("rules[0].resources", ["*"]))
 CONTROLLER_BINDING = where(CLUSTER_ROLE_BINDING, Has(CHART))
 CONTROLLER_ROLE_BINDING = where(ROLE_BINDING, Has(CHART))
 WEBHOOK_SERVICE = where(SERVICE, Has(CHART), Eq('metadata.labels["app.kubernetes.io/component"]', "webhook"))
@@ -1595,12 +1594,11 @@ CONTROLLERS: list[Mutation] = [
         Set("rules[0].verbs", ["*"]),
     ),
     one(
-        "ctl-waived-clusterrole-star-verbs",
+        "ctl-waived-role-second-secret-read",
         "controllers",
-        "the ClusterRole whose resources '*' is waived also grants verbs '*' (the waiver must not cover it)",
-        WILDCARD_CONTROLLER_ROLE,
-        Set("rules[0].verbs", ["*"]),
-        stacks=("prod",),
+        "the Role whose Secret watch is waived also reads Secrets in a new rule (the waiver must not cover it)",
+        SECRET_READING_ROLE,
+        Append("rules", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}),
     ),
     one(
         "ctl-clusterrole-escalate",

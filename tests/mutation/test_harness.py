@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from llmstack.policy_config import policy_config_for
-from llmstack.stackfile import load_stack
 from tests.mutation import harness
 from tests.mutation.catalogue import one
 from tests.mutation.ops import Option, Set, where
 
 RANDOM_ID = "random:index/randomId:RandomId"
 PROVIDER = "urn:pulumi:dev::llm-serving::pulumi:pulumi:Stack$pulumi:providers:random::random"
-
-
-@pytest.fixture(autouse=True)
-def two_resource_config(monkeypatch):
-    """A two-resource plan has no Budget and none of the resources the stack's waivers name: judge it by
-    the dev stack file's settings without waivers, and with the Budget policy off."""
-    config = policy_config_for(load_stack("dev", None, harness.ROOT).platform)
-    budget = "aws-budgets-monthly-cost-budget"
-    config[budget] = {**config.get(budget, {}), "enforcementLevel": "disabled"}
-    monkeypatch.setattr(harness, "stack_config", lambda stack: config)
 
 
 def _plan(provider: str = PROVIDER) -> dict:
