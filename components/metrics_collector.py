@@ -28,6 +28,7 @@ from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
 from components.platform_workloads import METRICS_AGENT_NAME, POD_RESOURCES_DIR
+from components.pod_admission_guard import pod_admission_guard
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
 # Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
@@ -182,6 +183,11 @@ class MetricsCollector(pulumi.ComponentResource):
             },
             opts=child,
         )
+        # Pod Security cannot hold this namespace at baseline (the exporter mounts a kubelet
+        # directory); its admission guard admits that one hostPath and nothing else baseline forbids.
+        dcgm_guard = pod_admission_guard(
+            f"{name}-dcgm", conventions.DCGM_NAMESPACE, child, exact_host_paths=(POD_RESOURCES_DIR,)
+        )
         dcgm_namespace = KubernetesObject(
             f"{name}-dcgm-ns",
             {
@@ -197,7 +203,7 @@ class MetricsCollector(pulumi.ComponentResource):
                     },
                 },
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=dcgm_guard),
         )
         in_monitoring = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 

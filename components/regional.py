@@ -13,7 +13,7 @@ from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscalin
 from components.cidr_plan import plan_subnets
 from components.cluster import GpuCluster, GpuClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.conventions import gateway_api_name, model_server_name, serving_namespace
+from components.conventions import NVME_MODELS_PATH, gateway_api_name, model_server_name, serving_namespace
 from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
@@ -402,7 +402,9 @@ class RegionalPlatform(pulumi.ComponentResource):
         name, args, weights = self._name, self._args, self.weights
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
         namespace = self.serving_namespace = ServingNamespace(
-            f"{name}-serving", ServingNamespaceArgs(environment=args.environment), opts=on_cluster
+            f"{name}-serving",
+            ServingNamespaceArgs(environment=args.environment, weight_path=NVME_MODELS_PATH),
+            opts=on_cluster,
         )
         servers: dict[str, ModelServer] = {}
         for served in args.models:

@@ -8,6 +8,7 @@ import pulumi
 
 from components.conventions import serving_namespace
 from components.kube import KubernetesObject
+from components.pod_admission_guard import pod_admission_guard
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 # The Pod Security Standards version the labels pin; a cluster upgrade does not silently tighten them.
@@ -18,13 +19,15 @@ POD_SECURITY_VERSION = "v1.35"
 class ServingNamespaceArgs:
     environment: str
     """Names the namespace (`conventions.serving_namespace`)."""
+    weight_path: str
+    """The node directory model servers cache weights in: the only hostPath the admission guard admits."""
     enforce: str = "privileged"
     """Pod Security Admission level enforced. Model servers mount the node's NVMe weight cache
     (a hostPath), which the baseline and restricted levels forbid outright; the policy pack enforces
     every other restricted control instead (kubernetes-container-restricted-security-context), and
-    holds what `privileged` would let through: host namespaces, hostPorts, and hostPaths outside the
-    weight tier (kubernetes-pod-disallow-host-namespaces, kubernetes-container-disallow-host-port,
-    kubernetes-pod-host-path-restricted)."""
+    holds what `privileged` would let through (kubernetes-pod-disallow-host-namespaces,
+    kubernetes-container-disallow-host-port, kubernetes-pod-host-path-restricted), and so does the
+    cluster: the namespace's admission guard (`components.pod_admission`) refuses those pods."""
     audit_and_warn: str = "restricted"
     """Level audited and warned about: any deviation from restricted is visible."""
 
@@ -42,14 +45,18 @@ class ServingNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServingNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:serving:ServingNamespace", name, None, opts)
+        namespace_name = serving_namespace(args.environment)
+        child = pulumi.ResourceOptions(parent=self)
+        guard = pod_admission_guard(name, namespace_name, child, weight_tier=args.weight_path)
         psa = "pod-security.kubernetes.io"
+        # After its guard: no pod is admitted into the namespace before the guard can refuse it.
         namespace = KubernetesObject(
             f"{name}-namespace",
             {
                 "apiVersion": "v1",
                 "kind": "Namespace",
                 "metadata": {
-                    "name": serving_namespace(args.environment),
+                    "name": namespace_name,
                     "labels": {
                         f"{psa}/enforce": args.enforce,
                         f"{psa}/enforce-version": POD_SECURITY_VERSION,
@@ -62,7 +69,7 @@ class ServingNamespace(pulumi.ComponentResource):
                     },
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guard),
         )
         self.name = namespace.object_name
         self.register_outputs({"name": self.name})

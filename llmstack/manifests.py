@@ -21,6 +21,9 @@ _NOT_OBJECT_FIELDS = {"id", "urn"}
 
 # Apply order for `kubectl apply -f <folder>` (files sort by name): what others refer to first.
 _KIND_ORDER = [
+    # A namespace's admission guard first: no pod is admitted before it can be refused.
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
     "Namespace",
     "CustomResourceDefinition",
     "PriorityClass",

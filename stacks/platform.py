@@ -305,7 +305,9 @@ def serve_onprem(
     of the Secret the target names, cached under the target's `weights_path`."""
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     namespace = ServingNamespace(
-        f"{target.name}-serving", ServingNamespaceArgs(environment=config.environment), opts=on_cluster
+        f"{target.name}-serving",
+        ServingNamespaceArgs(environment=config.environment, weight_path=target.weights_path),
+        opts=on_cluster,
     )
     placement = Placement(gpu=target.gpu, node_selector=dict(target.node_selector), tolerations=(GPU_TOLERATION,))
     weights = WeightsSource(

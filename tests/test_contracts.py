@@ -20,6 +20,8 @@ CLUSTER_SCOPED = {
     "APIService",
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
 }
 
 

@@ -51,6 +51,8 @@ CLUSTER_SCOPED = (
     ":APIService",
     ":MutatingWebhookConfiguration",
     ":ValidatingWebhookConfiguration",
+    ":ValidatingAdmissionPolicy",
+    ":ValidatingAdmissionPolicyBinding",
 )
 
 MODELS = (
