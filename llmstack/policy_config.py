@@ -46,6 +46,10 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     account = {"accountId": platform.aws_account_id} if platform.aws_account_id else {}
     admin_roles = sorted({arn for region in platform.regions for arn in region.cluster.admin_role_arns})
     regions = {"allowedRegions": list(platform.policy.allowed_regions)}
+    host_paths = {
+        "weightPaths": weight_paths(platform),
+        "nodeAgentHostPaths": {agent: list(paths) for agent, paths in NODE_AGENT_HOST_PATHS.items()},
+    }
     return {
         "aws-provider-region-allowed": regions,
         "aws-eks-cluster-kubernetes-version-allowed": {
@@ -75,10 +79,8 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         # Outside prod a stack may name no admin role; the creating identity is then the only admin.
         "aws-eks-cluster-disallow-creator-admin": {"allowClusterCreatorAdmin": platform.environment != "prod"},
         "aws-eks-access-policy-admin-principals-allowed": {"adminRoleArns": admin_roles},
-        "kubernetes-pod-host-path-restricted": {
-            "weightPaths": weight_paths(platform),
-            "nodeAgentHostPaths": {agent: list(paths) for agent, paths in NODE_AGENT_HOST_PATHS.items()},
-        },
+        "kubernetes-pod-host-path-restricted": host_paths,
+        "kubernetes-namespace-admission-guarded": host_paths,
         "kubernetes-service-account-token-not-automounted": {"apiClients": sorted(API_CLIENTS)},
         "kubernetes-scaler-keeps-minimum-replicas": {
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)

@@ -1,7 +1,8 @@
 """kubernetes-pod-disallow-host-namespaces — no pod shares the node's network, process or IPC namespace.
 
 The serving namespace enforces only the `privileged` Pod Security level (model servers mount a
-hostPath), so nothing in the cluster refuses these; the pack does, for every workload kind.
+hostPath); the pack refuses these in the plan, for every workload kind, and the namespace's
+admission guard refuses them in the cluster (kubernetes-namespace-admission-guarded).
 """
 
 from pulumi_policy import (

@@ -26,6 +26,7 @@ from pulumi_policy import (
 from components.conventions import COMPONENT_LABEL, MODEL_SERVER_COMPONENT
 from policies.kubernetes.workloads import (
     DAEMON_SET,
+    HOST_PATH_CONFIG,
     host_path,
     mapping,
     mappings,
@@ -96,22 +97,7 @@ policy = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="AC-6", version="5"),
-    config_schema=PolicyConfigSchema(
-        properties={
-            "weightPaths": {
-                "type": "array",
-                "items": {"type": "string", "pattern": "^/"},
-                "default": [],
-                "description": "host directories holding model weights; model servers may mount them or below them",
-            },
-            "nodeAgentHostPaths": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
-                "default": {},
-                "description": "namespace/name of a DaemonSet -> the exact host paths it may mount",
-            },
-        },
-    ),
+    config_schema=PolicyConfigSchema(properties=HOST_PATH_CONFIG),
     remediation_steps=(
         "Mount only the weight tier (conventions.NVME_MODELS_PATH on EKS, the target's weights_path on-prem), and "
         "only in model servers (label app.kubernetes.io/component=model-server); use "

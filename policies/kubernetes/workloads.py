@@ -7,7 +7,7 @@ belongs): an unreadable part reads as absent, so the policy decides whether abse
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from policies.support import as_list
@@ -32,6 +32,23 @@ BINDING_TYPES = (
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
 )
 
+# The host directories the policy config allows (kubernetes-pod-host-path-restricted reads them for
+# workloads, kubernetes-namespace-admission-guarded for the guards that refuse the rest in the cluster).
+HOST_PATH_CONFIG: dict[str, Any] = {
+    "weightPaths": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^/"},
+        "default": [],
+        "description": "host directories holding model weights; model servers may mount them or below them",
+    },
+    "nodeAgentHostPaths": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
+        "default": {},
+        "description": "namespace/name of a DaemonSet -> the exact host paths it may mount",
+    },
+}
+
 
 def mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
@@ -40,6 +57,16 @@ def mapping(value: Any) -> dict[str, Any]:
 def mappings(value: Any) -> list[dict[str, Any]]:
     """The mappings of a list (anything else in it, or a non-list, is dropped)."""
     return [dict(item) for item in as_list(value) if isinstance(item, Mapping)]
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain dicts and lists (the pack hands policies read-only proxies), for comparing
+    whole structures with a literal."""
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(item) for item in value]
+    return value
 
 
 def strings(value: Any) -> list[str]:

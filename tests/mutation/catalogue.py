@@ -2019,4 +2019,94 @@ POLICY_COVERAGE: list[Mutation] = [
     ),
 ]
 
-CATALOGUE: list[Mutation] = ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE
+# The admission guards of the namespaces Pod Security holds only at `privileged`.
+NAMESPACE = "kubernetes:core/v1:Namespace"
+ADMISSION_POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
+ADMISSION_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
+PRIVILEGED_NAMESPACES = where(
+    NAMESPACE, Eq('metadata.labels["pod-security.kubernetes.io/enforce"]', "privileged"), pick="all"
+)
+GUARD = where(ADMISSION_POLICY, Eq('metadata.labels["app.kubernetes.io/component"]', "admission-guard"))
+GUARD_BINDING = where(ADMISSION_BINDING, Eq('metadata.labels["app.kubernetes.io/component"]', "admission-guard"))
+ALL_GUARD_BINDINGS = where(ADMISSION_BINDING, pick="all")
+_GUARDED = _policy("kubernetes-namespace-admission-guarded")
+
+ADMISSION_GUARDS: list[Mutation] = [
+    one(
+        "guard-binding-removed",
+        _GUARDED,
+        "a privileged namespace's admission guard binding is removed",
+        GUARD_BINDING,
+        Remove(),
+        names=(PRIVILEGED_NAMESPACES,),
+    ),
+    one(
+        "guard-binding-warn-only",
+        _GUARDED,
+        "the guard's binding only warns (validationActions [Warn])",
+        GUARD_BINDING,
+        Set("spec.validationActions", ["Warn"]),
+    ),
+    one(
+        "guard-binding-object-selector",
+        _GUARDED,
+        "the guard's binding judges only pods with an opt-in label",
+        GUARD_BINDING,
+        Set("spec.matchResources.objectSelector", {"matchLabels": {"llm-serving/guarded": "true"}}),
+    ),
+    one(
+        "guard-binding-other-namespace",
+        _GUARDED,
+        "the guard's binding selects a namespace that does not exist",
+        GUARD_BINDING,
+        Set('spec.matchResources.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]', "llm-none"),
+        names=(PRIVILEGED_NAMESPACES,),
+    ),
+    one(
+        "guard-policy-removed",
+        _GUARDED,
+        "the guard's ValidatingAdmissionPolicy is removed (its binding names nothing)",
+        GUARD,
+        Remove(),
+        names=(ALL_GUARD_BINDINGS,),
+    ),
+    one(
+        "guard-policy-fails-open",
+        _GUARDED,
+        "the guard admits a pod it cannot judge (failurePolicy Ignore)",
+        GUARD,
+        Set("spec.failurePolicy", "Ignore"),
+    ),
+    one(
+        "guard-policy-create-only",
+        _GUARDED,
+        "the guard judges pod creation only, not updates",
+        GUARD,
+        Set("spec.matchConstraints.resourceRules[0].operations", ["CREATE"]),
+    ),
+    one(
+        "guard-policy-match-condition",
+        _GUARDED,
+        "the guard skips pods by a match condition",
+        GUARD,
+        Set(
+            "spec.matchConditions", [{"name": "skip-debug", "expression": "!object.metadata.name.startsWith('debug-')"}]
+        ),
+    ),
+    one(
+        "guard-policy-host-namespaces-rule-dropped",
+        _GUARDED,
+        "the guard's host-namespace rule is dropped",
+        GUARD,
+        DropWhere("spec.validations", Contains("expression", "hostNetwork")),
+    ),
+    one(
+        "guard-policy-host-path-opened",
+        _GUARDED,
+        "the guard's hostPath rule admits any path",
+        GUARD,
+        Each("spec.validations", Contains("expression", "hostPath"), Set("expression", "true")),
+    ),
+]
+
+CATALOGUE: list[Mutation] = ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE + ADMISSION_GUARDS
