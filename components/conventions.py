@@ -45,6 +45,17 @@ def model_server_name(model: str) -> str:
     return model
 
 
+# Data classification of what a resource holds or serves: a label on Kubernetes objects, a tag on AWS
+# resources. `sensitive` stays on on-prem targets that allow it (data-residency-sensitive-models-on-prem).
+DATA_CLASSIFICATION_LABEL = "llm-serving/data-classification"
+SENSITIVE = "sensitive"
+INTERNAL = "internal"
+
+
+def data_classification(sensitive: bool) -> str:
+    return SENSITIVE if sensitive else INTERNAL
+
+
 def model_labels(model: str) -> dict[str, str]:
     """Labels on a model server's pods and Service; selectors use exactly these."""
     return {

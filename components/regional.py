@@ -13,7 +13,14 @@ from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscalin
 from components.cidr_plan import plan_subnets
 from components.cluster import GpuCluster, GpuClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.conventions import NVME_MODELS_PATH, gateway_api_name, model_server_name, serving_namespace
+from components.conventions import (
+    DATA_CLASSIFICATION_LABEL,
+    NVME_MODELS_PATH,
+    data_classification,
+    gateway_api_name,
+    model_server_name,
+    serving_namespace,
+)
 from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
@@ -418,7 +425,12 @@ class RegionalPlatform(pulumi.ComponentResource):
                 namespace=namespace.name,
                 service_account=model_server_name(model),
                 role_arn=weights.model_server_role_arn,
-                tags={"Name": f"{name}-{model}-pod-identity", "component": "serving", "model": model},
+                tags={
+                    "Name": f"{name}-{model}-pod-identity",
+                    "component": "serving",
+                    "model": model,
+                    DATA_CLASSIFICATION_LABEL: data_classification(served.sensitive),
+                },
                 opts=pulumi.ResourceOptions(parent=self),
             )
             server = ModelServer(

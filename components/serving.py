@@ -22,6 +22,7 @@ import pulumi
 
 from components import catalog, engines, sizing
 from components.conventions import (
+    DATA_CLASSIFICATION_LABEL,
     GPU_RESOURCE,
     HTTP_PORT,
     HTTP_PORT_NAME,
@@ -31,6 +32,7 @@ from components.conventions import (
     MODEL_SERVER_UID,
     NVME_MODELS_PATH,
     SIZING_ANNOTATION_PREFIX,
+    data_classification,
     model_labels,
     model_server_name,
     weights_key,
@@ -123,6 +125,8 @@ class ServedModel:
     """Defaults to the engine's pinned image."""
     extra_args: tuple[str, ...] = ()
     """Escape hatch: engine arguments appended verbatim."""
+    sensitive: bool = False
+    """Marks every object `llm-serving/data-classification: sensitive` (the pack keeps it on-prem)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class WeightsSource:
     credentials: WeightsCredentials
     host_path: str = NVME_MODELS_PATH
     """The node directory that caches weights (the hot tier), owned by MODEL_SERVER_UID."""
+    endpoint_url: str | None = None
+    """An S3-compatible store of the data centre's instead of AWS S3 (sensitive models' weights)."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,7 @@ class ModelServer(pulumi.ComponentResource):
             "app.kubernetes.io/part-of": "llm-serving",
             "llm-serving/environment": args.environment,
             "llm-serving/engine": engine.name,
+            DATA_CLASSIFICATION_LABEL: data_classification(served.sensitive),
         }
 
         # Manifests are plain dicts, checked by kubernetes-validate in the tests.
@@ -370,6 +377,12 @@ class ModelServer(pulumi.ComponentResource):
                 {"name": "WEIGHTS_DIR", "value": model_path},
                 {"name": "AWS_REGION", "value": args.weights.region},
                 {"name": "HOME", "value": "/tmp"},
+                # AWS CLI v2's service-specific endpoint variable (cli-configure-endpoints): S3 calls only.
+                *(
+                    [{"name": "AWS_ENDPOINT_URL_S3", "value": args.weights.endpoint_url}]
+                    if args.weights.endpoint_url
+                    else []
+                ),
                 *args.weights.credentials.env(),
             ],
             "resources": {

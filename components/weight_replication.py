@@ -1,6 +1,8 @@
-"""WeightReplication: the primary weight bucket replicates `models/` to every secondary region's
-bucket, re-encrypted with that region's replica of the weights key, so each region reads weights
-locally. Declared after both ends exist (versioning on), under the primary region's provider.
+"""WeightReplication: the primary weight bucket replicates each model's weights (`models/<model>/`)
+to the secondary regions that serve it, and nowhere else, re-encrypted with that region's replica of
+the weights key, so each region reads weights locally and no region holds a model it does not serve
+(data residency: a model restricted to some regions never reaches the others). Declared after both
+ends exist (versioning on), under the primary region's provider.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ class ReplicaBucket:
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     """The destination region's weights key (a replica of the primary multi-Region key)."""
+    models: tuple[str, ...]
+    """The models the region serves: only their prefixes replicate there."""
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError(f"models: the {self.region} replica needs at least one model it serves")
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,10 @@ def replication_policy(
     source_region: str,
     source_bucket_arn: str,
     source_kms_key_arn: str,
-    destinations: list[tuple[str, str, str]],
+    destinations: list[tuple[str, str, str, tuple[str, ...]]],
 ) -> dict[str, Any]:
-    """Least privilege for S3 replication of SSE-KMS objects; destinations are (region, bucket ARN, key ARN)."""
+    """Least privilege for S3 replication of SSE-KMS objects; destinations are (region, bucket ARN,
+    key ARN, models): replicas may be written only under the prefixes of the models a region serves."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadReplicationConfiguration",
@@ -98,11 +107,13 @@ def replication_policy(
             "Sid": "WriteReplicas",
             "Effect": "Allow",
             "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-            "Resource": [f"{bucket}/{WEIGHTS_PREFIX}/*" for _, bucket, _ in destinations],
+            "Resource": [
+                f"{bucket}/{WEIGHTS_PREFIX}/{model}/*" for _, bucket, _, models in destinations for model in models
+            ],
         },
         _kms_statement("DecryptSource", ["kms:Decrypt"], source_kms_key_arn, source_region, source_bucket_arn),
     ]
-    for region, bucket, key in destinations:
+    for region, bucket, key, _models in destinations:
         sid = "EncryptReplicas" + "".join(part.capitalize() for part in region.split("-"))
         statements.append(_kms_statement(sid, ["kms:Encrypt", "kms:GenerateDataKey"], key, region, bucket))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -126,13 +137,15 @@ class WeightReplication(pulumi.ComponentResource):
             opts=child,
         )
         destinations = pulumi.Output.all(
-            *[pulumi.Output.all(d.region, d.bucket_arn, d.kms_key_arn) for d in args.destinations]
+            *[pulumi.Output.all(d.region, d.bucket_arn, d.kms_key_arn, d.models) for d in args.destinations]
         )
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.all(args.source_bucket_arn, args.source_kms_key_arn, destinations).apply(
-                lambda v: json.dumps(replication_policy(args.source_region, v[0], v[1], [tuple(d) for d in v[2]]))
+                lambda v: json.dumps(
+                    replication_policy(args.source_region, v[0], v[1], [(*d[:3], tuple(d[3])) for d in v[2]])
+                )
             ),
             opts=child,
         )
@@ -142,10 +155,10 @@ class WeightReplication(pulumi.ComponentResource):
             role=role.arn,
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id=f"models-to-{destination.region}",
+                    id=f"{model}-to-{destination.region}",
                     priority=index,
                     status="Enabled",
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=f"{WEIGHTS_PREFIX}/"),
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=f"{WEIGHTS_PREFIX}/{model}/"),
                     delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
                         status="Enabled"
                     ),
@@ -162,7 +175,9 @@ class WeightReplication(pulumi.ComponentResource):
                         ),
                     ),
                 )
-                for index, destination in enumerate(args.destinations)
+                for index, (destination, model) in enumerate(
+                    (destination, model) for destination in args.destinations for model in destination.models
+                )
             ],
             # S3 rejects the configuration until both ends are versioned. The caller's depends_on (the
             # buckets' versioning) holds the component only: a child does not inherit it, so pass it on.

@@ -25,7 +25,9 @@ from components.arg_checks import check_environment_name, check_region
 from components.conventions import (
     ACCESS_LOG_BUCKET_MARK,
     ACCESS_LOGS_DATA,
+    DATA_CLASSIFICATION_LABEL,
     DATA_TAG,
+    INTERNAL,
     MODEL_WEIGHTS_DATA,
     WEIGHTS_COLD_TIER,
     WEIGHTS_PREFIX,
@@ -354,4 +356,5 @@ class WeightStore(pulumi.ComponentResource):
 
     @staticmethod
     def _tags(name: str, data: str) -> dict[str, str]:
-        return {"Name": name, "component": "weights", DATA_TAG: data}
+        # No sensitive model's weights ever enter a bucket (data-residency-sensitive-models-on-prem).
+        return {"Name": name, "component": "weights", DATA_TAG: data, DATA_CLASSIFICATION_LABEL: INTERNAL}

@@ -136,6 +136,35 @@ class RegionConfig(_Strict):
 # --- on-prem targets -----------------------------------------------------------------------------
 
 
+_AWS_HOSTS = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|on\.aws|api\.aws)$")
+
+
+class OnPremObjectStoreConfig(_Strict):
+    """The data centre's own S3-compatible object store (MinIO, Ceph RGW ...): sensitive models' weights."""
+
+    endpoint: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?/?$", description="e.g. https://objects.dc1.example.internal"
+    )
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    credentials_secret: DnsLabel = Field(
+        default="sensitive-weights-reader",
+        description="Kubernetes Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for the store",
+    )
+    signing_region: str = Field(
+        default="us-east-1", pattern=r"^[a-z0-9-]+$", description="region name the store signs with (MinIO's default)"
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _not_aws(cls, value: str) -> str:
+        host = value.removeprefix("https://").split("/", 1)[0].split(":", 1)[0].lower()
+        if _AWS_HOSTS.search(host):
+            raise ValueError(
+                "must be the data centre's own object store, not an AWS endpoint (sensitive weights stay on-prem)"
+            )
+        return value
+
+
 class OnPremTargetConfig(_Strict):
     """A Kubernetes cluster the platform team runs itself, reached through its kubeconfig."""
 
@@ -148,6 +177,9 @@ class OnPremTargetConfig(_Strict):
     weights_path: str = Field(default="/mnt/models", pattern=r"^/[A-Za-z0-9._/-]+$")
     weights_credentials_secret: DnsLabel = Field(
         default="weights-reader", description="Kubernetes Secret with credentials that may read the weights bucket"
+    )
+    sensitive_weights: OnPremObjectStoreConfig | None = Field(
+        default=None, description="where sensitive models' weights live (required when one is placed here)"
     )
     node_selector: dict[str, str] = Field(default_factory=dict)
     client_cidrs: list[str] = Field(
@@ -191,6 +223,13 @@ class AutoscalingConfig(_Strict):
     )
 
 
+class ModelClientConfig(_Strict):
+    """Who may call a sensitive model, and from which networks of the data centre."""
+
+    name: DnsLabel = Field(description="the calling team or application, e.g. compliance-review")
+    cidrs: list[str] = Field(min_length=1, description="its networks, each inside a placing target's client_cidrs")
+
+
 class ModelConfig(_Strict):
     name: DnsLabel
     source: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -207,7 +246,14 @@ class ModelConfig(_Strict):
     tokens: TokenLimits = TokenLimits()
     shm_size_gib: int = Field(default=16, ge=1)
     autoscaling: AutoscalingConfig = AutoscalingConfig()
-    sensitive: bool = Field(default=False, description="sensitive models run only where allowed")
+    sensitive: bool = Field(
+        default=False,
+        description="sensitive models, their weights and their requests stay on on-prem targets that allow them",
+    )
+    clients: list[ModelClientConfig] = Field(
+        default_factory=list,
+        description="a sensitive model's callers and their networks (required for sensitive models; none else)",
+    )
     archived_revisions: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]] = Field(
         default_factory=list, description="commits of the source repo whose weights move to the cold tier"
     )
@@ -281,6 +327,15 @@ class BudgetConfig(_Strict):
     recipients: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
 
 
+class DataResidencyRule(_Strict):
+    """Models and tenants whose weights, requests and keys stay in the listed AWS regions."""
+
+    name: DnsLabel
+    regions: list[str] = Field(min_length=1)
+    models: list[str] = Field(default_factory=list)
+    tenants: list[str] = Field(default_factory=list)
+
+
 class PolicySettings(_Strict):
     """Per-environment guardrail settings, handed to the policy pack as its config."""
 
@@ -309,6 +364,9 @@ class PolicySettings(_Strict):
         description="namespace/name of DaemonSets allowed to run as root with a writable root filesystem",
     )
     log_retention_min_days: int = Field(default=30, ge=1)
+    data_residency: list[DataResidencyRule] = Field(
+        default_factory=list, description="models or tenants restricted to some regions, e.g. EU only"
+    )
     cost_ceiling_enforcement: Literal["advisory", "mandatory"] | None = Field(
         default=None,
         description="whether the cost at max node group sizes must fit the budget; defaults to mandatory in prod",
@@ -366,6 +424,31 @@ class PlatformConfig(_Strict):
 
     def models_on_target(self, target: str) -> list[ModelConfig]:
         return [model for model in self.models if target in model.targets]
+
+    def model_regions_allowed(self, model: str) -> set[str] | None:
+        """The regions policy.data_residency leaves a model (None: unrestricted)."""
+        return _allowed_by(self.policy.data_residency, lambda rule: model in rule.models)
+
+    def tenant_regions_allowed(self, tenant: str) -> set[str] | None:
+        """The regions policy.data_residency leaves a tenant's requests and keys (None: unrestricted)."""
+        return _allowed_by(self.policy.data_residency, lambda rule: tenant in rule.tenants)
+
+    def tenants_in_region(self, region: str) -> list[TenantConfig]:
+        """The tenants whose keys and usage plans this region's gateway holds."""
+        return [
+            tenant
+            for tenant in self.gateway.tenants
+            if (allowed := self.tenant_regions_allowed(tenant.name)) is None or region in allowed
+        ]
+
+
+def _allowed_by(rules: list[DataResidencyRule], applies: Any) -> set[str] | None:
+    """Regions every applying rule allows (their intersection); None when no rule applies."""
+    allowed: set[str] | None = None
+    for rule in rules:
+        if applies(rule):
+            allowed = set(rule.regions) if allowed is None else allowed & set(rule.regions)
+    return allowed
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -480,7 +563,9 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_node_groups,
         _check_targets,
         _check_models,
+        _check_sensitive_models,
         _check_gateway,
+        _check_residency,
         _check_autoscaling,
     ):
         for error in check(config):
@@ -698,6 +783,12 @@ def _check_models(config: PlatformConfig) -> Iterator[ConfigError]:
                 yield ConfigError(
                     f"{path}.targets[{k}]", f"'{name}' does not allow sensitive models (allow_sensitive_models)"
                 )
+            elif model.sensitive and target.sensitive_weights is None:
+                yield ConfigError(
+                    f"{path}.targets[{k}]",
+                    f"'{name}' names no object store for sensitive weights (onprem_targets[].sensitive_weights): "
+                    "they never enter an AWS bucket",
+                )
             placements.append((f"{path}.targets[{k}]", target.gpu, target.gpus_per_node))
         yield from _check_model_fit(path, model, placements)
         yield from _check_model_tokens(path, model)
@@ -783,10 +874,66 @@ def _check_model_autoscaling(path: str, model: ModelConfig, config: PlatformConf
         )
 
 
+def _check_sensitive_models(config: PlatformConfig) -> Iterator[ConfigError]:
+    """Sensitive models stay in the data centre: no region, no gateway route, explicit callers."""
+    targets = {target.name: target for target in config.onprem_targets}
+    for i, model in enumerate(config.models):
+        path = f"models[{i}]"
+        if model.sensitive and model.regions:
+            yield ConfigError(
+                f"{path}.regions",
+                f"'{model.name}' is sensitive: it runs only on on-prem targets that allow sensitive models "
+                "(allow_sensitive_models), never in an AWS region; remove regions",
+            )
+        if model.sensitive and not model.clients:
+            yield ConfigError(
+                f"{path}.clients", f"'{model.name}' is sensitive: list who may call it and from which networks"
+            )
+        if model.clients and not model.sensitive:
+            yield ConfigError(
+                f"{path}.clients",
+                "only sensitive models list their callers; others are reached through the gateway's tenants "
+                "or the target's client_cidrs",
+            )
+        admitted = [
+            ipaddress.ip_network(cidr)
+            for name in model.targets
+            if name in targets
+            for cidr in targets[name].client_cidrs
+        ]
+        for j, client in enumerate(model.clients):
+            yield from _check_client_cidrs(f"{path}.clients[{j}].cidrs", client.cidrs)
+            for k, cidr in enumerate(client.cidrs):
+                try:
+                    network = ipaddress.ip_network(cidr, strict=True)
+                except ValueError:
+                    continue  # reported above
+                if not any(network.version == a.version and network.subnet_of(a) for a in admitted):  # type: ignore[arg-type]
+                    shown = ", ".join(str(a) for a in admitted) or "none"
+                    yield ConfigError(
+                        f"{path}.clients[{j}].cidrs[{k}]",
+                        f"'{cidr}' is not inside the client_cidrs of the model's targets ({shown})",
+                    )
+        # The pack finds a sensitive model's resources by its name: no other model's name may contain it.
+        for other in config.models:
+            if model.sensitive and other.name != model.name and _name_part(model.name, other.name):
+                yield ConfigError(
+                    f"{path}.name",
+                    f"sensitive model '{model.name}' is part of model '{other.name}''s name; the policy pack "
+                    "finds a sensitive model's resources by its name, so rename one of them",
+                )
+
+
+def _name_part(part: str, name: str) -> bool:
+    """`part` is one or more whole dash-separated words of `name` (mistral-7b of mistral-7b-chat)."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(part)}(?![a-z0-9])", name) is not None
+
+
 def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
     models = [model.name for model in config.models]
     # Only models that run in a region sit behind a regional API Gateway.
     regional = [model.name for model in config.models if model.regions]
+    sensitive = {model.name for model in config.models if model.sensitive}
     gateway = config.gateway
     names: set[str] = set()
     for i, tenant in enumerate(gateway.tenants):
@@ -798,6 +945,12 @@ def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
                 yield ConfigError(
                     f"gateway.tenants[{i}].models[{k}]",
                     f"unknown model '{model}'; allowed: {', '.join(regional) or 'none defined'}",
+                )
+            elif model in sensitive:
+                yield ConfigError(
+                    f"gateway.tenants[{i}].models[{k}]",
+                    f"'{model}' is sensitive: its requests never leave the data centre, so it has no gateway "
+                    "route; list its callers under the model's clients",
                 )
             elif model not in regional:
                 yield ConfigError(
@@ -869,6 +1022,63 @@ def from_pulumi_config() -> PlatformConfig:
 def gpu_demand(model: ModelConfig) -> int:
     """GPUs a model can claim at full scale: max replicas x GPUs per replica (its shards)."""
     return model.autoscaling.max_replicas * model.shards
+
+
+def _check_residency(config: PlatformConfig) -> Iterator[ConfigError]:
+    """policy.data_residency: a restricted model runs, and a restricted tenant is served, only in its regions."""
+    models = {model.name: model for model in config.models}
+    tenants = {tenant.name: tenant for tenant in config.gateway.tenants}
+    primary = config.primary_region.name
+    names: set[str] = set()
+    for r, rule in enumerate(config.policy.data_residency):
+        path = f"policy.data_residency[{r}]"
+        if rule.name in names:
+            yield ConfigError(f"{path}.name", f"duplicate rule '{rule.name}'")
+        names.add(rule.name)
+        if not rule.models and not rule.tenants:
+            yield ConfigError(path, "list the models or tenants the rule restricts")
+        for k, region in enumerate(rule.regions):
+            if region not in config.policy.allowed_regions:
+                allowed = ", ".join(config.policy.allowed_regions)
+                yield ConfigError(f"{path}.regions[{k}]", f"'{region}' is not in policy.allowed_regions ({allowed})")
+        for k, name in enumerate(rule.models):
+            model = models.get(name)
+            if model is None:
+                yield ConfigError(f"{path}.models[{k}]", f"unknown model '{name}'; allowed: {', '.join(models)}")
+            elif model.sensitive:
+                yield ConfigError(f"{path}.models[{k}]", f"'{name}' is sensitive: it never enters a region at all")
+            elif primary not in rule.regions:
+                yield ConfigError(
+                    f"{path}.models[{k}]",
+                    f"'{name}''s weights are pushed to the primary region's bucket ({primary}), outside "
+                    f"{', '.join(rule.regions)}; restrict it to regions that include the primary, or make one of "
+                    "them primary",
+                )
+        for k, name in enumerate(rule.tenants):
+            if name not in tenants:
+                allowed = ", ".join(tenants) or "none defined"
+                yield ConfigError(f"{path}.tenants[{k}]", f"unknown tenant '{name}'; allowed: {allowed}")
+    for i, model in enumerate(config.models):
+        allowed = config.model_regions_allowed(model.name)
+        for k, region in enumerate(model.regions):
+            if allowed is not None and region not in allowed:
+                yield ConfigError(
+                    f"models[{i}].regions[{k}]",
+                    f"'{region}' is outside the regions policy.data_residency allows '{model.name}' "
+                    f"({', '.join(sorted(allowed)) or 'none'})",
+                )
+    for i, tenant in enumerate(config.gateway.tenants):
+        allowed = config.tenant_regions_allowed(tenant.name)
+        if allowed is None:
+            continue
+        for k, name in enumerate(tenant.models):
+            served = set(models[name].regions) if name in models else set()
+            if not served & allowed:
+                yield ConfigError(
+                    f"gateway.tenants[{i}].models[{k}]",
+                    f"'{name}' is not served in the regions policy.data_residency allows tenant '{tenant.name}' "
+                    f"({', '.join(sorted(allowed)) or 'none'})",
+                )
 
 
 def _check_autoscaling(config: PlatformConfig) -> Iterator[ConfigError]:

@@ -91,19 +91,23 @@ def node_group_settings(region: RegionConfig) -> tuple[GpuNodeGroupSettings, ...
 
 
 def front_door_settings(
-    config: PlatformConfig, tenant_key_values: Mapping[str, pulumi.Output[str]]
+    config: PlatformConfig, region: RegionConfig, tenant_key_values: Mapping[str, pulumi.Output[str]]
 ) -> FrontDoorSettings:
+    """The region's gateway: keys and usage plans for the tenants policy.data_residency leaves here, each
+    with the models this region serves (a model served elsewhere has no route here to allow)."""
     gateway = config.gateway
+    served = {model.name for model in config.models_in_region(region.name)}
     return FrontDoorSettings(
         tenants=tuple(
             TenantSpec(
                 name=tenant.name,
-                models=tuple(tenant.models),
+                models=tuple(m for m in tenant.models if m in served),
                 rate_limit_rps=tenant.rate_limit_rps,
                 burst=tenant.burst,
                 monthly_quota=tenant.monthly_quota,
             )
-            for tenant in gateway.tenants
+            for tenant in config.tenants_in_region(region.name)
+            if served & set(tenant.models)
         ),
         tenant_key_values=tenant_key_values,
         max_body_kib=gateway.max_body_kib,
@@ -168,6 +172,7 @@ def served_model(model: ModelConfig, placement: Placement, instance: catalog.Ins
         shm_size_gib=model.shm_size_gib,
         engine=model.engine,
         image=model.image,
+        sensitive=model.sensitive,
     )
 
 
@@ -232,7 +237,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 cluster=cluster_settings(region),
                 autoscaling=tuple(model_autoscaling(config, region)),
                 node_groups=node_group_settings(region),
-                front_door=front_door_settings(config, tenant_secrets.values),
+                front_door=front_door_settings(config, region, tenant_secrets.values),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider, "tls": tls_provider}),
         )
@@ -244,7 +249,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     primary_weights = primary.weights
     assert primary_weights is not None  # every region gets a WeightStore above
     secondaries = [regions[region.name] for region in config.secondary_regions]
-    if secondaries:
+    # Only regions that serve a model receive weights.
+    if any(config.models_in_region(region.name) for region in config.secondary_regions):
         WeightReplication(
             f"{config.environment}-weights-replication",
             WeightReplicationArgs(
@@ -257,9 +263,10 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                     opts=pulumi.InvokeOutputOptions(provider=providers[config.primary_region.name])
                 ).account_id,
                 destinations=tuple(
-                    ReplicaBucket(region.name, store.bucket_arn, store.kms_key_arn)
+                    ReplicaBucket(region.name, store.bucket_arn, store.kms_key_arn, models)
                     for region in config.secondary_regions
                     if (store := regions[region.name].weights) is not None
+                    and (models := tuple(m.name for m in config.models_in_region(region.name)))
                 ),
             ),
             opts=pulumi.ResourceOptions(
@@ -316,20 +323,39 @@ def serve_onprem(
         credentials=SecretCredentials(target.weights_credentials_secret),
         host_path=target.weights_path,
     )
-    return {
-        model.name: ModelServer(
+    store = target.sensitive_weights
+    # Sensitive models: weights from the data centre's own store, callers only from their named networks.
+    sensitive_weights = (
+        WeightsSource(
+            bucket=store.bucket,
+            region=store.signing_region,
+            credentials=SecretCredentials(store.credentials_secret),
+            host_path=target.weights_path,
+            endpoint_url=store.endpoint,
+        )
+        if store is not None
+        else None
+    )
+    servers = {}
+    for model in config.models_on_target(target.name):
+        if model.sensitive:
+            assert sensitive_weights is not None  # config requires the store where a sensitive model runs
+            source = sensitive_weights
+            callers = [cidr for client in model.clients for cidr in client.cidrs]
+        else:
+            source, callers = weights, list(target.client_cidrs)
+        servers[model.name] = ModelServer(
             f"{target.name}-{model.name}",
             ModelServerArgs(
                 environment=config.environment,
                 served=served_model(model, placement, None),
                 namespace=namespace.name,
-                weights=weights,
-                gateway_peers=tuple({"ipBlock": {"cidr": cidr}} for cidr in target.client_cidrs),
+                weights=source,
+                gateway_peers=tuple({"ipBlock": {"cidr": cidr}} for cidr in dict.fromkeys(callers)),
             ),
             opts=on_cluster,
         )
-        for model in config.models_on_target(target.name)
-    }
+    return servers
 
 
 def model_autoscaling(config: PlatformConfig, region: RegionConfig) -> list[ModelAutoscaling]:

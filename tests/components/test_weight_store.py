@@ -128,16 +128,19 @@ def test_the_model_server_role_needs_a_service_account():
 
 
 def test_replication_policy_scopes_every_statement():
-    dest = ("eu-west-1", "arn:aws:s3:::dest", "arn:aws:kms:eu-west-1:123456789012:key/mrk-1")
+    dest = ("eu-west-1", "arn:aws:s3:::dest", "arn:aws:kms:eu-west-1:123456789012:key/mrk-1", ("m1", "m2"))
     policy = replication_policy("us-east-1", BUCKET, KEY, [dest])
     for statement in policy["Statement"]:
-        assert "*" not in json.dumps(statement["Resource"]).replace("/models/*", "")
+        assert "*" not in json.dumps(statement["Resource"]).replace("/models/*", "").replace("/*", "")
+    # Replicas may be written only under the models the destination serves.
+    (write,) = [s for s in policy["Statement"] if s["Sid"] == "WriteReplicas"]
+    assert write["Resource"] == ["arn:aws:s3:::dest/models/m1/*", "arn:aws:s3:::dest/models/m2/*"]
     encrypt = policy["Statement"][-1]
     assert encrypt["Sid"] == "EncryptReplicasEuWest1" and encrypt["Resource"] == dest[2]
     assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
 
 
-def test_replication_rule_per_destination_with_the_replica_key():
+def test_replication_rule_per_destination_and_model_with_the_replica_key():
     def build():
         provider = aws.Provider("aws-us-east-1", region="us-east-1")
         WeightReplication(
@@ -149,14 +152,20 @@ def test_replication_rule_per_destination_with_the_replica_key():
                 source_bucket_arn="arn:aws:s3:::src",
                 source_kms_key_arn=KEY,
                 account_id="123456789012",
-                destinations=(ReplicaBucket("eu-west-1", "arn:aws:s3:::dst", "arn:aws:kms:eu-west-1:1:key/mrk-1"),),
+                destinations=(
+                    ReplicaBucket("eu-west-1", "arn:aws:s3:::dst", "arn:aws:kms:eu-west-1:1:key/mrk-1", ("m1", "m2")),
+                ),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider}),
         )
 
     (config,) = by_type(record(build), "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
-    (rule,) = config.inputs["rules"]
-    assert rule["filter"] == {"prefix": "models/"}
+    rules = config.inputs["rules"]
+    assert [(r["id"], r["priority"], r["filter"]) for r in rules] == [
+        ("m1-to-eu-west-1", 0, {"prefix": "models/m1/"}),
+        ("m2-to-eu-west-1", 1, {"prefix": "models/m2/"}),
+    ]
+    rule = rules[0]
     assert rule["destination"]["encryptionConfiguration"] == {"replicaKmsKeyId": "arn:aws:kms:eu-west-1:1:key/mrk-1"}
     assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
 
@@ -166,6 +175,8 @@ def test_bad_args_name_the_field():
         store_args(region="nowhere")
     with pytest.raises(ValueError, match=r"^archived_revisions: \('Bad', 'r'\) is not a model name and revision$"):
         store_args(archived_revisions=(("Bad", "r"),))
+    with pytest.raises(ValueError, match=r"^models: the eu-west-1 replica needs at least one model it serves$"):
+        ReplicaBucket("eu-west-1", "arn:aws:s3:::dst", KEY, ())
     with pytest.raises(ValueError, match=r"^destinations: at least one replica bucket is required$"):
         WeightReplicationArgs("prod", "us-east-1", "b", "arn", KEY, "1", ())
 

@@ -26,8 +26,17 @@ CASES = {
         lambda v: tenant(v, 1).update(models=["llama-3-8b-instruct", "gpt-5"]),
         "gateway.tenants[1].models[1]: unknown model 'gpt-5'; allowed: llama-3-70b-instruct, llama-3-8b-instruct",
     ),
-    "tenant names an on-prem only model": (
+    "tenant names a sensitive model": (
         lambda v: tenant(v).update(models=["mistral-7b-private"]),
+        "gateway.tenants[0].models[0]: 'mistral-7b-private' is sensitive: its requests never leave the data centre, "
+        "so it has no gateway route; list its callers under the model's clients",
+    ),
+    "tenant names an on-prem only model": (
+        lambda v: (
+            v["models"][2].update(sensitive=False),
+            v["models"][2].pop("clients"),
+            tenant(v).update(models=["mistral-7b-private"]),
+        ),
         "gateway.tenants[0].models[0]: 'mistral-7b-private' runs on on-prem targets only, not behind the gateway; "
         "allowed: llama-3-70b-instruct, llama-3-8b-instruct",
     ),

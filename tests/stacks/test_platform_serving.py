@@ -40,17 +40,24 @@ def test_primary_replicates_to_the_secondary_only_in_multi_region_stacks(prod_ru
     assert of_type(dev_run, "aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
 
 
-def test_onprem_models_read_the_primary_bucket_with_the_targets_secret(prod_run):
+def test_onprem_models_read_the_primary_bucket_or_sensitive_ones_the_data_centres_store(prod_run):
     deployments = {
         d.inputs["metadata"]["name"]: d
         for d in of_type(prod_run, "kubernetes:apps/v1:Deployment")
         if d.provider.endswith("pulumi:providers:kubernetes::onprem-dc1")
     }
     assert sorted(deployments) == ["llama-3-8b-instruct", "mistral-7b-private"]
+    public = deployments["llama-3-8b-instruct"].inputs["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in public["initContainers"][0]["env"]}
+    assert env["WEIGHTS_BUCKET"]["value"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
+    assert env["AWS_REGION"]["value"] == "us-east-1"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "weights-reader"
+    assert "AWS_ENDPOINT_URL_S3" not in env
     pod = deployments["mistral-7b-private"].inputs["spec"]["template"]["spec"]
     env = {e["name"]: e for e in pod["initContainers"][0]["env"]}
-    assert env["WEIGHTS_BUCKET"]["value"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
-    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "weights-reader"
+    assert env["WEIGHTS_BUCKET"]["value"] == "llm-sensitive-weights"
+    assert env["AWS_ENDPOINT_URL_S3"]["value"] == "https://objects.dc1.example.internal"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "sensitive-weights-reader"
     assert pod["volumes"][0]["hostPath"]["path"] == "/mnt/models"
     assert pod["containers"][0]["args"][pod["containers"][0]["args"].index("--quantize") + 1] == "eetq"
 
