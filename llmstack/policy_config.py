@@ -82,6 +82,15 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         "kubernetes-pod-host-path-restricted": host_paths,
         "kubernetes-namespace-admission-guarded": host_paths,
         "kubernetes-service-account-token-not-automounted": {"apiClients": sorted(API_CLIENTS)},
+        # Residency from the stack file: which models are sensitive and where they may go, never the plan's markers.
+        "data-residency-sensitive-models-on-prem": {
+            "sensitiveModels": sorted(model.name for model in platform.models if model.sensitive),
+            "sensitiveTargets": sorted(t.name for t in platform.onprem_targets if t.allow_sensitive_models),
+        },
+        "data-residency-regions": {
+            "rules": [rule.model_dump() for rule in platform.policy.data_residency],
+            "primaryRegion": platform.primary_region.name,
+        },
         "kubernetes-scaler-keeps-minimum-replicas": {
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)
         },

@@ -50,7 +50,13 @@ from policies.aws.s3 import (
 )
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 from policies.cost import ceiling_within_budget, estimate_within_budget, gpu_types_allowed
-from policies.general import explicit_provider, stateful_resources_protected, waivers_valid
+from policies.general import (
+    data_residency_regions,
+    explicit_provider,
+    sensitive_models_on_prem,
+    stateful_resources_protected,
+    waivers_valid,
+)
 from policies.guard import guarded
 from policies.kubernetes import (
     container_host_port,
@@ -127,6 +133,8 @@ ALL_POLICIES = [
     access_log_bucket_contract.policy,
     bucket_acls_disabled.policy,
     replication_stays_in_stack.policy,
+    sensitive_models_on_prem.policy,
+    data_residency_regions.policy,
     log_group_encrypted_with_cmk.policy,
     log_group_retention.policy,
     stateful_resources_protected.policy,

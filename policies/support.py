@@ -93,6 +93,16 @@ def depends_on(resource: PolicyResource, prop: str, target_urn: str) -> bool:
     return any(dep.urn == target_urn for dep in resource.dependencies) and not deps
 
 
+def replication_destination_bucket(
+    replication: PolicyResource, destination: Any, buckets: Iterable[PolicyResource]
+) -> PolicyResource | None:
+    """The stack bucket a replication rule's destination.bucket was computed from, or None."""
+    candidates = [b for b in buckets if depends_on(replication, "rules", b.urn)]
+    if not isinstance(destination, str):
+        return candidates[0] if len(candidates) == 1 else None
+    return next((b for b in candidates if destination == f"arn:aws:s3:::{b.props.get('bucket')}"), None)
+
+
 def component_of(resource: PolicyResource) -> str:
     """The nearest llm-serving component above a resource (`Network`), skipping the regional grouping."""
     parent = resource.parent

@@ -30,6 +30,7 @@ from tests.mutation.ops import (
     From,
     Has,
     Linked,
+    MoveTo,
     Multiply,
     Not,
     Op,
@@ -2109,4 +2110,74 @@ ADMISSION_GUARDS: list[Mutation] = [
     ),
 ]
 
-CATALOGUE: list[Mutation] = ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE + ADMISSION_GUARDS
+# Data residency: only prod places a sensitive model (on dc1).
+CLASSIFICATION = 'metadata.labels["llm-serving/data-classification"]'
+SENSITIVE_SERVER = where(DEPLOYMENT, Eq(CLASSIFICATION, "sensitive"))
+# On an EKS node group (its pods select one); on-prem model servers select the target's own labels.
+EKS_MODEL_SERVER = where(
+    DEPLOYMENT,
+    Eq(COMPONENT, "model-server"),
+    Eq(CLASSIFICATION, "internal"),
+    Has('spec.template.spec.nodeSelector["llm-serving/node-group"]'),
+)
+_ON_PREM = _policy("data-residency-sensitive-models-on-prem")
+
+RESIDENCY: list[Mutation] = [
+    one(
+        "sensitive-model-moved-to-eks",
+        _ON_PREM,
+        "the sensitive model's Deployment is applied to an EKS cluster",
+        SENSITIVE_SERVER,
+        MoveTo(EKS_MODEL_SERVER),
+        stacks=("prod",),
+    ),
+    one(
+        "sensitive-marker-dropped",
+        _ON_PREM,
+        "the sensitive model's Deployment loses its data-classification label",
+        SENSITIVE_SERVER,
+        Delete(CLASSIFICATION),
+        stacks=("prod",),
+    ),
+    one(
+        "sensitive-weights-from-aws",
+        _ON_PREM,
+        "the sensitive model's weight sync drops the data centre's endpoint (reads AWS S3)",
+        SENSITIVE_SERVER,
+        DropWhere("spec.template.spec.initContainers[0].env", Eq("name", "AWS_ENDPOINT_URL_S3")),
+        stacks=("prod",),
+    ),
+    one(
+        "aws-bucket-marked-sensitive",
+        _ON_PREM,
+        "the weights bucket is tagged as holding sensitive data",
+        WEIGHTS_BUCKET,
+        Set('tags["llm-serving/data-classification"]', "sensitive"),
+    ),
+    one(
+        "model-server-unmarked",
+        _ON_PREM,
+        "a model server in AWS loses its data-classification label",
+        EKS_MODEL_SERVER,
+        Delete(CLASSIFICATION),
+    ),
+    one(
+        "classification-unknown-value",
+        _ON_PREM,
+        "a model server is classified 'public', a level the platform does not know",
+        EKS_MODEL_SERVER,
+        Set(CLASSIFICATION, "public"),
+    ),
+    one(
+        "restricted-tenant-plan-moved",
+        _policy("data-residency-regions"),
+        "the EU-only tenant's usage plan is created in us-east-1",
+        where(USAGE_PLAN, Eq('tags["tenant"]', "eu-support")),
+        MoveTo(where(USAGE_PLAN, Contains("name", "-us-east-1-"))),
+        stacks=("prod",),
+    ),
+]
+
+CATALOGUE: list[Mutation] = (
+    ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE + ADMISSION_GUARDS + RESIDENCY
+)

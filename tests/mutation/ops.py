@@ -378,6 +378,13 @@ class Option:
 
 
 @dataclass(frozen=True)
+class MoveTo:
+    """Manage the resource with the provider of the first `source` resource (another cluster or region)."""
+
+    source: Selector
+
+
+@dataclass(frozen=True)
 class Remove:
     """Remove the resource."""
 
@@ -399,7 +406,7 @@ class AddClone:
     suffix: str = "mutant"
 
 
-Op = Edit | Doc | Option | Remove | AddClone
+Op = Edit | Doc | Option | MoveTo | Remove | AddClone
 
 
 def _renamed_urn(urn: str, type_: str, name: str) -> str:
@@ -447,6 +454,12 @@ def apply(op: Op, index: int, context: Context) -> None:
         context.touched.append(resource["urn"])
     elif isinstance(op, Option):
         resource[op.key] = op.value
+        context.touched.append(resource["urn"])
+    elif isinstance(op, MoveTo):
+        found = op.source.matches(resources)
+        if not found:
+            raise CatalogueError(f"nothing matches {op.source} to move to")
+        resource["provider"] = resources[found[0]]["provider"]
         context.touched.append(resource["urn"])
     elif isinstance(op, Remove):
         context.touched.append(resource["urn"])

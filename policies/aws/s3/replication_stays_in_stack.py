@@ -15,7 +15,15 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import ACCOUNT_ID_PROPERTY, BUCKET_TYPE, as_list, depends_on, region_of, resources_of_type
+from policies.support import (
+    ACCOUNT_ID_PROPERTY,
+    BUCKET_TYPE,
+    as_list,
+    depends_on,
+    region_of,
+    replication_destination_bucket,
+    resources_of_type,
+)
 
 REPLICATION_TYPE = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey")
@@ -35,14 +43,6 @@ def _arn_parts(arn: Any) -> tuple[str, str] | None:
     return (parts[3], parts[4]) if len(parts) >= 6 and parts[0] == "arn" else None
 
 
-def _destination_bucket(config, destination: Any, buckets: list) -> Any:
-    """The stack bucket a rule's destination.bucket was computed from, or None."""
-    candidates = [b for b in buckets if depends_on(config, "rules", b.urn)]
-    if not isinstance(destination, str):
-        return candidates[0] if len(candidates) == 1 else None
-    return next((b for b in candidates if destination == f"arn:aws:s3:::{b.props.get('bucket')}"), None)
-
-
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     config_values = args.get_config()
     allowed = [str(r) for r in as_list(config_values.get("allowedRegions"))]
@@ -58,7 +58,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             rule_id = _get(rule, "id") or f"rules[{index}]"
             destination = _get(rule, "destination") or {}
             target = _get(destination, "bucket")
-            bucket = _destination_bucket(config, target, buckets)
+            bucket = replication_destination_bucket(config, target, buckets)
             if bucket is None:
                 report(f"rule '{rule_id}' replicates to {target or 'no bucket'}, not a bucket of this stack.")
             elif region_of(bucket) not in allowed:
