@@ -11,11 +11,13 @@ another model's name.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import _DictProxy, _ListProxy
 
 from components.conventions import DATA_CLASSIFICATION_LABEL
 from policies.support import as_list
@@ -46,10 +48,36 @@ def word(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])")
 
 
-def carries(resource: PolicyResource, name: str) -> bool:
-    """`name` stands as a word in the resource's logical name or any string of its inputs."""
-    pattern = word(name)
-    return bool(pattern.search(resource.name)) or any(pattern.search(text) for text in strings(resource.props))
+def _unwrapped(value: Any) -> Any:
+    """The plain dict or list behind pulumi_policy's read-only proxy (its `__target`), else the value."""
+    try:
+        return value["__target"] if isinstance(value, (_DictProxy, _ListProxy)) else value
+    except (KeyError, TypeError):
+        return value
+
+
+def _serialisable(value: Any) -> Any:
+    """For json.dumps: a nested proxy as its plain target (the proxies nest), anything else as text."""
+    unwrapped = _unwrapped(value)
+    return unwrapped if unwrapped is not value else str(value)
+
+
+def text_of(resource: PolicyResource) -> str:
+    """The resource's logical name and every string of its inputs, as one text (keys included).
+
+    Serialised once from the plain inputs behind the proxy: walking the proxy string by string costs
+    the pack a second on the prod plan. Unknown values (previews) serialise as their placeholder."""
+    try:
+        inputs = json.dumps(_unwrapped(resource.props), default=_serialisable, ensure_ascii=False)
+    except (TypeError, ValueError):  # a cycle or an odd key: fall back to the walk
+        inputs = "\n".join(strings(resource.props))
+    return f"{resource.name}\n{inputs}"
+
+
+def carries(resource: PolicyResource, name: str, text: str | None = None) -> bool:
+    """`name` stands as a word in the resource's logical name or any string of its inputs (`text`:
+    `text_of(resource)`, when the caller already has it)."""
+    return bool(word(name).search(text if text is not None else text_of(resource)))
 
 
 def onprem_target(resource: PolicyResource) -> str | None:

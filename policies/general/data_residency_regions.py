@@ -29,7 +29,7 @@ from pulumi_policy import (
 )
 
 from components.conventions import DATA_TAG, MODEL_WEIGHTS_DATA, WEIGHTS_PREFIX
-from policies.residency import aws_region, carries, in_aws, strings, where, word
+from policies.residency import aws_region, carries, in_aws, strings, text_of, where, word
 from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, as_list, replication_destination_bucket, resources_of_type, tag
 
@@ -96,8 +96,9 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             if region in regions:
                 continue
             place = f"{resource.resource_type.rsplit(':', 1)[-1]} '{resource.name}' ({where(resource)})"
+            text = text_of(resource) if models else ""
             for model in models:
-                if carries(resource, model):
+                if carries(resource, model, text):
                     report_violation(
                         f"{place} carries model '{model}', which data residency rule '{name}' keeps in {allowed}.",
                         resource.urn,

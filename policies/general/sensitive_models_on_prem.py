@@ -29,7 +29,7 @@ from pulumi_policy import (
 
 from components.conventions import DATA_CLASSIFICATION_LABEL, INTERNAL, SENSITIVE
 from policies.kubernetes.workloads import containers, mapping, mappings, pod_spec
-from policies.residency import carries, classification, onprem_target, where
+from policies.residency import carries, classification, onprem_target, text_of, where
 from policies.review import Controls, Review
 from policies.support import as_list, is_model_server
 
@@ -63,7 +63,8 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             # fails all-resources-explicit-provider.
             continue
         marker = classification(resource)
-        models = [m for m in sensitive if carries(resource, m)]
+        text = text_of(resource) if sensitive else ""
+        models = [m for m in sensitive if carries(resource, m, text)]
         target = onprem_target(resource)
         shown = _shown(resource)
         if marker is not None and marker not in (SENSITIVE, INTERNAL):
