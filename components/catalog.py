@@ -150,6 +150,9 @@ WAF_WEB_ACL_USD_PER_MONTH = 5.0  # plus $0.60 per million requests (usage)
 WAF_RULE_USD_PER_MONTH = 1.0  # per rule or rule group in a web ACL
 AMP_WORKSPACE_USD_PER_MONTH = 0.0  # Managed Prometheus: samples ingested, stored and queried only
 API_GATEWAY_USD_PER_MONTH = 0.0  # API Gateway: per request and data transfer only
+# The private path to the data centre (the same list price in us-east-1 and eu-west-1).
+TRANSIT_GATEWAY_ATTACHMENT_USD_PER_HOUR = 0.05  # per attachment (VPC or VPN); plus $0.02 per GB processed (usage)
+VPN_CONNECTION_USD_PER_HOUR = 0.05  # per Site-to-Site VPN connection (both tunnels); plus data transfer out
 
 
 def gpu(key: str) -> GpuModel:

@@ -26,6 +26,9 @@ Fixed charges that are priced (pulumi-aws v7 type tokens):
 - `aws:kms/key:Key`, `aws:kms/replicaKey:ReplicaKey`: per key per month.
 - `aws:lb/loadBalancer:LoadBalancer`: per hour (network or application); capacity units not estimated.
 - `aws:wafv2/webAcl:WebAcl`: per web ACL plus per rule per month.
+- `aws:ec2transitgateway/vpcAttachment:VpcAttachment`: per attachment-hour.
+- `aws:ec2/vpnConnection:VpnConnection`: per connection-hour, plus a Transit Gateway attachment-hour
+  when it ends on a Transit Gateway; data processed and transferred not estimated.
 
 Not included, so the estimate is a floor for them: every usage-based charge (the types in
 `USAGE_BASED_TYPES`, NAT and endpoint data processing, data transfer, WAF requests), and a few
@@ -270,6 +273,21 @@ def _waf_web_acl(inputs: Mapping[str, Any], region: str | None) -> _Price:
     return _fixed(monthly, basis)
 
 
+def _transit_gateway_attachment(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    rate = catalog.TRANSIT_GATEWAY_ATTACHMENT_USD_PER_HOUR
+    monthly = catalog.HOURS_PER_MONTH * rate
+    return _fixed(monthly, f"{catalog.HOURS_PER_MONTH} h × {_rate(rate)}; data processed not estimated")
+
+
+def _vpn_connection(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    rate = catalog.VPN_CONNECTION_USD_PER_HOUR
+    basis = f"{catalog.HOURS_PER_MONTH} h × {_rate(rate)}"
+    if inputs.get("transitGatewayId"):
+        rate += catalog.TRANSIT_GATEWAY_ATTACHMENT_USD_PER_HOUR
+        basis += f" + its Transit Gateway attachment {_rate(catalog.TRANSIT_GATEWAY_ATTACHMENT_USD_PER_HOUR)}"
+    return _fixed(catalog.HOURS_PER_MONTH * rate, f"{basis}; data transfer not estimated")
+
+
 _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -279,6 +297,8 @@ _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:kms/replicaKey:ReplicaKey": _kms_key,
     "aws:wafv2/webAcl:WebAcl": _waf_web_acl,
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": _transit_gateway_attachment,
+    "aws:ec2/vpnConnection:VpnConnection": _vpn_connection,
 }
 
 

@@ -21,6 +21,7 @@ from components.conventions import (
     model_server_name,
     serving_namespace,
 )
+from components.datacentre_link import DataCentreLink, DataCentreLinkArgs
 from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
@@ -92,6 +93,18 @@ class FrontDoorSettings:
 
 
 @dataclass(frozen=True)
+class DataCentreLinkSettings:
+    """The private path to the data centre, from `datacentre` of the stack config."""
+
+    name: str
+    cidrs: tuple[str, ...]
+    customer_gateway_ip: str
+    customer_gateway_asn: int
+    amazon_side_asn: int
+    """This region's Transit Gateway ASN."""
+
+
+@dataclass(frozen=True)
 class RegionalPlatformArgs:
     environment: str
     """dev, staging or prod: names, tags and defaults derive from it."""
@@ -122,6 +135,8 @@ class RegionalPlatformArgs:
     node_groups: tuple[GpuNodeGroupSettings, ...] = ()
     front_door: FrontDoorSettings | None = None
     """None: no API Gateway in this region (the model servers are reachable in-cluster only)."""
+    datacentre: DataCentreLinkSettings | None = None
+    """None: no private path to a data centre from this region."""
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -161,6 +176,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.datacentre_link = self._link_datacentre() if args.datacentre is not None else None
         self.weights: WeightStore | None = None
         if args.weights_bucket_suffix is not None:
             self.weights = WeightStore(
@@ -320,6 +336,29 @@ class RegionalPlatform(pulumi.ComponentResource):
             opts=on_cluster,
         )
         return groups
+
+    def _link_datacentre(self) -> DataCentreLink:
+        """Transit Gateway and Site-to-Site VPN from this region's private subnets to the data centre."""
+        args, settings = self._args, self._args.datacentre
+        assert settings is not None  # checked by the caller
+        return DataCentreLink(
+            f"{self._name}-datacentre",
+            DataCentreLinkArgs(
+                environment=args.environment,
+                region=args.region,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=tuple(self.network.private_subnet_ids),
+                private_route_table_ids=tuple(self.network.private_route_table_ids),
+                datacentre=settings.name,
+                datacentre_cidrs=settings.cidrs,
+                customer_gateway_ip=settings.customer_gateway_ip,
+                customer_gateway_asn=settings.customer_gateway_asn,
+                amazon_side_asn=settings.amazon_side_asn,
+                logs_key_arn=self.encryption.logs_key_arn,
+                log_retention_days=args.log_retention_days,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _add_front_door(self, kubernetes_provider: pulumi.ProviderResource) -> ApiGateway | None:
         """Internal NLB and VPC link to the model servers, then the REST API, WAF and (with a hosted

@@ -324,6 +324,7 @@ ROWS: dict[str, Row] = {
     "aws:autoscaling/tag:Tag": lambda s: (f"{s.inputs.get('autoscalingGroupName')},{s.hex(8)}", {}),
     "aws:budgets/budget:Budget": _budget,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:ec2/customerGateway:CustomerGateway": _ec2("cgw", "customer-gateway"),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2("sg", "security-group"),
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/flowLog:FlowLog": _ec2("fl", "vpc-flow-log"),
@@ -338,6 +339,24 @@ ROWS: dict[str, Row] = {
     "aws:ec2/subnetCidrReservation:SubnetCidrReservation": lambda s: (f"scr-{s.hex(17)}", {}),
     "aws:ec2/vpc:Vpc": _ec2("vpc", "vpc"),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2("vpce", "vpc-endpoint"),
+    "aws:ec2/vpnConnection:VpnConnection": lambda s: (
+        (connection := s.ec2("vpn", "vpn-connection"))[0],
+        # On a Transit Gateway the connection is also an attachment, with an id of its own.
+        {**connection[1], "transitGatewayAttachmentId": f"tgw-attach-{s.hex(17, 'attachment')}"},
+    ),
+    "aws:ec2transitgateway/routeTable:RouteTable": _ec2("tgw-rtb", "transit-gateway-route-table"),
+    # The provider's ids of these two: `<route table id>_<attachment id>`.
+    "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation": _composite(
+        "transitGatewayRouteTableId", "transitGatewayAttachmentId", separator="_"
+    ),
+    "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation": _composite(
+        "transitGatewayRouteTableId", "transitGatewayAttachmentId", separator="_"
+    ),
+    "aws:ec2transitgateway/transitGateway:TransitGateway": lambda s: (
+        (gateway := s.ec2("tgw", "transit-gateway"))[0],
+        {**gateway[1], "ownerId": s.account},
+    ),
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": _ec2("tgw-attach", "transit-gateway-attachment"),
     "aws:eks/accessEntry:AccessEntry": _access_entry,
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _composite(
         "clusterName", "principalArn", "policyArn", separator="#"

@@ -133,6 +133,52 @@ class RegionConfig(_Strict):
         return value
 
 
+# --- the data centre and its private path --------------------------------------------------------
+
+# Customer gateway ASNs AWS reserves (Site-to-Site VPN user guide, "Customer gateway options"):
+# region -> ASN; "*" is every region.
+RESERVED_CUSTOMER_GATEWAY_ASNS = {"*": 7224, "eu-west-1": 9059, "ap-northeast-1": 10124, "ap-southeast-1": 17943}
+# Each region's Transit Gateway takes the next private ASN (64512 is the provider's default).
+FIRST_TRANSIT_GATEWAY_ASN = 64512
+
+
+class VpnConfig(_Strict):
+    """The data centre's end of a Site-to-Site VPN to every region (two tunnels each, BGP)."""
+
+    customer_gateway_ip: str = Field(description="static public IPv4 address of the data centre's VPN device")
+    bgp_asn: int = Field(ge=1, le=2_147_483_647, description="the data centre's BGP ASN (64512-65534 if private)")
+
+    @field_validator("customer_gateway_ip")
+    @classmethod
+    def _public_ipv4(cls, value: str) -> str:
+        try:
+            address = ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError("must be an IPv4 address such as 198.51.100.10") from None
+        # Documentation ranges (RFC 5737) pass: the example stacks use them.
+        internal = [
+            ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+        ]
+        if (
+            any(address in network for network in internal)
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_multicast
+            or address.is_unspecified
+            or address.is_reserved
+        ):
+            raise ValueError(f"{value} is not a public address; the VPN endpoints reach the device over the internet")
+        return value
+
+
+class DataCentreConfig(_Strict):
+    """The operator's data centre: its networks and the VPN that joins it to every region privately."""
+
+    name: DnsLabel
+    cidrs: list[str] = Field(min_length=1, description="the data centre's networks, routed over the VPN only")
+    vpn: VpnConfig
+
+
 # --- on-prem targets -----------------------------------------------------------------------------
 
 
@@ -392,6 +438,9 @@ class PlatformConfig(_Strict):
     environment: Environment
     regions: list[RegionConfig] = Field(min_length=1)
     onprem_targets: list[OnPremTargetConfig] = Field(default_factory=list)
+    datacentre: DataCentreConfig | None = Field(
+        default=None, description="a private path (Transit Gateway + Site-to-Site VPN) from every region to it"
+    )
     models: list[ModelConfig] = Field(default_factory=list)
     gateway: GatewayConfig = GatewayConfig()
     budget: BudgetConfig
@@ -418,6 +467,10 @@ class PlatformConfig(_Strict):
         if region.nat_gateways:
             return region.nat_gateways
         return "per-az" if self.environment == "prod" else "one"
+
+    def transit_gateway_asn(self, region: str) -> int:
+        """The Amazon-side ASN of the region's Transit Gateway: one private ASN per region, in order."""
+        return FIRST_TRANSIT_GATEWAY_ASN + [r.name for r in self.regions].index(region)
 
     def models_in_region(self, region: str) -> list[ModelConfig]:
         return [model for model in self.models if region in model.regions]
@@ -562,6 +615,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_regions,
         _check_node_groups,
         _check_targets,
+        _check_datacentre,
         _check_models,
         _check_sensitive_models,
         _check_gateway,
@@ -717,6 +771,42 @@ def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
         else:
             yield from _check_gpu_allowed(f"onprem_targets[{i}].gpu", target.gpu, config)
         yield from _check_client_cidrs(f"onprem_targets[{i}].client_cidrs", target.client_cidrs)
+
+
+def _check_datacentre(config: PlatformConfig) -> Iterator[ConfigError]:
+    """The data centre's networks are distinct from every VPC, and its ASN from every Transit Gateway."""
+    datacentre = config.datacentre
+    if datacentre is None:
+        return
+    networks: list[ipaddress.IPv4Network] = []
+    for k, cidr in enumerate(datacentre.cidrs):
+        path = f"datacentre.cidrs[{k}]"
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError:
+            yield ConfigError(path, f"'{cidr}' is not an IPv4 network in CIDR form, e.g. 10.100.0.0/16")
+            continue
+        if network.prefixlen < 8:
+            yield ConfigError(path, f"'{cidr}' is broader than /8; list the data centre's own networks")
+            continue
+        for j, other in enumerate(networks):
+            if network.overlaps(other):
+                yield ConfigError(path, f"{network} overlaps datacentre.cidrs[{j}] ({other})")
+        for i, region in enumerate(config.regions):
+            if network.overlaps(ipaddress.IPv4Network(region.vpc_cidr)):
+                yield ConfigError(
+                    path, f"{network} overlaps regions[{i}].vpc_cidr ({region.vpc_cidr}): routes would collide"
+                )
+        networks.append(network)
+    asn = datacentre.vpn.bgp_asn
+    for region in config.regions:
+        reserved = {RESERVED_CUSTOMER_GATEWAY_ASNS["*"], RESERVED_CUSTOMER_GATEWAY_ASNS.get(region.name)}
+        if asn in reserved:
+            yield ConfigError("datacentre.vpn.bgp_asn", f"{asn} is reserved by AWS in {region.name}")
+        elif asn == config.transit_gateway_asn(region.name):
+            yield ConfigError(
+                "datacentre.vpn.bgp_asn", f"{asn} is {region.name}'s Transit Gateway ASN; the two ends need their own"
+            )
 
 
 def _check_client_cidrs(path: str, cidrs: list[str]) -> Iterator[ConfigError]:

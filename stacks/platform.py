@@ -21,6 +21,7 @@ from components.budget import Budget, BudgetArgs
 from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
 from components.regional import (
     ClusterSettings,
+    DataCentreLinkSettings,
     FrontDoorSettings,
     GpuNodeGroupSettings,
     RegionalPlatform,
@@ -87,6 +88,19 @@ def node_group_settings(region: RegionConfig) -> tuple[GpuNodeGroupSettings, ...
             availability_zones=tuple(group.availability_zones) if group.availability_zones else None,
         )
         for group in region.node_groups
+    )
+
+
+def datacentre_link_settings(config: PlatformConfig, region: RegionConfig) -> DataCentreLinkSettings | None:
+    datacentre = config.datacentre
+    if datacentre is None:
+        return None
+    return DataCentreLinkSettings(
+        name=datacentre.name,
+        cidrs=tuple(datacentre.cidrs),
+        customer_gateway_ip=datacentre.vpn.customer_gateway_ip,
+        customer_gateway_asn=datacentre.vpn.bgp_asn,
+        amazon_side_asn=config.transit_gateway_asn(region.name),
     )
 
 
@@ -238,6 +252,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 autoscaling=tuple(model_autoscaling(config, region)),
                 node_groups=node_group_settings(region),
                 front_door=front_door_settings(config, region, tenant_secrets.values),
+                datacentre=datacentre_link_settings(config, region),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider, "tls": tls_provider}),
         )

@@ -360,3 +360,23 @@ def test_a_size_unknown_until_deploy_is_not_malformed() -> None:
     sizes = {"minSize": 1, "desiredSize": 1, "maxSize": "[unknown]"}
     group = resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["g5.xlarge"], "scalingConfig": sizes})
     assert cost.estimate([group]).unpriced == []
+
+
+def test_the_private_path_is_priced_per_attachment_and_connection_hour():
+    estimate = cost.estimate(
+        [
+            resource("aws:ec2transitgateway/vpcAttachment:VpcAttachment", region="eu-west-1"),
+            resource("aws:ec2/vpnConnection:VpnConnection", {"transitGatewayId": "tgw-1"}),
+            resource("aws:ec2/vpnConnection:VpnConnection", {"vpnGatewayId": "vgw-1"}),
+        ]
+    )
+    hours = catalog.HOURS_PER_MONTH
+    attachment, connection = catalog.TRANSIT_GATEWAY_ATTACHMENT_USD_PER_HOUR, catalog.VPN_CONNECTION_USD_PER_HOUR
+    assert [line.monthly_usd for line in estimate.lines] == pytest.approx(
+        [hours * attachment, hours * (connection + attachment), hours * connection]
+    )
+    assert [line.basis for line in estimate.lines] == [
+        f"{hours} h × $0.05; data processed not estimated",
+        f"{hours} h × $0.05 + its Transit Gateway attachment $0.05; data transfer not estimated",
+        f"{hours} h × $0.05; data transfer not estimated",
+    ]

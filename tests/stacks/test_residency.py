@@ -363,3 +363,38 @@ def test_pack_refuses_replicating_a_restricted_models_weights_out_of_its_regions
                 replication["urn"],
             )
         ]
+
+
+# --- the data centre's private path ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: d.update(cidrs=["10.20.128.0/20"]),
+            "datacentre.cidrs[0]: 10.20.128.0/20 overlaps regions[0].vpc_cidr (10.20.0.0/16): routes would collide",
+        ),
+        (
+            lambda d: d.update(cidrs=["10.100.0.0/16", "10.100.8.0/24"]),
+            "datacentre.cidrs[1]: 10.100.8.0/24 overlaps datacentre.cidrs[0] (10.100.0.0/16)",
+        ),
+        (
+            lambda d: d.update(cidrs=["0.0.0.0/0"]),
+            "datacentre.cidrs[0]: '0.0.0.0/0' is broader than /8; list the data centre's own networks",
+        ),
+        (lambda d: d["vpn"].update(bgp_asn=7224), "datacentre.vpn.bgp_asn: 7224 is reserved by AWS in us-east-1"),
+        (lambda d: d["vpn"].update(bgp_asn=9059), "datacentre.vpn.bgp_asn: 9059 is reserved by AWS in eu-west-1"),
+        (
+            lambda d: d["vpn"].update(bgp_asn=64513),
+            "datacentre.vpn.bgp_asn: 64513 is eu-west-1's Transit Gateway ASN; the two ends need their own",
+        ),
+        (
+            lambda d: d["vpn"].update(customer_gateway_ip="10.100.0.1"),
+            "datacentre.vpn.customer_gateway_ip: 10.100.0.1 is not a public address; the VPN endpoints reach the "
+            "device over the internet",
+        ),
+    ],
+)
+def test_config_refuses_a_private_path_that_cannot_work(mutate, expected):
+    assert config_error(lambda values: mutate(values["datacentre"])) == expected

@@ -1,0 +1,132 @@
+"""DataCentreLink: a Transit Gateway and Site-to-Site VPN per region, routes for the data centre only."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi_aws as aws
+import pytest
+from conftest import run_stack
+
+from components.datacentre_link import DataCentreLinkArgs
+from components.vpn_tunnels import (
+    STRONG_DH_GROUPS,
+    STRONG_ENCRYPTION,
+    STRONG_INTEGRITY,
+    TUNNEL_OPTIONS,
+)
+
+
+def documented_values(argument: str) -> set[str]:
+    """The valid values pulumi-aws documents for a VpnConnection argument ("Valid values are `a | b`")."""
+    doc = aws.ec2.VpnConnectionArgs.__init__.__doc__ or ""
+    match = re.search(rf":param [^:]*? {argument}: (.*?)(?=:param|\Z)", doc, re.S)
+    assert match, argument
+    valid = re.search(r"Valid values? (?:are|is) `([^`]*)`", match.group(1))
+    assert valid, (argument, match.group(1))
+    return {value.strip() for value in valid.group(1).split("|")}
+
+
+@pytest.mark.parametrize("option", sorted(TUNNEL_OPTIONS))
+def test_every_tunnel_option_is_a_value_the_provider_documents(option):
+    value = TUNNEL_OPTIONS[option]
+    if option == "dpd_timeout_seconds":
+        doc = aws.ec2.VpnConnectionArgs.__init__.__doc__ or ""
+        assert "tunnel1_dpd_timeout_seconds: Number of seconds after which a DPD timeout occurs" in doc
+        found = re.search(r"tunnel1_dpd_timeout_seconds:.*?equal or higher than `(\d+)`", doc, re.S)
+        assert found
+        minimum = int(found.group(1))
+        assert value >= minimum == 30
+        return
+    valid = documented_values(f"tunnel1_{option}")
+    values = value if isinstance(value, list) else [value]
+    assert {str(v) for v in values} <= valid, (option, values, valid)
+
+
+def test_the_strong_sets_are_documented_values():
+    assert {str(g) for g in STRONG_DH_GROUPS} <= documented_values("tunnel1_phase1_dh_group_numbers")
+    assert {str(g) for g in STRONG_DH_GROUPS} <= documented_values("tunnel1_phase2_dh_group_numbers")
+    assert documented_values("tunnel1_phase1_encryption_algorithms") >= STRONG_ENCRYPTION
+    assert documented_values("tunnel1_phase2_integrity_algorithms") >= STRONG_INTEGRITY
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_stack("prod").resources
+
+
+def of(resources, type_, region):
+    return [r for r in resources if r.type == type_ and r.name.startswith(f"{region}-datacentre")]
+
+
+@pytest.mark.parametrize(("region", "asn"), [("us-east-1", 64512), ("eu-west-1", 64513)])
+def test_each_region_has_its_transit_gateway_vpn_and_routes(prod, region, asn):
+    (gateway,) = of(prod, "aws:ec2transitgateway/transitGateway:TransitGateway", region)
+    assert gateway.inputs["amazonSideAsn"] == asn
+    assert {gateway.inputs[k] for k in ("autoAcceptSharedAttachments", "defaultRouteTableAssociation")} == {"disable"}
+    (vpn,) = of(prod, "aws:ec2/vpnConnection:VpnConnection", region)
+    assert vpn.inputs["staticRoutesOnly"] is False and vpn.inputs["type"] == "ipsec.1"
+    for tunnel in ("tunnel1", "tunnel2"):
+        assert vpn.inputs[f"{tunnel}IkeVersions"] == ["ikev2"]
+        assert vpn.inputs[f"{tunnel}Phase1DhGroupNumbers"] == [20]
+        assert vpn.inputs[f"{tunnel}DpdTimeoutAction"] == "restart"
+        logs = vpn.inputs[f"{tunnel}LogOptions"]["cloudwatchLogOptions"]
+        assert logs["logEnabled"] is True and logs["logGroupArn"].endswith(f"/aws/vpn/llm-serving-prod-{region}-dc1")
+    (customer,) = of(prod, "aws:ec2/customerGateway:CustomerGateway", region)
+    assert customer.inputs == {
+        "bgpAsn": "65010",
+        "ipAddress": "203.0.113.10",
+        "type": "ipsec.1",
+        "deviceName": "dc1-vpn",
+        "tags": customer.inputs["tags"],
+    }
+    (log_group,) = of(prod, "aws:cloudwatch/logGroup:LogGroup", region)
+    assert (
+        log_group.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{region}:") and log_group.inputs["retentionInDays"] == 365
+    )
+    routes = of(prod, "aws:ec2/route:Route", region)
+    assert len(routes) == 3  # one per private route table (zone), for the one data centre network
+    assert {r.inputs["destinationCidrBlock"] for r in routes} == {"10.100.0.0/16"}
+    (attachment,) = of(prod, "aws:ec2transitgateway/vpcAttachment:VpcAttachment", region)
+    assert len(attachment.inputs["subnetIds"]) == 3
+    assert all(attachment.urn in r.dependencies for r in routes)
+    associations = of(prod, "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation", region)
+    propagations = of(prod, "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation", region)
+    assert len(associations) == len(propagations) == 2  # the VPC and the VPN attachment
+
+
+def test_dev_has_no_data_centre():
+    assert not [r for r in run_stack("dev").resources if "transitgateway" in r.type or "vpnConnection" in r.type]
+
+
+def link_args(**changes):
+    values: dict[str, Any] = dict(
+        environment="prod",
+        region="us-east-1",
+        vpc_id="vpc-1",
+        private_subnet_ids=("subnet-1",),
+        private_route_table_ids=("rtb-1",),
+        datacentre="dc1",
+        datacentre_cidrs=("10.100.0.0/16",),
+        customer_gateway_ip="203.0.113.10",
+        customer_gateway_asn=65010,
+        amazon_side_asn=64512,
+        logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
+    )
+    values.update(changes)
+    return DataCentreLinkArgs(**values)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"private_route_table_ids": ()}, r"^private_subnet_ids, private_route_table_ids: one subnet and route table"),
+        ({"datacentre_cidrs": ()}, r"^datacentre_cidrs: at least one network"),
+        ({"amazon_side_asn": 65535}, r"^amazon_side_asn: 65535 is not a private ASN"),
+        ({"customer_gateway_asn": 64512}, r"^customer_gateway_asn: must differ"),
+    ],
+)
+def test_bad_args_name_the_field(changes, message):
+    with pytest.raises(ValueError, match=message):
+        link_args(**changes)
