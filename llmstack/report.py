@@ -79,7 +79,8 @@ def text_summary(document: Mapping[str, Any], out: Path | None = None) -> str:
 
 
 def _diagram(document: Mapping[str, Any]) -> list[str]:
-    """Mermaid: regions and on-prem targets with the components placed in each."""
+    """Mermaid: regions and on-prem targets with the components placed in each, and each region's
+    VPN to the data centre (to its on-prem target's group when the target has the data centre's name)."""
     where = placement(document["resources"])
     groups: dict[str, set[str]] = {}
     for resource in document["resources"]:
@@ -87,10 +88,27 @@ def _diagram(document: Mapping[str, Any]) -> list[str]:
             region = where[resource["urn"]]["region"] or "global"
             groups.setdefault(region, set()).add(resource["type"].rsplit(":", 1)[1])
     lines = ["```mermaid", "flowchart LR"]
+    ids: dict[str, str] = {}
     for index, (region, components) in enumerate(sorted(groups.items())):
+        ids[region] = f"g{index}"
         lines.append(f'  subgraph g{index}["{region}"]')
         lines.extend(f'    g{index}_{name}["{name}"]' for name in sorted(components))
         lines.append("  end")
+    links = sorted(
+        {
+            (where[r["urn"]]["region"], str((r["inputs"].get("tags") or {}).get("llm-serving/datacentre", "?")))
+            for r in document["resources"]
+            if r["type"] == "aws:ec2/vpnConnection:VpnConnection" and isinstance(r.get("inputs"), dict)
+        },
+        key=lambda link: (str(link[0]), link[1]),
+    )
+    for region, datacentre in links:
+        target = ids.get(f"onprem-{datacentre}")
+        if target is None:
+            target = f"dc_{datacentre.replace('-', '_')}"
+            lines.append(f'  {target}[("data centre {datacentre}")]')
+        source = ids.get(region or "global", "global")
+        lines.append(f'  {source} -- "Site-to-Site VPN (2 tunnels, BGP)" --- {target}')
     lines.append("```")
     return lines
 

@@ -349,3 +349,15 @@ def test_an_extra_bucket_logging_into_the_weights_bucket_does_not_exempt_it_from
             "(tagged llm-serving/data=access-logs and named with '-s3-logs-').",
         ),
     }
+
+
+def test_the_prod_diagram_draws_each_regions_vpn_to_the_data_centre(tmp_path):
+    out = tmp_path / "plan"
+    assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    groups = dict(re.findall(r'subgraph (\w+)\["([^"]+)"\]', report))
+    by_name = {name: group for group, name in groups.items()}
+    assert "DataCentreLink" in report
+    for region in ("us-east-1", "eu-west-1"):
+        edge = f'{by_name[region]} -- "Site-to-Site VPN (2 tunnels, BGP)" --- {by_name["onprem-dc1"]}'
+        assert edge in report, edge
