@@ -91,6 +91,9 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
             "rules": [rule.model_dump() for rule in platform.policy.data_residency],
             "primaryRegion": platform.primary_region.name,
         },
+        "aws-transit-gateway-datacentre-routes-only": {
+            "datacentreCidrs": list(platform.datacentre.cidrs) if platform.datacentre else []
+        },
         "kubernetes-scaler-keeps-minimum-replicas": {
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)
         },

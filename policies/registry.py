@@ -48,6 +48,7 @@ from policies.aws.s3 import (
     bucket_versioning_enabled,
     replication_stays_in_stack,
 )
+from policies.aws.vpn import routes_datacentre_only, tunnels_strong
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
 from policies.cost import ceiling_within_budget, estimate_within_budget, gpu_types_allowed
 from policies.general import (
@@ -116,6 +117,8 @@ ALL_POLICIES = [
     security_group_no_public_ingress.policy,
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,
+    tunnels_strong.policy,
+    routes_datacentre_only.policy,
     node_group_disallow_ssh.policy,
     node_imdsv2_hop_limit.policy,
     launch_template_volumes_cmk.policy,

@@ -2178,6 +2178,91 @@ RESIDENCY: list[Mutation] = [
     ),
 ]
 
+# The private path to the data centre (prod only: dev declares none).
+VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
+TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
+PRIVATE_PATH_ROUTE = where("aws:ec2/route:Route", Has("transitGatewayId"))
+_TUNNELS = _policy("aws-vpn-tunnels-strong")
+_ROUTES = _policy("aws-transit-gateway-datacentre-routes-only")
+
+
+def _prod(id: str, cls: str, description: str, select: Selector, *ops: Op) -> Mutation:
+    return one(id, cls, description, select, *ops, stacks=("prod",))
+
+
+PRIVATE_PATH: list[Mutation] = [
+    _prod(
+        "vpn-aes128",
+        _TUNNELS,
+        "a tunnel also accepts AES128 in phase 1",
+        where(VPN_CONNECTION),
+        Append("tunnel1Phase1EncryptionAlgorithms", "AES128"),
+    ),
+    _prod(
+        "vpn-ikev1",
+        _TUNNELS,
+        "a tunnel also accepts IKEv1",
+        where(VPN_CONNECTION),
+        Append("tunnel2IkeVersions", "ikev1"),
+    ),
+    _prod(
+        "vpn-dh-group-2",
+        _TUNNELS,
+        "a tunnel's phase 2 uses DH group 2",
+        where(VPN_CONNECTION),
+        Set("tunnel1Phase2DhGroupNumbers", [2]),
+    ),
+    _prod(
+        "vpn-integrity-unset",
+        _TUNNELS,
+        "a tunnel states no phase 1 integrity (AWS allows SHA1)",
+        where(VPN_CONNECTION),
+        Delete("tunnel1Phase1IntegrityAlgorithms"),
+    ),
+    _prod(
+        "vpn-dpd-none",
+        _TUNNELS,
+        "a tunnel ignores dead peers",
+        where(VPN_CONNECTION),
+        Set("tunnel2DpdTimeoutAction", "none"),
+    ),
+    _prod(
+        "vpn-logs-off",
+        _TUNNELS,
+        "a tunnel stops logging its activity",
+        where(VPN_CONNECTION),
+        Set("tunnel1LogOptions.cloudwatchLogOptions.logEnabled", False),
+    ),
+    _prod(
+        "tgw-default-association",
+        _ROUTES,
+        "the Transit Gateway associates attachments with its default table",
+        where(TRANSIT_GATEWAY),
+        Set("defaultRouteTableAssociation", "enable"),
+    ),
+    _prod(
+        "tgw-auto-accept",
+        _ROUTES,
+        "the Transit Gateway accepts shared attachments on its own",
+        where(TRANSIT_GATEWAY),
+        Set("autoAcceptSharedAttachments", "enable"),
+    ),
+    _prod(
+        "route-default-to-datacentre",
+        _ROUTES,
+        "a private subnet's default route goes to the data centre",
+        PRIVATE_PATH_ROUTE,
+        Set("destinationCidrBlock", "0.0.0.0/0"),
+    ),
+    _prod(
+        "route-wider-than-datacentre",
+        _ROUTES,
+        "the route to the data centre widens to 10.0.0.0/8",
+        PRIVATE_PATH_ROUTE,
+        Set("destinationCidrBlock", "10.0.0.0/8"),
+    ),
+]
+
 CATALOGUE: list[Mutation] = (
-    ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE + ADMISSION_GUARDS + RESIDENCY
+    ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE + ADMISSION_GUARDS + RESIDENCY + PRIVATE_PATH
 )
