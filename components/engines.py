@@ -226,6 +226,11 @@ def weight_sync_script() -> str:
     pod retries. A `.verified` marker makes restarts on the same node skip both steps.
     """
     return """set -eu
+if [ -n "${AWS_CREDENTIAL_PROCESS:-}" ]; then
+  # IAM Roles Anywhere: short-lived credentials from the credential helper, none stored
+  printf '[default]\\ncredential_process = %s\\n' "$AWS_CREDENTIAL_PROCESS" > /tmp/aws-config
+  export AWS_CONFIG_FILE=/tmp/aws-config
+fi
 dest="$WEIGHTS_DIR"
 if [ -f "$dest/.verified" ]; then
   echo "weights in $dest already verified"

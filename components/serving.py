@@ -58,13 +58,33 @@ ONPREM_MEMORY_GIB_PER_SHARD = 32
 
 
 class WeightsCredentials(Protocol):
-    """How the weight-sync init container gets AWS credentials that may read the bucket."""
+    """How the weight-sync init container gets AWS credentials that may read the bucket: its
+    environment, and any init container, volumes and mounts the credentials need."""
 
     def env(self) -> list[dict[str, Any]]: ...
 
+    def init_containers(self, security_context: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+    def volumes(self) -> list[dict[str, Any]]: ...
+
+    def mounts(self) -> list[dict[str, Any]]: ...
+
+
+class _EnvironmentOnly:
+    """Credentials that need nothing in the pod but environment variables."""
+
+    def init_containers(self, security_context: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+    def volumes(self) -> list[dict[str, Any]]:
+        return []
+
+    def mounts(self) -> list[dict[str, Any]]:
+        return []
+
 
 @dataclass(frozen=True)
-class PodIdentityCredentials:
+class PodIdentityCredentials(_EnvironmentOnly):
     """EKS Pod Identity: the agent hands the ServiceAccount's pods the role's credentials; the
     association (`aws.eks.PodIdentityAssociation`) is made by the caller, so nothing is in the pod."""
 
@@ -73,7 +93,7 @@ class PodIdentityCredentials:
 
 
 @dataclass(frozen=True)
-class SecretCredentials:
+class SecretCredentials(_EnvironmentOnly):
     """Static credentials from a Kubernetes Secret the cluster's operators create (on-prem)."""
 
     secret_name: str
@@ -90,6 +110,66 @@ class SecretCredentials:
             ref("AWS_SESSION_TOKEN", optional=True),
             # No instance metadata on-prem: fail fast instead of probing 169.254.169.254.
             {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
+        ]
+
+
+HELPER_DIR = "/credential-helper"
+CERTIFICATE_DIR = "/weights-client-cert"
+
+
+@dataclass(frozen=True)
+class RolesAnywhereCredentials:
+    """IAM Roles Anywhere: AWS's credential helper signs with the pod's certificate (a TLS Secret
+    issued by the data centre's CA) and hands the AWS CLI short-lived credentials of the weights
+    role through `credential_process`; no key is stored anywhere. An init container copies the
+    helper from `helper_image` into an emptyDir the weight sync runs it from."""
+
+    certificate_secret: str
+    helper_image: str
+    trust_anchor_arn: pulumi.Input[str]
+    profile_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+
+    def env(self) -> list[dict[str, Any]]:
+        process = pulumi.Output.all(self.trust_anchor_arn, self.profile_arn, self.role_arn).apply(
+            lambda arns: (
+                f"{HELPER_DIR}/aws_signing_helper credential-process --certificate {CERTIFICATE_DIR}/tls.crt "
+                f"--private-key {CERTIFICATE_DIR}/tls.key --trust-anchor-arn {arns[0]} --profile-arn {arns[1]} "
+                f"--role-arn {arns[2]}"
+            )
+        )
+        return [
+            # weight_sync_script writes it into the CLI's config file as the default profile's credential_process.
+            {"name": "AWS_CREDENTIAL_PROCESS", "value": process},
+            {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
+        ]
+
+    def init_containers(self, security_context: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "credential-helper",
+                "image": self.helper_image,
+                "command": ["cp", "/aws_signing_helper", f"{HELPER_DIR}/aws_signing_helper"],
+                "resources": {
+                    "requests": {"cpu": "50m", "memory": "32Mi"},
+                    "limits": {"cpu": "200m", "memory": "64Mi"},
+                },
+                "securityContext": dict(security_context),
+                "volumeMounts": [{"name": "credential-helper", "mountPath": HELPER_DIR}],
+            }
+        ]
+
+    def volumes(self) -> list[dict[str, Any]]:
+        return [
+            {"name": "credential-helper", "emptyDir": {"sizeLimit": "64Mi"}},
+            # Group-readable: the pod's fsGroup owns the files, nobody else reads the key.
+            {"name": "weights-client-cert", "secret": {"secretName": self.certificate_secret, "defaultMode": 0o440}},
+        ]
+
+    def mounts(self) -> list[dict[str, Any]]:
+        return [
+            {"name": "credential-helper", "mountPath": HELPER_DIR, "readOnly": True},
+            {"name": "weights-client-cert", "mountPath": CERTIFICATE_DIR, "readOnly": True},
         ]
 
 
@@ -390,8 +470,13 @@ class ModelServer(pulumi.ComponentResource):
                 "limits": {"cpu": "4", "memory": "4Gi"},
             },
             "securityContext": dict(restricted),
-            "volumeMounts": [{"name": "weights", "mountPath": CONTAINER_MODELS_PATH}, tmp_mount],
+            "volumeMounts": [
+                {"name": "weights", "mountPath": CONTAINER_MODELS_PATH},
+                tmp_mount,
+                *args.weights.credentials.mounts(),
+            ],
         }
+        credential_steps = args.weights.credentials.init_containers(restricted)
         http_get = lambda path: {"path": path, "port": HTTP_PORT_NAME}  # noqa: E731
         ports = [{"name": HTTP_PORT_NAME, "containerPort": HTTP_PORT, "protocol": "TCP"}]
         if engine.separate_metrics_port:
@@ -483,13 +568,14 @@ class ModelServer(pulumi.ComponentResource):
                     "nodeSelector": dict(served.placement.node_selector),
                     "tolerations": [dict(t) for t in served.placement.tolerations],
                     "topologySpreadConstraints": spread,
-                    "initContainers": [sync],
+                    "initContainers": [*credential_steps, sync],
                     "containers": [server_container],
                     "volumes": [
                         # The hot tier: survives pod restarts on the node, so a reschedule skips the sync.
                         {"name": "weights", "hostPath": {"path": args.weights.host_path, "type": "Directory"}},
                         {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{served.shm_size_gib}Gi"}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}},
+                        *args.weights.credentials.volumes(),
                     ],
                 },
             },

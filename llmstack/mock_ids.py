@@ -344,6 +344,14 @@ ROWS: dict[str, Row] = {
         # On a Transit Gateway the connection is also an attachment, with an id of its own.
         {**connection[1], "transitGatewayAttachmentId": f"tgw-attach-{s.hex(17, 'attachment')}"},
     ),
+    "aws:rolesanywhere/profile:Profile": lambda s: (
+        profile := s.uuid(),
+        {"arn": s.arn("rolesanywhere", f"profile/{profile}")},
+    ),
+    "aws:rolesanywhere/trustAnchor:TrustAnchor": lambda s: (
+        anchor := s.uuid(),
+        {"arn": s.arn("rolesanywhere", f"trust-anchor/{anchor}")},
+    ),
     "aws:ec2transitgateway/routeTable:RouteTable": _ec2("tgw-rtb", "transit-gateway-route-table"),
     # The provider's ids of these two: `<route table id>_<attachment id>`.
     "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation": _composite(

@@ -171,12 +171,26 @@ class VpnConfig(_Strict):
         return value
 
 
+_PEM_CERTIFICATE = re.compile(r"^-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?$")
+
+
 class DataCentreConfig(_Strict):
     """The operator's data centre: its networks and the VPN that joins it to every region privately."""
 
     name: DnsLabel
     cidrs: list[str] = Field(min_length=1, description="the data centre's networks, routed over the VPN only")
     vpn: VpnConfig
+    ca_certificate: str | None = Field(
+        default=None,
+        description="PEM of the CA issuing the data centre's workload certificates (Roles Anywhere trust anchor)",
+    )
+
+    @field_validator("ca_certificate")
+    @classmethod
+    def _pem(cls, value: str | None) -> str | None:
+        if value is not None and not _PEM_CERTIFICATE.match(value):
+            raise ValueError("must be one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+        return value
 
 
 # --- on-prem targets -----------------------------------------------------------------------------
@@ -211,6 +225,19 @@ class OnPremObjectStoreConfig(_Strict):
         return value
 
 
+class RolesAnywhereConfig(_Strict):
+    """How an on-prem model server gets short-lived credentials for the weights bucket (IAM Roles Anywhere)."""
+
+    certificate_secret: DnsLabel = Field(
+        default="weights-client-cert",
+        description="kubernetes.io/tls Secret: the pods' certificate from the data centre CA, CN llm-weights-<target>",
+    )
+    helper_image: str = Field(
+        pattern=r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[0-9]+\.[0-9]+\.[0-9]+|@sha256:[0-9a-f]{64})$",
+        description="image with /aws_signing_helper (AWS's credential helper) and cp, pinned by x.y.z tag or digest",
+    )
+
+
 class OnPremTargetConfig(_Strict):
     """A Kubernetes cluster the platform team runs itself, reached through its kubeconfig."""
 
@@ -221,8 +248,13 @@ class OnPremTargetConfig(_Strict):
     nodes: int = Field(ge=1)
     allow_sensitive_models: bool = False
     weights_path: str = Field(default="/mnt/models", pattern=r"^/[A-Za-z0-9._/-]+$")
+    weights_access: Literal["roles-anywhere", "static-keys"] = Field(
+        default="roles-anywhere",
+        description="short-lived IAM Roles Anywhere credentials, or (explicitly weaker) static keys from a Secret",
+    )
+    roles_anywhere: RolesAnywhereConfig | None = None
     weights_credentials_secret: DnsLabel = Field(
-        default="weights-reader", description="Kubernetes Secret with credentials that may read the weights bucket"
+        default="weights-reader", description="with static-keys: the Secret with keys that may read the weights bucket"
     )
     sensitive_weights: OnPremObjectStoreConfig | None = Field(
         default=None, description="where sensitive models' weights live (required when one is placed here)"
@@ -617,6 +649,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_targets,
         _check_datacentre,
         _check_models,
+        _check_weights_access,
         _check_sensitive_models,
         _check_gateway,
         _check_residency,
@@ -806,6 +839,25 @@ def _check_datacentre(config: PlatformConfig) -> Iterator[ConfigError]:
         elif asn == config.transit_gateway_asn(region.name):
             yield ConfigError(
                 "datacentre.vpn.bgp_asn", f"{asn} is {region.name}'s Transit Gateway ASN; the two ends need their own"
+            )
+
+
+def _check_weights_access(config: PlatformConfig) -> Iterator[ConfigError]:
+    """Targets that read the weights bucket with Roles Anywhere name how; the data centre names its CA."""
+    for i, target in enumerate(config.onprem_targets):
+        reads_bucket = any(not model.sensitive for model in config.models_on_target(target.name))
+        if target.weights_access != "roles-anywhere" or not reads_bucket:
+            continue
+        if target.roles_anywhere is None:
+            yield ConfigError(
+                f"onprem_targets[{i}].roles_anywhere",
+                "required with weights_access roles-anywhere (certificate_secret, helper_image); or set "
+                "weights_access: static-keys",
+            )
+        if config.datacentre is None or config.datacentre.ca_certificate is None:
+            yield ConfigError(
+                f"onprem_targets[{i}].weights_access",
+                "roles-anywhere needs datacentre.ca_certificate (the trust anchor's CA)",
             )
 
 

@@ -27,12 +27,15 @@ from components.regional import (
     RegionalPlatform,
     RegionalPlatformArgs,
 )
+from components.roles_anywhere import WeightsRolesAnywhere, WeightsRolesAnywhereArgs
 from components.serving import (
     ModelServer,
     ModelServerArgs,
     Placement,
+    RolesAnywhereCredentials,
     SecretCredentials,
     ServedModel,
+    WeightsCredentials,
     WeightsSource,
     resources_for,
 )
@@ -40,6 +43,7 @@ from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
 from components.tenants import TenantSecrets, TenantSecretsArgs, TenantSpec
 from components.unique_suffix import UniqueSuffix
 from components.weight_replication import ReplicaBucket, WeightReplication, WeightReplicationArgs
+from components.weights import WeightStore
 from stacks.config import (
     NAMESPACE,
     ModelConfig,
@@ -292,8 +296,19 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         )
 
     onprem = {target.name: onprem_provider(target) for target in config.onprem_targets}
+    roles_anywhere = weights_roles_anywhere(config, primary_weights, providers[config.primary_region.name])
     for target in config.onprem_targets:
-        serve_onprem(config, target, onprem[target.name], primary_weights.bucket_name)
+        credentials: WeightsCredentials = SecretCredentials(target.weights_credentials_secret)
+        if roles_anywhere is not None and target.name in roles_anywhere.credentials and target.roles_anywhere:
+            issued = roles_anywhere.credentials[target.name]
+            credentials = RolesAnywhereCredentials(
+                certificate_secret=target.roles_anywhere.certificate_secret,
+                helper_image=target.roles_anywhere.helper_image,
+                trust_anchor_arn=issued.trust_anchor_arn,
+                profile_arn=issued.profile_arn,
+                role_arn=issued.role_arn,
+            )
+        serve_onprem(config, target, onprem[target.name], primary_weights.bucket_name, credentials)
 
     budget = Budget(
         f"{config.environment}-budget",
@@ -320,11 +335,43 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     }
 
 
+def weights_roles_anywhere(
+    config: PlatformConfig, weights: WeightStore, provider: aws.Provider
+) -> WeightsRolesAnywhere | None:
+    """Roles Anywhere for the targets that read the primary bucket with it (weights_access roles-anywhere)."""
+    targets = tuple(
+        target.name
+        for target in config.onprem_targets
+        if target.weights_access == "roles-anywhere"
+        and any(not model.sensitive for model in config.models_on_target(target.name))
+    )
+    datacentre = config.datacentre
+    if not targets or datacentre is None or datacentre.ca_certificate is None:
+        return None  # config refuses roles-anywhere without the data centre's CA
+    return WeightsRolesAnywhere(
+        f"{config.environment}-weights-roles-anywhere",
+        WeightsRolesAnywhereArgs(
+            environment=config.environment,
+            region=config.primary_region.name,
+            datacentre=datacentre.name,
+            ca_certificate=datacentre.ca_certificate,
+            bucket_arn=weights.bucket_arn,
+            kms_key_arn=weights.kms_key_arn,
+            targets=targets,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": provider}),
+    )
+
+
 def serve_onprem(
-    config: PlatformConfig, target: OnPremTargetConfig, provider: k8s.Provider, bucket: pulumi.Input[str]
+    config: PlatformConfig,
+    target: OnPremTargetConfig,
+    provider: k8s.Provider,
+    bucket: pulumi.Input[str],
+    credentials: WeightsCredentials,
 ) -> dict[str, ModelServer]:
-    """Model servers on an on-prem cluster: weights from the primary bucket, with the credentials
-    of the Secret the target names, cached under the target's `weights_path`."""
+    """Model servers on an on-prem cluster: weights from the primary bucket with `credentials` (Roles
+    Anywhere, or the static keys the target chose), cached under the target's `weights_path`."""
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     namespace = ServingNamespace(
         f"{target.name}-serving",
@@ -335,7 +382,7 @@ def serve_onprem(
     weights = WeightsSource(
         bucket=bucket,
         region=config.primary_region.name,
-        credentials=SecretCredentials(target.weights_credentials_secret),
+        credentials=credentials,
         host_path=target.weights_path,
     )
     store = target.sensitive_weights

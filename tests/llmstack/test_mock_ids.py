@@ -96,6 +96,8 @@ CASES: dict[str, tuple[str, dict[str, tuple[str, str] | str], dict]] = {
         {"arn": ("ec2", "vpn-connection"), "transitGatewayAttachmentId": rf"tgw-attach{EC2}"},
         {},
     ),
+    "aws:rolesanywhere/profile:Profile": (UUID, {"arn": ("rolesanywhere", "profile")}, {}),
+    "aws:rolesanywhere/trustAnchor:TrustAnchor": (UUID, {"arn": ("rolesanywhere", "trust-anchor")}, {}),
     "aws:ec2transitgateway/transitGateway:TransitGateway": (
         rf"tgw{EC2}",
         {"arn": ("ec2", "transit-gateway"), "ownerId": r"\d{12}"},

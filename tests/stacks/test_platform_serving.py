@@ -48,10 +48,12 @@ def test_onprem_models_read_the_primary_bucket_or_sensitive_ones_the_data_centre
     }
     assert sorted(deployments) == ["llama-3-8b-instruct", "mistral-7b-private"]
     public = deployments["llama-3-8b-instruct"].inputs["spec"]["template"]["spec"]
-    env = {e["name"]: e for e in public["initContainers"][0]["env"]}
+    (sync,) = [c for c in public["initContainers"] if c["name"] == "weight-sync"]
+    env = {e["name"]: e for e in sync["env"]}
     assert env["WEIGHTS_BUCKET"]["value"] == "llm-serving-prod-weights-us-east-1-0f1e2d3c"
     assert env["AWS_REGION"]["value"] == "us-east-1"
-    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "weights-reader"
+    # Short-lived Roles Anywhere credentials: no key in the pod (tests/stacks/test_roles_anywhere.py).
+    assert "AWS_ACCESS_KEY_ID" not in env and "AWS_CREDENTIAL_PROCESS" in env
     assert "AWS_ENDPOINT_URL_S3" not in env
     pod = deployments["mistral-7b-private"].inputs["spec"]["template"]["spec"]
     env = {e["name"]: e for e in pod["initContainers"][0]["env"]}
