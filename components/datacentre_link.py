@@ -41,6 +41,9 @@ class DataCentreLinkArgs:
     amazon_side_asn: int
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int = 365
+    weights_endpoint: bool = False
+    """An S3 interface endpoint the data centre reaches over the link (the primary region: on-prem
+    model servers pull weights through it, never over the internet)."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
@@ -62,6 +65,8 @@ class DataCentreLink(pulumi.ComponentResource):
 
     transit_gateway_id: pulumi.Output[str]
     vpn_connection_id: pulumi.Output[str]
+    weights_endpoint_url: pulumi.Output[str] | None
+    """`https://bucket.<endpoint DNS name>`: the AWS CLI's S3 endpoint for callers in the data centre."""
 
     def __init__(self, name: str, args: DataCentreLinkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:network:DataCentreLink", name, None, opts)
@@ -110,9 +115,48 @@ class DataCentreLink(pulumi.ComponentResource):
                     # A route to a gateway the VPC is not attached to yet is refused.
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
                 )
+        self.weights_endpoint_url = self._weights_endpoint(name, args, tags) if args.weights_endpoint else None
         self.transit_gateway_id = gateway.id
         self.vpn_connection_id = vpn.id
         self.register_outputs({"transit_gateway_id": gateway.id, "vpn_connection_id": vpn.id})
+
+    def _weights_endpoint(self, name: str, args: DataCentreLinkArgs, tags: dict[str, str]) -> pulumi.Output[str]:
+        """S3 interface endpoint in the private subnets, admitting HTTPS from the data centre's networks only."""
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.ec2.SecurityGroup(
+            f"{name}-s3-endpoint-sg",
+            description=f"HTTPS to the S3 interface endpoint from data centre {args.datacentre}",
+            vpc_id=args.vpc_id,
+            tags={**tags, "Name": f"{name}-s3-endpoint-sg"},
+            opts=child,
+        )
+        for index, cidr in enumerate(args.datacentre_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-s3-endpoint-https-{index}",
+                security_group_id=group.id,
+                description=f"HTTPS from data centre {args.datacentre} ({cidr})",
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                tags={**tags, "Name": f"{name}-s3-endpoint-https-{index}"},
+                opts=child,
+            )
+        endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=args.vpc_id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Interface",
+            # Callers name the endpoint explicitly; the VPC keeps its gateway endpoint for its own traffic.
+            private_dns_enabled=False,
+            subnet_ids=list(args.private_subnet_ids),
+            security_group_ids=[group.id],
+            tags={**tags, "Name": f"{name}-s3-endpoint"},
+            opts=child,
+        )
+        # The first DNS entry is the regional name `*.vpce-<id>.s3.<region>.vpce.amazonaws.com`; the AWS
+        # CLI addresses it as `https://bucket.vpce-...` (S3 user guide, "AWS PrivateLink for Amazon S3").
+        return endpoint.dns_entries.apply(lambda entries: "https://bucket." + entries[0]["dns_name"].removeprefix("*."))
 
     @staticmethod
     def _transit_gateway(

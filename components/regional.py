@@ -356,6 +356,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 amazon_side_asn=settings.amazon_side_asn,
                 logs_key_arn=self.encryption.logs_key_arn,
                 log_retention_days=args.log_retention_days,
+                weights_endpoint=args.primary,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -2,8 +2,8 @@
 
 IAM Roles Anywhere trusts the data centre's CA (a trust anchor from its certificate); per on-prem
 target, a role that only a certificate with CN `llm-weights-<target>` issued by that CA can
-assume, allowed to read `models/` of the primary bucket and decrypt with its key through S3, and
-a profile that hands it out for an hour. The pods run AWS's credential helper
+assume, with the model servers' own read policy (`weights.model_server_policy`: `models/` of the
+primary bucket, decrypt through S3), and a profile that hands it out for an hour. The pods run AWS's credential helper
 (`serving.RolesAnywhereCredentials`); no static key exists.
 """
 
@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.arg_checks import check_environment, check_region
-from components.conventions import WEIGHTS_PREFIX
+from components.weights import model_server_policy
 
 SESSION_SECONDS = 3600
 
@@ -42,35 +42,6 @@ def trust_policy(trust_anchor_arn: str, target: str) -> dict[str, Any]:
                     "StringEquals": {"aws:PrincipalTag/x509Subject/CN": certificate_common_name(target)},
                 },
             }
-        ],
-    }
-
-
-def read_policy(bucket_arn: str, key_arn: str, region: str) -> dict[str, Any]:
-    """Read `models/` of the weights bucket, decrypt its objects through S3 only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadWeights",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": f"{bucket_arn}/{WEIGHTS_PREFIX}/*",
-            },
-            {
-                "Sid": "ListWeights",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": bucket_arn,
-                "Condition": {"StringLike": {"s3:prefix": [f"{WEIGHTS_PREFIX}/*"]}},
-            },
-            {
-                "Sid": "DecryptWeightsThroughS3",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-            },
         ],
     }
 
@@ -138,7 +109,7 @@ class WeightsRolesAnywhere(pulumi.ComponentResource):
                 f"{name}-{target}-read",
                 role=role.id,
                 policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
-                    lambda v: json.dumps(read_policy(v[0], v[1], args.region))
+                    lambda v: json.dumps(model_server_policy(v[0], v[1], args.region))
                 ),
                 opts=child,
             )

@@ -217,8 +217,9 @@ class WeightsSource:
     credentials: WeightsCredentials
     host_path: str = NVME_MODELS_PATH
     """The node directory that caches weights (the hot tier), owned by MODEL_SERVER_UID."""
-    endpoint_url: str | None = None
-    """An S3-compatible store of the data centre's instead of AWS S3 (sensitive models' weights)."""
+    endpoint_url: pulumi.Input[str] | None = None
+    """Another S3 endpoint: the data centre's own store (sensitive models' weights), or the primary
+    region's S3 interface endpoint over the private path."""
 
 
 @dataclass(frozen=True)

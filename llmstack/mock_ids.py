@@ -294,6 +294,18 @@ def _composite(*keys: str, separator: str = "/") -> Row:
     return lambda s: (separator.join(str(s.inputs.get(k) or s.name) for k in keys), {})
 
 
+def _vpc_endpoint(s: Subject) -> tuple[str, dict[str, Any]]:
+    """An interface endpoint also has DNS names: `<id>-<8 chars>.<service>.<region>.vpce.amazonaws.com`,
+    the regional one first (S3's with a leading `*.`)."""
+    endpoint_id, outputs = s.ec2("vpce", "vpc-endpoint")
+    if s.inputs.get("vpcEndpointType") == "Interface":
+        service = str(s.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+        name = f"{endpoint_id}-{s.hex(8, 'dns')}.{service}.{s.region}.vpce.amazonaws.com"
+        zone = "Z" + s.hex(13, "zone").upper()
+        outputs["dnsEntries"] = [{"dnsName": f"*.{name}" if service == "s3" else name, "hostedZoneId": zone}]
+    return endpoint_id, outputs
+
+
 ROWS: dict[str, Row] = {
     "aws:amp/workspace:Workspace": _workspace,
     "aws:apigateway/account:Account": lambda s: ("api-gateway-account", {}),
@@ -338,7 +350,7 @@ ROWS: dict[str, Row] = {
     "aws:ec2/subnet:Subnet": _ec2("subnet", "subnet"),
     "aws:ec2/subnetCidrReservation:SubnetCidrReservation": lambda s: (f"scr-{s.hex(17)}", {}),
     "aws:ec2/vpc:Vpc": _ec2("vpc", "vpc"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2("vpce", "vpc-endpoint"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/vpnConnection:VpnConnection": lambda s: (
         (connection := s.ec2("vpn", "vpn-connection"))[0],
         # On a Transit Gateway the connection is also an attachment, with an id of its own.

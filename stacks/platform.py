@@ -308,7 +308,9 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 profile_arn=issued.profile_arn,
                 role_arn=issued.role_arn,
             )
-        serve_onprem(config, target, onprem[target.name], primary_weights.bucket_name, credentials)
+        link = primary.datacentre_link
+        endpoint = link.weights_endpoint_url if link is not None else None
+        serve_onprem(config, target, onprem[target.name], primary_weights.bucket_name, credentials, endpoint)
 
     budget = Budget(
         f"{config.environment}-budget",
@@ -369,6 +371,7 @@ def serve_onprem(
     provider: k8s.Provider,
     bucket: pulumi.Input[str],
     credentials: WeightsCredentials,
+    bucket_endpoint: pulumi.Input[str] | None = None,
 ) -> dict[str, ModelServer]:
     """Model servers on an on-prem cluster: weights from the primary bucket with `credentials` (Roles
     Anywhere, or the static keys the target chose), cached under the target's `weights_path`."""
@@ -384,6 +387,8 @@ def serve_onprem(
         region=config.primary_region.name,
         credentials=credentials,
         host_path=target.weights_path,
+        # Over the private path when there is one: the primary region's S3 interface endpoint.
+        endpoint_url=bucket_endpoint,
     )
     store = target.sensitive_weights
     # Sensitive models: weights from the data centre's own store, callers only from their named networks.

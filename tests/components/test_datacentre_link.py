@@ -96,6 +96,17 @@ def test_each_region_has_its_transit_gateway_vpn_and_routes(prod, region, asn):
     assert len(associations) == len(propagations) == 2  # the VPC and the VPN attachment
 
 
+def test_the_primary_region_exposes_s3_to_the_data_centre_over_the_link(prod):
+    (endpoint,) = of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "us-east-1")
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert endpoint.inputs["vpcEndpointType"] == "Interface" and endpoint.inputs["privateDnsEnabled"] is False
+    assert len(endpoint.inputs["subnetIds"]) == 3
+    (rule,) = of(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "us-east-1")
+    assert (rule.inputs["cidrIpv4"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("10.100.0.0/16", 443, 443)
+    assert rule.inputs["description"] == "HTTPS from data centre dc1 (10.100.0.0/16)"
+    assert not of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "eu-west-1")  # weights are pulled from the primary only
+
+
 def test_dev_has_no_data_centre():
     assert not [r for r in run_stack("dev").resources if "transitgateway" in r.type or "vpnConnection" in r.type]
 

@@ -1,5 +1,7 @@
 """The composed program's weight storage and model serving: outputs, replication, on-prem servers."""
 
+import re
+
 import kubernetes_validate
 import yaml
 from conftest import of_type
@@ -54,7 +56,11 @@ def test_onprem_models_read_the_primary_bucket_or_sensitive_ones_the_data_centre
     assert env["AWS_REGION"]["value"] == "us-east-1"
     # Short-lived Roles Anywhere credentials: no key in the pod (tests/stacks/test_roles_anywhere.py).
     assert "AWS_ACCESS_KEY_ID" not in env and "AWS_CREDENTIAL_PROCESS" in env
-    assert "AWS_ENDPOINT_URL_S3" not in env
+    # Over the private path: the primary region's S3 interface endpoint (tests/components/test_datacentre_link.py).
+    assert re.fullmatch(
+        r"https://bucket\.vpce-[0-9a-f]{17}-[0-9a-f]{8}\.s3\.us-east-1\.vpce\.amazonaws\.com",
+        env["AWS_ENDPOINT_URL_S3"]["value"],
+    )
     pod = deployments["mistral-7b-private"].inputs["spec"]["template"]["spec"]
     env = {e["name"]: e for e in pod["initContainers"][0]["env"]}
     assert env["WEIGHTS_BUCKET"]["value"] == "llm-sensitive-weights"

@@ -9,7 +9,8 @@ from conftest import run_stack, stack_values
 from cryptography import x509
 
 from components import engines
-from components.roles_anywhere import read_policy, trust_policy
+from components.roles_anywhere import trust_policy
+from components.weights import model_server_policy
 from stacks.config import ConfigError, parse_platform_config
 
 
@@ -48,7 +49,7 @@ def test_trust_anchor_role_and_profile_in_the_primary_region(prod):
     )
     bucket_arn = policy["Statement"][1]["Resource"]
     assert bucket_arn == "arn:aws:s3:::llm-serving-prod-weights-us-east-1-0f1e2d3c"
-    assert policy == read_policy(bucket_arn, policy["Statement"][2]["Resource"], "us-east-1")
+    assert policy == model_server_policy(bucket_arn, policy["Statement"][2]["Resource"], "us-east-1")
     profile = one(prod, "aws:rolesanywhere/profile:Profile")
     assert profile.inputs["durationSeconds"] == 3600 and profile.inputs["enabled"] is True
     assert len(profile.inputs["roleArns"]) == 1
