@@ -6,6 +6,8 @@ tolerate them, scalers and the gateway find model servers by them, and policies 
 
 from __future__ import annotations
 
+import re
+
 # --- GPU nodes ---------------------------------------------------------------------------------
 GPU_LABEL = "llm-serving/gpu"  # value: catalog GPU key, e.g. "h100"
 NODE_GROUP_LABEL = "llm-serving/node-group"  # value: node group name from the stack config
@@ -130,3 +132,20 @@ DATA_TAG = "llm-serving/data"
 ACCESS_LOGS_DATA = "access-logs"
 MODEL_WEIGHTS_DATA = "model-weights"
 ACCESS_LOG_BUCKET_MARK = "-s3-logs-"
+
+
+# --- data residency ------------------------------------------------------------------------------
+# Config and the policy pack recognise a model's resources by its name standing as a whole word, and
+# AWS by its endpoint hosts, in one way each.
+_AWS_ENDPOINT_HOST = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|on\.aws|api\.aws)$")
+
+
+def name_as_word(name: str) -> re.Pattern[str]:
+    """`name` touching no letter or digit on either side (mistral-7b in mistral-7b-chat, not in mistral-7bx)."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])")
+
+
+def is_aws_endpoint(url: str) -> bool:
+    """Whether an endpoint URL (or bare host) is one of AWS's: *.amazonaws.com(.cn), *.on.aws, *.api.aws."""
+    host = re.sub(r"^[a-z]+://", "", url.strip(), flags=re.IGNORECASE).split("/", 1)[0].split(":", 1)[0].lower()
+    return bool(_AWS_ENDPOINT_HOST.search(host))

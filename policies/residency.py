@@ -19,7 +19,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
-from components.conventions import DATA_CLASSIFICATION_LABEL
+from components.conventions import DATA_CLASSIFICATION_LABEL, name_as_word
 from policies.support import as_list
 
 AWS_PROVIDER = "pulumi:providers:aws"
@@ -42,10 +42,6 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not isinstance(value, bytes)):
         for item in as_list(value):
             yield from strings(item)
-
-
-def word(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])")
 
 
 def _unwrapped(value: Any) -> Any:
@@ -77,7 +73,7 @@ def text_of(resource: PolicyResource) -> str:
 def carries(resource: PolicyResource, name: str, text: str | None = None) -> bool:
     """`name` stands as a word in the resource's logical name or any string of its inputs (`text`:
     `text_of(resource)`, when the caller already has it)."""
-    return bool(word(name).search(text if text is not None else text_of(resource)))
+    return bool(name_as_word(name).search(text if text is not None else text_of(resource)))
 
 
 def onprem_target(resource: PolicyResource) -> str | None:

@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic.functional_validators import AfterValidator
 
 from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf_rules
-from components.conventions import LOG_RETENTION_DAYS
+from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
 
 NAMESPACE = "llm-serving"
 
@@ -196,9 +196,6 @@ class DataCentreConfig(_Strict):
 # --- on-prem targets -----------------------------------------------------------------------------
 
 
-_AWS_HOSTS = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|on\.aws|api\.aws)$")
-
-
 class OnPremObjectStoreConfig(_Strict):
     """The data centre's own S3-compatible object store (MinIO, Ceph RGW ...): sensitive models' weights."""
 
@@ -217,8 +214,7 @@ class OnPremObjectStoreConfig(_Strict):
     @field_validator("endpoint")
     @classmethod
     def _not_aws(cls, value: str) -> str:
-        host = value.removeprefix("https://").split("/", 1)[0].split(":", 1)[0].lower()
-        if _AWS_HOSTS.search(host):
+        if is_aws_endpoint(value):
             raise ValueError(
                 "must be the data centre's own object store, not an AWS endpoint (sensitive weights stay on-prem)"
             )
@@ -1058,17 +1054,12 @@ def _check_sensitive_models(config: PlatformConfig) -> Iterator[ConfigError]:
                     )
         # The pack finds a sensitive model's resources by its name: no other model's name may contain it.
         for other in config.models:
-            if model.sensitive and other.name != model.name and _name_part(model.name, other.name):
+            if model.sensitive and other.name != model.name and name_as_word(model.name).search(other.name):
                 yield ConfigError(
                     f"{path}.name",
                     f"sensitive model '{model.name}' is part of model '{other.name}''s name; the policy pack "
                     "finds a sensitive model's resources by its name, so rename one of them",
                 )
-
-
-def _name_part(part: str, name: str) -> bool:
-    """`part` is one or more whole dash-separated words of `name` (mistral-7b of mistral-7b-chat)."""
-    return re.search(rf"(?<![a-z0-9]){re.escape(part)}(?![a-z0-9])", name) is not None
 
 
 def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:

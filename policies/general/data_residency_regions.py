@@ -28,8 +28,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.conventions import DATA_TAG, MODEL_WEIGHTS_DATA, WEIGHTS_PREFIX
-from policies.residency import aws_region, carries, in_aws, strings, text_of, where, word
+from components.conventions import DATA_TAG, MODEL_WEIGHTS_DATA, WEIGHTS_PREFIX, name_as_word
+from policies.residency import aws_region, carries, in_aws, strings, text_of, where
 from policies.review import Controls, Review
 from policies.support import BUCKET_TYPE, as_list, replication_destination_bucket, resources_of_type, tag
 
@@ -38,7 +38,7 @@ LAMBDA_TYPE = "aws:lambda/function:Function"
 
 
 def _carries_tenant(resource: PolicyResource, tenant: str) -> bool:
-    pattern = word(tenant)
+    pattern = name_as_word(tenant)
     if tag(resource, "tenant") == tenant or pattern.search(resource.name):
         return True
     name = resource.props.get("name")

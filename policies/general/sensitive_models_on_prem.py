@@ -13,7 +13,6 @@ the plan). On the plan:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from pulumi_policy import (
@@ -27,13 +26,11 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.conventions import DATA_CLASSIFICATION_LABEL, INTERNAL, SENSITIVE
+from components.conventions import DATA_CLASSIFICATION_LABEL, INTERNAL, SENSITIVE, is_aws_endpoint
 from policies.kubernetes.workloads import containers, mapping, mappings, pod_spec
 from policies.residency import carries, classification, onprem_target, text_of, where
 from policies.review import Controls, Review
 from policies.support import as_list, is_model_server
-
-_AWS_HOST = re.compile(r"^https?://([^/:]+\.)?(amazonaws\.com(\.cn)?|on\.aws|api\.aws)(:\d+)?(/|$)", re.IGNORECASE)
 
 
 def _weights_from_aws(pod: Mapping) -> bool:
@@ -43,7 +40,7 @@ def _weights_from_aws(pod: Mapping) -> bool:
         if "WEIGHTS_BUCKET" not in env:
             continue
         endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-        if not isinstance(endpoint, str) or _AWS_HOST.match(endpoint):
+        if not isinstance(endpoint, str) or is_aws_endpoint(endpoint):
             return True
     return False
 
