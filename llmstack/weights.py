@@ -21,6 +21,8 @@ import boto3
 
 from llmstack import weights_store as store
 from llmstack.errors import UsageError
+from llmstack.stackfile import load_stack
+from stacks.config import ModelConfig, PlatformConfig
 
 # Runs a command and returns its result; tests replace it to fake the pulumi CLI.
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
@@ -99,6 +101,9 @@ class Location:
     bucket: str
     kms_key: str | None
     region: str | None
+    endpoint_url: str | None = None
+    store_encrypts: bool = False
+    """An on-prem store that encrypts at rest itself (no SSE-KMS on its writes)."""
 
 
 def run_command(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -133,23 +138,82 @@ def _region_of_arn(arn: str | None) -> str | None:
     return parts[3] or None
 
 
+def _stack_config(stack: str) -> PlatformConfig:
+    """The stack file's validated config (Pulumi.<stack>.yaml of this project)."""
+    return load_stack(stack, None).platform
+
+
+def _sensitive_model(config: PlatformConfig, name: str | None) -> ModelConfig | None:
+    model = next((m for m in config.models if m.name == name), None)
+    return model if model is not None and model.sensitive else None
+
+
 def resolve_location(args: argparse.Namespace, run: Runner = run_command) -> Location:
-    """Flags win over the stack's outputs, so one value can be overridden without the other."""
+    """Flags win over the stack's outputs, so one value can be overridden without the other.
+
+    With --stack, the stack file decides residency: a sensitive model's weights go to (and are
+    read from) only an on-prem target's own store (--target), never the AWS weights bucket."""
+    if args.target is not None:
+        return _onprem_location(args, args.target)
+    if args.stack:
+        sensitive = _sensitive_model(_stack_config(args.stack), args.model)
+        if sensitive is not None:
+            targets = ", ".join(sensitive.targets)
+            raise UsageError(
+                f"--model {sensitive.name}: sensitive (Pulumi.{args.stack}.yaml); its weights never enter an AWS "
+                f"bucket: pass --target {targets.split(', ')[0]} (its on-prem store; placed on: {targets})"
+            )
     outputs = stack_outputs(args.stack, run) if args.stack else {}
     bucket = args.bucket or outputs.get("weights_bucket")
     if not bucket:
         raise UsageError("no weights bucket: pass --bucket NAME or --stack NAME")
     kms_key = args.kms_key or outputs.get("weights_kms_key_arn")
-    return Location(bucket, kms_key, args.region or _region_of_arn(kms_key))
+    return Location(bucket, kms_key, args.region or _region_of_arn(kms_key), args.endpoint_url)
+
+
+def _onprem_location(args: argparse.Namespace, target: str) -> Location:
+    """An on-prem target's sensitive-weights store, from the stack file; credentials are the store's
+    own (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or a profile), never the stack's AWS account."""
+    if not args.stack:
+        raise UsageError(f"--target {target}: needs --stack NAME (the stack file names the target's store)")
+    config = _stack_config(args.stack)
+    found = next((t for t in config.onprem_targets if t.name == target), None)
+    if found is None:
+        known = ", ".join(t.name for t in config.onprem_targets) or "none"
+        raise UsageError(f"--target {target}: no such on-prem target in Pulumi.{args.stack}.yaml (targets: {known})")
+    store = found.sensitive_weights
+    if store is None:
+        raise UsageError(f"--target {target}: has no sensitive_weights store in Pulumi.{args.stack}.yaml")
+    model = args.model
+    if model is not None:
+        sensitive = _sensitive_model(config, model)
+        if sensitive is None:
+            raise UsageError(
+                f"--model {model}: not a sensitive model of Pulumi.{args.stack}.yaml; {target} reads other "
+                "models from the weights bucket (push without --target)"
+            )
+        if target not in sensitive.targets:
+            raise UsageError(f"--model {model}: not placed on {target} (targets: {', '.join(sensitive.targets)})")
+    if args.kms_key:
+        raise UsageError(f"--kms-key: not used with --target {target}; its store encrypts at rest with its own keys")
+    return Location(
+        args.bucket or store.bucket,
+        None,
+        args.region or store.signing_region,
+        args.endpoint_url or store.endpoint,
+        store_encrypts=True,
+    )
 
 
 def open_bucket(
     args: argparse.Namespace, multipart_threshold: int = store.DEFAULT_MULTIPART_THRESHOLD
 ) -> store.WeightsBucket:
     location = resolve_location(args)
-    client = boto3.client("s3", region_name=location.region, endpoint_url=args.endpoint_url)
+    client = boto3.client("s3", region_name=location.region, endpoint_url=location.endpoint_url)
     transfer = store.transfer_config(multipart_threshold)
-    return store.WeightsBucket(client, location.bucket, location.kms_key, transfer)
+    return store.WeightsBucket(
+        client, location.bucket, location.kms_key, transfer, store_encrypts=location.store_encrypts
+    )
 
 
 # --- subcommands ------------------------------------------------------------------------------
@@ -227,6 +291,11 @@ def _location_options() -> argparse.ArgumentParser:
     group.add_argument("--kms-key", metavar="ARN|ALIAS", help="KMS key for new objects (SSE-KMS)")
     group.add_argument("--region", help="the bucket's region (default: the KMS key ARN's, else AWS config)")
     group.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint instead of AWS")
+    group.add_argument(
+        "--target",
+        metavar="NAME",
+        help="with --stack: the on-prem target's own store (sensitive models' weights), not the AWS bucket",
+    )
     return parent
 
 

@@ -109,6 +109,9 @@ class WeightsBucket:
     name: str
     kms_key: str | None = None
     transfer: TransferConfig = field(default_factory=transfer_config)
+    store_encrypts: bool = False
+    """An on-prem S3-compatible store (sensitive weights) that encrypts at rest with its own keys:
+    writes carry no SSE-KMS arguments, which such stores refuse. AWS buckets always get the CMK."""
 
     def __post_init__(self) -> None:
         for operation in ("PutObject", "CreateMultipartUpload", "CopyObject"):
@@ -391,8 +394,12 @@ def _sse_args(kms_key: str) -> dict[str, Any]:
     return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key}
 
 
-def _put(bucket: WeightsBucket, key: str, body: bytes, content_type: str, kms_key: str) -> None:
-    encryption = _sse_args(kms_key)
+def _encryption(bucket: WeightsBucket, action: str) -> dict[str, Any]:
+    """What each write asks for: the weights CMK in AWS; nothing where the store encrypts itself."""
+    return {} if bucket.store_encrypts else _sse_args(_require_kms_key(bucket, action))
+
+
+def _put(bucket: WeightsBucket, key: str, body: bytes, content_type: str, encryption: dict[str, Any]) -> None:
     bucket.client.put_object(Bucket=bucket.name, Key=key, Body=body, ContentType=content_type, **encryption)
 
 
@@ -463,7 +470,7 @@ def push(
     """
     validate_name("--model", model, MODEL_PATTERN)
     validate_name("--revision", revision, REVISION_PATTERN)
-    kms_key = _require_kms_key(bucket, "push")
+    encryption = _encryption(bucket, "push")
     files = scan_model_dir(directory)
     check_bucket(bucket)
     digests = _digest_all(files, progress)
@@ -474,9 +481,9 @@ def push(
     if existing is not None and not unchanged:
         _replace_revision(bucket, prefix, force)
     upload = uploader or s3_uploader(bucket)
-    uploaded = _upload_missing(bucket, prefix, files, digests, _sse_args(kms_key), upload, progress)
+    uploaded = _upload_missing(bucket, prefix, files, digests, encryption, upload, progress)
     if not unchanged:
-        _write_index(bucket, prefix, manifest, kms_key)
+        _write_index(bucket, prefix, manifest, encryption)
     pruned = _prune(bucket, prefix, digests)
     size = sum(digest.size for digest in digests.values())
     return PushResult(prefix, len(files), size, len(uploaded), not unchanged, pruned)
@@ -539,9 +546,9 @@ def _confirm_stored(bucket: WeightsBucket, key: str, digest: Digest) -> None:
         raise UsageError(f"{bucket.url(key)}: not stored with sha256 {digest.sha256} after upload; retry")
 
 
-def _write_index(bucket: WeightsBucket, prefix: str, manifest: dict[str, Any], kms_key: str) -> None:
-    _put(bucket, prefix + SUMS, render_sums(manifest["files"]), "text/plain; charset=utf-8", kms_key)
-    _put(bucket, prefix + MANIFEST, render_manifest(manifest), "application/json", kms_key)
+def _write_index(bucket: WeightsBucket, prefix: str, manifest: dict[str, Any], encryption: dict[str, Any]) -> None:
+    _put(bucket, prefix + SUMS, render_sums(manifest["files"]), "text/plain; charset=utf-8", encryption)
+    _put(bucket, prefix + MANIFEST, render_manifest(manifest), "application/json", encryption)
 
 
 def _prune(bucket: WeightsBucket, prefix: str, digests: dict[str, Digest]) -> int:
@@ -668,7 +675,8 @@ def _archive_object(bucket: WeightsBucket, key: str) -> bool:
 
 def _copy_to_cold(bucket: WeightsBucket, key: str, head: dict[str, Any], tags: dict[str, str]) -> None:
     """Metadata (sha256), KMS key and tags are passed explicitly: multipart copies do not carry them."""
-    kms_key = head.get("SSEKMSKeyId") or _require_kms_key(bucket, "archive")
+    kms_key = head.get("SSEKMSKeyId")
+    encryption = _sse_args(kms_key) if kms_key else _encryption(bucket, "archive")
     extra_args = {
         "StorageClass": COLD_STORAGE_CLASS,
         "MetadataDirective": "REPLACE",
@@ -676,7 +684,7 @@ def _copy_to_cold(bucket: WeightsBucket, key: str, head: dict[str, Any], tags: d
         "ContentType": head.get("ContentType", "binary/octet-stream"),
         "TaggingDirective": "REPLACE",
         "Tagging": urlencode(sorted(tags.items())),
-        **_sse_args(kms_key),
+        **encryption,
     }
     source = {"Bucket": bucket.name, "Key": key}
     bucket.client.copy(source, bucket.name, key, ExtraArgs=extra_args, Config=bucket.transfer)

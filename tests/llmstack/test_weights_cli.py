@@ -260,7 +260,10 @@ def completed(returncode: int = 0, stdout: str = "", stderr: str = "") -> subpro
 
 
 def location_args(**overrides: Any) -> argparse.Namespace:
-    values = {"stack": "prod", "bucket": None, "kms_key": None, "region": None, **overrides}
+    values = {
+        "stack": "prod", "bucket": None, "kms_key": None, "region": None, "endpoint_url": None, "target": None,
+        "model": None, **overrides,
+    }  # fmt: skip
     return argparse.Namespace(**values)
 
 
@@ -334,3 +337,73 @@ def test_progress_only_on_a_terminal_without_quiet(monkeypatch, stderr, quiet, s
 )
 def test_format_size(size, text):
     assert weights.format_size(size) == text
+
+
+# --- residency: sensitive weights go to an on-prem target's own store, never to AWS ----------------
+
+PRIVATE = ["--model", "mistral-7b-private", "--revision", "e0bc86c23ce5aae1db576c8cca6f06f1f73af2db"]
+PRIVATE_PREFIX = "models/mistral-7b-private/e0bc86c23ce5aae1db576c8cca6f06f1f73af2db/"
+
+
+def test_a_sensitive_model_is_refused_for_the_aws_bucket(monkeypatch, target, tmp_path, model_dir, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi CLI: the refusal comes first, from the stack file
+    refused = usage_error(
+        "--model mistral-7b-private: sensitive (Pulumi.prod.yaml); its weights never enter an AWS bucket: "
+        "pass --target dc1 (its on-prem store; placed on: dc1)"
+    )
+    assert run_main(capsys, "push", model_dir, *PRIVATE, "--stack", "prod", *target) == refused
+    assert run_main(capsys, "verify", *PRIVATE, "--stack", "prod") == refused
+    assert run_main(capsys, "archive", *PRIVATE, "--stack", "prod") == refused
+
+
+def test_push_to_the_targets_store_without_kms(env, endpoint, bucket, model_dir, clients, capsys):
+    # moto stands in for the data centre's S3-compatible store; the flags override its endpoint and bucket.
+    store = ["--stack", "prod", "--target", "dc1", "--endpoint-url", endpoint, "--bucket", bucket]
+    push = llmstack_weights(env, "push", model_dir, *PRIVATE, *store)
+    assert (push.returncode, push.stderr) == (0, "")
+    assert push.stdout.startswith(f"pushed s3://{bucket}/{PRIVATE_PREFIX}: 2 files, 4.0 KiB; 2 uploaded")
+    for key in ("model.safetensors", "SHA256SUMS", "manifest.json"):
+        head = clients["s3"].head_object(Bucket=bucket, Key=PRIVATE_PREFIX + key)
+        assert head.get("ServerSideEncryption") != "aws:kms" and "SSEKMSKeyId" not in head, key
+    assert run_main(capsys, "verify", *PRIVATE, *store) == (
+        0,
+        f"OK s3://{bucket}/{PRIVATE_PREFIX}: 2 files, sha256 of content\n",
+        "",
+    )
+
+
+def test_the_targets_store_comes_from_the_stack_file():
+    args = argparse.Namespace(
+        stack="prod", target="dc1", model="mistral-7b-private", bucket=None, kms_key=None, region=None,
+        endpoint_url=None,
+    )  # fmt: skip
+    assert resolve_location(args) == Location(
+        "llm-sensitive-weights", None, "us-east-1", "https://objects.dc1.example.internal", store_encrypts=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--target", "dc1", *PRIVATE], "--target dc1: needs --stack NAME (the stack file names the target's store)"),
+        (
+            ["--stack", "prod", "--target", "dc2", *PRIVATE],
+            "--target dc2: no such on-prem target in Pulumi.prod.yaml (targets: dc1)",
+        ),
+        (
+            ["--stack", "prod", "--target", "dc1", "--model", "llama-3-8b-instruct", "--revision", "v1"],
+            "--model llama-3-8b-instruct: not a sensitive model of Pulumi.prod.yaml; dc1 reads other models from "
+            "the weights bucket (push without --target)",
+        ),
+        (
+            ["--stack", "prod", "--target", "dc1", "--kms-key", "alias/x", *PRIVATE],
+            "--kms-key: not used with --target dc1; its store encrypts at rest with its own keys",
+        ),
+        (
+            ["--stack", "dev", "--target", "dc1", *PRIVATE],
+            "--target dc1: no such on-prem target in Pulumi.dev.yaml (targets: none)",
+        ),
+    ],
+)
+def test_target_mistakes_are_one_line(flags, message, capsys):
+    assert run_main(capsys, "verify", *flags) == usage_error(message)
