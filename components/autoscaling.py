@@ -1,7 +1,10 @@
 """Autoscaling on one EKS cluster: the metrics pipeline, KEDA, prometheus-adapter and one scaler per model.
 
-Data flow: model servers and DCGM exporters → Prometheus agent → AMP workspace (region) →
+Data flow on EKS: model servers and DCGM exporters → Prometheus agent → AMP workspace (region) →
 KEDA (ScaledObjects) or prometheus-adapter (HPAs) → the model's Deployment replicas.
+On an on-prem target: the same exporters → the target's own Prometheus → KEDA / prometheus-adapter
+in the cluster (scaling survives a VPN outage), and from that Prometheus → the primary region's AMP
+workspace over the private path, so one workspace sees every model.
 KEDA runs on every cluster; prometheus-adapter only where a model uses mode hpa.
 """
 
@@ -16,7 +19,12 @@ from components import engines
 from components.arg_checks import check_region
 from components.depends import inherited_depends_on
 from components.keda import Keda, KedaArgs
-from components.metrics_collector import MetricsCollector, MetricsCollectorArgs
+from components.metrics_collector import (
+    MetricsCollector,
+    MetricsCollectorArgs,
+    PodIdentitySigning,
+    RolesAnywhereSigning,
+)
 from components.prometheus_adapter import PrometheusAdapter, PrometheusAdapterArgs
 from components.scaling import GatewaySignal, ModelScaler, ModelScalerArgs
 
@@ -48,15 +56,37 @@ class ModelAutoscaling:
 
 
 @dataclass(frozen=True)
-class AutoscalingArgs:
-    environment: str
-    region: str
-    cluster_name: pulumi.Input[str]
+class RegionWorkspace:
+    """EKS: signals go through the region's AMP workspace, written and read under Pod Identity roles."""
+
     cluster_arn: pulumi.Input[str]
     workspace_arn: pulumi.Input[str]
     workspace_id: pulumi.Input[str]
     query_url: pulumi.Input[str]
     remote_write_url: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class InClusterSignals:
+    """On-prem: the target's own Prometheus serves the scalers, and remote-writes to the primary
+    region's workspace when `remote_write_url` is set (signed by the Roles Anywhere helper)."""
+
+    remote_write_url: pulumi.Input[str] | None = None
+    signing: RolesAnywhereSigning | None = None
+
+    def __post_init__(self) -> None:
+        if (self.remote_write_url is None) != (self.signing is None):
+            raise ValueError("signing: required with remote_write_url, and only with it")
+
+
+@dataclass(frozen=True)
+class AutoscalingArgs:
+    environment: str
+    region: str
+    """The workspace's region (on-prem: the primary region's)."""
+    cluster_name: pulumi.Input[str]
+    """The EKS cluster's name, or the on-prem target's: the `cluster` label of its series."""
+    signals: RegionWorkspace | InClusterSignals
     models: Sequence[ModelAutoscaling]
     """Every model served on this cluster."""
     deployments: Mapping[str, pulumi.Resource]
@@ -80,6 +110,8 @@ class AutoscalingArgs:
                 )
             if model.scale_to_zero and self.gateway is None:
                 raise ValueError(f"gateway: model '{model.model}' scales to zero and needs the API Gateway signal")
+        if self.gateway is not None and isinstance(self.signals, InClusterSignals):
+            raise ValueError("gateway: the API Gateway signal needs KEDA's AWS identity (an EKS cluster)")
 
 
 class Autoscaling(pulumi.ComponentResource):
@@ -89,31 +121,37 @@ class Autoscaling(pulumi.ComponentResource):
         super().__init__("llm-serving:autoscaling:Autoscaling", name, None, opts)
         # What the caller named (the serving namespace) reaches the children that put objects in it.
         in_serving = pulumi.ResourceOptions(parent=self, depends_on=inherited_depends_on(opts))
+        signals = args.signals
+        in_cluster = isinstance(signals, InClusterSignals)
         self.collector = MetricsCollector(
             f"{name}-metrics",
             MetricsCollectorArgs(
                 environment=args.environment,
                 region=args.region,
                 cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
-                workspace_arn=args.workspace_arn,
-                remote_write_url=args.remote_write_url,
+                remote_write_url=signals.remote_write_url,
+                signing=signals.signing
+                if isinstance(signals, InClusterSignals)
+                else PodIdentitySigning(signals.cluster_arn, signals.workspace_arn),
+                serve_queries=in_cluster,
             ),
             opts=in_serving,
         )
+        eks = signals if isinstance(signals, RegionWorkspace) else None
         self.keda = Keda(
             f"{name}-keda",
             KedaArgs(
                 environment=args.environment,
                 region=args.region,
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
-                workspace_arn=args.workspace_arn,
+                cluster_name=args.cluster_name if eks else None,
+                cluster_arn=eks.cluster_arn if eks else None,
+                workspace_arn=eks.workspace_arn if eks else None,
                 cloudwatch_signal=any(m.scale_to_zero for m in args.models),
                 node_selector=args.node_selector,
             ),
             opts=in_serving,
         )
+        query_url = eks.query_url if eks else self.collector.query_url
         self.adapter: PrometheusAdapter | None = None
         hpa_engines = tuple(dict.fromkeys(m.engine for m in args.models if m.mode == "hpa"))
         if hpa_engines:
@@ -121,10 +159,11 @@ class Autoscaling(pulumi.ComponentResource):
                 f"{name}-prometheus-adapter",
                 PrometheusAdapterArgs(
                     region=args.region,
-                    cluster_name=args.cluster_name,
-                    cluster_arn=args.cluster_arn,
-                    workspace_arn=args.workspace_arn,
-                    workspace_id=args.workspace_id,
+                    cluster_name=args.cluster_name if eks else None,
+                    cluster_arn=eks.cluster_arn if eks else None,
+                    workspace_arn=eks.workspace_arn if eks else None,
+                    workspace_id=eks.workspace_id if eks else None,
+                    prometheus_url=None if eks else self.collector.query_url,
                     engines=hpa_engines,
                     node_selector=args.node_selector,
                 ),
@@ -148,7 +187,7 @@ class Autoscaling(pulumi.ComponentResource):
                     batch_occupancy_threshold=model.batch_occupancy_threshold,
                     max_batch_size=model.max_batch_size,
                     region=args.region,
-                    prometheus_url=args.query_url if model.mode == "keda" else None,
+                    prometheus_url=query_url if model.mode == "keda" else None,
                     trigger_authentication=self.keda.trigger_authentication_name,
                     gateway=args.gateway if model.scale_to_zero else None,
                     cooldown_seconds=model.cooldown_seconds,

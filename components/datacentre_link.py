@@ -5,7 +5,8 @@ attachments) with the VPC attached through its private subnets, and a Site-to-Si
 centre's customer gateway: two tunnels, dynamic routing (BGP), IKEv2 and the strong options of
 `components.vpn_tunnels`, dead peer detection, tunnel activity logged to a CMK-encrypted log group.
 The VPC's private route tables send the data centre's CIDRs to the Transit Gateway and nothing
-else; BGP propagates the VPC's CIDR to the data centre.
+else; BGP propagates the VPC's CIDR to the data centre. In the primary region, interface endpoints
+for S3, AMP and IAM Roles Anywhere let on-prem targets reach those services over the link only.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ class DataCentreLinkArgs:
     amazon_side_asn: int
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int = 365
-    weights_endpoint: bool = False
-    """An S3 interface endpoint the data centre reaches over the link (the primary region: on-prem
-    model servers pull weights through it, never over the internet)."""
+    service_endpoints: bool = False
+    """Interface endpoints the data centre reaches over the link (the primary region): S3 for the
+    weights, AMP for remote-written metrics and IAM Roles Anywhere for their credentials, so an
+    on-prem target never calls AWS over the internet."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
@@ -67,6 +69,10 @@ class DataCentreLink(pulumi.ComponentResource):
     vpn_connection_id: pulumi.Output[str]
     weights_endpoint_url: pulumi.Output[str] | None
     """`https://bucket.<endpoint DNS name>`: the AWS CLI's S3 endpoint for callers in the data centre."""
+    metrics_endpoint_host: pulumi.Output[str] | None
+    """`vpce-<id>-<suffix>.aps-workspaces.<region>.vpce.amazonaws.com`: AMP's remote-write host for them."""
+    credentials_endpoint_url: pulumi.Output[str] | None
+    """`https://vpce-...rolesanywhere...`: the credential helper's `--endpoint` for CreateSession."""
 
     def __init__(self, name: str, args: DataCentreLinkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:network:DataCentreLink", name, None, opts)
@@ -115,48 +121,61 @@ class DataCentreLink(pulumi.ComponentResource):
                     # A route to a gateway the VPC is not attached to yet is refused.
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
                 )
-        self.weights_endpoint_url = self._weights_endpoint(name, args, tags) if args.weights_endpoint else None
+        self.weights_endpoint_url = self.metrics_endpoint_host = self.credentials_endpoint_url = None
+        if args.service_endpoints:
+            # S3 user guide, "AWS PrivateLink for Amazon S3": the CLI addresses `https://bucket.vpce-...`.
+            s3 = self._interface_endpoint(name, args, tags, "s3")
+            self.weights_endpoint_url = s3.apply(lambda host: f"https://bucket.{host}")
+            # AMP user guide, "Using Amazon Managed Service for Prometheus with interface VPC endpoints".
+            self.metrics_endpoint_host = self._interface_endpoint(name, args, tags, "aps-workspaces")
+            # IAM Roles Anywhere user guide, "IAM Roles Anywhere and interface VPC endpoints".
+            roles_anywhere = self._interface_endpoint(name, args, tags, "rolesanywhere")
+            self.credentials_endpoint_url = roles_anywhere.apply(lambda host: f"https://{host}")
         self.transit_gateway_id = gateway.id
         self.vpn_connection_id = vpn.id
         self.register_outputs({"transit_gateway_id": gateway.id, "vpn_connection_id": vpn.id})
 
-    def _weights_endpoint(self, name: str, args: DataCentreLinkArgs, tags: dict[str, str]) -> pulumi.Output[str]:
-        """S3 interface endpoint in the private subnets, admitting HTTPS from the data centre's networks only."""
+    def _interface_endpoint(
+        self, name: str, args: DataCentreLinkArgs, tags: dict[str, str], service: str
+    ) -> pulumi.Output[str]:
+        """An interface endpoint for `service` in the private subnets, admitting HTTPS from the data
+        centre's networks only; returns its regional DNS name (`vpce-<id>-<suffix>.<service>...`)."""
         child = pulumi.ResourceOptions(parent=self)
+        prefix = f"{name}-{service}-endpoint"
         group = aws.ec2.SecurityGroup(
-            f"{name}-s3-endpoint-sg",
-            description=f"HTTPS to the S3 interface endpoint from data centre {args.datacentre}",
+            f"{prefix}-sg",
+            description=f"HTTPS to the {service} interface endpoint from data centre {args.datacentre}",
             vpc_id=args.vpc_id,
-            tags={**tags, "Name": f"{name}-s3-endpoint-sg"},
+            tags={**tags, "Name": f"{prefix}-sg"},
             opts=child,
         )
         for index, cidr in enumerate(args.datacentre_cidrs):
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-s3-endpoint-https-{index}",
+                f"{prefix}-https-{index}",
                 security_group_id=group.id,
                 description=f"HTTPS from data centre {args.datacentre} ({cidr})",
                 cidr_ipv4=cidr,
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,
-                tags={**tags, "Name": f"{name}-s3-endpoint-https-{index}"},
+                tags={**tags, "Name": f"{prefix}-https-{index}"},
                 opts=child,
             )
         endpoint = aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint",
+            prefix,
             vpc_id=args.vpc_id,
-            service_name=f"com.amazonaws.{args.region}.s3",
+            service_name=f"com.amazonaws.{args.region}.{service}",
             vpc_endpoint_type="Interface",
-            # Callers name the endpoint explicitly; the VPC keeps its gateway endpoint for its own traffic.
+            # Callers name the endpoint explicitly: the VPC's own workloads keep the public names
+            # (and S3 its gateway endpoint), which this security group would not admit.
             private_dns_enabled=False,
             subnet_ids=list(args.private_subnet_ids),
             security_group_ids=[group.id],
-            tags={**tags, "Name": f"{name}-s3-endpoint"},
+            tags={**tags, "Name": prefix},
             opts=child,
         )
-        # The first DNS entry is the regional name `*.vpce-<id>.s3.<region>.vpce.amazonaws.com`; the AWS
-        # CLI addresses it as `https://bucket.vpce-...` (S3 user guide, "AWS PrivateLink for Amazon S3").
-        return endpoint.dns_entries.apply(lambda entries: "https://bucket." + entries[0]["dns_name"].removeprefix("*."))
+        # The first entry is the regional name; S3's is a wildcard (`*.vpce-<id>.s3.<region>...`).
+        return endpoint.dns_entries.apply(lambda entries: entries[0]["dns_name"].removeprefix("*."))
 
     @staticmethod
     def _transit_gateway(

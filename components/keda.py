@@ -9,6 +9,9 @@ to zero on the API Gateway request count, `cloudwatch:GetMetricData` in this reg
 has no resource-level permissions). The TriggerAuthentication `keda-aws` in the serving
 namespace tells the prometheus and aws-cloudwatch scalers to sign with that identity
 (`podIdentity.provider: aws`, identity owner: the operator).
+
+On an on-prem target (no `workspace_arn`) KEDA has no AWS identity and no TriggerAuthentication:
+its scalers read the target's own Prometheus in-cluster (`metrics_collector`, `serve_queries`).
 """
 
 from __future__ import annotations
@@ -71,10 +74,10 @@ class KedaArgs:
     environment: str
     """Environment; the TriggerAuthentication goes to `serving_namespace(environment)`."""
     region: str
-    cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    workspace_arn: pulumi.Input[str]
-    """The only workspace the operator may query."""
+    cluster_name: pulumi.Input[str] | None = None
+    cluster_arn: pulumi.Input[str] | None = None
+    workspace_arn: pulumi.Input[str] | None = None
+    """The only workspace the operator may query (EKS); None: no AWS identity (on-prem)."""
     cloudwatch_signal: bool = False
     """Grant CloudWatch reads for scale-from-zero on the API Gateway request count."""
     replicas: int = 2
@@ -87,32 +90,48 @@ class KedaArgs:
         check_region(self.region)
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
             raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
+        given = [f for f in ("cluster_name", "cluster_arn", "workspace_arn") if getattr(self, f) is not None]
+        if given and len(given) != 3:
+            raise ValueError("cluster_name, cluster_arn, workspace_arn: all three (EKS) or none (on-prem)")
+        if self.cloudwatch_signal and not given:
+            raise ValueError("cloudwatch_signal: needs the operator's AWS identity (cluster_arn, workspace_arn)")
+
+    @property
+    def aws_identity(self) -> bool:
+        return self.workspace_arn is not None
 
 
 class Keda(pulumi.ComponentResource):
     """KEDA's objects from the pinned chart, its Pod Identity role and the TriggerAuthentication scalers use."""
 
-    trigger_authentication_name: str = TRIGGER_AUTHENTICATION
+    trigger_authentication_name: str | None
+    """The scalers' TriggerAuthentication; None on-prem (nothing to sign)."""
 
     def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:autoscaling:Keda", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/part-of": "llm-serving", "component": "autoscaling"}
 
-        identity = PodIdentityRole(
-            f"{name}-operator-identity",
-            PodIdentityRoleArgs(
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
-                namespace=conventions.KEDA_NAMESPACE,
-                service_account=OPERATOR_SERVICE_ACCOUNT,
-                policy=pulumi.Output.from_input(args.workspace_arn).apply(
-                    lambda arn: json.dumps(operator_policy(arn, args.region, args.cloudwatch_signal))
+        identity: list[pulumi.Resource] = []
+        self.operator_role_arn: pulumi.Output[str] | None = None
+        cluster_name, cluster_arn, workspace_arn = args.cluster_name, args.cluster_arn, args.workspace_arn
+        if cluster_name is not None and cluster_arn is not None and workspace_arn is not None:  # EKS
+            role = PodIdentityRole(
+                f"{name}-operator-identity",
+                PodIdentityRoleArgs(
+                    cluster_name=cluster_name,
+                    cluster_arn=cluster_arn,
+                    namespace=conventions.KEDA_NAMESPACE,
+                    service_account=OPERATOR_SERVICE_ACCOUNT,
+                    policy=pulumi.Output.from_input(workspace_arn).apply(
+                        lambda arn: json.dumps(operator_policy(arn, args.region, args.cloudwatch_signal))
+                    ),
+                    component="autoscaling",
                 ),
-                component="autoscaling",
-            ),
-            opts=child,
-        )
+                opts=child,
+            )
+            identity.append(role)
+            self.operator_role_arn = role.role_arn
         namespace = KubernetesObject(
             f"{name}-ns",
             {
@@ -137,23 +156,25 @@ class Keda(pulumi.ComponentResource):
         deployments = declare_objects(
             name,
             workloads,
-            pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity, crds, *setup.values()]),
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace, *identity, crds, *setup.values()]),
         )
         # Registered once its server runs, so discovery never sees an unavailable metrics API.
         declare_objects(name, api, pulumi.ResourceOptions(parent=self, depends_on=list(deployments.values())))
-        KubernetesObject(
-            f"{name}-trigger-auth",
-            trigger_authentication(conventions.serving_namespace(args.environment)),
-            # In the serving namespace: waits for it too when the caller names it.
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[
-                    crds,
-                    *deployments.values(),
-                    *inherited_depends_on(opts),
-                ],
-            ),
-        )
+        self.trigger_authentication_name = None
+        if args.aws_identity:
+            self.trigger_authentication_name = TRIGGER_AUTHENTICATION
+            KubernetesObject(
+                f"{name}-trigger-auth",
+                trigger_authentication(conventions.serving_namespace(args.environment)),
+                # In the serving namespace: waits for it too when the caller names it.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[
+                        crds,
+                        *deployments.values(),
+                        *inherited_depends_on(opts),
+                    ],
+                ),
+            )
         self.crds = crds
-        self.operator_role_arn = identity.role_arn
         self.register_outputs({"operator_role_arn": self.operator_role_arn, "chart_version": CHART_VERSION})

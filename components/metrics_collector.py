@@ -7,6 +7,12 @@ also serves /metrics), and the NVIDIA DCGM exporter's `metrics` port on GPU node
 remote-writes with SigV4 under a Pod Identity role that may only `aps:RemoteWrite` to that one
 workspace. The agent may only list pods in the namespaces it scrapes (Roles, not a ClusterRole).
 
+On an on-prem target the same collector runs as a Prometheus server instead (`serve_queries`): it
+keeps six hours of samples, so KEDA and prometheus-adapter there read their signals in-cluster and
+scaling keeps working while the private path is down. It remote-writes to the primary region's
+workspace through AMP's interface endpoint, signing with the target's Roles Anywhere metrics role,
+which AWS's credential helper serves on localhost (IMDSv2-compatible, `aws_signing_helper serve`).
+
 Why an agent and not the AMP managed scraper: it writes to a workspace encrypted with our own
 KMS key without depending on managed-collector support for it, needs no EKS access entry or
 scraper ENIs in the node subnets, and is plain Kubernetes objects a reviewer sees in the plan.
@@ -23,7 +29,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import conventions
+from components import conventions, keda_manifests, prometheus_adapter_manifests
 from components.arg_checks import check_environment, check_region
 from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
@@ -36,6 +42,23 @@ PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless"
 AGENT_NAME = METRICS_AGENT_NAME
 SCRAPE_INTERVAL_SECONDS = 15
+SIGNING_HELPER_PORT = 9911  # aws_signing_helper serve's default port
+QUERY_PORT = 9090
+LOCAL_RETENTION = "6h"  # on-prem: what the scalers read; AMP keeps the history
+
+
+def _pods(namespace: str, name: str) -> dict[str, Any]:
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+    }
+
+
+# Who may query an on-prem collector: KEDA's operator and prometheus-adapter, nothing else.
+QUERY_CLIENTS = (
+    _pods(conventions.KEDA_NAMESPACE, keda_manifests.OPERATOR),
+    _pods(conventions.MONITORING_NAMESPACE, prometheus_adapter_manifests.NAME),
+)
 
 
 def _label_meta(label: str) -> str:
@@ -48,8 +71,11 @@ def _annotation_meta(annotation: str) -> str:
     return "__meta_kubernetes_pod_annotation_" + re.sub(r"[^A-Za-z0-9_]", "_", annotation)
 
 
-def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: str, region: str) -> dict[str, Any]:
-    """The agent's prometheus.yml: model servers and DCGM exporters, remote-written to AMP."""
+def scrape_config(
+    cluster_name: str, serving_namespace: str, remote_write_url: str | None, region: str
+) -> dict[str, Any]:
+    """The collector's prometheus.yml: model servers and DCGM exporters, remote-written to AMP
+    (`remote_write_url`; None keeps the samples in the cluster)."""
     # Pod discovery yields one target per declared container port (and one per portless container).
     port_name = "__meta_kubernetes_pod_container_port_name"
     metrics_port = _annotation_meta(conventions.METRICS_PORT_ANNOTATION)
@@ -62,7 +88,7 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
             {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
         ]  # fmt: skip
 
-    return {
+    config: dict[str, Any] = {
         "global": {
             "scrape_interval": f"{SCRAPE_INTERVAL_SECONDS}s",
             "scrape_timeout": "10s",
@@ -102,14 +128,16 @@ def scrape_config(cluster_name: str, serving_namespace: str, remote_write_url: s
                 ],
             },
         ],
-        "remote_write": [
+    }
+    if remote_write_url is not None:
+        config["remote_write"] = [
             {
                 "url": remote_write_url,
                 "sigv4": {"region": region},
                 "queue_config": {"capacity": 2500, "max_samples_per_send": 1000, "max_shards": 20},
             }
-        ],
-    }
+        ]
+    return config
 
 
 def remote_write_policy(workspace_arn: str) -> dict[str, Any]:
@@ -123,16 +151,75 @@ def remote_write_policy(workspace_arn: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class PodIdentitySigning:
+    """EKS: the agent signs as a Pod Identity role that may only remote-write to the workspace."""
+
+    cluster_arn: pulumi.Input[str]
+    """The role trusts only this cluster."""
+    workspace_arn: pulumi.Input[str]
+
+
+CREDENTIALS_ENDPOINT = f"http://127.0.0.1:{SIGNING_HELPER_PORT}/"
+METRICS_CERTIFICATE_DIR = "/metrics-client-cert"
+
+
+@dataclass(frozen=True)
+class RolesAnywhereSigning:
+    """On-prem: AWS's credential helper serves the target's metrics role on localhost."""
+
+    helper_image: str
+    certificate_secret: str
+    """kubernetes.io/tls Secret: the collector's certificate, CN `llm-metrics-<target>`."""
+    trust_anchor_arn: pulumi.Input[str]
+    profile_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    endpoint_url: pulumi.Input[str] | None = None
+    """Roles Anywhere's interface endpoint (CreateSession over the private path); None: the public one."""
+
+    def sidecar(self, region: str, security_context: dict[str, Any]) -> dict[str, Any]:
+        """The helper's container: `serve` binds 127.0.0.1 only, so no other pod can borrow the role."""
+        args = pulumi.Output.all(self.trust_anchor_arn, self.profile_arn, self.role_arn, self.endpoint_url).apply(
+            lambda v: [
+                "serve",
+                "--certificate", f"{METRICS_CERTIFICATE_DIR}/tls.crt",
+                "--private-key", f"{METRICS_CERTIFICATE_DIR}/tls.key",
+                "--trust-anchor-arn", v[0],
+                "--profile-arn", v[1],
+                "--role-arn", v[2],
+                "--region", region,
+                "--port", str(SIGNING_HELPER_PORT),
+                *(["--endpoint", v[3]] if v[3] else []),
+            ]
+        )  # fmt: skip
+        return {
+            "name": "credential-helper",
+            "image": self.helper_image,
+            "command": ["/aws_signing_helper"],
+            "args": args,
+            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
+            "securityContext": security_context,
+            "volumeMounts": [{"name": "metrics-client-cert", "mountPath": METRICS_CERTIFICATE_DIR, "readOnly": True}],
+        }
+
+    def volume(self) -> dict[str, Any]:
+        # Group-readable: the pod's fsGroup owns the files, nobody else reads the key.
+        return {"name": "metrics-client-cert", "secret": {"secretName": self.certificate_secret, "defaultMode": 0o440}}
+
+
+@dataclass(frozen=True)
 class MetricsCollectorArgs:
     environment: str
     """Environment; the model servers it scrapes run in `serving_namespace(environment)`."""
     region: str
     """Region of the workspace (SigV4 signing region)."""
     cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    """The Pod Identity role trusts only this cluster."""
-    workspace_arn: pulumi.Input[str]
-    remote_write_url: pulumi.Input[str]
+    """The `cluster` label on every series (the EKS cluster's name, or the on-prem target's)."""
+    remote_write_url: pulumi.Input[str] | None
+    """Where samples go; None keeps them in the cluster (with `serve_queries`)."""
+    signing: PodIdentitySigning | RolesAnywhereSigning | None
+    """How remote writes are signed; None only without `remote_write_url`."""
+    serve_queries: bool = False
+    """A Prometheus server with a local TSDB and a Service (on-prem scalers read it), not an agent."""
     replicas: int = 2
     """Agent replicas; AMP deduplicates their series, so one can be drained without a gap."""
 
@@ -141,6 +228,12 @@ class MetricsCollectorArgs:
         check_region(self.region)
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or not 1 <= self.replicas <= 3:
             raise ValueError(f"replicas: must be 1, 2 or 3 (got {self.replicas!r})")
+        if (self.remote_write_url is None) != (self.signing is None):
+            raise ValueError("signing: required with remote_write_url, and only with it")
+        if self.remote_write_url is None and not self.serve_queries:
+            raise ValueError("remote_write_url: an agent that neither writes nor serves queries collects nothing")
+        if isinstance(self.signing, PodIdentitySigning) and self.serve_queries:
+            raise ValueError("serve_queries: EKS clusters read the region's workspace; only on-prem serves queries")
 
 
 def _labels(name: str) -> dict[str, str]:
@@ -156,20 +249,28 @@ class MetricsCollector(pulumi.ComponentResource):
         serving = conventions.serving_namespace(args.environment)
         monitoring = conventions.MONITORING_NAMESPACE
 
-        identity = PodIdentityRole(
-            f"{name}-agent-identity",
-            PodIdentityRoleArgs(
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
-                namespace=monitoring,
-                service_account=AGENT_NAME,
-                policy=pulumi.Output.from_input(args.workspace_arn).apply(
-                    lambda arn: json.dumps(remote_write_policy(arn))
+        # EKS: a Pod Identity role; on-prem: the Roles Anywhere helper beside Prometheus.
+        identity: list[pulumi.Resource] = []
+        signing = args.signing
+        if isinstance(signing, PodIdentitySigning):
+            role = PodIdentityRole(
+                f"{name}-agent-identity",
+                PodIdentityRoleArgs(
+                    cluster_name=args.cluster_name,
+                    cluster_arn=signing.cluster_arn,
+                    namespace=monitoring,
+                    service_account=AGENT_NAME,
+                    policy=pulumi.Output.from_input(signing.workspace_arn).apply(
+                        lambda arn: json.dumps(remote_write_policy(arn))
+                    ),
+                    component="metrics",
                 ),
-                component="metrics",
-            ),
-            opts=child,
-        )
+                opts=child,
+            )
+            identity.append(role)
+            self.agent_role_arn: pulumi.Output[str] | None = role.role_arn
+        else:
+            self.agent_role_arn = None
 
         namespace = KubernetesObject(
             f"{name}-monitoring-ns",
@@ -246,7 +347,8 @@ class MetricsCollector(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
             )
 
-        config_text = pulumi.Output.all(args.cluster_name, args.remote_write_url).apply(
+        remote_write_url = pulumi.Output.from_input(args.remote_write_url) if args.remote_write_url else None
+        config_text = pulumi.Output.all(args.cluster_name, remote_write_url).apply(
             lambda values: yaml.safe_dump(scrape_config(values[0], serving, values[1], args.region), sort_keys=False)
         )
         config = KubernetesObject(
@@ -265,6 +367,31 @@ class MetricsCollector(pulumi.ComponentResource):
             "runAsNonRoot": True,
             "capabilities": {"drop": ["ALL"]},
         }
+        if args.serve_queries:
+            mode, storage_args = (
+                [],
+                [
+                    "--storage.tsdb.path=/prometheus",
+                    f"--storage.tsdb.retention.time={LOCAL_RETENTION}",
+                ],
+            )
+            resources = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+            storage = "4Gi"
+        else:
+            mode, storage_args = ["--agent"], ["--storage.agent.path=/prometheus"]
+            resources = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+            storage = "2Gi"
+        env: list[dict[str, Any]] = [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+        sidecars: list[dict[str, Any]] = []
+        volumes: list[dict[str, Any]] = [
+            {"name": "config", "configMap": {"name": AGENT_NAME}},
+            {"name": "wal", "emptyDir": {"sizeLimit": storage}},
+        ]
+        if isinstance(signing, RolesAnywhereSigning):
+            # SigV4 finds the helper as if it were the instance metadata service.
+            env.append({"name": "AWS_EC2_METADATA_SERVICE_ENDPOINT", "value": CREDENTIALS_ENDPOINT})
+            sidecars.append(signing.sidecar(args.region, restricted))
+            volumes.append(signing.volume())
         KubernetesObject(
             f"{name}-agent",
             {
@@ -307,15 +434,13 @@ class MetricsCollector(pulumi.ComponentResource):
                                     "name": "prometheus",
                                     "image": PROMETHEUS_IMAGE,
                                     "args": [
-                                        "--agent",
+                                        *mode,
                                         "--config.file=/etc/prometheus/prometheus.yml",
-                                        "--storage.agent.path=/prometheus",
-                                        "--web.listen-address=:9090",
+                                        *storage_args,
+                                        f"--web.listen-address=:{QUERY_PORT}",
                                     ],
-                                    "env": [
-                                        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
-                                    ],
-                                    "ports": [{"name": "http", "containerPort": 9090}],
+                                    "env": env,
+                                    "ports": [{"name": "http", "containerPort": QUERY_PORT}],
                                     "readinessProbe": {
                                         "httpGet": {"path": "/-/ready", "port": "http"},
                                         "periodSeconds": 10,
@@ -324,27 +449,25 @@ class MetricsCollector(pulumi.ComponentResource):
                                         "httpGet": {"path": "/-/healthy", "port": "http"},
                                         "periodSeconds": 30,
                                     },
-                                    "resources": {
-                                        "requests": {"cpu": "250m", "memory": "512Mi"},
-                                        "limits": {"cpu": "1", "memory": "1Gi"},
-                                    },
+                                    "resources": resources,
                                     "securityContext": restricted,
                                     "volumeMounts": [
                                         {"name": "config", "mountPath": "/etc/prometheus", "readOnly": True},
                                         {"name": "wal", "mountPath": "/prometheus"},
                                     ],
-                                }
+                                },
+                                *sidecars,
                             ],
-                            "volumes": [
-                                {"name": "config", "configMap": {"name": AGENT_NAME}},
-                                {"name": "wal", "emptyDir": {"sizeLimit": "2Gi"}},
-                            ],
+                            "volumes": volumes,
                         },
                     },
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[config, account, identity]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[config, account, *identity]),
         )
+        self.query_url: str | None = None
+        if args.serve_queries:
+            self.query_url = self._query_service(name, in_monitoring)
 
         dcgm = conventions.DCGM_EXPORTER_NAME
         dcgm_account = KubernetesObject(
@@ -439,15 +562,42 @@ class MetricsCollector(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[dcgm_namespace, dcgm_account]),
         )
-        self.agent_role_arn = identity.role_arn
-        self.register_outputs({"agent_role_arn": self.agent_role_arn})
+        self.register_outputs({"agent_role_arn": self.agent_role_arn, "query_url": self.query_url})
+
+    def _query_service(self, name: str, opts: pulumi.ResourceOptions) -> str:
+        """A Service for the in-cluster scalers, and a NetworkPolicy that admits only them to it."""
+        monitoring = conventions.MONITORING_NAMESPACE
+        KubernetesObject(
+            f"{name}-query-service",
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+                "spec": {
+                    "type": "ClusterIP",
+                    "selector": {"app.kubernetes.io/name": AGENT_NAME},
+                    "ports": [{"name": "http", "port": QUERY_PORT, "targetPort": "http", "protocol": "TCP"}],
+                },
+            },
+            opts=opts,
+        )
+        KubernetesObject(
+            f"{name}-query-policy",
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": AGENT_NAME, "namespace": monitoring, "labels": _labels(AGENT_NAME)},
+                "spec": {
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": list(QUERY_CLIENTS), "ports": [{"protocol": "TCP", "port": QUERY_PORT}]}],
+                },
+            },
+            opts=opts,
+        )
+        return f"http://{AGENT_NAME}.{monitoring}.svc:{QUERY_PORT}"
 
 
 def metrics_peers() -> tuple[dict[str, Any], ...]:
     """NetworkPolicy peers for a model server's metrics port: this agent's pods, in their namespace."""
-    return (
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": conventions.MONITORING_NAMESPACE}},
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": AGENT_NAME}},
-        },
-    )
+    return (_pods(conventions.MONITORING_NAMESPACE, AGENT_NAME),)

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling
+from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling, RegionWorkspace
 from components.cidr_plan import plan_subnets
 from components.cluster import GpuCluster, GpuClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
@@ -356,7 +356,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 amazon_side_asn=settings.amazon_side_asn,
                 logs_key_arn=self.encryption.logs_key_arn,
                 log_retention_days=args.log_retention_days,
-                weights_endpoint=args.primary,
+                service_endpoints=args.primary,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -513,11 +513,13 @@ class RegionalPlatform(pulumi.ComponentResource):
                 environment=self._args.environment,
                 region=self._args.region,
                 cluster_name=cluster_name,
-                cluster_arn=cluster_arn,
-                workspace_arn=self.metrics.workspace_arn,
-                workspace_id=self.metrics.workspace_id,
-                query_url=self.metrics.query_url,
-                remote_write_url=self.metrics.remote_write_url,
+                signals=RegionWorkspace(
+                    cluster_arn=cluster_arn,
+                    workspace_arn=self.metrics.workspace_arn,
+                    workspace_id=self.metrics.workspace_id,
+                    query_url=self.metrics.query_url,
+                    remote_write_url=self.metrics.remote_write_url,
+                ),
                 models=tuple(models),
                 deployments=deployments,
                 gateway=gateway,

@@ -1,33 +1,45 @@
-"""WeightsRolesAnywhere: short-lived credentials for on-prem model servers to read the weights bucket.
+"""RolesAnywhere: short-lived AWS credentials for on-prem workloads, from the data centre's CA.
 
-IAM Roles Anywhere trusts the data centre's CA (a trust anchor from its certificate); per on-prem
-target, a role that only a certificate with CN `llm-weights-<target>` issued by that CA can
-assume, with the model servers' own read policy (`weights.model_server_policy`: `models/` of the
-primary bucket, decrypt through S3), and a profile that hands it out for an hour. The pods run AWS's credential helper
-(`serving.RolesAnywhereCredentials`); no static key exists.
+IAM Roles Anywhere trusts the data centre's CA (a trust anchor from its certificate). Per on-prem
+target and purpose, a role that only a certificate with CN `llm-<purpose>-<target>` issued by that CA
+can assume, and a profile that hands it out for an hour:
+
+- `weights`: the model servers' own read policy (`weights.model_server_policy`: `models/` of the
+  primary bucket, decrypt through S3); the pods run AWS's credential helper as the CLI's
+  `credential_process` (`serving.RolesAnywhereCredentials`).
+- `metrics`: `aps:RemoteWrite` on the primary region's AMP workspace and nothing else; the target's
+  metrics collector runs the helper as a localhost credentials endpoint (`metrics_collector`).
+
+One certificate per purpose: a leaked metrics key cannot read weights, and the reverse. No static key
+exists.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.arg_checks import check_environment, check_region
+from components.metrics_collector import remote_write_policy
 from components.weights import model_server_policy
 
 SESSION_SECONDS = 3600
+PURPOSES = ("weights", "metrics")
 
 
-def certificate_common_name(target: str) -> str:
-    """The CN the data centre's CA puts in the pods' certificate for `target`."""
-    return f"llm-weights-{target}"
+def certificate_common_name(target: str, purpose: str = "weights") -> str:
+    """The CN the data centre's CA puts in `target`'s certificate for `purpose`."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose: must be one of {', '.join(PURPOSES)} (got {purpose!r})")
+    return f"llm-{purpose}-{target}"
 
 
-def trust_policy(trust_anchor_arn: str, target: str) -> dict[str, Any]:
+def trust_policy(trust_anchor_arn: str, target: str, purpose: str = "weights") -> dict[str, Any]:
     """Roles Anywhere may assume the role for a certificate of this trust anchor with the target's CN."""
     return {
         "Version": "2012-10-17",
@@ -39,7 +51,7 @@ def trust_policy(trust_anchor_arn: str, target: str) -> dict[str, Any]:
                 "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
                 "Condition": {
                     "ArnEquals": {"aws:SourceArn": trust_anchor_arn},
-                    "StringEquals": {"aws:PrincipalTag/x509Subject/CN": certificate_common_name(target)},
+                    "StringEquals": {"aws:PrincipalTag/x509Subject/CN": certificate_common_name(target, purpose)},
                 },
             }
         ],
@@ -47,21 +59,28 @@ def trust_policy(trust_anchor_arn: str, target: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class WeightsRolesAnywhereArgs:
+class RolesAnywhereArgs:
     environment: str
     region: str
-    """The weights bucket's (primary) region."""
+    """The weights bucket's and the metrics workspace's (primary) region."""
     datacentre: str
     ca_certificate: str
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
-    targets: tuple[str, ...]
+    weights_targets: tuple[str, ...] = ()
+    """Targets whose model servers read the weights bucket."""
+    workspace_arn: pulumi.Input[str] | None = None
+    """The primary region's AMP workspace (required with `metrics_targets`)."""
+    metrics_targets: tuple[str, ...] = ()
+    """Targets whose metrics collector remote-writes to that workspace."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
         check_region(self.region)
-        if not self.targets:
-            raise ValueError("targets: at least one on-prem target reads the weights bucket")
+        if not self.weights_targets and not self.metrics_targets:
+            raise ValueError("weights_targets, metrics_targets: at least one on-prem target needs credentials")
+        if self.metrics_targets and self.workspace_arn is None:
+            raise ValueError("workspace_arn: required with metrics_targets (the workspace they write to)")
         if not self.ca_certificate.startswith("-----BEGIN CERTIFICATE-----"):
             raise ValueError("ca_certificate: must be a PEM certificate")
 
@@ -73,15 +92,20 @@ class TargetCredentials:
     role_arn: pulumi.Output[str]
 
 
-class WeightsRolesAnywhere(pulumi.ComponentResource):
-    """Trust anchor for the data centre's CA; per target a role and a profile (`credentials[target]`)."""
+@dataclass
+class IssuedCredentials:
+    weights: dict[str, TargetCredentials] = field(default_factory=dict)
+    metrics: dict[str, TargetCredentials] = field(default_factory=dict)
 
-    credentials: dict[str, TargetCredentials]
 
-    def __init__(self, name: str, args: WeightsRolesAnywhereArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("llm-serving:storage:WeightsRolesAnywhere", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {"component": "weights", "llm-serving/datacentre": args.datacentre}
+class RolesAnywhere(pulumi.ComponentResource):
+    """Trust anchor for the data centre's CA; per target and purpose a role and a profile (`issued`)."""
+
+    issued: IssuedCredentials
+
+    def __init__(self, name: str, args: RolesAnywhereArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:identity:RolesAnywhere", name, None, opts)
+        tags = {"component": "roles-anywhere", "llm-serving/datacentre": args.datacentre}
         anchor = aws.rolesanywhere.TrustAnchor(
             f"{name}-trust-anchor",
             name=f"llm-serving-{args.environment}-{args.datacentre}",
@@ -93,34 +117,56 @@ class WeightsRolesAnywhere(pulumi.ComponentResource):
                 ),
             ),
             tags={**tags, "Name": f"{name}-trust-anchor"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        weights_policy = pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+            lambda v: json.dumps(model_server_policy(v[0], v[1], args.region))
+        )
+        metrics_policy = pulumi.Output.from_input(args.workspace_arn or "").apply(
+            lambda arn: json.dumps(remote_write_policy(arn))
+        )
+        self.issued = IssuedCredentials()
+        for purpose, targets, policy, issued in (
+            ("weights", args.weights_targets, weights_policy, self.issued.weights),
+            ("metrics", args.metrics_targets, metrics_policy, self.issued.metrics),
+        ):
+            for target in targets:
+                issued[target] = self._role(name, args, anchor, target, purpose, policy, tags)
+        self.register_outputs({"trust_anchor_arn": anchor.arn})
+
+    def _role(
+        self,
+        name: str,
+        args: RolesAnywhereArgs,
+        anchor: aws.rolesanywhere.TrustAnchor,
+        target: str,
+        purpose: str,
+        policy: pulumi.Output[str],
+        tags: Mapping[str, str],
+    ) -> TargetCredentials:
+        """One target's role for one purpose, its inline policy and the profile that vends it."""
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = f"{name}-{target}-{purpose}"
+
+        def labels(suffix: str) -> dict[str, str]:
+            return {**tags, "Name": f"{prefix}-{suffix}", "target": target, "purpose": purpose}
+
+        role = aws.iam.Role(
+            f"{prefix}-role",
+            description=f"llm-serving {args.environment}: on-prem target {target}, {purpose}",
+            assume_role_policy=anchor.arn.apply(lambda arn: json.dumps(trust_policy(arn, target, purpose))),
+            max_session_duration=SESSION_SECONDS,
+            tags=labels("role"),
             opts=child,
         )
-        self.credentials = {}
-        for target in args.targets:
-            role = aws.iam.Role(
-                f"{name}-{target}-role",
-                description=f"llm-serving {args.environment}: on-prem target {target} reads model weights",
-                assume_role_policy=anchor.arn.apply(lambda arn, t=target: json.dumps(trust_policy(arn, t))),
-                max_session_duration=SESSION_SECONDS,
-                tags={**tags, "Name": f"{name}-{target}-role", "target": target},
-                opts=child,
-            )
-            aws.iam.RolePolicy(
-                f"{name}-{target}-read",
-                role=role.id,
-                policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
-                    lambda v: json.dumps(model_server_policy(v[0], v[1], args.region))
-                ),
-                opts=child,
-            )
-            profile = aws.rolesanywhere.Profile(
-                f"{name}-{target}-profile",
-                name=f"llm-serving-{args.environment}-{target}-weights",
-                enabled=True,
-                role_arns=[role.arn],
-                duration_seconds=SESSION_SECONDS,
-                tags={**tags, "Name": f"{name}-{target}-profile", "target": target},
-                opts=child,
-            )
-            self.credentials[target] = TargetCredentials(anchor.arn, profile.arn, role.arn)
-        self.register_outputs({"trust_anchor_arn": anchor.arn})
+        aws.iam.RolePolicy(f"{prefix}-policy", role=role.id, policy=policy, opts=child)
+        profile = aws.rolesanywhere.Profile(
+            f"{prefix}-profile",
+            name=f"llm-serving-{args.environment}-{target}-{purpose}",
+            enabled=True,
+            role_arns=[role.arn],
+            duration_seconds=SESSION_SECONDS,
+            tags=labels("profile"),
+            opts=child,
+        )
+        return TargetCredentials(anchor.arn, profile.arn, role.arn)

@@ -77,8 +77,9 @@ class ModelScalerArgs:
     """Region of the AMP workspace and the API Gateway (SigV4 and CloudWatch)."""
     prometheus_url: pulumi.Input[str] | None = None
     """AMP query URL (MetricsWorkspace.query_url); required for keda."""
-    trigger_authentication: str = "keda-aws"
-    """TriggerAuthentication in the serving namespace (Keda.trigger_authentication_name)."""
+    trigger_authentication: str | None = "keda-aws"
+    """TriggerAuthentication in the serving namespace (Keda.trigger_authentication_name); None: the
+    Prometheus is in-cluster and unsigned (an on-prem target's own collector)."""
     gateway: GatewaySignal | None = None
     """Outside signal that permits min_replicas 0 (keda only)."""
     cooldown_seconds: int = 600
@@ -115,6 +116,8 @@ class ModelScalerArgs:
             )
         if self.gateway is not None and self.mode != "keda":
             raise ValueError("gateway: only used with mode keda")
+        if self.gateway is not None and self.trigger_authentication is None:
+            raise ValueError("gateway: CloudWatch reads need the trigger_authentication (KEDA's AWS identity)")
         if self.mode == "keda" and self.prometheus_url is None:
             raise ValueError("prometheus_url: required with mode keda (MetricsWorkspace.query_url)")
 
@@ -171,6 +174,8 @@ def scaled_object(args: ModelScalerArgs, prometheus_url: str) -> dict[str, Any]:
     queries = prometheus_queries(args)
     thresholds = {"queue-size": args.queue_size_threshold, "batch-occupancy": args.batch_occupancy_threshold}
     auth = {"name": args.trigger_authentication, "kind": "TriggerAuthentication"}
+    # AMP queries are signed with SigV4 (identity from authenticationRef); an in-cluster Prometheus is not.
+    signed = args.trigger_authentication is not None
     triggers: list[dict[str, Any]] = [
         {
             "type": "prometheus",
@@ -180,10 +185,10 @@ def scaled_object(args: ModelScalerArgs, prometheus_url: str) -> dict[str, Any]:
                 "serverAddress": prometheus_url,
                 "query": queries[name],
                 "threshold": _number(thresholds[name]),
-                "awsRegion": args.region,  # sign AMP queries with SigV4 (identity from authenticationRef)
+                **({"awsRegion": args.region} if signed else {}),
                 "ignoreNullValues": "true",
             },
-            "authenticationRef": auth,
+            **({"authenticationRef": auth} if signed else {}),
         }
         for name in ("queue-size", "batch-occupancy")
     ]

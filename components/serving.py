@@ -129,13 +129,15 @@ class RolesAnywhereCredentials:
     trust_anchor_arn: pulumi.Input[str]
     profile_arn: pulumi.Input[str]
     role_arn: pulumi.Input[str]
+    endpoint_url: pulumi.Input[str] | None = None
+    """Roles Anywhere's interface endpoint for CreateSession (over the private path); None: the public one."""
 
     def env(self) -> list[dict[str, Any]]:
-        process = pulumi.Output.all(self.trust_anchor_arn, self.profile_arn, self.role_arn).apply(
-            lambda arns: (
+        process = pulumi.Output.all(self.trust_anchor_arn, self.profile_arn, self.role_arn, self.endpoint_url).apply(
+            lambda v: (
                 f"{HELPER_DIR}/aws_signing_helper credential-process --certificate {CERTIFICATE_DIR}/tls.crt "
-                f"--private-key {CERTIFICATE_DIR}/tls.key --trust-anchor-arn {arns[0]} --profile-arn {arns[1]} "
-                f"--role-arn {arns[2]}"
+                f"--private-key {CERTIFICATE_DIR}/tls.key --trust-anchor-arn {v[0]} --profile-arn {v[1]} "
+                f"--role-arn {v[2]}" + (f" --endpoint {v[3]}" if v[3] else "")
             )
         )
         return [

@@ -232,6 +232,10 @@ class RolesAnywhereConfig(_Strict):
         pattern=r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[0-9]+\.[0-9]+\.[0-9]+|@sha256:[0-9a-f]{64})$",
         description="image with /aws_signing_helper (AWS's credential helper) and cp, pinned by x.y.z tag or digest",
     )
+    metrics_certificate_secret: DnsLabel = Field(
+        default="metrics-client-cert",
+        description="kubernetes.io/tls Secret: the metrics collector's certificate, CN llm-metrics-<target>",
+    )
 
 
 class OnPremTargetConfig(_Strict):
@@ -251,6 +255,11 @@ class OnPremTargetConfig(_Strict):
     roles_anywhere: RolesAnywhereConfig | None = None
     weights_credentials_secret: DnsLabel = Field(
         default="weights-reader", description="with static-keys: the Secret with keys that may read the weights bucket"
+    )
+    metrics_remote_write: bool = Field(
+        default=True,
+        description="remote-write the target's metrics to the primary region's AMP workspace over the private "
+        "path (needs datacentre and roles_anywhere); false keeps them in the cluster only",
     )
     sensitive_weights: OnPremObjectStoreConfig | None = Field(
         default=None, description="where sensitive models' weights live (required when one is placed here)"
@@ -645,7 +654,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_targets,
         _check_datacentre,
         _check_models,
-        _check_weights_access,
+        _check_onprem_credentials,
         _check_sensitive_models,
         _check_gateway,
         _check_residency,
@@ -838,23 +847,42 @@ def _check_datacentre(config: PlatformConfig) -> Iterator[ConfigError]:
             )
 
 
-def _check_weights_access(config: PlatformConfig) -> Iterator[ConfigError]:
-    """Targets that read the weights bucket with Roles Anywhere name how; the data centre names its CA."""
+def _check_onprem_credentials(config: PlatformConfig) -> Iterator[ConfigError]:
+    """On-prem targets that use Roles Anywhere (weights, metrics) name how; the data centre names its CA."""
     for i, target in enumerate(config.onprem_targets):
-        reads_bucket = any(not model.sensitive for model in config.models_on_target(target.name))
-        if target.weights_access != "roles-anywhere" or not reads_bucket:
-            continue
-        if target.roles_anywhere is None:
-            yield ConfigError(
-                f"onprem_targets[{i}].roles_anywhere",
-                "required with weights_access roles-anywhere (certificate_secret, helper_image); or set "
-                "weights_access: static-keys",
-            )
-        if config.datacentre is None or config.datacentre.ca_certificate is None:
-            yield ConfigError(
-                f"onprem_targets[{i}].weights_access",
-                "roles-anywhere needs datacentre.ca_certificate (the trust anchor's CA)",
-            )
+        yield from _check_weights_credentials(config, i, target)
+        yield from _check_metrics_credentials(config, i, target)
+
+
+def _check_weights_credentials(config: PlatformConfig, i: int, target: OnPremTargetConfig) -> Iterator[ConfigError]:
+    """Reading the weights bucket with Roles Anywhere takes its settings and the data centre's CA."""
+    reads_bucket = any(not model.sensitive for model in config.models_on_target(target.name))
+    if target.weights_access != "roles-anywhere" or not reads_bucket:
+        return
+    if target.roles_anywhere is None:
+        yield ConfigError(
+            f"onprem_targets[{i}].roles_anywhere",
+            "required with weights_access roles-anywhere (certificate_secret, helper_image); or set "
+            "weights_access: static-keys",
+        )
+    if config.datacentre is None or config.datacentre.ca_certificate is None:
+        yield ConfigError(
+            f"onprem_targets[{i}].weights_access",
+            "roles-anywhere needs datacentre.ca_certificate (the trust anchor's CA)",
+        )
+
+
+def _check_metrics_credentials(config: PlatformConfig, i: int, target: OnPremTargetConfig) -> Iterator[ConfigError]:
+    """Remote-writing a target's metrics takes the private path and a Roles Anywhere certificate."""
+    if not target.metrics_remote_write or not config.models_on_target(target.name):
+        return
+    datacentre = config.datacentre
+    if datacentre is None or datacentre.ca_certificate is None or target.roles_anywhere is None:
+        yield ConfigError(
+            f"onprem_targets[{i}].metrics_remote_write",
+            f"needs datacentre (the private path) with ca_certificate and onprem_targets[{i}].roles_anywhere "
+            "(the collector's credentials); or set metrics_remote_write: false",
+        )
 
 
 def _check_client_cidrs(path: str, cidrs: list[str]) -> Iterator[ConfigError]:

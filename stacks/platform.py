@@ -6,7 +6,7 @@ Reads like the architecture diagram; all decisions about values live in the comp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -16,9 +16,11 @@ import pulumi_random as random
 import pulumi_tls as tls
 
 from components import catalog, engines
-from components.autoscaling import ModelAutoscaling
+from components.autoscaling import Autoscaling, AutoscalingArgs, InClusterSignals, ModelAutoscaling
 from components.budget import Budget, BudgetArgs
 from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
+from components.datacentre_link import DataCentreLink
+from components.metrics_collector import RolesAnywhereSigning, metrics_peers
 from components.regional import (
     ClusterSettings,
     DataCentreLinkSettings,
@@ -27,7 +29,7 @@ from components.regional import (
     RegionalPlatform,
     RegionalPlatformArgs,
 )
-from components.roles_anywhere import WeightsRolesAnywhere, WeightsRolesAnywhereArgs
+from components.roles_anywhere import RolesAnywhere, RolesAnywhereArgs
 from components.serving import (
     ModelServer,
     ModelServerArgs,
@@ -43,7 +45,6 @@ from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
 from components.tenants import TenantSecrets, TenantSecretsArgs, TenantSpec
 from components.unique_suffix import UniqueSuffix
 from components.weight_replication import ReplicaBucket, WeightReplication, WeightReplicationArgs
-from components.weights import WeightStore
 from stacks.config import (
     NAMESPACE,
     ModelConfig,
@@ -253,7 +254,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 archived_revisions=archived_revisions(config),
                 models=regional_models(config, region),
                 cluster=cluster_settings(region),
-                autoscaling=tuple(model_autoscaling(config, region)),
+                autoscaling=tuple(model_autoscaling(config.models_in_region(region.name))),
                 node_groups=node_group_settings(region),
                 front_door=front_door_settings(config, region, tenant_secrets.values),
                 datacentre=datacentre_link_settings(config, region),
@@ -296,21 +297,19 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         )
 
     onprem = {target.name: onprem_provider(target) for target in config.onprem_targets}
-    roles_anywhere = weights_roles_anywhere(config, primary_weights, providers[config.primary_region.name])
+    roles_anywhere = datacentre_roles_anywhere(config, primary, providers[config.primary_region.name])
+    link = primary.datacentre_link
     for target in config.onprem_targets:
-        credentials: WeightsCredentials = SecretCredentials(target.weights_credentials_secret)
-        if roles_anywhere is not None and target.name in roles_anywhere.credentials and target.roles_anywhere:
-            issued = roles_anywhere.credentials[target.name]
-            credentials = RolesAnywhereCredentials(
-                certificate_secret=target.roles_anywhere.certificate_secret,
-                helper_image=target.roles_anywhere.helper_image,
-                trust_anchor_arn=issued.trust_anchor_arn,
-                profile_arn=issued.profile_arn,
-                role_arn=issued.role_arn,
-            )
-        link = primary.datacentre_link
-        endpoint = link.weights_endpoint_url if link is not None else None
-        serve_onprem(config, target, onprem[target.name], primary_weights.bucket_name, credentials, endpoint)
+        serve_onprem(
+            config,
+            target,
+            onprem[target.name],
+            primary_weights.bucket_name,
+            weights_credentials(target, roles_anywhere, link),
+            # Over the private path when there is one: the primary region's S3 interface endpoint.
+            link.weights_endpoint_url if link is not None else None,
+            onprem_signals(target, roles_anywhere, primary),
+        )
 
     budget = Budget(
         f"{config.environment}-budget",
@@ -337,32 +336,82 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     }
 
 
-def weights_roles_anywhere(
-    config: PlatformConfig, weights: WeightStore, provider: aws.Provider
-) -> WeightsRolesAnywhere | None:
-    """Roles Anywhere for the targets that read the primary bucket with it (weights_access roles-anywhere)."""
-    targets = tuple(
+def datacentre_roles_anywhere(
+    config: PlatformConfig, primary: RegionalPlatform, provider: aws.Provider
+) -> RolesAnywhere | None:
+    """Roles Anywhere for the on-prem targets that read the primary bucket with it (weights_access
+    roles-anywhere) and those that remote-write metrics to the primary workspace."""
+    weights_targets = tuple(
         target.name
         for target in config.onprem_targets
         if target.weights_access == "roles-anywhere"
         and any(not model.sensitive for model in config.models_on_target(target.name))
     )
+    metrics_targets = tuple(
+        target.name
+        for target in config.onprem_targets
+        if target.metrics_remote_write and config.models_on_target(target.name)
+    )
     datacentre = config.datacentre
-    if not targets or datacentre is None or datacentre.ca_certificate is None:
-        return None  # config refuses roles-anywhere without the data centre's CA
-    return WeightsRolesAnywhere(
-        f"{config.environment}-weights-roles-anywhere",
-        WeightsRolesAnywhereArgs(
+    weights = primary.weights
+    if not (weights_targets or metrics_targets) or datacentre is None or datacentre.ca_certificate is None:
+        return None  # config refuses either without the data centre's CA
+    assert weights is not None  # the primary region always holds the weights bucket
+    return RolesAnywhere(
+        f"{config.environment}-roles-anywhere",
+        RolesAnywhereArgs(
             environment=config.environment,
             region=config.primary_region.name,
             datacentre=datacentre.name,
             ca_certificate=datacentre.ca_certificate,
             bucket_arn=weights.bucket_arn,
             kms_key_arn=weights.kms_key_arn,
-            targets=targets,
+            weights_targets=weights_targets,
+            workspace_arn=primary.metrics.workspace_arn,
+            metrics_targets=metrics_targets,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": provider}),
     )
+
+
+def weights_credentials(
+    target: OnPremTargetConfig, roles_anywhere: RolesAnywhere | None, link: DataCentreLink | None
+) -> WeightsCredentials:
+    """Roles Anywhere where the target uses it, else the static keys it named (weights_access static-keys)."""
+    issued = roles_anywhere.issued.weights.get(target.name) if roles_anywhere is not None else None
+    if issued is None or target.roles_anywhere is None:
+        return SecretCredentials(target.weights_credentials_secret)
+    return RolesAnywhereCredentials(
+        certificate_secret=target.roles_anywhere.certificate_secret,
+        helper_image=target.roles_anywhere.helper_image,
+        trust_anchor_arn=issued.trust_anchor_arn,
+        profile_arn=issued.profile_arn,
+        role_arn=issued.role_arn,
+        endpoint_url=link.credentials_endpoint_url if link is not None else None,
+    )
+
+
+def onprem_signals(
+    target: OnPremTargetConfig, roles_anywhere: RolesAnywhere | None, primary: RegionalPlatform
+) -> InClusterSignals:
+    """The target's own Prometheus for its scalers; remote-written to the primary workspace over the
+    private path when the target says so (config requires the link and Roles Anywhere for it)."""
+    issued = roles_anywhere.issued.metrics.get(target.name) if roles_anywhere is not None else None
+    link = primary.datacentre_link
+    if issued is None or target.roles_anywhere is None or link is None or link.metrics_endpoint_host is None:
+        return InClusterSignals()
+    url = pulumi.Output.all(link.metrics_endpoint_host, primary.metrics.workspace_id).apply(
+        lambda v: f"https://{v[0]}/workspaces/{v[1]}/api/v1/remote_write"
+    )
+    signing = RolesAnywhereSigning(
+        helper_image=target.roles_anywhere.helper_image,
+        certificate_secret=target.roles_anywhere.metrics_certificate_secret,
+        trust_anchor_arn=issued.trust_anchor_arn,
+        profile_arn=issued.profile_arn,
+        role_arn=issued.role_arn,
+        endpoint_url=link.credentials_endpoint_url,
+    )
+    return InClusterSignals(remote_write_url=url, signing=signing)
 
 
 def serve_onprem(
@@ -372,9 +421,11 @@ def serve_onprem(
     bucket: pulumi.Input[str],
     credentials: WeightsCredentials,
     bucket_endpoint: pulumi.Input[str] | None = None,
+    signals: InClusterSignals | None = None,
 ) -> dict[str, ModelServer]:
     """Model servers on an on-prem cluster: weights from the primary bucket with `credentials` (Roles
-    Anywhere, or the static keys the target chose), cached under the target's `weights_path`."""
+    Anywhere, or the static keys the target chose), cached under the target's `weights_path`; and,
+    as in a region, their metrics, KEDA / prometheus-adapter and one scaler per model (`signals`)."""
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     namespace = ServingNamespace(
         f"{target.name}-serving",
@@ -387,7 +438,6 @@ def serve_onprem(
         region=config.primary_region.name,
         credentials=credentials,
         host_path=target.weights_path,
-        # Over the private path when there is one: the primary region's S3 interface endpoint.
         endpoint_url=bucket_endpoint,
     )
     store = target.sensitive_weights
@@ -419,14 +469,29 @@ def serve_onprem(
                 namespace=namespace.name,
                 weights=source,
                 gateway_peers=tuple({"ipBlock": {"cidr": cidr}} for cidr in dict.fromkeys(callers)),
+                metrics_peers=metrics_peers(),
             ),
             opts=on_cluster,
+        )
+    if servers:
+        Autoscaling(
+            f"{target.name}-autoscaling",
+            AutoscalingArgs(
+                environment=config.environment,
+                region=config.primary_region.name,
+                cluster_name=target.name,
+                signals=signals or InClusterSignals(),
+                models=tuple(model_autoscaling(config.models_on_target(target.name))),
+                deployments={name: server.deployment for name, server in servers.items()},
+            ),
+            # Scalers and the collector's Role live in the serving namespace.
+            opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[namespace]),
         )
     return servers
 
 
-def model_autoscaling(config: PlatformConfig, region: RegionConfig) -> list[ModelAutoscaling]:
-    """How each model of a region scales (`RegionalPlatformArgs.autoscaling`)."""
+def model_autoscaling(models: Sequence[ModelConfig]) -> list[ModelAutoscaling]:
+    """How each of a cluster's models scales (`RegionalPlatformArgs.autoscaling`, on-prem Autoscaling)."""
     return [
         ModelAutoscaling(
             model=model.name,
@@ -441,5 +506,5 @@ def model_autoscaling(config: PlatformConfig, region: RegionConfig) -> list[Mode
             cooldown_seconds=model.autoscaling.cooldown_seconds,
             engine=model.engine,
         )
-        for model in config.models_in_region(region.name)
+        for model in models
     ]

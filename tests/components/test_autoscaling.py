@@ -25,7 +25,7 @@ from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from components import conventions
-from components.autoscaling import Autoscaling, AutoscalingArgs, ModelAutoscaling
+from components.autoscaling import Autoscaling, AutoscalingArgs, InClusterSignals, ModelAutoscaling, RegionWorkspace
 from components.keda import CHART_VERSION as KEDA_CHART_VERSION
 from components.keda import operator_policy, trigger_authentication
 from components.metrics_collector import DCGM_EXPORTER_IMAGE, PROMETHEUS_IMAGE, scrape_config
@@ -267,11 +267,13 @@ def build(models=MODELS, gateway: GatewaySignal | None = GATEWAY) -> list[Record
             environment="prod",
             region="us-east-1",
             cluster_name="llm-serving-prod",
-            cluster_arn=CLUSTER_ARN,
-            workspace_arn=WORKSPACE_ARN,
-            workspace_id="ws-0123",
-            query_url=QUERY_URL,
-            remote_write_url=f"{QUERY_URL}/api/v1/remote_write",
+            signals=RegionWorkspace(
+                cluster_arn=CLUSTER_ARN,
+                workspace_arn=WORKSPACE_ARN,
+                workspace_id="ws-0123",
+                query_url=QUERY_URL,
+                remote_write_url=f"{QUERY_URL}/api/v1/remote_write",
+            ),
             models=models,
             deployments=deployments,
             gateway=gateway,
@@ -478,6 +480,10 @@ def test_every_kubernetes_object_has_a_name_and_namespace_and_uses_the_provider(
             "deployments: no Deployment for model 'llama-3-70b-instruct' (the scale target); got: none",
         ),
         ({"gateway": None}, "gateway: model 'phi-mini' scales to zero and needs the API Gateway signal"),
+        (
+            {"signals": InClusterSignals(), "models": MODELS[:1]},
+            "gateway: the API Gateway signal needs KEDA's AWS identity (an EKS cluster)",
+        ),
     ],
 )
 def test_autoscaling_args_are_validated(change, message):
@@ -485,11 +491,7 @@ def test_autoscaling_args_are_validated(change, message):
         environment="prod",
         region="us-east-1",
         cluster_name="c",
-        cluster_arn=CLUSTER_ARN,
-        workspace_arn=WORKSPACE_ARN,
-        workspace_id="ws",
-        query_url=QUERY_URL,
-        remote_write_url=QUERY_URL,
+        signals=RegionWorkspace(CLUSTER_ARN, WORKSPACE_ARN, "ws", QUERY_URL, QUERY_URL),
         models=MODELS,
         deployments={m.model: object() for m in MODELS},
         gateway=GATEWAY,

@@ -97,14 +97,27 @@ def test_each_region_has_its_transit_gateway_vpn_and_routes(prod, region, asn):
 
 
 def test_the_primary_region_exposes_s3_to_the_data_centre_over_the_link(prod):
-    (endpoint,) = of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "us-east-1")
-    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    endpoints = {e.inputs["serviceName"]: e for e in of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "us-east-1")}
+    # S3 for the weights, AMP's data plane for remote writes, Roles Anywhere for CreateSession
+    # (each service's user guide names its PrivateLink service, com.amazonaws.<region>.<name>).
+    assert sorted(endpoints) == [
+        "com.amazonaws.us-east-1.aps-workspaces",
+        "com.amazonaws.us-east-1.rolesanywhere",
+        "com.amazonaws.us-east-1.s3",
+    ]
+    endpoint = endpoints["com.amazonaws.us-east-1.s3"]
     assert endpoint.inputs["vpcEndpointType"] == "Interface" and endpoint.inputs["privateDnsEnabled"] is False
     assert len(endpoint.inputs["subnetIds"]) == 3
-    (rule,) = of(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "us-east-1")
-    assert (rule.inputs["cidrIpv4"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("10.100.0.0/16", 443, 443)
-    assert rule.inputs["description"] == "HTTPS from data centre dc1 (10.100.0.0/16)"
-    assert not of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "eu-west-1")  # weights are pulled from the primary only
+    rules = {r.name: r for r in of(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "us-east-1")}
+    assert sorted(rules) == [
+        "us-east-1-datacentre-aps-workspaces-endpoint-https-0",
+        "us-east-1-datacentre-rolesanywhere-endpoint-https-0",
+        "us-east-1-datacentre-s3-endpoint-https-0",
+    ]
+    for rule in rules.values():
+        assert (rule.inputs["cidrIpv4"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("10.100.0.0/16", 443, 443)
+        assert rule.inputs["description"] == "HTTPS from data centre dc1 (10.100.0.0/16)"
+    assert not of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "eu-west-1")  # the data centre uses the primary only
 
 
 def test_dev_has_no_data_centre():

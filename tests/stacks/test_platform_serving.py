@@ -47,6 +47,7 @@ def test_onprem_models_read_the_primary_bucket_or_sensitive_ones_the_data_centre
         d.inputs["metadata"]["name"]: d
         for d in of_type(prod_run, "kubernetes:apps/v1:Deployment")
         if d.provider.endswith("pulumi:providers:kubernetes::onprem-dc1")
+        and d.inputs["metadata"]["namespace"] == "llm-prod"
     }
     assert sorted(deployments) == ["llama-3-8b-instruct", "mistral-7b-private"]
     public = deployments["llama-3-8b-instruct"].inputs["spec"]["template"]["spec"]
@@ -91,7 +92,7 @@ def test_onprem_model_servers_admit_only_the_targets_client_networks(prod_run):
     policies = [
         p
         for p in of_type(prod_run, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
-        if p.provider.endswith("::onprem-dc1")
+        if p.provider.endswith("::onprem-dc1") and p.inputs["metadata"]["namespace"] == "llm-prod"
     ]
     assert policies
     for policy in policies:

@@ -39,18 +39,20 @@ def test_trust_anchor_role_and_profile_in_the_primary_region(prod):
         == stack_values("prod")["datacentre"]["ca_certificate"]
     )
     assert anchor.provider.endswith("::aws-us-east-1") or "us-east-1" in anchor.provider
-    role = one(prod, "aws:iam/role:Role", lambda r: "roles-anywhere" in r.name)
+    role = one(prod, "aws:iam/role:Role", lambda r: r.name == "prod-roles-anywhere-dc1-weights-role")
     anchor_arn = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
     assert anchor_arn.startswith("arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/")
     assert json.loads(role.inputs["assumeRolePolicy"]) == trust_policy(anchor_arn, "dc1")
     assert role.inputs["maxSessionDuration"] == 3600
     policy = json.loads(
-        one(prod, "aws:iam/rolePolicy:RolePolicy", lambda r: "roles-anywhere" in r.name).inputs["policy"]
+        one(prod, "aws:iam/rolePolicy:RolePolicy", lambda r: r.name == "prod-roles-anywhere-dc1-weights-policy").inputs[
+            "policy"
+        ]
     )
     bucket_arn = policy["Statement"][1]["Resource"]
     assert bucket_arn == "arn:aws:s3:::llm-serving-prod-weights-us-east-1-0f1e2d3c"
     assert policy == model_server_policy(bucket_arn, policy["Statement"][2]["Resource"], "us-east-1")
-    profile = one(prod, "aws:rolesanywhere/profile:Profile")
+    profile = one(prod, "aws:rolesanywhere/profile:Profile", lambda r: r.name.endswith("-weights-profile"))
     assert profile.inputs["durationSeconds"] == 3600 and profile.inputs["enabled"] is True
     assert len(profile.inputs["roleArns"]) == 1
 
@@ -122,6 +124,7 @@ def test_config_refuses_roles_anywhere_without_its_settings_or_the_ca():
 def test_static_keys_are_an_explicit_choice(tmp_path):
     values = stack_values("prod")
     values["onprem_targets"][0]["weights_access"] = "static-keys"
+    values["onprem_targets"][0]["metrics_remote_write"] = False  # its certificate would come from there too
     values["onprem_targets"][0].pop("roles_anywhere")
     config = parse_platform_config(values)
     assert config.onprem_targets[0].weights_access == "static-keys"
