@@ -34,6 +34,17 @@ def stack_values(stack: str) -> dict[str, Any]:
     return copy.deepcopy(values)
 
 
+def error_of(stack: str, mutate: Callable[[dict[str, Any]], None]) -> str:
+    """The one-line config error a committed stack's values give once `mutate` has changed them."""
+    from stacks.config import ConfigError, parse_platform_config
+
+    values = stack_values(stack)
+    mutate(values)
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_config(values)
+    return str(caught.value)
+
+
 def run_stack(stack: str, mutate: Callable[[dict[str, Any]], None] | None = None) -> ProgramRun:
     """Run the program for a committed stack, optionally after changing its config."""
     stackfile = load_stack(stack, None, ROOT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import stack_values
+from conftest import error_of, stack_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,14 +14,6 @@ from stacks.config import ConfigError, parse_platform_config
 
 def parse(values):
     return parse_platform_config(values)
-
-
-def error_of(stack: str, mutate) -> str:
-    values = stack_values(stack)
-    mutate(values)
-    with pytest.raises(ConfigError) as caught:
-        parse(values)
-    return str(caught.value)
 
 
 def test_committed_stacks_validate():

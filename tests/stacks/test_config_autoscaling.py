@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import stack_values
+from conftest import error_of, stack_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components import catalog
 from llmstack.policy_config import policy_config_for
 from stacks.config import ConfigError, gpu_demand, parse_platform_config
-
-
-def error_of(stack: str, mutate) -> str:
-    values = stack_values(stack)
-    mutate(values)
-    with pytest.raises(ConfigError) as caught:
-        parse_platform_config(values)
-    return str(caught.value)
 
 
 def scaling(values, model: int) -> dict:

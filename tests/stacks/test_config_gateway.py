@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run_stack, stack_values
+from conftest import error_of, run_stack, stack_values
 
 from components import waf_rules
-from stacks.config import ConfigError, parse_platform_config
-
-
-def error_of(stack: str, mutate) -> str:
-    values = stack_values(stack)
-    mutate(values)
-    with pytest.raises(ConfigError) as caught:
-        parse_platform_config(values)
-    return str(caught.value)
+from stacks.config import parse_platform_config
 
 
 def tenant(values, i=0):

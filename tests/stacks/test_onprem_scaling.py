@@ -8,7 +8,7 @@ import re
 
 import pytest
 import yaml
-from conftest import run_stack, stack_values
+from conftest import error_of, run_stack
 
 from components import scaling
 from components.autoscaling import InClusterSignals
@@ -16,7 +16,6 @@ from components.keda import KedaArgs
 from components.metrics_collector import MetricsCollectorArgs, PodIdentitySigning, remote_write_policy
 from components.prometheus_adapter import PrometheusAdapterArgs
 from components.roles_anywhere import trust_policy
-from stacks.config import ConfigError, parse_platform_config
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +183,6 @@ def test_the_weights_helper_creates_sessions_through_the_private_path_too(prod):
     assert " --endpoint https://vpce-" in process and process.endswith(".rolesanywhere.us-east-1.vpce.amazonaws.com")
 
 
-def error(mutate) -> str:
-    values = stack_values("prod")
-    mutate(values)
-    with pytest.raises(ConfigError) as caught:
-        parse_platform_config(values)
-    return str(caught.value)
-
-
 def test_config_refuses_remote_write_without_the_private_path_or_credentials():
     expected = (
         "onprem_targets[0].metrics_remote_write: needs datacentre (the private path) with ca_certificate and "
@@ -202,13 +193,13 @@ def test_config_refuses_remote_write_without_the_private_path_or_credentials():
         values.pop("datacentre")
         values["onprem_targets"][0]["weights_access"] = "static-keys"
 
-    assert error(no_datacentre) == expected
+    assert error_of("prod", no_datacentre) == expected
 
     def no_roles_anywhere(values):
         values["onprem_targets"][0].pop("roles_anywhere")
         values["onprem_targets"][0]["weights_access"] = "static-keys"
 
-    assert error(no_roles_anywhere) == expected
+    assert error_of("prod", no_roles_anywhere) == expected
 
 
 def test_metrics_can_stay_in_the_cluster_by_an_explicit_choice():

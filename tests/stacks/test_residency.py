@@ -7,24 +7,16 @@ import copy
 import json
 
 import pytest
-from conftest import run_stack, stack_values
+from conftest import error_of, run_stack, stack_values
 
 from llmstack import analyzer
 from llmstack.policy_config import policy_config_for
-from stacks.config import ConfigError, parse_platform_config
+from stacks.config import parse_platform_config
 from tests.mutation.harness import fresh_plan, stack_config
 
 SENSITIVE = "mistral-7b-private"
 SENSITIVE_POLICY = "data-residency-sensitive-models-on-prem"
 REGIONS_POLICY = "data-residency-regions"
-
-
-def config_error(mutate) -> str:
-    values = stack_values("prod")
-    mutate(values)
-    with pytest.raises(ConfigError) as caught:
-        parse_platform_config(values)
-    return str(caught.value)
 
 
 def model(values, name):
@@ -39,21 +31,21 @@ def test_config_refuses_a_sensitive_model_in_a_region():
         model(values, SENSITIVE)["regions"] = ["eu-west-1"]
         model(values, SENSITIVE)["node_group"] = "a10g"
 
-    assert config_error(place) == (
+    assert error_of("prod", place) == (
         "models[2].regions: 'mistral-7b-private' is sensitive: it runs only on on-prem targets that allow sensitive "
         "models (allow_sensitive_models), never in an AWS region; remove regions"
     )
 
 
 def test_config_refuses_a_sensitive_model_in_a_tenants_routes():
-    assert config_error(lambda v: v["gateway"]["tenants"][0]["models"].append(SENSITIVE)) == (
+    assert error_of("prod", lambda v: v["gateway"]["tenants"][0]["models"].append(SENSITIVE)) == (
         "gateway.tenants[0].models[1]: 'mistral-7b-private' is sensitive: its requests never leave the data "
         "centre, so it has no gateway route; list its callers under the model's clients"
     )
 
 
 def test_config_refuses_a_sensitive_model_on_a_target_without_a_store_of_its_own():
-    assert config_error(lambda v: v["onprem_targets"][0].pop("sensitive_weights")) == (
+    assert error_of("prod", lambda v: v["onprem_targets"][0].pop("sensitive_weights")) == (
         "models[2].targets[0]: 'dc1' names no object store for sensitive weights (onprem_targets[].sensitive_weights): "
         "they never enter an AWS bucket"
     )
@@ -63,21 +55,21 @@ def test_config_refuses_an_aws_endpoint_as_the_on_prem_store():
     def aws_store(values):
         values["onprem_targets"][0]["sensitive_weights"]["endpoint"] = "https://s3.eu-west-1.amazonaws.com"
 
-    assert config_error(aws_store) == (
+    assert error_of("prod", aws_store) == (
         "onprem_targets[0].sensitive_weights.endpoint: must be the data centre's own object store, not an AWS "
         "endpoint (sensitive weights stay on-prem)"
     )
 
 
 def test_config_requires_a_sensitive_models_callers_inside_the_targets_networks():
-    assert config_error(lambda v: model(v, SENSITIVE).pop("clients")) == (
+    assert error_of("prod", lambda v: model(v, SENSITIVE).pop("clients")) == (
         "models[2].clients: 'mistral-7b-private' is sensitive: list who may call it and from which networks"
     )
 
     def outside(values):
         model(values, SENSITIVE)["clients"][0]["cidrs"] = ["10.200.0.0/24"]
 
-    assert config_error(outside) == (
+    assert error_of("prod", outside) == (
         "models[2].clients[0].cidrs[0]: '10.200.0.0/24' is not inside the client_cidrs of the model's targets "
         "(10.100.8.0/24)"
     )
@@ -85,7 +77,7 @@ def test_config_requires_a_sensitive_models_callers_inside_the_targets_networks(
     def on_a_public_model(values):
         model(values, "llama-3-8b-instruct")["clients"] = [{"name": "x", "cidrs": ["10.100.8.0/24"]}]
 
-    assert config_error(on_a_public_model).startswith("models[1].clients: only sensitive models list their callers")
+    assert error_of("prod", on_a_public_model).startswith("models[1].clients: only sensitive models list their callers")
 
 
 def test_config_refuses_a_sensitive_name_inside_another_models_name():
@@ -94,7 +86,7 @@ def test_config_refuses_a_sensitive_name_inside_another_models_name():
         for tenant in values["gateway"]["tenants"]:
             tenant["models"] = [f"{SENSITIVE}-chat" if m == "llama-3-8b-instruct" else m for m in tenant["models"]]
 
-    assert config_error(rename) == (
+    assert error_of("prod", rename) == (
         "models[2].name: sensitive model 'mistral-7b-private' is part of model 'mistral-7b-private-chat''s name; the "
         "policy pack finds a sensitive model's resources by its name, so rename one of them"
     )
@@ -106,7 +98,7 @@ def test_config_refuses_a_restricted_model_outside_its_regions():
             {"name": "us-only", "regions": ["us-east-1"], "models": ["llama-3-8b-instruct"]}
         )
 
-    assert config_error(restrict) == (
+    assert error_of("prod", restrict) == (
         "models[1].regions[1]: 'eu-west-1' is outside the regions policy.data_residency allows 'llama-3-8b-instruct' "
         "(us-east-1)"
     )
@@ -118,7 +110,7 @@ def test_config_refuses_a_restricted_model_whose_weights_land_in_the_primary_reg
             {"name": "eu-models", "regions": ["eu-west-1"], "models": ["llama-3-8b-instruct"]}
         )
 
-    assert config_error(restrict) == (
+    assert error_of("prod", restrict) == (
         "policy.data_residency[1].models[0]: 'llama-3-8b-instruct''s weights are pushed to the primary region's "
         "bucket (us-east-1), outside eu-west-1; restrict it to regions that include the primary, or make one of "
         "them primary"
@@ -129,7 +121,7 @@ def test_config_refuses_a_restricted_tenant_whose_models_are_not_served_there():
     def restrict(values):
         values["policy"]["data_residency"][0]["tenants"].append("assistant")
 
-    assert config_error(restrict) == (
+    assert error_of("prod", restrict) == (
         "gateway.tenants[1].models[0]: 'llama-3-70b-instruct' is not served in the regions policy.data_residency "
         "allows tenant 'assistant' (eu-west-1)"
     )
@@ -161,7 +153,7 @@ def test_config_refuses_a_restricted_tenant_whose_models_are_not_served_there():
     ],
 )
 def test_config_residency_rules_are_checked(rule, expected):
-    assert config_error(lambda v: v["policy"]["data_residency"].append(rule)) == expected
+    assert error_of("prod", lambda v: v["policy"]["data_residency"].append(rule)) == expected
 
 
 # --- the program -------------------------------------------------------------------------------
@@ -397,4 +389,4 @@ def test_pack_refuses_replicating_a_restricted_models_weights_out_of_its_regions
     ],
 )
 def test_config_refuses_a_private_path_that_cannot_work(mutate, expected):
-    assert config_error(lambda values: mutate(values["datacentre"])) == expected
+    assert error_of("prod", lambda values: mutate(values["datacentre"])) == expected

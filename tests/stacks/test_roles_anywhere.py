@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_stack, stack_values
+from conftest import error_of, run_stack, stack_values
 from cryptography import x509
 
 from components import engines
 from components.roles_anywhere import trust_policy
 from components.weights import model_server_policy
-from stacks.config import ConfigError, parse_platform_config
+from stacks.config import parse_platform_config
 
 
 @pytest.fixture(scope="module")
@@ -96,28 +96,23 @@ def test_the_weight_sync_turns_the_process_into_the_clis_credential_process():
     assert "export AWS_CONFIG_FILE=/tmp/aws-config" in script
 
 
-def error(mutate) -> str:
-    values = stack_values("prod")
-    mutate(values)
-    with pytest.raises(ConfigError) as caught:
-        parse_platform_config(values)
-    return str(caught.value)
-
-
 def test_config_refuses_roles_anywhere_without_its_settings_or_the_ca():
-    assert error(lambda v: v["onprem_targets"][0].pop("roles_anywhere")) == (
+    assert error_of("prod", lambda v: v["onprem_targets"][0].pop("roles_anywhere")) == (
         "onprem_targets[0].roles_anywhere: required with weights_access roles-anywhere (certificate_secret, "
         "helper_image); or set weights_access: static-keys"
     )
-    assert error(lambda v: v["datacentre"].pop("ca_certificate")) == (
+    assert error_of("prod", lambda v: v["datacentre"].pop("ca_certificate")) == (
         "onprem_targets[0].weights_access: roles-anywhere needs datacentre.ca_certificate (the trust anchor's CA)"
     )
-    assert error(lambda v: v["datacentre"].update(ca_certificate="not a certificate")) == (
+    assert error_of("prod", lambda v: v["datacentre"].update(ca_certificate="not a certificate")) == (
         "datacentre.ca_certificate: must be one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END "
         "CERTIFICATE-----)"
     )
-    assert error(
-        lambda v: v["onprem_targets"][0]["roles_anywhere"].update(helper_image="registry.dc1.example.internal/h:latest")
+    assert error_of(
+        "prod",
+        lambda v: v["onprem_targets"][0]["roles_anywhere"].update(
+            helper_image="registry.dc1.example.internal/h:latest"
+        ),
     ).startswith("onprem_targets[0].roles_anywhere.helper_image: ")
 
 
