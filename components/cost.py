@@ -29,6 +29,10 @@ Fixed charges that are priced (pulumi-aws v7 type tokens):
 - `aws:ec2transitgateway/vpcAttachment:VpcAttachment`: per attachment-hour.
 - `aws:ec2/vpnConnection:VpnConnection`: per connection-hour, plus a Transit Gateway attachment-hour
   when it ends on a Transit Gateway; data processed and transferred not estimated.
+- `aws:directconnect/gatewayAssociation:GatewayAssociation`: a Transit Gateway attachment-hour when
+  it associates a Transit Gateway (free on a VPN gateway). The Direct Connect gateway and virtual
+  interfaces cost nothing by the hour; the connection's port-hours belong to the existing
+  connection, and data transfer out is usage.
 
 Not included, so the estimate is a floor for them: every usage-based charge (the types in
 `USAGE_BASED_TYPES`, NAT and endpoint data processing, data transfer, WAF requests), and a few
@@ -288,6 +292,12 @@ def _vpn_connection(inputs: Mapping[str, Any], region: str | None) -> _Price:
     return _fixed(catalog.HOURS_PER_MONTH * rate, f"{basis}; data transfer not estimated")
 
 
+def _direct_connect_association(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    if not str(inputs.get("associatedGatewayId", "")).startswith("tgw-"):
+        return _fixed(0.0, "free on a VPN gateway; data transfer out not estimated")
+    return _transit_gateway_attachment(inputs, region)
+
+
 _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -299,6 +309,7 @@ _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:wafv2/webAcl:WebAcl": _waf_web_acl,
     "aws:ec2transitgateway/vpcAttachment:VpcAttachment": _transit_gateway_attachment,
     "aws:ec2/vpnConnection:VpnConnection": _vpn_connection,
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": _direct_connect_association,
 }
 
 

@@ -98,10 +98,13 @@ class DataCentreLinkSettings:
 
     name: str
     cidrs: tuple[str, ...]
-    customer_gateway_ip: str
-    customer_gateway_asn: int
+    customer_gateway_ip: str | None
+    """The VPN's customer gateway; None: Direct Connect only."""
+    customer_gateway_asn: int | None
     amazon_side_asn: int
-    """This region's Transit Gateway ASN."""
+    """This region's gateway's ASN."""
+    gateway: str = "transit-gateway"
+    direct_connect_gateway_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,9 @@ class RegionalPlatform(pulumi.ComponentResource):
                 logs_key_arn=self.encryption.logs_key_arn,
                 log_retention_days=args.log_retention_days,
                 service_endpoints=args.primary,
+                gateway=settings.gateway,
+                vpc_cidr=args.vpc_cidr,
+                direct_connect_gateway_id=settings.direct_connect_gateway_id,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -294,6 +294,24 @@ def _composite(*keys: str, separator: str = "/") -> Row:
     return lambda s: (separator.join(str(s.inputs.get(k) or s.name) for k in keys), {})
 
 
+def _transit_attachment(s: Subject, gateway_input: str) -> dict[str, Any]:
+    """A VPN or Direct Connect association on a Transit Gateway is also an attachment of its own."""
+    if not str(s.inputs.get(gateway_input, "")).startswith("tgw-"):
+        return {}
+    return {"transitGatewayAttachmentId": f"tgw-attach-{s.hex(17, 'attachment')}"}
+
+
+def _virtual_interface(s: Subject) -> tuple[str, dict[str, Any]]:
+    """`dxvif-` + 8 characters; AWS's end of the BGP session on its own /30 (169.254.0.0/16)."""
+    interface = f"dxvif-{s.hex(8)}"
+    return interface, {
+        "arn": s.arn("directconnect", f"dxvif/{interface}"),
+        "amazonSideAsn": "64512",
+        "awsDevice": f"EqDC2-{s.hex(12, 'device')}",
+        "jumboFrameCapable": True,
+    }
+
+
 def _vpc_endpoint(s: Subject) -> tuple[str, dict[str, Any]]:
     """An interface endpoint also has DNS names: `<id>-<8 chars>.<service>.<region>.vpce.amazonaws.com`,
     the regional one first (S3's with a leading `*.`)."""
@@ -354,7 +372,27 @@ ROWS: dict[str, Row] = {
     "aws:ec2/vpnConnection:VpnConnection": lambda s: (
         (connection := s.ec2("vpn", "vpn-connection"))[0],
         # On a Transit Gateway the connection is also an attachment, with an id of its own.
-        {**connection[1], "transitGatewayAttachmentId": f"tgw-attach-{s.hex(17, 'attachment')}"},
+        {**connection[1], **_transit_attachment(s, "transitGatewayId")},
+    ),
+    "aws:ec2/vpnGateway:VpnGateway": _ec2("vgw", "vpn-gateway"),
+    # Direct Connect gateways are global: their ARN names no region.
+    "aws:directconnect/gateway:Gateway": lambda s: (
+        gateway := s.uuid(),
+        {"arn": s.arn("directconnect", f"dx-gateway/{gateway}", region=False), "ownerAccountId": s.account},
+    ),
+    "aws:directconnect/transitVirtualInterface:TransitVirtualInterface": lambda s: _virtual_interface(s),
+    "aws:directconnect/privateVirtualInterface:PrivateVirtualInterface": lambda s: _virtual_interface(s),
+    # The provider's id: `ga-<Direct Connect gateway id><associated gateway id>`.
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": lambda s: (
+        f"ga-{s.inputs.get('dxGatewayId')}{s.inputs.get('associatedGatewayId')}",
+        {
+            "dxGatewayAssociationId": s.uuid("association"),
+            "associatedGatewayType": "transitGateway"
+            if str(s.inputs.get("associatedGatewayId", "")).startswith("tgw-")
+            else "virtualPrivateGateway",
+            "dxGatewayOwnerAccountId": s.account,
+            **_transit_attachment(s, "associatedGatewayId"),
+        },
     ),
     "aws:rolesanywhere/profile:Profile": lambda s: (
         profile := s.uuid(),

@@ -80,7 +80,8 @@ def text_summary(document: Mapping[str, Any], out: Path | None = None) -> str:
 
 def _diagram(document: Mapping[str, Any]) -> list[str]:
     """Mermaid: regions and on-prem targets with the components placed in each, and each region's
-    VPN to the data centre (to its on-prem target's group when the target has the data centre's name)."""
+    VPN and Direct Connect association to the data centre (to its on-prem target's group when the target
+    has the data centre's name)."""
     where = placement(document["resources"])
     groups: dict[str, set[str]] = {}
     for resource in document["resources"]:
@@ -94,23 +95,38 @@ def _diagram(document: Mapping[str, Any]) -> list[str]:
         lines.append(f'  subgraph g{index}["{region}"]')
         lines.extend(f'    g{index}_{name}["{name}"]' for name in sorted(components))
         lines.append("  end")
-    links = sorted(
-        {
-            (where[r["urn"]]["region"], str((r["inputs"].get("tags") or {}).get("llm-serving/datacentre", "?")))
-            for r in document["resources"]
-            if r["type"] == "aws:ec2/vpnConnection:VpnConnection" and isinstance(r.get("inputs"), dict)
-        },
-        key=lambda link: (str(link[0]), link[1]),
-    )
-    for region, datacentre in links:
+    for region, datacentre, label in _datacentre_links(document, where):
         target = ids.get(f"onprem-{datacentre}")
         if target is None:
             target = f"dc_{datacentre.replace('-', '_')}"
-            lines.append(f'  {target}[("data centre {datacentre}")]')
+            if f'  {target}[("data centre {datacentre}")]' not in lines:
+                lines.append(f'  {target}[("data centre {datacentre}")]')
         source = ids.get(region or "global", "global")
-        lines.append(f'  {source} -- "Site-to-Site VPN (2 tunnels, BGP)" --- {target}')
+        lines.append(f'  {source} -- "{label}" --- {target}')
     lines.append("```")
     return lines
+
+
+def _datacentre_links(
+    document: Mapping[str, Any], where: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[str | None, str, str]]:
+    """(region, data centre, label) per private link: each VPN, and each Direct Connect association
+    (its data centre is its Direct Connect gateway's tag)."""
+    by_urn = {r["urn"]: r for r in document["resources"]}
+
+    def datacentre_of(resource: Mapping[str, Any]) -> str:
+        inputs = resource.get("inputs") if isinstance(resource.get("inputs"), dict) else {}
+        return str((inputs.get("tags") or {}).get("llm-serving/datacentre", "?"))
+
+    links: set[tuple[str | None, str, str]] = set()
+    for r in document["resources"]:
+        if r["type"] == "aws:ec2/vpnConnection:VpnConnection":
+            links.add((where[r["urn"]]["region"], datacentre_of(r), "Site-to-Site VPN (2 tunnels, BGP)"))
+        elif r["type"] == "aws:directconnect/gatewayAssociation:GatewayAssociation":
+            gateways = (r.get("property_dependencies") or {}).get("dxGatewayId") or []
+            datacentre = next((datacentre_of(by_urn[u]) for u in gateways if u in by_urn), "?")
+            links.add((where[r["urn"]]["region"], datacentre, "Direct Connect"))
+    return sorted(links, key=lambda link: (str(link[0]), link[1], link[2]))
 
 
 def _cell(text: Any) -> str:

@@ -26,6 +26,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.functional_validators import AfterValidator
 
@@ -174,16 +175,48 @@ class VpnConfig(_Strict):
 _PEM_CERTIFICATE = re.compile(r"^-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?$")
 
 
+class DirectConnectConfig(_Strict):
+    """An existing Direct Connect connection (or LAG) of the data centre: the stack adds a virtual
+    interface on it to a Direct Connect gateway that every region's gateway associates with."""
+
+    connection_id: str = Field(
+        pattern=r"^dx(con|lag)-[0-9a-z]{8}$", description="the connection or LAG id, e.g. dxcon-fgq9nnsm"
+    )
+    vlan: int = Field(ge=1, le=4094, description="the virtual interface's VLAN on that connection")
+    bgp_asn: int = Field(ge=1, le=4_294_967_294, description="the data centre router's ASN on the interface")
+    amazon_side_asn: int = Field(
+        description="the Direct Connect gateway's private ASN (64512-65534 or 4200000000-4294967294)"
+    )
+
+    @field_validator("amazon_side_asn")
+    @classmethod
+    def _private_asn(cls, value: int) -> int:
+        if not (64512 <= value <= 65534 or 4_200_000_000 <= value <= 4_294_967_294):
+            raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294")
+        return value
+
+
 class DataCentreConfig(_Strict):
-    """The operator's data centre: its networks and the VPN that joins it to every region privately."""
+    """The operator's data centre: its networks and the private links that join it to every region."""
 
     name: DnsLabel
-    cidrs: list[str] = Field(min_length=1, description="the data centre's networks, routed over the VPN only")
-    vpn: VpnConfig
+    cidrs: list[str] = Field(min_length=1, description="the data centre's networks, routed over the private path only")
+    gateway: Literal["transit-gateway", "vpn-gateway"] = Field(
+        default="transit-gateway",
+        description="each region's end: a Transit Gateway (own route table), or a virtual private gateway on the VPC",
+    )
+    vpn: VpnConfig | None = None
+    direct_connect: DirectConnectConfig | None = None
     ca_certificate: str | None = Field(
         default=None,
         description="PEM of the CA issuing the data centre's workload certificates (Roles Anywhere trust anchor)",
     )
+
+    @model_validator(mode="after")
+    def _a_link(self) -> DataCentreConfig:
+        if self.vpn is None and self.direct_connect is None:
+            raise ValueError("needs vpn, direct_connect or both (how the data centre reaches the regions)")
+        return self
 
     @field_validator("ca_certificate")
     @classmethod
@@ -506,7 +539,7 @@ class PlatformConfig(_Strict):
         return "per-az" if self.environment == "prod" else "one"
 
     def transit_gateway_asn(self, region: str) -> int:
-        """The Amazon-side ASN of the region's Transit Gateway: one private ASN per region, in order."""
+        """The Amazon-side ASN of the region's gateway (Transit or VPN): one private ASN per region, in order."""
         return FIRST_TRANSIT_GATEWAY_ASN + [r.name for r in self.regions].index(region)
 
     def models_in_region(self, region: str) -> list[ModelConfig]:
@@ -836,15 +869,36 @@ def _check_datacentre(config: PlatformConfig) -> Iterator[ConfigError]:
                     path, f"{network} overlaps regions[{i}].vpc_cidr ({region.vpc_cidr}): routes would collide"
                 )
         networks.append(network)
-    asn = datacentre.vpn.bgp_asn
-    for region in config.regions:
-        reserved = {RESERVED_CUSTOMER_GATEWAY_ASNS["*"], RESERVED_CUSTOMER_GATEWAY_ASNS.get(region.name)}
-        if asn in reserved:
-            yield ConfigError("datacentre.vpn.bgp_asn", f"{asn} is reserved by AWS in {region.name}")
-        elif asn == config.transit_gateway_asn(region.name):
+    yield from _check_datacentre_asns(config, datacentre)
+
+
+def _check_datacentre_asns(config: PlatformConfig, datacentre: DataCentreConfig) -> Iterator[ConfigError]:
+    """Each BGP session needs two different ASNs, and AWS reserves some for itself."""
+    gateway_kind = "Transit Gateway" if datacentre.gateway == "transit-gateway" else "VPN gateway"
+    if datacentre.vpn is not None:
+        asn = datacentre.vpn.bgp_asn
+        for region in config.regions:
+            reserved = {RESERVED_CUSTOMER_GATEWAY_ASNS["*"], RESERVED_CUSTOMER_GATEWAY_ASNS.get(region.name)}
+            if asn in reserved:
+                yield ConfigError("datacentre.vpn.bgp_asn", f"{asn} is reserved by AWS in {region.name}")
+            elif asn == config.transit_gateway_asn(region.name):
+                yield ConfigError(
+                    "datacentre.vpn.bgp_asn",
+                    f"{asn} is {region.name}'s {gateway_kind} ASN; the two ends need their own",
+                )
+    direct = datacentre.direct_connect
+    if direct is not None:
+        if direct.bgp_asn == direct.amazon_side_asn:
             yield ConfigError(
-                "datacentre.vpn.bgp_asn", f"{asn} is {region.name}'s Transit Gateway ASN; the two ends need their own"
+                "datacentre.direct_connect.bgp_asn", f"{direct.bgp_asn} is the Direct Connect gateway's ASN too"
             )
+        for region in config.regions:
+            if direct.amazon_side_asn == config.transit_gateway_asn(region.name):
+                yield ConfigError(
+                    "datacentre.direct_connect.amazon_side_asn",
+                    f"{direct.amazon_side_asn} is {region.name}'s {gateway_kind} ASN "
+                    f"({FIRST_TRANSIT_GATEWAY_ASN} onwards, one per region); choose another",
+                )
 
 
 def _check_onprem_credentials(config: PlatformConfig) -> Iterator[ConfigError]:

@@ -19,7 +19,7 @@ from components import catalog, engines
 from components.autoscaling import Autoscaling, AutoscalingArgs, InClusterSignals, ModelAutoscaling
 from components.budget import Budget, BudgetArgs
 from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
-from components.datacentre_link import DataCentreLink
+from components.datacentre_link import DataCentreLink, DirectConnectGateway, DirectConnectGatewayArgs
 from components.metrics_collector import RolesAnywhereSigning, metrics_peers
 from components.regional import (
     ClusterSettings,
@@ -96,16 +96,43 @@ def node_group_settings(region: RegionConfig) -> tuple[GpuNodeGroupSettings, ...
     )
 
 
-def datacentre_link_settings(config: PlatformConfig, region: RegionConfig) -> DataCentreLinkSettings | None:
+def datacentre_link_settings(
+    config: PlatformConfig, region: RegionConfig, direct_connect: DirectConnectGateway | None
+) -> DataCentreLinkSettings | None:
     datacentre = config.datacentre
     if datacentre is None:
         return None
+    vpn = datacentre.vpn
     return DataCentreLinkSettings(
         name=datacentre.name,
         cidrs=tuple(datacentre.cidrs),
-        customer_gateway_ip=datacentre.vpn.customer_gateway_ip,
-        customer_gateway_asn=datacentre.vpn.bgp_asn,
+        customer_gateway_ip=vpn.customer_gateway_ip if vpn else None,
+        customer_gateway_asn=vpn.bgp_asn if vpn else None,
         amazon_side_asn=config.transit_gateway_asn(region.name),
+        gateway=datacentre.gateway,
+        direct_connect_gateway_id=direct_connect.gateway_id if direct_connect else None,
+    )
+
+
+def direct_connect_gateway(config: PlatformConfig, provider: aws.Provider) -> DirectConnectGateway | None:
+    """The Direct Connect gateway every region associates with, when the data centre has a connection."""
+    datacentre = config.datacentre
+    direct = datacentre.direct_connect if datacentre else None
+    if datacentre is None or direct is None:
+        return None
+    return DirectConnectGateway(
+        f"{config.environment}-{datacentre.name}-direct-connect",
+        DirectConnectGatewayArgs(
+            environment=config.environment,
+            datacentre=datacentre.name,
+            connection_id=direct.connection_id,
+            vlan=direct.vlan,
+            bgp_asn=direct.bgp_asn,
+            amazon_side_asn=direct.amazon_side_asn,
+            gateway=datacentre.gateway,
+        ),
+        # A global resource, managed through the primary region's endpoint.
+        opts=pulumi.ResourceOptions(providers={"aws": provider}),
     )
 
 
@@ -232,9 +259,12 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(providers={"random": random_provider}),
     )
     weights_primary_key_arn: pulumi.Output[str] | None = None
+    direct_connect: DirectConnectGateway | None = None
     # The primary goes first: secondaries replicate its multi-region weights key.
     for region in [config.primary_region, *config.secondary_regions]:
         provider = providers[region.name] = aws_provider(config, region)
+        if region.primary:
+            direct_connect = direct_connect_gateway(config, provider)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
         platform = RegionalPlatform(
             region.name,
@@ -257,7 +287,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 autoscaling=tuple(model_autoscaling(config.models_in_region(region.name))),
                 node_groups=node_group_settings(region),
                 front_door=front_door_settings(config, region, tenant_secrets.values),
-                datacentre=datacentre_link_settings(config, region),
+                datacentre=datacentre_link_settings(config, region, direct_connect),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider, "tls": tls_provider}),
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pulumi_aws as aws
 import pytest
-from conftest import run_stack
+from conftest import error_of, run_stack
 
-from components.datacentre_link import DataCentreLinkArgs
+from components.datacentre_link import DataCentreLinkArgs, DirectConnectGatewayArgs
 from components.vpn_tunnels import (
     STRONG_DH_GROUPS,
     STRONG_ENCRYPTION,
@@ -149,8 +150,138 @@ def link_args(**changes):
         ({"datacentre_cidrs": ()}, r"^datacentre_cidrs: at least one network"),
         ({"amazon_side_asn": 65535}, r"^amazon_side_asn: 65535 is not a private ASN"),
         ({"customer_gateway_asn": 64512}, r"^customer_gateway_asn: must differ"),
+        ({"gateway": "direct-connect"}, r"^gateway: must be one of transit-gateway, vpn-gateway"),
+        ({"customer_gateway_asn": None}, r"^customer_gateway_ip, customer_gateway_asn: both \(a VPN\) or neither$"),
+        (
+            {"customer_gateway_ip": None, "customer_gateway_asn": None},
+            r"^customer_gateway_ip, direct_connect_gateway_id: a VPN, a Direct Connect gateway or both$",
+        ),
+        ({"direct_connect_gateway_id": "gw-1"}, r"^vpc_cidr: required with a Direct Connect gateway"),
     ],
 )
 def test_bad_args_name_the_field(changes, message):
     with pytest.raises(ValueError, match=message):
         link_args(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"gateway": "x"}, r"^gateway: must be one of transit-gateway, vpn-gateway \(got 'x'\)$"),
+        ({"amazon_side_asn": 7224}, r"^amazon_side_asn: 7224 is not a private ASN"),
+        ({"bgp_asn": 64600}, r"^bgp_asn: must differ from the Direct Connect gateway's amazon_side_asn$"),
+        ({"vlan": 0}, r"^vlan: must be 1-4094 \(got 0\)$"),
+    ],
+)
+def test_bad_direct_connect_args_name_the_field(changes, message):
+    values: dict[str, Any] = {
+        "environment": "prod", "datacentre": "dc1", "connection_id": "dxcon-fgq9nnsm", "vlan": 101,
+        "bgp_asn": 65010, "amazon_side_asn": 64600, **changes,
+    }  # fmt: skip
+    with pytest.raises(ValueError, match=message):
+        DirectConnectGatewayArgs(**values)
+
+
+# --- the other shapes a stack may choose: a VPN gateway, Direct Connect -------------------------------
+
+DIRECT_CONNECT = {"connection_id": "dxcon-fgq9nnsm", "vlan": 101, "bgp_asn": 65010, "amazon_side_asn": 64600}
+
+
+def pack_mandatory(resources) -> list[str]:
+    """The whole pack on a plan of the prod stack's shape (its policy config and waivers)."""
+    from llmstack import analyzer
+    from tests.mutation.harness import stack_config
+
+    plan = [json.loads(json.dumps(r.to_json())) for r in resources]
+    with analyzer.PlanEvaluator(project="llm-serving", stack="prod", user_config=stack_config("prod")) as evaluator:
+        return [f"{v.policy}: {v.message}" for v in evaluator.evaluate(plan).mandatory]
+
+
+@pytest.fixture(scope="module")
+def vpn_gateway_stack():
+    return run_stack("prod", lambda v: v["datacentre"].update(gateway="vpn-gateway")).resources
+
+
+def test_a_vpn_gateway_instead_of_a_transit_gateway(vpn_gateway_stack):
+    resources = vpn_gateway_stack
+    assert not [r for r in resources if r.type.startswith("aws:ec2transitgateway/")]
+    assert not [r for r in resources if r.type == "aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation"]
+    for region, asn in (("us-east-1", "64512"), ("eu-west-1", "64513")):
+        (gateway,) = of(resources, "aws:ec2/vpnGateway:VpnGateway", region)
+        assert gateway.inputs["amazonSideAsn"] == asn and gateway.inputs["vpcId"].startswith("vpc-")
+        (vpn,) = of(resources, "aws:ec2/vpnConnection:VpnConnection", region)
+        assert vpn.inputs["vpnGatewayId"].startswith("vgw-") and "transitGatewayId" not in vpn.inputs
+        assert vpn.inputs["staticRoutesOnly"] is False and vpn.inputs["tunnel1IkeVersions"] == ["ikev2"]
+        routes = of(resources, "aws:ec2/route:Route", region)
+        assert len(routes) == 3  # one per private route table, to 10.100.0.0/16
+        for r in routes:
+            assert r.inputs["destinationCidrBlock"] == "10.100.0.0/16"
+            assert r.inputs["gatewayId"] == vpn.inputs["vpnGatewayId"] and "transitGatewayId" not in r.inputs
+    assert pack_mandatory(resources) == []
+
+
+def test_direct_connect_beside_the_vpn_on_transit_gateways():
+    resources = run_stack("prod", lambda v: v["datacentre"].update(direct_connect=DIRECT_CONNECT)).resources
+    (gateway,) = [r for r in resources if r.type == "aws:directconnect/gateway:Gateway"]
+    assert gateway.inputs["amazonSideAsn"] == "64600" and gateway.inputs["name"] == "llm-serving-prod-dc1"
+    assert "us-east-1" in gateway.provider  # global, managed through the primary region
+    (interface,) = [r for r in resources if r.type.startswith("aws:directconnect/") and "VirtualInterface" in r.type]
+    assert interface.type == "aws:directconnect/transitVirtualInterface:TransitVirtualInterface"
+    assert {k: interface.inputs[k] for k in ("connectionId", "vlan", "bgpAsn", "addressFamily")} == {
+        "connectionId": "dxcon-fgq9nnsm",
+        "vlan": 101,
+        "bgpAsn": 65010,
+        "addressFamily": "ipv4",
+    }
+    for region, vpc_cidr in (("us-east-1", "10.20.0.0/16"), ("eu-west-1", "10.21.0.0/16")):
+        (association,) = of(resources, "aws:directconnect/gatewayAssociation:GatewayAssociation", region)
+        (tgw,) = of(resources, "aws:ec2transitgateway/transitGateway:TransitGateway", region)
+        assert association.inputs["associatedGatewayId"].startswith("tgw-")
+        assert association.inputs["allowedPrefixes"] == [vpc_cidr]
+        names = {
+            r.name for r in of(resources, "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation", region)
+        }
+        assert names == {f"{region}-datacentre-{kind}-association" for kind in ("vpc", "vpn", "dx")}
+        assert tgw.inputs["amazonSideAsn"] != 64600
+    assert pack_mandatory(resources) == []
+
+
+def test_direct_connect_only_on_vpn_gateways():
+    def direct_only(values):
+        values["datacentre"].pop("vpn")
+        values["datacentre"].update(gateway="vpn-gateway", direct_connect=DIRECT_CONNECT)
+
+    resources = run_stack("prod", direct_only).resources
+    assert not [
+        r
+        for r in resources
+        if r.type in ("aws:ec2/vpnConnection:VpnConnection", "aws:ec2/customerGateway:CustomerGateway")
+    ]
+    (interface,) = [r for r in resources if "VirtualInterface" in r.type]
+    assert interface.type == "aws:directconnect/privateVirtualInterface:PrivateVirtualInterface"
+    (association,) = of(resources, "aws:directconnect/gatewayAssociation:GatewayAssociation", "eu-west-1")
+    assert association.inputs["associatedGatewayId"].startswith("vgw-")
+    assert pack_mandatory(resources) == []
+
+
+def test_config_refuses_a_data_centre_without_a_link_or_with_clashing_asns():
+    assert error_of("prod", lambda v: v["datacentre"].pop("vpn")) == (
+        "datacentre: needs vpn, direct_connect or both (how the data centre reaches the regions)"
+    )
+    clash = {**DIRECT_CONNECT, "amazon_side_asn": 64513}
+    assert error_of("prod", lambda v: v["datacentre"].update(direct_connect=clash)) == (
+        "datacentre.direct_connect.amazon_side_asn: 64513 is eu-west-1's Transit Gateway ASN (64512 onwards, one per "
+        "region); choose another"
+    )
+    same = {**DIRECT_CONNECT, "bgp_asn": 64600}
+    assert error_of("prod", lambda v: v["datacentre"].update(direct_connect=same)) == (
+        "datacentre.direct_connect.bgp_asn: 64600 is the Direct Connect gateway's ASN too"
+    )
+    assert error_of(
+        "prod", lambda v: v["datacentre"].update(direct_connect={**DIRECT_CONNECT, "connection_id": "dx-1"})
+    ).startswith("datacentre.direct_connect.connection_id: ")
+    assert (
+        error_of("prod", lambda v: v["datacentre"].update(direct_connect={**DIRECT_CONNECT, "amazon_side_asn": 7224}))
+        == "datacentre.direct_connect.amazon_side_asn: must be a private ASN: 64512-65534 or 4200000000-4294967294"
+    )
+    assert error_of("prod", lambda v: v["datacentre"].update(gateway="direct")).startswith("datacentre.gateway: ")

@@ -94,7 +94,28 @@ CASES: dict[str, tuple[str, dict[str, tuple[str, str] | str], dict]] = {
     "aws:ec2/vpnConnection:VpnConnection": (
         rf"vpn{EC2}",
         {"arn": ("ec2", "vpn-connection"), "transitGatewayAttachmentId": rf"tgw-attach{EC2}"},
+        {"transitGatewayId": "tgw-0123456789abcdef0"},
+    ),
+    "aws:ec2/vpnGateway:VpnGateway": (rf"vgw{EC2}", {"arn": ("ec2", "vpn-gateway")}, {}),
+    "aws:directconnect/gateway:Gateway": (
+        UUID,
+        {"arn": ("directconnect", "dx-gateway"), "ownerAccountId": r"\d{12}"},
         {},
+    ),
+    "aws:directconnect/transitVirtualInterface:TransitVirtualInterface": (
+        r"dxvif-[0-9a-z]{8}",
+        {"arn": ("directconnect", "dxvif")},
+        {},
+    ),
+    "aws:directconnect/privateVirtualInterface:PrivateVirtualInterface": (
+        r"dxvif-[0-9a-z]{8}",
+        {"arn": ("directconnect", "dxvif")},
+        {},
+    ),
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": (
+        rf"ga-{UUID}tgw{EC2}",
+        {"dxGatewayAssociationId": UUID, "transitGatewayAttachmentId": rf"tgw-attach{EC2}"},
+        {"dxGatewayId": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "associatedGatewayId": "tgw-0123456789abcdef0"},
     ),
     "aws:rolesanywhere/profile:Profile": (UUID, {"arn": ("rolesanywhere", "profile")}, {}),
     "aws:rolesanywhere/trustAnchor:TrustAnchor": (UUID, {"arn": ("rolesanywhere", "trust-anchor")}, {}),
@@ -218,7 +239,9 @@ def test_ids_and_arns_have_the_services_shape(type_token):
         pattern = re.compile(shape) if isinstance(shape, str) else arn_pattern(*shape)
         assert pattern.fullmatch(computed[output]), computed[output]
         if computed[output].startswith("arn:"):  # ids and account numbers have no region
-            assert ":eu-west-1:" in computed[output] or computed[output].split(":")[2] in ("iam", "s3", "budgets")
+            arn = computed[output]
+            global_arn = arn.split(":")[2] in ("iam", "s3", "budgets") or ":dx-gateway/" in arn
+            assert ":eu-west-1:" in computed[output] or global_arn
     # Deterministic: the same registration gets the same answer.
     assert mock_identity(type_token, "subject", inputs, region="eu-west-1") == (resource_id, computed)
 

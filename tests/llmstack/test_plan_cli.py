@@ -361,3 +361,17 @@ def test_the_prod_diagram_draws_each_regions_vpn_to_the_data_centre(tmp_path):
     for region in ("us-east-1", "eu-west-1"):
         edge = f'{by_name[region]} -- "Site-to-Site VPN (2 tunnels, BGP)" --- {by_name["onprem-dc1"]}'
         assert edge in report, edge
+
+
+def test_the_diagram_draws_direct_connect_beside_the_vpn():
+    from conftest import run_stack
+
+    from llmstack import report
+
+    direct = {"connection_id": "dxcon-fgq9nnsm", "vlan": 101, "bgp_asn": 65010, "amazon_side_asn": 64600}
+    run = run_stack("prod", lambda v: v["datacentre"].update(direct_connect=direct))
+    diagram = "\n".join(report._diagram({"resources": [r.to_json() for r in run.resources]}))
+    groups = {name: group for group, name in re.findall(r'subgraph (\w+)\["([^"]+)"\]', diagram)}
+    for region in ("us-east-1", "eu-west-1"):
+        for label in ("Direct Connect", "Site-to-Site VPN (2 tunnels, BGP)"):
+            assert f'{groups[region]} -- "{label}" --- {groups["onprem-dc1"]}' in diagram

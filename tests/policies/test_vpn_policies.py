@@ -90,9 +90,24 @@ CONFIG = {"datacentreCidrs": ["10.100.0.0/16", "10.200.0.0/24"]}
 US = provider()
 
 
-def route(destination, via="transitGatewayId", name="r"):
-    props = {"routeTableId": "rtb-1", "destinationCidrBlock": destination, via: "tgw-1"}
-    return policy_resource("aws:ec2/route:Route", name, props, provider_resource=US)
+def route(destination, via="transitGatewayId", name="r", target="tgw-1", depends_on=None):
+    props = {"routeTableId": "rtb-1", "destinationCidrBlock": destination, via: target}
+    return policy_resource(
+        "aws:ec2/route:Route",
+        name,
+        props,
+        provider_resource=US,
+        property_dependencies={via: [depends_on]} if depends_on else None,
+    )
+
+
+VGW = policy_resource("aws:ec2/vpnGateway:VpnGateway", "vgw", {"vpcId": "vpc-1"}, provider_resource=US)
+VPC = policy_resource("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.20.0.0/16"}, provider_resource=US)
+
+
+def association(prefixes, name="dx"):
+    props = {"dxGatewayId": "gw-1", "associatedGatewayId": "tgw-1", "allowedPrefixes": prefixes}
+    return policy_resource("aws:directconnect/gatewayAssociation:GatewayAssociation", name, props, provider_resource=US)
 
 
 def gateway(**changes):
@@ -117,14 +132,24 @@ def test_routes_compliant():
         provider_resource=US,
     )
     assert routes(route("10.100.0.0/16"), route("10.100.4.0/24"), route("10.200.0.0/24"), nat, gateway()) == []
+    # A virtual private gateway instead, known by its id or (in a preview, id unknown) by what the route names.
+    vgw_routes = [
+        route("10.100.0.0/16", "gatewayId", "v", "vgw-0123456789abcdef0"),
+        route("10.200.0.0/24", "gatewayId", "w", "", depends_on=VGW),
+    ]
+    internet = policy_resource(
+        "aws:ec2/route:Route", "igw", {"destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}, provider_resource=US
+    )
+    assert routes(*vgw_routes, internet, VGW, VPC, association(["10.20.0.0/16"]), association(["10.20.4.0/24"])) == []
 
 
 @pytest.mark.parametrize(
     ("destination", "via"),
-    [("0.0.0.0/0", "transitGatewayId"), ("10.101.0.0/16", "transitGatewayId"), ("10.0.0.0/8", "vpnGatewayId")],
+    [("0.0.0.0/0", "transitGatewayId"), ("10.101.0.0/16", "transitGatewayId"), ("10.0.0.0/8", "gatewayId")],
 )
 def test_route_outside_the_data_centre(destination, via):
-    assert routes(route(destination, via)) == [
+    target = "tgw-1" if via == "transitGatewayId" else "vgw-1"
+    assert routes(route(destination, via, target=target)) == [
         f"route 'r' sends {destination} over the private path ({via}); only the data centre's networks go there "
         "(10.100.0.0/16, 10.200.0.0/24)."
     ]
@@ -152,4 +177,40 @@ def test_transit_gateway_that_admits_attachments(option):
     assert routes(gateway(**{option: None})) == [
         f"Transit Gateway 'tgw' has {option} unset (enable): attachments would join its routes without a reviewed "
         "association."
+    ]
+
+
+def test_route_to_the_vpn_gateway_by_dependency_outside_the_data_centre():
+    assert routes(route("0.0.0.0/0", "gatewayId", target="", depends_on=VGW)) == [
+        "route 'r' sends 0.0.0.0/0 over the private path (gatewayId); only the data centre's networks go there "
+        "(10.100.0.0/16, 10.200.0.0/24)."
+    ]
+
+
+def test_vpn_gateway_route_propagation():
+    propagation = policy_resource(
+        "aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation",
+        "prop",
+        {"vpnGatewayId": "vgw-1", "routeTableId": "rtb-1"},
+        provider_resource=US,
+    )
+    assert routes(propagation) == [
+        "'prop' propagates the VPN gateway's routes into a VPC route table: the data centre's BGP announcements "
+        "would decide what goes there, not datacentre.cidrs (10.100.0.0/16, 10.200.0.0/24)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "shown"),
+    [
+        (["0.0.0.0/0"], "0.0.0.0/0"),
+        (["10.20.0.0/16", "10.0.0.0/8"], "10.0.0.0/8"),
+        ([], "no allowedPrefixes (AWS would pick them)"),
+        (None, "no allowedPrefixes (AWS would pick them)"),
+    ],
+)
+def test_direct_connect_association_advertising_more_than_the_vpcs(prefixes, shown):
+    assert routes(VPC, association(prefixes)) == [
+        f"Direct Connect association 'dx' advertises {shown} to the data centre; only the stack's VPC networks go "
+        "there (10.20.0.0/16)."
     ]
