@@ -36,6 +36,7 @@ from components.kube import KubernetesObject
 from components.platform_workloads import METRICS_AGENT_NAME, POD_RESOURCES_DIR
 from components.pod_admission_guard import pod_admission_guard
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
+from components.signing_helper import HelperSession
 
 # Prometheus 3.5 is the long-term-support line; agent mode and env expansion in external labels are built in.
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
@@ -170,27 +171,13 @@ class RolesAnywhereSigning:
     helper_image: str
     certificate_secret: str
     """kubernetes.io/tls Secret: the collector's certificate, CN `llm-metrics-<target>`."""
-    trust_anchor_arn: pulumi.Input[str]
-    profile_arn: pulumi.Input[str]
-    role_arn: pulumi.Input[str]
-    endpoint_url: pulumi.Input[str] | None = None
-    """Roles Anywhere's interface endpoint (CreateSession over the private path); None: the public one."""
+    session: HelperSession
 
     def sidecar(self, region: str, security_context: dict[str, Any]) -> dict[str, Any]:
         """The helper's container: `serve` binds 127.0.0.1 only, so no other pod can borrow the role."""
-        args = pulumi.Output.all(self.trust_anchor_arn, self.profile_arn, self.role_arn, self.endpoint_url).apply(
-            lambda v: [
-                "serve",
-                "--certificate", f"{METRICS_CERTIFICATE_DIR}/tls.crt",
-                "--private-key", f"{METRICS_CERTIFICATE_DIR}/tls.key",
-                "--trust-anchor-arn", v[0],
-                "--profile-arn", v[1],
-                "--role-arn", v[2],
-                "--region", region,
-                "--port", str(SIGNING_HELPER_PORT),
-                *(["--endpoint", v[3]] if v[3] else []),
-            ]
-        )  # fmt: skip
+        args = self.session.flags(METRICS_CERTIFICATE_DIR).apply(
+            lambda flags: ["serve", *flags, "--region", region, "--port", str(SIGNING_HELPER_PORT)]
+        )
         return {
             "name": "credential-helper",
             "image": self.helper_image,

@@ -39,6 +39,7 @@ from components.conventions import (
 )
 from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
+from components.signing_helper import HelperSession
 
 CONTAINER_MODELS_PATH = "/models"
 PRESTOP_SLEEP_SECONDS = 10  # endpoints and load balancers stop routing before SIGTERM arrives
@@ -126,19 +127,11 @@ class RolesAnywhereCredentials:
 
     certificate_secret: str
     helper_image: str
-    trust_anchor_arn: pulumi.Input[str]
-    profile_arn: pulumi.Input[str]
-    role_arn: pulumi.Input[str]
-    endpoint_url: pulumi.Input[str] | None = None
-    """Roles Anywhere's interface endpoint for CreateSession (over the private path); None: the public one."""
+    session: HelperSession
 
     def env(self) -> list[dict[str, Any]]:
-        process = pulumi.Output.all(self.trust_anchor_arn, self.profile_arn, self.role_arn, self.endpoint_url).apply(
-            lambda v: (
-                f"{HELPER_DIR}/aws_signing_helper credential-process --certificate {CERTIFICATE_DIR}/tls.crt "
-                f"--private-key {CERTIFICATE_DIR}/tls.key --trust-anchor-arn {v[0]} --profile-arn {v[1]} "
-                f"--role-arn {v[2]}" + (f" --endpoint {v[3]}" if v[3] else "")
-            )
+        process = self.session.flags(CERTIFICATE_DIR).apply(
+            lambda flags: " ".join([f"{HELPER_DIR}/aws_signing_helper", "credential-process", *flags])
         )
         return [
             # weight_sync_script writes it into the CLI's config file as the default profile's credential_process.

@@ -115,8 +115,9 @@ def _datacentre_links(
     by_urn = {r["urn"]: r for r in document["resources"]}
 
     def datacentre_of(resource: Mapping[str, Any]) -> str:
-        inputs = resource.get("inputs") if isinstance(resource.get("inputs"), dict) else {}
-        return str((inputs.get("tags") or {}).get("llm-serving/datacentre", "?"))
+        inputs = resource.get("inputs")
+        tags = inputs.get("tags") if isinstance(inputs, dict) else None
+        return str((tags or {}).get("llm-serving/datacentre", "?"))
 
     links: set[tuple[str | None, str, str]] = set()
     for r in document["resources"]:

@@ -29,7 +29,7 @@ from components.regional import (
     RegionalPlatform,
     RegionalPlatformArgs,
 )
-from components.roles_anywhere import RolesAnywhere, RolesAnywhereArgs
+from components.roles_anywhere import RolesAnywhere, RolesAnywhereArgs, TargetCredentials
 from components.serving import (
     ModelServer,
     ModelServerArgs,
@@ -42,6 +42,7 @@ from components.serving import (
     resources_for,
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
+from components.signing_helper import HelperSession
 from components.tenants import TenantSecrets, TenantSecretsArgs, TenantSpec
 from components.unique_suffix import UniqueSuffix
 from components.weight_replication import ReplicaBucket, WeightReplication, WeightReplicationArgs
@@ -414,6 +415,13 @@ def weights_credentials(
     return RolesAnywhereCredentials(
         certificate_secret=target.roles_anywhere.certificate_secret,
         helper_image=target.roles_anywhere.helper_image,
+        session=helper_session(issued, link),
+    )
+
+
+def helper_session(issued: TargetCredentials, link: DataCentreLink | None) -> HelperSession:
+    """The credential helper's session for one issued role, over the private path when there is one."""
+    return HelperSession(
         trust_anchor_arn=issued.trust_anchor_arn,
         profile_arn=issued.profile_arn,
         role_arn=issued.role_arn,
@@ -436,10 +444,7 @@ def onprem_signals(
     signing = RolesAnywhereSigning(
         helper_image=target.roles_anywhere.helper_image,
         certificate_secret=target.roles_anywhere.metrics_certificate_secret,
-        trust_anchor_arn=issued.trust_anchor_arn,
-        profile_arn=issued.profile_arn,
-        role_arn=issued.role_arn,
-        endpoint_url=link.credentials_endpoint_url,
+        session=helper_session(issued, link),
     )
     return InClusterSignals(remote_write_url=url, signing=signing)
 
