@@ -153,6 +153,10 @@ API_GATEWAY_USD_PER_MONTH = 0.0  # API Gateway: per request and data transfer on
 # The private path to the data centre (the same list price in us-east-1 and eu-west-1).
 TRANSIT_GATEWAY_ATTACHMENT_USD_PER_HOUR = 0.05  # per attachment (VPC or VPN); plus $0.02 per GB processed (usage)
 VPN_CONNECTION_USD_PER_HOUR = 0.05  # per Site-to-Site VPN connection (both tunnels); plus data transfer out
+# EKS Hybrid Nodes: per vCPU-hour of a machine attached to a cluster, the first tier's rate (the first
+# 576,000 vCPU-hours a month; later tiers are cheaper, so this is an upper bound). From a published
+# tier table, not read from aws.amazon.com/eks/pricing here: confirm it there (README).
+HYBRID_NODE_USD_PER_VCPU_HOUR = 0.02
 
 
 def gpu(key: str) -> GpuModel:

@@ -49,6 +49,8 @@ ADDON_MANAGED_POLICIES = {
 # Add-on configuration (JSON of the add-on's schema). The VPC CNI ships its network policy agent
 # disabled: without this every NetworkPolicy of the stack is accepted by the API and never enforced.
 ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+# With hybrid nodes, the Pod Identity agent's second DaemonSet runs on them (off by default).
+HYBRID_ADDON_CONFIGURATION = {"eks-pod-identity-agent": {"daemonsets": {"hybrid": {"create": True}}}}
 
 CLUSTER_POLICIES = (aws_managed_policies.EKS_CLUSTER,)
 # ECR pull-only (not read-only): nodes never need to list or describe repositories.
@@ -178,6 +180,11 @@ class GpuClusterArgs:
     admin_role_arns: tuple[str, ...] = ()
     """IAM roles that get cluster-admin access entries. Empty: the identity that creates the cluster is
     made admin by EKS (bootstrap) instead, so the program can still manage in-cluster objects."""
+    remote_node_cidrs: tuple[str, ...] = ()
+    """EKS Hybrid Nodes: the on-prem machines' networks (routed over the private path); with
+    `remote_pod_cidrs`, or neither."""
+    remote_pod_cidrs: tuple[str, ...] = ()
+    """EKS Hybrid Nodes: the pod networks of those machines (webhooks and metrics reach pods there)."""
     system_instance_type: str = "m6i.xlarge"
     system_min_nodes: int = 2
     system_max_nodes: int = 4
@@ -211,6 +218,8 @@ class GpuClusterArgs:
                 raise ValueError(f"admin_role_arns: must be IAM role ARNs (got {arn!r})")
         if len(set(self.admin_role_arns)) != len(self.admin_role_arns):
             raise ValueError("admin_role_arns: each role once (an access entry per principal)")
+        if bool(self.remote_node_cidrs) != bool(self.remote_pod_cidrs):
+            raise ValueError("remote_node_cidrs, remote_pod_cidrs: both or neither (EKS Hybrid Nodes)")
         if not 1 <= self.system_min_nodes <= self.system_max_nodes:
             raise ValueError(
                 f"system_min_nodes: must be between 1 and system_max_nodes ({self.system_max_nodes}) "
@@ -300,6 +309,19 @@ class GpuCluster(pulumi.ComponentResource):
                 # an access entry). Read at creation only, hence ignore_changes below.
                 bootstrap_cluster_creator_admin_permissions=not args.admin_role_arns,
             ),
+            # EKS Hybrid Nodes. Updated in place (UpdateClusterConfig) since the Terraform provider dropped
+            # ForceNew from it (hashicorp/terraform-provider-aws#42928, in v6): adding a target to a
+            # running cluster does not replace it.
+            remote_network_config=aws.eks.ClusterRemoteNetworkConfigArgs(
+                remote_node_networks=aws.eks.ClusterRemoteNetworkConfigRemoteNodeNetworksArgs(
+                    cidrs=list(args.remote_node_cidrs)
+                ),
+                remote_pod_networks=aws.eks.ClusterRemoteNetworkConfigRemotePodNetworksArgs(
+                    cidrs=list(args.remote_pod_cidrs)
+                ),
+            )
+            if args.remote_node_cidrs
+            else None,
             # Every add-on is declared (and pinned) below; none is installed unmanaged behind our back.
             bootstrap_self_managed_addons=False,
             # STANDARD support: a version past standard support is upgraded, not billed extended support.
@@ -319,6 +341,7 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster_endpoint = cluster.endpoint
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer = cluster.identities[0].oidcs[0].issuer
+        self._admit_remote_networks(name, args)
 
         # --- admins -----------------------------------------------------------------------------
         admin_access: list[pulumi.Resource] = []
@@ -374,10 +397,11 @@ class GpuCluster(pulumi.ComponentResource):
             for addon, policy in ADDON_MANAGED_POLICIES.items()
         }
         addons: dict[str, aws.eks.Addon] = {}
+        configuration = {**ADDON_CONFIGURATION, **(HYBRID_ADDON_CONFIGURATION if args.remote_node_cidrs else {})}
         for addon in BEFORE_NODES:
             addons[addon] = self._addon(
                 name, addon, versions[addon], cluster, addon_roles.get(addon),
-                [addons["eks-pod-identity-agent"]] if addon == "vpc-cni" else [],
+                [addons["eks-pod-identity-agent"]] if addon == "vpc-cni" else [], configuration.get(addon),
             )  # fmt: skip
         # Every node group takes the role through these Outputs, so it waits for the access entry (to
         # join) and for the network add-ons (to become Ready) without naming them, and records the
@@ -390,7 +414,9 @@ class GpuCluster(pulumi.ComponentResource):
         self.system_node_labels = {NODE_GROUP_LABEL: SYSTEM_NODE_GROUP}
         system_nodes = self._system_nodes(name, args, cluster, [node_access, *addons.values()])
         for addon in AFTER_NODES:
-            addons[addon] = self._addon(name, addon, versions[addon], cluster, addon_roles.get(addon), [system_nodes])
+            addons[addon] = self._addon(
+                name, addon, versions[addon], cluster, addon_roles.get(addon), [system_nodes], configuration.get(addon)
+            )
         self.addons = addons
 
         # --- Kubernetes provider ------------------------------------------------------------------
@@ -420,6 +446,25 @@ class GpuCluster(pulumi.ComponentResource):
             }
         )
 
+    def _admit_remote_networks(self, name: str, args: GpuClusterArgs) -> None:
+        """EKS Hybrid Nodes: kubelets and pods on the remote networks call the API server (HTTPS) through
+        the control plane's security group, which admits nothing else from them. The API server's calls
+        to them (kubelet 10250, webhooks) leave through the group's egress, which EKS leaves open."""
+        remote = [("node", cidr) for cidr in args.remote_node_cidrs] + [("pod", cidr) for cidr in args.remote_pod_cidrs]
+        for kind, cidr in remote:
+            index = [c for k, c in remote if k == kind].index(cidr)
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-remote-{kind}-https-{index}",
+                security_group_id=self.cluster_security_group_id,
+                description=f"Kubernetes API from hybrid {kind}s ({cidr})",
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                tags=_tags(f"{name}-remote-{kind}-https-{index}"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
     def _addon_role(
         self, name: str, addon: str, cluster: aws.eks.Cluster, policy_arn: pulumi.Input[str]
     ) -> aws.iam.Role:
@@ -446,6 +491,7 @@ class GpuCluster(pulumi.ComponentResource):
         cluster: aws.eks.Cluster,
         role: aws.iam.Role | None,
         depends_on: list[pulumi.Resource],
+        configuration: dict[str, Any] | None = None,
     ) -> aws.eks.Addon:
         identities = None
         if role is not None:
@@ -459,7 +505,7 @@ class GpuCluster(pulumi.ComponentResource):
             cluster_name=cluster.name,
             addon_name=addon,
             addon_version=version,
-            configuration_values=json.dumps(ADDON_CONFIGURATION[addon]) if addon in ADDON_CONFIGURATION else None,
+            configuration_values=json.dumps(configuration) if configuration is not None else None,
             pod_identity_associations=identities,
             # Take over whatever a previous install left; on update keep changes made to the add-on's
             # objects out of band so an upgrade never silently reverts an operator's fix.

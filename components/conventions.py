@@ -15,6 +15,15 @@ GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
+# EKS Hybrid Nodes: nodeadm labels every node it joins `eks.amazonaws.com/compute-type: hybrid`; the
+# stack's kubelet flags add the target's name, so a model server selects one target's machines.
+COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type"
+HYBRID_COMPUTE_TYPE = "hybrid"
+ONPREM_TARGET_LABEL = "llm-serving/onprem-target"  # value: the on-prem target's name
+# Tags on a target's HYBRID_LINUX access entry: what EKS bills it for (machines x vCPUs, per hour).
+HYBRID_NODES_TAG = "llm-serving/hybrid-nodes"
+HYBRID_VCPUS_PER_NODE_TAG = "llm-serving/hybrid-vcpus-per-node"
+
 # nodeadm's local-storage directory (`instance.localStorage.strategy: RAID0`). The RAID0 array of
 # the instance-store NVMe is mounted at its `0` subdirectory (amazon-eks-ami setup-local-disks and
 # nodeadm's local-disk aspect: `${MNT_DIR}/0`), beside the bind-mounted kubelet and containerd

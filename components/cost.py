@@ -33,6 +33,9 @@ Fixed charges that are priced (pulumi-aws v7 type tokens):
   it associates a Transit Gateway (free on a VPN gateway). The Direct Connect gateway and virtual
   interfaces cost nothing by the hour; the connection's port-hours belong to the existing
   connection, and data transfer out is usage.
+- `aws:eks/accessEntry:AccessEntry` of type HYBRID_LINUX: EKS Hybrid Nodes, machines x vCPUs (the
+  entry's tags) x hours at the first tier's rate; without readable tags it is unpriced. Other access
+  entries cost nothing.
 
 Not included, so the estimate is a floor for them: every usage-based charge (the types in
 `USAGE_BASED_TYPES`, NAT and endpoint data processing, data transfer, WAF requests), and a few
@@ -49,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from components import catalog
+from components.conventions import HYBRID_NODES_TAG, HYBRID_VCPUS_PER_NODE_TAG
 
 SPOT_FACTOR = 0.35
 GLOBAL_REGION = "global"
@@ -298,6 +302,27 @@ def _direct_connect_association(inputs: Mapping[str, Any], region: str | None) -
     return _transit_gateway_attachment(inputs, region)
 
 
+def _hybrid_nodes(inputs: Mapping[str, Any], region: str | None) -> _Price:
+    """A HYBRID_LINUX access entry stands for its target's machines (tags: how many, how many vCPUs)."""
+    if inputs.get("type") != "HYBRID_LINUX":
+        return _fixed(0.0, "no charge of its own")
+    tags = inputs.get("tags")
+    tags = tags if isinstance(tags, Mapping) else {}
+    nodes, vcpus = _tag_count(tags.get(HYBRID_NODES_TAG)), _tag_count(tags.get(HYBRID_VCPUS_PER_NODE_TAG))
+    if not nodes or not vcpus:
+        return _Price(
+            0.0,
+            0.0,
+            f"hybrid nodes without tags {HYBRID_NODES_TAG} and {HYBRID_VCPUS_PER_NODE_TAG} (counts): not priced",
+            unpriced=True,
+        )
+    rate = catalog.HYBRID_NODE_USD_PER_VCPU_HOUR
+    monthly = nodes * vcpus * catalog.HOURS_PER_MONTH * rate
+    return _fixed(
+        monthly, f"{nodes} hybrid node(s) × {vcpus} vCPU × {catalog.HOURS_PER_MONTH} h × {_rate(rate)} per vCPU-hour"
+    )
+
+
 _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -310,6 +335,7 @@ _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:ec2transitgateway/vpcAttachment:VpcAttachment": _transit_gateway_attachment,
     "aws:ec2/vpnConnection:VpnConnection": _vpn_connection,
     "aws:directconnect/gatewayAssociation:GatewayAssociation": _direct_connect_association,
+    "aws:eks/accessEntry:AccessEntry": _hybrid_nodes,
 }
 
 
@@ -351,6 +377,11 @@ def _count(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
     return int(value)
+
+
+def _tag_count(value: object) -> int | None:
+    """A count from a tag (tag values are strings): decimal digits only, else None."""
+    return int(value) if isinstance(value, str) and value.isdecimal() else None
 
 
 def _is_list(value: Any) -> TypeGuard[Sequence[Any]]:

@@ -40,14 +40,14 @@ def _unset_or(path: str, field: str, allowed: str) -> str:
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
 
 
-def _host_path_rule(weight_tier: str | None, exact_paths: tuple[str, ...]) -> tuple[str, str]:
-    """CEL admitting a hostPath only at `exact_paths` or in the weight tier, and its message."""
-    for path in (weight_tier, *exact_paths):
-        if path is not None and not _SAFE_PATH.match(path):
+def _host_path_rule(weight_tiers: tuple[str, ...], exact_paths: tuple[str, ...]) -> tuple[str, str]:
+    """CEL admitting a hostPath only at `exact_paths` or in one of the weight tiers, and its message."""
+    for path in (*weight_tiers, *exact_paths):
+        if not _SAFE_PATH.match(path):
             raise ValueError(f"host path {path!r}: must be absolute, letters, digits and . _ / - only")
     allowed = [f"v.hostPath.path == '{path}'" for path in exact_paths]
     shown = list(exact_paths)
-    if weight_tier is not None:
+    for weight_tier in weight_tiers:
         tier = weight_tier.rstrip("/")
         allowed.append(
             f"((v.hostPath.path == '{tier}' || v.hostPath.path.startsWith('{tier}/')) && "
@@ -63,11 +63,12 @@ def _host_path_rule(weight_tier: str | None, exact_paths: tuple[str, ...]) -> tu
 # Each rule: a stable key (tests and the pack's messages name it), its CEL, and the message a
 # refused pod gets back from the API server.
 def pod_admission_rules(
-    weight_tier: str | None = None, exact_host_paths: tuple[str, ...] = ()
+    weight_tiers: tuple[str, ...] = (), exact_host_paths: tuple[str, ...] = ()
 ) -> list[tuple[str, str, str]]:
-    """The guard's rules for a namespace whose pods may mount the weight tier `weight_tier` (model
-    servers) or exactly `exact_host_paths` (a node agent's kubelet directories), nothing else."""
-    host_path, host_path_message = _host_path_rule(weight_tier, tuple(sorted(exact_host_paths)))
+    """The guard's rules for a namespace whose pods may mount the weight tiers `weight_tiers` (model
+    servers: the NVMe tier, a hybrid-nodes target's directory) or exactly `exact_host_paths` (a node
+    agent's kubelet directories), nothing else."""
+    host_path, host_path_message = _host_path_rule(tuple(sorted(set(weight_tiers))), tuple(sorted(exact_host_paths)))
     return [
         (
             "host-namespaces",
@@ -129,12 +130,12 @@ def pod_admission_rules(
 
 
 def pod_admission_validations(
-    weight_tier: str | None = None, exact_host_paths: tuple[str, ...] = ()
+    weight_tiers: tuple[str, ...] = (), exact_host_paths: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
     """The rules as the ValidatingAdmissionPolicy's `spec.validations`."""
     return [
         {"expression": expression, "message": message, "reason": "Forbidden"}
-        for _key, expression, message in pod_admission_rules(weight_tier, exact_host_paths)
+        for _key, expression, message in pod_admission_rules(weight_tiers, exact_host_paths)
     ]
 
 

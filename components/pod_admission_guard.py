@@ -14,7 +14,7 @@ def pod_admission_guard(
     namespace: str,
     opts: pulumi.ResourceOptions,
     *,
-    weight_tier: str | None = None,
+    weight_tiers: tuple[str, ...] = (),
     exact_host_paths: tuple[str, ...] = (),
 ) -> list[KubernetesObject]:
     """The policy and its binding; the namespace depends on both, so no pod lands before them."""
@@ -30,7 +30,7 @@ def pod_admission_guard(
                 # A pod the API server cannot judge is refused, not let through.
                 "failurePolicy": "Fail",
                 "matchConstraints": POD_MATCH_CONSTRAINTS,
-                "validations": pod_admission_validations(weight_tier, exact_host_paths),
+                "validations": pod_admission_validations(weight_tiers, exact_host_paths),
             },
         },
         opts=opts,

@@ -15,6 +15,7 @@ from components.cluster import GpuCluster, GpuClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.conventions import (
     DATA_CLASSIFICATION_LABEL,
+    GPU_TAINT,
     NVME_MODELS_PATH,
     data_classification,
     gateway_api_name,
@@ -27,6 +28,7 @@ from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
 from components.gpu_nodes import GpuNodeGroup, GpuNodeGroupArgs
 from components.hostname import RegionalHostname, RegionalHostnameArgs
+from components.hybrid_nodes import node_labels
 from components.metrics_collector import metrics_peers
 from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
 from components.network import Network, NetworkArgs
@@ -108,6 +110,20 @@ class DataCentreLinkSettings:
 
 
 @dataclass(frozen=True)
+class HybridNodesSettings:
+    """An eks-hybrid-nodes target joining this region's cluster, from `onprem_targets[]`."""
+
+    name: str
+    gpu: str
+    node_cidrs: tuple[str, ...]
+    pod_cidrs: tuple[str, ...]
+    weights_path: str
+    """The machines' weight directory (their hot tier)."""
+    client_cidrs: tuple[str, ...] = ()
+    """The data centre networks that may call its model servers (they have no gateway route)."""
+
+
+@dataclass(frozen=True)
 class RegionalPlatformArgs:
     environment: str
     """dev, staging or prod: names, tags and defaults derive from it."""
@@ -140,6 +156,21 @@ class RegionalPlatformArgs:
     """None: no API Gateway in this region (the model servers are reachable in-cluster only)."""
     datacentre: DataCentreLinkSettings | None = None
     """None: no private path to a data centre from this region."""
+    hybrid_nodes: tuple[HybridNodesSettings, ...] = ()
+    """On-prem machines joined to this region's cluster; the models they run are in `models`, placed
+    with `Placement.hybrid_target`."""
+
+    def __post_init__(self) -> None:
+        targets = {hybrid.name for hybrid in self.hybrid_nodes}
+        for served in self.models:
+            target = served.placement.hybrid_target
+            if target is not None and target not in targets:
+                raise ValueError(
+                    f"models: '{served.model.name}' is placed on hybrid nodes '{target}', not in hybrid_nodes "
+                    f"({', '.join(sorted(targets)) or 'none'})"
+                )
+        if self.hybrid_nodes and self.datacentre is None:
+            raise ValueError("hybrid_nodes: need datacentre (the private path their networks are routed over)")
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -233,6 +264,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                 public_endpoint=settings.public_endpoint,
                 public_access_cidrs=settings.public_access_cidrs,
                 admin_role_arns=settings.admin_role_arns,
+                remote_node_cidrs=tuple(c for hybrid in args.hybrid_nodes for c in hybrid.node_cidrs),
+                remote_pod_cidrs=tuple(c for hybrid in args.hybrid_nodes for c in hybrid.pod_cidrs),
                 system_instance_type=settings.system_instance_type,
                 system_min_nodes=settings.system_min_nodes,
                 system_max_nodes=settings.system_max_nodes,
@@ -255,12 +288,16 @@ class RegionalPlatform(pulumi.ComponentResource):
             )
         elif args.models:
             raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
-        self.gateway = self._add_front_door(provider) if self.servers else None
-        # Autoscaling watches GPU nodes (DCGM) and scales GPU workloads: with no GPU node group it has
+        # Models on hybrid nodes are called from the data centre, not through the region's gateway.
+        self.routed_servers = {
+            model: server for model, server in self.servers.items() if self._hybrid_target_of(model) is None
+        }
+        self.gateway = self._add_front_door(provider) if self.routed_servers else None
+        # Autoscaling watches GPU nodes (DCGM) and scales GPU workloads: with no GPU nodes it has
         # nothing to act on, and kubernetes-scaler-fits-gpu-capacity rightly rejects scalers with no
         # capacity behind them.
         self.autoscaling: Autoscaling | None = None
-        if self.gpu_node_groups:
+        if self.gpu_node_groups or args.hybrid_nodes:
             # A model scaled to zero wakes on its gateway stage's request count.
             wake = GatewaySignal(self.gateway.api_name, self.gateway.stage_name) if self.gateway else None
             self.autoscaling = self._add_autoscaling(
@@ -315,17 +352,20 @@ class RegionalPlatform(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        if not groups:
+        if not groups and not args.hybrid_nodes:
             return groups
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
+        hybrid = tuple(GpuNodes(labels=node_labels(h.name, h.gpu), taints=(GPU_TAINT,)) for h in args.hybrid_nodes)
         NvidiaDevicePlugin(
             f"{name}-nvidia-device-plugin",
             NvidiaDevicePluginArgs(
                 environment=args.environment,
-                gpu_nodes=tuple(GpuNodes(labels=g.labels, taints=(g.taint,)) for g in groups.values()),
+                gpu_nodes=tuple(GpuNodes(labels=g.labels, taints=(g.taint,)) for g in groups.values()) + hybrid,
             ),
             opts=on_cluster,
         )
+        if not groups:
+            return groups  # hybrid nodes only: nothing for Cluster Autoscaler to scale
         ClusterAutoscaler(
             f"{name}-cluster-autoscaler",
             ClusterAutoscalerArgs(
@@ -386,7 +426,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 cluster_arn=self.cluster.cluster_arn,
                 models=tuple(
                     PrivateBackend(model, server.service_name, serving_namespace(args.environment))
-                    for model, server in self.servers.items()
+                    for model, server in self.routed_servers.items()
                 ),
                 protect=args.protect,
                 node_selector=self.cluster.system_node_labels,
@@ -411,7 +451,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                         max_total_tokens=served[model].model.max_total_tokens,
                         engine=served[model].engine,
                     )
-                    for model in self.servers
+                    for model in self.routed_servers
                 ),
                 logs_key_arn=self.encryption.logs_key_arn,
                 lambda_key_arn=self.encryption.lambda_key_arn,
@@ -456,7 +496,10 @@ class RegionalPlatform(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
         namespace = self.serving_namespace = ServingNamespace(
             f"{name}-serving",
-            ServingNamespaceArgs(environment=args.environment, weight_path=NVME_MODELS_PATH),
+            ServingNamespaceArgs(
+                environment=args.environment,
+                weight_paths=(NVME_MODELS_PATH, *(hybrid.weights_path for hybrid in args.hybrid_nodes)),
+            ),
             opts=on_cluster,
         )
         servers: dict[str, ModelServer] = {}
@@ -485,11 +528,9 @@ class RegionalPlatform(pulumi.ComponentResource):
                     environment=args.environment,
                     served=served,
                     namespace=namespace.name,
-                    weights=WeightsSource(
-                        bucket=weights.bucket_name, region=args.region, credentials=PodIdentityCredentials()
-                    ),
-                    gateway_peers=gateway_peers,
-                    metrics_peers=metrics_peers,
+                    weights=self._weights_source(model),
+                    gateway_peers=self._callers(model, gateway_peers),
+                    metrics_peers=self._scrapers(model, metrics_peers),
                 ),
                 opts=pulumi.ResourceOptions.merge(
                     on_cluster,
@@ -498,6 +539,45 @@ class RegionalPlatform(pulumi.ComponentResource):
             )
             servers[model] = server
         return servers
+
+    def _hybrid_target_of(self, model: str) -> HybridNodesSettings | None:
+        served = next(s for s in self._args.models if s.model.name == model)
+        target = served.placement.hybrid_target
+        return next((h for h in self._args.hybrid_nodes if h.name == target), None)
+
+    def _weights_source(self, model: str) -> WeightsSource:
+        """The region's bucket under Pod Identity; on hybrid nodes cached in the machines' own directory,
+        and read through the private path's S3 interface endpoint where this region has one."""
+        assert self.weights is not None  # checked by the caller
+        pod_identity = PodIdentityCredentials()
+        hybrid = self._hybrid_target_of(model)
+        if hybrid is None:
+            return WeightsSource(bucket=self.weights.bucket_name, region=self._args.region, credentials=pod_identity)
+        link = self.datacentre_link
+        return WeightsSource(
+            bucket=self.weights.bucket_name,
+            region=self._args.region,
+            credentials=pod_identity,
+            host_path=hybrid.weights_path,
+            endpoint_url=link.weights_endpoint_url if link is not None else None,
+        )
+
+    def _callers(self, model: str, gateway_peers: tuple[Mapping[str, Any], ...]) -> tuple[Mapping[str, Any], ...]:
+        """Who may call a model server: the gateway's private path, or on hybrid nodes the data
+        centre networks its target names."""
+        hybrid = self._hybrid_target_of(model)
+        if hybrid is None:
+            return gateway_peers
+        return tuple({"ipBlock": {"cidr": cidr}} for cidr in hybrid.client_cidrs)
+
+    def _scrapers(self, model: str, metrics_peers: tuple[Mapping[str, Any], ...]) -> tuple[Mapping[str, Any], ...]:
+        """Who may scrape a model server: the metrics agent's pods. On hybrid nodes the CNI (Cilium)
+        cannot tell the agent's pods on the VPC's nodes by their labels, so the private subnets the agent
+        runs in may reach the metrics port (TGI's own port: config keeps engines that serve metrics on
+        their API port off hybrid nodes)."""
+        if self._hybrid_target_of(model) is None:
+            return metrics_peers
+        return (*metrics_peers, *({"ipBlock": {"cidr": cidr}} for cidr in self._private_subnet_cidrs))
 
     def _add_autoscaling(
         self,

@@ -10,6 +10,10 @@ can assume, and a profile that hands it out for an hour:
 - `metrics`: `aps:RemoteWrite` on the primary region's AMP workspace and nothing else; the target's
   metrics collector runs the helper as a localhost credentials endpoint (`metrics_collector`).
 
+- `nodes` (EKS Hybrid Nodes targets): the hybrid nodes role nodeadm joins the region's cluster with;
+  one certificate per machine, CN `llm-node-<target>-<host>`, which names the node and the session
+  (`hybrid_nodes`), and the profile accepts that session name.
+
 One certificate per purpose: a leaked metrics key cannot read weights, and the reverse. No static key
 exists.
 """
@@ -24,7 +28,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_managed_policies
 from components.arg_checks import check_environment, check_region
+from components.hybrid_nodes import node_policy, node_trust_policy
 from components.metrics_collector import remote_write_policy
 from components.weights import model_server_policy
 
@@ -59,6 +65,14 @@ def trust_policy(trust_anchor_arn: str, target: str, purpose: str = "weights") -
 
 
 @dataclass(frozen=True)
+class HybridNodeTarget:
+    """An eks-hybrid-nodes target and the cluster its machines join."""
+
+    target: str
+    cluster_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class RolesAnywhereArgs:
     environment: str
     region: str
@@ -73,12 +87,16 @@ class RolesAnywhereArgs:
     """The primary region's AMP workspace (required with `metrics_targets`)."""
     metrics_targets: tuple[str, ...] = ()
     """Targets whose metrics collector remote-writes to that workspace."""
+    node_targets: tuple[HybridNodeTarget, ...] = ()
+    """eks-hybrid-nodes targets whose machines join a region's cluster with the hybrid nodes role."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
         check_region(self.region)
-        if not self.weights_targets and not self.metrics_targets:
-            raise ValueError("weights_targets, metrics_targets: at least one on-prem target needs credentials")
+        if not (self.weights_targets or self.metrics_targets or self.node_targets):
+            raise ValueError(
+                "weights_targets, metrics_targets, node_targets: at least one on-prem target needs credentials"
+            )
         if self.metrics_targets and self.workspace_arn is None:
             raise ValueError("workspace_arn: required with metrics_targets (the workspace they write to)")
         if not self.ca_certificate.startswith("-----BEGIN CERTIFICATE-----"):
@@ -96,6 +114,7 @@ class TargetCredentials:
 class IssuedCredentials:
     weights: dict[str, TargetCredentials] = field(default_factory=dict)
     metrics: dict[str, TargetCredentials] = field(default_factory=dict)
+    nodes: dict[str, TargetCredentials] = field(default_factory=dict)
 
 
 class RolesAnywhere(pulumi.ComponentResource):
@@ -131,7 +150,17 @@ class RolesAnywhere(pulumi.ComponentResource):
             ("metrics", args.metrics_targets, metrics_policy, self.issued.metrics),
         ):
             for target in targets:
-                issued[target] = self._role(name, args, anchor, target, purpose, policy, tags)
+                trust = anchor.arn.apply(lambda arn, t=target, p=purpose: json.dumps(trust_policy(arn, t, p)))
+                issued[target] = self._role(name, args, anchor, target, purpose, policy, trust, tags)
+        for node in args.node_targets:
+            pull_images = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition.apply(
+                lambda p: aws_managed_policies.managed_policy_arn(aws_managed_policies.ECR_PULL_ONLY, p)
+            )
+            trust = anchor.arn.apply(lambda arn, t=node.target: json.dumps(node_trust_policy(arn, t)))
+            policy = pulumi.Output.from_input(node.cluster_arn).apply(lambda arn: json.dumps(node_policy(arn)))
+            self.issued.nodes[node.target] = self._role(
+                name, args, anchor, node.target, "nodes", policy, trust, tags, managed_policy_arn=pull_images
+            )
         self.register_outputs({"trust_anchor_arn": anchor.arn})
 
     def _role(
@@ -142,9 +171,13 @@ class RolesAnywhere(pulumi.ComponentResource):
         target: str,
         purpose: str,
         policy: pulumi.Output[str],
+        trust: pulumi.Output[str],
         tags: Mapping[str, str],
+        managed_policy_arn: pulumi.Output[str] | None = None,
     ) -> TargetCredentials:
-        """One target's role for one purpose, its inline policy and the profile that vends it."""
+        """One target's role for one purpose, its policies and the profile that vends it. A `nodes`
+        profile accepts the session name nodeadm asks for (the node's name, which the trust pins to the
+        certificate's CN)."""
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{target}-{purpose}"
 
@@ -154,18 +187,23 @@ class RolesAnywhere(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{prefix}-role",
             description=f"llm-serving {args.environment}: on-prem target {target}, {purpose}",
-            assume_role_policy=anchor.arn.apply(lambda arn: json.dumps(trust_policy(arn, target, purpose))),
+            assume_role_policy=trust,
             max_session_duration=SESSION_SECONDS,
             tags=labels("role"),
             opts=child,
         )
         aws.iam.RolePolicy(f"{prefix}-policy", role=role.id, policy=policy, opts=child)
+        if managed_policy_arn is not None:
+            aws.iam.RolePolicyAttachment(
+                f"{prefix}-pull-images", role=role.name, policy_arn=managed_policy_arn, opts=child
+            )
         profile = aws.rolesanywhere.Profile(
             f"{prefix}-profile",
             name=f"llm-serving-{args.environment}-{target}-{purpose}",
             enabled=True,
             role_arns=[role.arn],
             duration_seconds=SESSION_SECONDS,
+            accept_role_session_name=True if purpose == "nodes" else None,
             tags=labels("profile"),
             opts=child,
         )

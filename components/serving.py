@@ -179,6 +179,8 @@ class Placement:
     """Catalog GPU key of those nodes (sizing and annotations)."""
     node_selector: Mapping[str, str]
     tolerations: tuple[Mapping[str, str], ...] = ()
+    hybrid_target: str | None = None
+    """The eks-hybrid-nodes target whose machines run it (None: the cluster's own nodes)."""
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ POD_SECURITY_VERSION = "v1.35"
 class ServingNamespaceArgs:
     environment: str
     """Names the namespace (`conventions.serving_namespace`)."""
-    weight_path: str
-    """The node directory model servers cache weights in: the only hostPath the admission guard admits."""
+    weight_paths: tuple[str, ...]
+    """The node directories model servers cache weights in (the NVMe tier; a hybrid-nodes target's
+    directory): the only hostPaths the admission guard admits."""
     enforce: str = "privileged"
     """Pod Security Admission level enforced. Model servers mount the node's NVMe weight cache
     (a hostPath), which the baseline and restricted levels forbid outright; the policy pack enforces
@@ -47,7 +48,7 @@ class ServingNamespace(pulumi.ComponentResource):
         super().__init__("llm-serving:serving:ServingNamespace", name, None, opts)
         namespace_name = serving_namespace(args.environment)
         child = pulumi.ResourceOptions(parent=self)
-        guard = pod_admission_guard(name, namespace_name, child, weight_tier=args.weight_path)
+        guard = pod_admission_guard(name, namespace_name, child, weight_tiers=args.weight_paths)
         psa = "pod-security.kubernetes.io"
         # After its guard: no pod is admitted into the namespace before the guard can refuse it.
         namespace = KubernetesObject(

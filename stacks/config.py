@@ -271,11 +271,44 @@ class RolesAnywhereConfig(_Strict):
     )
 
 
+class HybridNodesConfig(_Strict):
+    """EKS Hybrid Nodes: the target's GPU machines join a region's cluster (one control plane) instead
+    of running a cluster of their own. nodeadm registers them with IAM Roles Anywhere certificates from
+    the data centre's CA; their networks are the cluster's remote node and pod networks."""
+
+    region: str = Field(description="the AWS region whose cluster the machines join")
+    node_cidrs: list[str] = Field(
+        min_length=1, description="the machines' own networks, inside datacentre.cidrs (remote node networks)"
+    )
+    pod_cidrs: list[str] = Field(
+        min_length=1,
+        description="the CNI's pod address pools on them, inside datacentre.cidrs and routed to the region "
+        "(remote pod networks)",
+    )
+    vcpus_per_node: int = Field(ge=1, le=1024, description="vCPUs of one machine: EKS bills hybrid nodes per vCPU-hour")
+
+
+# What only a self-run cluster has: its kubeconfig, and the ways its pods reach AWS without EKS.
+_KUBERNETES_ONLY_KEYS = (
+    "kubeconfig",
+    "weights_access",
+    "roles_anywhere",
+    "weights_credentials_secret",
+    "metrics_remote_write",
+    "sensitive_weights",
+)
+
+
 class OnPremTargetConfig(_Strict):
-    """A Kubernetes cluster the platform team runs itself, reached through its kubeconfig."""
+    """An on-prem GPU cluster: one the platform team runs itself, reached through its kubeconfig
+    (`kind: kubernetes`), or machines joined to a region's EKS cluster (`kind: eks-hybrid-nodes`)."""
 
     name: DnsLabel
-    kubeconfig: SecretStr = Field(description="stored as `secure:`; never printed")
+    kind: Literal["kubernetes", "eks-hybrid-nodes"] = "kubernetes"
+    kubeconfig: SecretStr | None = Field(
+        default=None, description="kind kubernetes: stored as `secure:`; never printed"
+    )
+    hybrid: HybridNodesConfig | None = Field(default=None, description="kind eks-hybrid-nodes: the cluster they join")
     gpu: str
     gpus_per_node: int = Field(ge=1, le=16)
     nodes: int = Field(ge=1)
@@ -303,6 +336,36 @@ class OnPremTargetConfig(_Strict):
         description="networks that may call the model servers' HTTP port (e.g. the data centre's ingress); "
         "empty: no ingress at all",
     )
+
+    @model_validator(mode="after")
+    def _kind(self) -> OnPremTargetConfig:
+        if self.kind == "kubernetes":
+            if self.kubeconfig is None:
+                raise ValueError("kubeconfig: required with kind kubernetes (pulumi config set --secret --path ...)")
+            if self.hybrid is not None:
+                raise ValueError("hybrid: only with kind eks-hybrid-nodes")
+            return self
+        if self.hybrid is None:
+            raise ValueError(
+                "hybrid: required with kind eks-hybrid-nodes (region, node_cidrs, pod_cidrs, vcpus_per_node)"
+            )
+        stray = [key for key in _KUBERNETES_ONLY_KEYS if key in self.model_fields_set]
+        if stray:
+            raise ValueError(
+                f"{stray[0]}: does not apply to kind eks-hybrid-nodes (the region's cluster reaches them; its pods "
+                "read weights with EKS Pod Identity and its collector scrapes them)"
+            )
+        if self.allow_sensitive_models:
+            # The control plane in AWS would hold the model's pods, their Secrets and their logs' path.
+            raise ValueError(
+                "allow_sensitive_models: an eks-hybrid-nodes target's control plane, Secrets and pod specs live in "
+                f"{self.hybrid.region}; sensitive models need a kind kubernetes target"
+            )
+        return self
+
+    @property
+    def is_hybrid(self) -> bool:
+        return self.kind == "eks-hybrid-nodes"
 
     @field_validator("weights_path")
     @classmethod
@@ -548,6 +611,28 @@ class PlatformConfig(_Strict):
     def models_on_target(self, target: str) -> list[ModelConfig]:
         return [model for model in self.models if target in model.targets]
 
+    @property
+    def kubernetes_targets(self) -> list[OnPremTargetConfig]:
+        """On-prem targets that are clusters of their own (kind kubernetes)."""
+        return [target for target in self.onprem_targets if not target.is_hybrid]
+
+    def hybrid_targets_in(self, region: str) -> list[OnPremTargetConfig]:
+        """eks-hybrid-nodes targets whose machines join `region`'s cluster."""
+        return [t for t in self.onprem_targets if t.hybrid is not None and t.hybrid.region == region]
+
+    def models_on_hybrid_nodes(self, region: str) -> list[ModelConfig]:
+        """Models `region`'s cluster runs on hybrid nodes (config keeps each off the region's own GPUs)."""
+        names = {target.name for target in self.hybrid_targets_in(region)}
+        return [model for model in self.models if names & set(model.targets)]
+
+    def models_in_cluster(self, region: str) -> list[ModelConfig]:
+        """Every model `region`'s cluster runs: on its node groups, then on its hybrid nodes."""
+        return [*self.models_in_region(region), *self.models_on_hybrid_nodes(region)]
+
+    def hybrid_target_of(self, model: ModelConfig, region: str) -> OnPremTargetConfig | None:
+        """The hybrid-nodes target of `region` that runs `model` (config allows one per cluster)."""
+        return next((t for t in self.hybrid_targets_in(region) if t.name in model.targets), None)
+
     def model_regions_allowed(self, model: str) -> set[str] | None:
         """The regions policy.data_residency leaves a model (None: unrestricted)."""
         return _allowed_by(self.policy.data_residency, lambda rule: model in rule.models)
@@ -686,6 +771,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_node_groups,
         _check_targets,
         _check_datacentre,
+        _check_hybrid_networks,
         _check_models,
         _check_onprem_credentials,
         _check_sensitive_models,
@@ -844,6 +930,61 @@ def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
         yield from _check_client_cidrs(f"onprem_targets[{i}].client_cidrs", target.client_cidrs)
 
 
+def eks_service_cidr(vpc_cidr: str) -> ipaddress.IPv4Network:
+    """The Service CIDR EKS picks when a cluster names none (the stack's clusters do not): 172.20.0.0/16
+    when the VPC is inside 10.0.0.0/8, else 10.100.0.0/16 (EKS CreateCluster, serviceIpv4Cidr)."""
+    inside_ten = ipaddress.IPv4Network(vpc_cidr).subnet_of(ipaddress.IPv4Network("10.0.0.0/8"))
+    return ipaddress.IPv4Network("172.20.0.0/16" if inside_ten else "10.100.0.0/16")
+
+
+def _check_hybrid_networks(config: PlatformConfig) -> Iterator[ConfigError]:
+    """Hybrid nodes join an existing region over the private path; their node and pod networks are the
+    data centre's own, routed there, and distinct from each other, the VPCs and the Service CIDR."""
+    regions = {region.name: region for region in config.regions}
+    datacentre = config.datacentre
+    dc_networks = [ipaddress.IPv4Network(c) for c in (datacentre.cidrs if datacentre else []) if _is_network(c)]
+    seen: list[tuple[str, ipaddress.IPv4Network]] = []
+    for i, target in enumerate(config.onprem_targets):
+        hybrid = target.hybrid
+        if hybrid is None:
+            continue
+        path = f"onprem_targets[{i}].hybrid"
+        region = regions.get(hybrid.region)
+        if region is None:
+            yield ConfigError(f"{path}.region", f"unknown region '{hybrid.region}'; allowed: {', '.join(regions)}")
+            continue
+        if datacentre is None:
+            continue  # _check_onprem_credentials names what is missing
+        service = eks_service_cidr(region.vpc_cidr)
+        for key, cidrs in (("node_cidrs", hybrid.node_cidrs), ("pod_cidrs", hybrid.pod_cidrs)):
+            for k, cidr in enumerate(cidrs):
+                at = f"{path}.{key}[{k}]"
+                if not _is_network(cidr):
+                    yield ConfigError(at, f"'{cidr}' is not an IPv4 network in CIDR form, e.g. 10.100.16.0/22")
+                    continue
+                network = ipaddress.IPv4Network(cidr)
+                if not any(network.subnet_of(dc) for dc in dc_networks):
+                    yield ConfigError(
+                        at,
+                        f"{cidr} is not inside datacentre.cidrs ({', '.join(datacentre.cidrs)}): only those are "
+                        "routed over the private path",
+                    )
+                elif network.overlaps(service):
+                    yield ConfigError(at, f"{cidr} overlaps the {hybrid.region} cluster's Service CIDR ({service})")
+                for other_at, other in seen:
+                    if network.overlaps(other):
+                        yield ConfigError(at, f"{cidr} overlaps {other_at} ({other})")
+                seen.append((at, network))
+
+
+def _is_network(cidr: str) -> bool:
+    try:
+        ipaddress.IPv4Network(cidr, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_datacentre(config: PlatformConfig) -> Iterator[ConfigError]:
     """The data centre's networks are distinct from every VPC, and its ASN from every Transit Gateway."""
     datacentre = config.datacentre
@@ -904,6 +1045,16 @@ def _check_datacentre_asns(config: PlatformConfig, datacentre: DataCentreConfig)
 def _check_onprem_credentials(config: PlatformConfig) -> Iterator[ConfigError]:
     """On-prem targets that use Roles Anywhere (weights, metrics) name how; the data centre names its CA."""
     for i, target in enumerate(config.onprem_targets):
+        if target.is_hybrid:
+            # Their pods use EKS Pod Identity and the region's collector, as on the region's own nodes;
+            # the machines themselves take Roles Anywhere credentials over the private path.
+            if config.datacentre is None or config.datacentre.ca_certificate is None:
+                yield ConfigError(
+                    f"onprem_targets[{i}].kind",
+                    "eks-hybrid-nodes needs datacentre (the private path to the cluster) with ca_certificate (the "
+                    "nodes' IAM Roles Anywhere trust anchor)",
+                )
+            continue
         yield from _check_weights_credentials(config, i, target)
         yield from _check_metrics_credentials(config, i, target)
 
@@ -1009,10 +1160,45 @@ def _check_models(config: PlatformConfig) -> Iterator[ConfigError]:
                     f"'{name}' names no object store for sensitive weights (onprem_targets[].sensitive_weights): "
                     "they never enter an AWS bucket",
                 )
+            if target.hybrid is not None:
+                yield from _check_hybrid_placement(f"{path}.targets[{k}]", model, target, config)
             placements.append((f"{path}.targets[{k}]", target.gpu, target.gpus_per_node))
         yield from _check_model_fit(path, model, placements)
         yield from _check_model_tokens(path, model)
         yield from _check_model_autoscaling(path, model, config)
+
+
+def _check_hybrid_placement(
+    path: str, model: ModelConfig, target: OnPremTargetConfig, config: PlatformConfig
+) -> Iterator[ConfigError]:
+    """One Deployment per model per cluster: a model runs on a cluster's node groups or on one of its
+    hybrid-nodes targets, not both; and a region that policy.data_residency rules out stays ruled out."""
+    assert target.hybrid is not None
+    region = target.hybrid.region
+    if region in model.regions:
+        yield ConfigError(
+            path,
+            f"'{target.name}' joins {region}'s cluster, where '{model.name}' already runs on node group "
+            f"'{model.node_group}'; one cluster serves a model from one place: drop {region} or '{target.name}'",
+        )
+    if not engines.engine(model.engine).separate_metrics_port:
+        # The region's metrics agent reaches hybrid pods by subnet (their CNI cannot tell its pods by label).
+        yield ConfigError(
+            path,
+            f"{model.engine} serves /metrics on its API port, which the region's metrics agent could only scrape "
+            f"on '{target.name}' by admitting the VPC's subnets to the model's API; use an engine with a "
+            "separate metrics port (tgi) or a kind kubernetes target",
+        )
+    others = [t.name for t in config.hybrid_targets_in(region) if t.name != target.name and t.name in model.targets]
+    if others:
+        yield ConfigError(path, f"'{target.name}' and '{others[0]}' both join {region}'s cluster; list one of them")
+    allowed = config.model_regions_allowed(model.name)
+    if allowed is not None and region not in allowed:
+        yield ConfigError(
+            path,
+            f"'{target.name}' joins {region}'s cluster, outside the regions policy.data_residency allows "
+            f"'{model.name}' ({', '.join(sorted(allowed)) or 'none'})",
+        )
 
 
 def _check_model_tokens(path: str, model: ModelConfig) -> Iterator[ConfigError]:

@@ -18,18 +18,26 @@ import pulumi_tls as tls
 from components import catalog, engines
 from components.autoscaling import Autoscaling, AutoscalingArgs, InClusterSignals, ModelAutoscaling
 from components.budget import Budget, BudgetArgs
-from components.conventions import GPU_LABEL, GPU_TOLERATION, NODE_GROUP_LABEL
+from components.conventions import (
+    COMPUTE_TYPE_LABEL,
+    GPU_LABEL,
+    GPU_TOLERATION,
+    HYBRID_COMPUTE_TYPE,
+    NODE_GROUP_LABEL,
+)
 from components.datacentre_link import DataCentreLink, DirectConnectGateway, DirectConnectGatewayArgs
+from components.hybrid_nodes import HybridNodes, HybridNodesArgs, node_labels
 from components.metrics_collector import RolesAnywhereSigning, metrics_peers
 from components.regional import (
     ClusterSettings,
     DataCentreLinkSettings,
     FrontDoorSettings,
     GpuNodeGroupSettings,
+    HybridNodesSettings,
     RegionalPlatform,
     RegionalPlatformArgs,
 )
-from components.roles_anywhere import RolesAnywhere, RolesAnywhereArgs, TargetCredentials
+from components.roles_anywhere import HybridNodeTarget, RolesAnywhere, RolesAnywhereArgs, TargetCredentials
 from components.serving import (
     ModelServer,
     ModelServerArgs,
@@ -184,6 +192,7 @@ def aws_provider(config: PlatformConfig, region: RegionConfig) -> aws.Provider:
 
 def onprem_provider(target: OnPremTargetConfig) -> k8s.Provider:
     """An on-prem cluster, reached with the kubeconfig from the stack's secrets."""
+    assert target.kubeconfig is not None  # config requires it for kind kubernetes
     return k8s.Provider(
         f"onprem-{target.name}",
         kubeconfig=pulumi.Output.secret(target.kubeconfig.get_secret_value()),
@@ -234,7 +243,41 @@ def regional_models(config: PlatformConfig, region: RegionConfig) -> tuple[Serve
             tolerations=(GPU_TOLERATION,),
         )
         served.append(served_model(model, placement, catalog.instance_type(group.resolved_instance_type)))
+    for model in config.models_on_hybrid_nodes(region.name):
+        target = config.hybrid_target_of(model, region.name)
+        assert target is not None  # models_on_hybrid_nodes found it
+        served.append(served_model(model, hybrid_placement(target), None))
     return tuple(served)
+
+
+def hybrid_placement(target: OnPremTargetConfig) -> Placement:
+    """On one eks-hybrid-nodes target's machines: nodeadm's compute-type label, the labels the stack's
+    NodeConfig registers them with, and the target's own node selector."""
+    return Placement(
+        gpu=target.gpu,
+        node_selector={
+            COMPUTE_TYPE_LABEL: HYBRID_COMPUTE_TYPE,
+            **node_labels(target.name, target.gpu),
+            **target.node_selector,
+        },
+        tolerations=(GPU_TOLERATION,),
+        hybrid_target=target.name,
+    )
+
+
+def hybrid_nodes_settings(config: PlatformConfig, region: RegionConfig) -> tuple[HybridNodesSettings, ...]:
+    return tuple(
+        HybridNodesSettings(
+            name=target.name,
+            gpu=target.gpu,
+            node_cidrs=tuple(target.hybrid.node_cidrs),
+            pod_cidrs=tuple(target.hybrid.pod_cidrs),
+            weights_path=target.weights_path,
+            client_cidrs=tuple(target.client_cidrs),
+        )
+        for target in config.hybrid_targets_in(region.name)
+        if target.hybrid is not None
+    )
 
 
 def archived_revisions(config: PlatformConfig) -> tuple[tuple[str, str], ...]:
@@ -285,10 +328,11 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 archived_revisions=archived_revisions(config),
                 models=regional_models(config, region),
                 cluster=cluster_settings(region),
-                autoscaling=tuple(model_autoscaling(config.models_in_region(region.name))),
+                autoscaling=tuple(model_autoscaling(config.models_in_cluster(region.name))),
                 node_groups=node_group_settings(region),
                 front_door=front_door_settings(config, region, tenant_secrets.values),
                 datacentre=datacentre_link_settings(config, region, direct_connect),
+                hybrid_nodes=hybrid_nodes_settings(config, region),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider, "tls": tls_provider}),
         )
@@ -300,8 +344,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     primary_weights = primary.weights
     assert primary_weights is not None  # every region gets a WeightStore above
     secondaries = [regions[region.name] for region in config.secondary_regions]
-    # Only regions that serve a model receive weights.
-    if any(config.models_in_region(region.name) for region in config.secondary_regions):
+    # Only regions that serve a model (on their node groups or hybrid nodes) receive weights.
+    if any(config.models_in_cluster(region.name) for region in config.secondary_regions):
         WeightReplication(
             f"{config.environment}-weights-replication",
             WeightReplicationArgs(
@@ -317,7 +361,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                     ReplicaBucket(region.name, store.bucket_arn, store.kms_key_arn, models)
                     for region in config.secondary_regions
                     if (store := regions[region.name].weights) is not None
-                    and (models := tuple(m.name for m in config.models_in_region(region.name)))
+                    and (models := tuple(m.name for m in config.models_in_cluster(region.name)))
                 ),
             ),
             opts=pulumi.ResourceOptions(
@@ -327,10 +371,11 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
             ),
         )
 
-    onprem = {target.name: onprem_provider(target) for target in config.onprem_targets}
-    roles_anywhere = datacentre_roles_anywhere(config, primary, providers[config.primary_region.name])
+    onprem = {target.name: onprem_provider(target) for target in config.kubernetes_targets}
+    roles_anywhere = datacentre_roles_anywhere(config, regions, providers[config.primary_region.name])
     link = primary.datacentre_link
-    for target in config.onprem_targets:
+    node_configs = join_hybrid_nodes(config, regions, providers, roles_anywhere)
+    for target in config.kubernetes_targets:
         serve_onprem(
             config,
             target,
@@ -357,36 +402,84 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         "environment": config.environment,
         "primary_region": config.primary_region.name,
         "regions": {name: platform.outputs for name, platform in regions.items()},
-        "onprem_targets": sorted(onprem),
+        "onprem_targets": sorted(target.name for target in config.onprem_targets),
         "budget_name": budget.budget_name,
         # `llmstack weights --stack` reads these two names.
         "weights_bucket": primary_weights.bucket_name,
         "weights_kms_key_arn": primary_weights.kms_key_arn,
         # Hand out with `pulumi stack output --show-secrets tenant_api_keys`.
         "tenant_api_keys": tenant_secrets.values,
+        # `pulumi stack output hybrid_node_configs` -> nodeadm init -c file://nodeConfig.json, per target.
+        **({"hybrid_node_configs": node_configs} if node_configs else {}),
     }
 
 
+def join_hybrid_nodes(
+    config: PlatformConfig,
+    regions: Mapping[str, RegionalPlatform],
+    providers: Mapping[str, aws.Provider],
+    roles_anywhere: RolesAnywhere | None,
+) -> dict[str, pulumi.Output[str]]:
+    """Per eks-hybrid-nodes target, the access entry its machines join their region's cluster with;
+    returns each target's NodeConfig."""
+    configs = {}
+    for target in config.onprem_targets:
+        if target.hybrid is None:
+            continue
+        issued = roles_anywhere.issued.nodes[target.name] if roles_anywhere is not None else None
+        assert issued is not None  # config requires the data centre's CA for hybrid nodes
+        region = regions[target.hybrid.region]
+        nodes = HybridNodes(
+            f"{target.name}-hybrid-nodes",
+            HybridNodesArgs(
+                environment=config.environment,
+                region=target.hybrid.region,
+                target=target.name,
+                cluster_name=region.cluster.cluster_name,
+                gpu=target.gpu,
+                nodes=target.nodes,
+                vcpus_per_node=target.hybrid.vcpus_per_node,
+                role_arn=issued.role_arn,
+                trust_anchor_arn=issued.trust_anchor_arn,
+                profile_arn=issued.profile_arn,
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": providers[target.hybrid.region]}),
+        )
+        configs[target.name] = nodes.node_config
+    return configs
+
+
 def datacentre_roles_anywhere(
-    config: PlatformConfig, primary: RegionalPlatform, provider: aws.Provider
+    config: PlatformConfig, regions: Mapping[str, RegionalPlatform], provider: aws.Provider
 ) -> RolesAnywhere | None:
     """Roles Anywhere for the on-prem targets that read the primary bucket with it (weights_access
-    roles-anywhere) and those that remote-write metrics to the primary workspace."""
+    roles-anywhere), those that remote-write metrics to the primary workspace, and the machines of
+    eks-hybrid-nodes targets."""
     weights_targets = tuple(
         target.name
-        for target in config.onprem_targets
+        for target in config.kubernetes_targets
         if target.weights_access == "roles-anywhere"
         and any(not model.sensitive for model in config.models_on_target(target.name))
     )
     metrics_targets = tuple(
         target.name
-        for target in config.onprem_targets
+        for target in config.kubernetes_targets
         if target.metrics_remote_write and config.models_on_target(target.name)
     )
+    node_targets = tuple(
+        HybridNodeTarget(target.name, regions[target.hybrid.region].cluster.cluster_arn)
+        for target in config.onprem_targets
+        if target.hybrid is not None
+    )
     datacentre = config.datacentre
+    primary = regions[config.primary_region.name]
     weights = primary.weights
-    if not (weights_targets or metrics_targets) or datacentre is None or datacentre.ca_certificate is None:
-        return None  # config refuses either without the data centre's CA
+    if (
+        not (weights_targets or metrics_targets or node_targets)
+        or datacentre is None
+        or datacentre.ca_certificate is None
+    ):
+        return None  # config refuses any of them without the data centre's CA
     assert weights is not None  # the primary region always holds the weights bucket
     return RolesAnywhere(
         f"{config.environment}-roles-anywhere",
@@ -400,6 +493,7 @@ def datacentre_roles_anywhere(
             weights_targets=weights_targets,
             workspace_arn=primary.metrics.workspace_arn,
             metrics_targets=metrics_targets,
+            node_targets=node_targets,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": provider}),
     )
@@ -464,7 +558,7 @@ def serve_onprem(
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     namespace = ServingNamespace(
         f"{target.name}-serving",
-        ServingNamespaceArgs(environment=config.environment, weight_path=target.weights_path),
+        ServingNamespaceArgs(environment=config.environment, weight_paths=(target.weights_path,)),
         opts=on_cluster,
     )
     placement = Placement(gpu=target.gpu, node_selector=dict(target.node_selector), tolerations=(GPU_TOLERATION,))

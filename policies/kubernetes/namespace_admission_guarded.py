@@ -6,13 +6,14 @@ a hostPath), and so does the GPU telemetry namespace (the DCGM exporter reads a 
 The pack's workload policies judge what the plan declares; this one asks that the cluster judges
 everything else too (a `kubectl apply`, a leaked CI token): a ValidatingAdmissionPolicy bound with
 Deny to the namespace by the label the API server sets on it, whose rules are
-`components.pod_admission`'s, unchanged. The only rule that varies is the hostPath one: it must admit
-exactly one weight tier from the policy config (`weightPaths`) and the host paths of the node
-agents the config lists in that namespace (`nodeAgentHostPaths`), nothing wider.
+`components.pod_admission`'s, unchanged. The only rule that varies is the hostPath one: it may admit
+configured weight tiers only (`weightPaths`: the NVMe tier, the on-prem targets' directories) and the
+host paths of the node agents the config lists in that namespace (`nodeAgentHostPaths`), nothing wider.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from pulumi_policy import (
@@ -72,7 +73,7 @@ def _binding_problems(binding: PolicyResource) -> list[str]:
 
 
 def _expected_host_path_rules(namespace: str, config: dict[str, Any]) -> set[str]:
-    """The hostPath rule as the guard of `namespace` may state it: one configured weight tier (or
+    """The hostPath rule as the guard of `namespace` may state it: configured weight tiers (or
     none), plus exactly the host paths of the configured node agents in that namespace."""
     agents = mapping(config.get("nodeAgentHostPaths"))
     exact = tuple(
@@ -80,11 +81,13 @@ def _expected_host_path_rules(namespace: str, config: dict[str, Any]) -> set[str
             {path for agent, paths in agents.items() if agent.startswith(f"{namespace}/") for path in strings(paths)}
         )
     )
-    tiers: list[str | None] = [None, *strings(config.get("weightPaths"))]
+    configured = list(dict.fromkeys(strings(config.get("weightPaths"))))
+    # Any set of the configured tiers (none; the NVMe tier; it and a hybrid-nodes target's directory).
+    tier_sets = [tuple(c) for n in range(len(configured) + 1) for c in itertools.combinations(configured, n)]
     rules = set()
-    for tier in tiers:
+    for tiers in tier_sets:
         try:
-            rules.update(expr for key, expr, _ in pod_admission_rules(tier, exact) if key == "host-path")
+            rules.update(expr for key, expr, _ in pod_admission_rules(tiers, exact) if key == "host-path")
         except ValueError:  # a path the guard cannot state is one it cannot admit
             continue
     return rules

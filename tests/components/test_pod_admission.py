@@ -85,8 +85,8 @@ COMPLIANT = {
     "initContainers": [{"name": "sync", "image": "x", "securityContext": {"allowPrivilegeEscalation": False}}],
     "volumes": [{"name": "weights", "hostPath": {"path": f"{NVME_MODELS_PATH}/llama", "type": "Directory"}}],
 }
-MESSAGES = {key: message for key, _, message in pod_admission_rules(NVME_MODELS_PATH)}
-VALIDATIONS = [{"expression": e, "message": m} for _, e, m in pod_admission_rules(NVME_MODELS_PATH)]
+MESSAGES = {key: message for key, _, message in pod_admission_rules((NVME_MODELS_PATH,))}
+VALIDATIONS = [{"expression": e, "message": m} for _, e, m in pod_admission_rules((NVME_MODELS_PATH,))]
 
 
 def broken(path: str, value) -> dict:
@@ -140,7 +140,7 @@ def test_net_bind_service_is_the_one_capability_a_container_may_add():
 
 
 def test_node_agent_guard_admits_exactly_its_paths():
-    validations = [{"expression": e, "message": m} for _, e, m in pod_admission_rules(None, ("/var/lib/kubelet/x",))]
+    validations = [{"expression": e, "message": m} for _, e, m in pod_admission_rules((), ("/var/lib/kubelet/x",))]
     assert refused_by(validations, broken("volumes.0.hostPath.path", "/var/lib/kubelet/x")) == []
     assert refused_by(validations, broken("volumes.0.hostPath.path", "/var/lib/kubelet/x/y")) == [
         "hostPath volumes here must be /var/lib/kubelet/x"
@@ -152,4 +152,4 @@ def test_node_agent_guard_admits_exactly_its_paths():
 
 def test_a_path_the_guard_cannot_state_is_refused():
     with pytest.raises(ValueError, match=r"^host path \"/mnt/x'\": must be absolute"):
-        pod_admission_rules("/mnt/x'")
+        pod_admission_rules(("/mnt/x'",))

@@ -388,7 +388,7 @@ def test_the_targets_store_comes_from_the_stack_file():
         (["--target", "dc1", *PRIVATE], "--target dc1: needs --stack NAME (the stack file names the target's store)"),
         (
             ["--stack", "prod", "--target", "dc2", *PRIVATE],
-            "--target dc2: no such on-prem target in Pulumi.prod.yaml (targets: dc1)",
+            "--target dc2: no such on-prem target in Pulumi.prod.yaml (targets: dc1, dc1-rack2)",
         ),
         (
             ["--stack", "prod", "--target", "dc1", "--model", "llama-3-8b-instruct", "--revision", "v1"],

@@ -38,7 +38,7 @@ def guard_policy(name="llm-prod-pod-guard", validations=None, cluster=CLUSTER, *
     body = {
         "failurePolicy": "Fail",
         "matchConstraints": copy.deepcopy(POD_MATCH_CONSTRAINTS),
-        "validations": validations if validations is not None else pod_admission_validations(TIER),
+        "validations": validations if validations is not None else pod_admission_validations((TIER,)),
         **spec,
     }
     return policy_resource(
@@ -80,18 +80,31 @@ def test_compliant():
 
 def test_compliant_node_agent_namespace():
     """The telemetry namespace's guard admits exactly its agent's kubelet directory."""
-    agents = guard_policy("gpu-metrics-pod-guard", pod_admission_validations(None, (AGENT_PATH,)))
+    agents = guard_policy("gpu-metrics-pod-guard", pod_admission_validations((), (AGENT_PATH,)))
     assert violations(namespace("gpu-metrics"), agents, binding("gpu-metrics", "gpu-metrics-pod-guard")) == []
 
 
 def test_compliant_guard_that_admits_no_host_path_at_all():
-    strict = guard_policy(validations=pod_admission_validations(None))
+    strict = guard_policy(validations=pod_admission_validations(()))
     assert violations(namespace(), strict, binding()) == []
 
 
 def test_compliant_on_prem_weight_tier():
-    onprem = guard_policy(validations=pod_admission_validations("/mnt/models"))
+    onprem = guard_policy(validations=pod_admission_validations(("/mnt/models",)))
     assert violations(namespace(), onprem, binding()) == []
+
+
+def test_compliant_guard_of_a_cluster_with_hybrid_nodes_admits_both_tiers():
+    both = guard_policy(validations=pod_admission_validations((TIER, "/mnt/models")))
+    assert violations(namespace(), both, binding()) == []
+
+
+def test_a_second_tier_that_is_not_configured():
+    wide = guard_policy(validations=pod_admission_validations((TIER, "/srv")))
+    assert violations(namespace(), wide, binding()) == prefixed(
+        "ValidatingAdmissionPolicy 'llm-prod-pod-guard' lacks the guard's rules: host-path "
+        "(each must be components.pod_admission's expression, unchanged)."
+    )
 
 
 @pytest.mark.parametrize("level", ["baseline", "restricted"])
@@ -210,10 +223,10 @@ def test_policy_with_match_conditions_or_params():
     )
 
 
-@pytest.mark.parametrize("key", [key for key, _, _ in pod_admission_rules(TIER)])
+@pytest.mark.parametrize("key", [key for key, _, _ in pod_admission_rules((TIER,))])
 def test_policy_missing_or_weakening_a_rule(key):
     """Each rule dropped, or its expression changed by one clause, is named."""
-    keyed = list(zip((k for k, _, _ in pod_admission_rules(TIER)), pod_admission_validations(TIER), strict=True))
+    keyed = list(zip((k for k, _, _ in pod_admission_rules((TIER,))), pod_admission_validations((TIER,)), strict=True))
     kept = [v for k, v in keyed if k != key]
     expected = prefixed(
         f"ValidatingAdmissionPolicy 'llm-prod-pod-guard' lacks the guard's rules: {key} "
@@ -229,7 +242,7 @@ def test_policy_missing_or_weakening_a_rule(key):
     [("/", ()), ("/mnt", ()), ("/mnt/k8s-disks/0/models", ("/var/run/containerd",)), (None, ("/etc",))],
 )
 def test_policy_whose_host_path_rule_is_not_a_configured_tier(tier, exact):
-    wide = guard_policy(validations=pod_admission_validations(tier, exact))
+    wide = guard_policy(validations=pod_admission_validations((tier,) if tier else (), exact))
     assert violations(namespace(), wide, binding()) == prefixed(
         "ValidatingAdmissionPolicy 'llm-prod-pod-guard' lacks the guard's rules: host-path "
         "(each must be components.pod_admission's expression, unchanged)."
@@ -237,7 +250,7 @@ def test_policy_whose_host_path_rule_is_not_a_configured_tier(tier, exact):
 
 
 def test_node_agent_namespace_guard_may_not_admit_another_agents_path():
-    other = guard_policy("gpu-metrics-pod-guard", pod_admission_validations(None, ("/var/lib/kubelet/device-plugins",)))
+    other = guard_policy("gpu-metrics-pod-guard", pod_admission_validations((), ("/var/lib/kubelet/device-plugins",)))
     assert violations(namespace("gpu-metrics"), other, binding("gpu-metrics", "gpu-metrics-pod-guard")) == prefixed(
         "ValidatingAdmissionPolicy 'gpu-metrics-pod-guard' lacks the guard's rules: host-path "
         "(each must be components.pod_admission's expression, unchanged).",

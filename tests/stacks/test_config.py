@@ -238,7 +238,7 @@ CASES = {
     "unknown target": (
         "prod",
         lambda v: v["models"][1].update(targets=["dc9"]),
-        "models[1].targets[0]: unknown on-prem target 'dc9'; allowed: dc1",
+        "models[1].targets[0]: unknown on-prem target 'dc9'; allowed: dc1, dc1-rack2",
     ),
     "sensitive model on a target that forbids it": (
         "prod",

@@ -49,6 +49,8 @@ def test_model_servers_admit_the_private_subnets_and_the_prometheus_agent(prod_r
         p
         for p in of_type(prod_run, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
         if p.provider.split("::")[-1].startswith("us-east-1-cluster-k8s")
+        # The model on dc1-rack2's hybrid nodes is called from the data centre (test_hybrid_nodes.py).
+        and "llama-3-8b-batch" not in p.name
     ]
     assert policies
     for policy in policies:

@@ -27,7 +27,7 @@ def _model_deployments(run, regions=REGIONS):
 
 def test_model_pods_start_after_their_credentials_and_gpu_nodes(prod_run):
     deployments = _model_deployments(prod_run)
-    assert len(deployments) == 3
+    assert len(deployments) == 4  # us-east-1 also runs dc1-rack2's model, on its hybrid nodes
     for region, server, deployment in deployments:
         (association,) = [r for r in of_type(prod_run, ASSOCIATION) if r.name == f"{server}-pod-identity"]
         groups = {r.urn for r in of_type(prod_run, NODE_GROUP) if r.name.startswith(f"{region}-gpu-")}
@@ -50,7 +50,7 @@ def test_pulumi_waits_for_a_rollout_as_long_as_its_progress_deadline(monkeypatch
     monkeypatch.setattr(offline.RecordingMonitor, "RegisterResource", recording)
     run = run_stack("prod")
     deployments = _model_deployments(run, (*REGIONS, "dc1"))
-    assert len(deployments) == 5
+    assert len(deployments) == 6
     for _, _, deployment in deployments:
         deadline = f"{deployment.inputs['spec']['progressDeadlineSeconds']}s"
         assert timeouts[deployment.name] == (deadline, deadline)

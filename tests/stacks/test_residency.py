@@ -246,6 +246,26 @@ def test_pack_refuses_the_sensitive_model_moved_to_an_eks_cluster(plan, evaluato
     ]
 
 
+def test_pack_refuses_the_sensitive_model_moved_onto_hybrid_nodes(plan, evaluator):
+    """dc1-rack2's machines stand in dc1, but their cluster (its etcd, the pod specs, the Secrets) is in
+    us-east-1: the pack sees the Deployment in AWS, whatever its node selector says."""
+    resources = copy.deepcopy(plan["resources"])
+    deployment = find(resources, "kubernetes:apps/v1:Deployment", lambda r: r["name"] == f"dc1-{SENSITIVE}-deployment")
+    hybrid = find(
+        resources, "kubernetes:apps/v1:Deployment", lambda r: r["name"] == "us-east-1-llama-3-8b-batch-deployment"
+    )
+    deployment["provider"] = hybrid["provider"]
+    pod = deployment["inputs"]["spec"]["template"]["spec"]
+    pod["nodeSelector"] = hybrid["inputs"]["spec"]["template"]["spec"]["nodeSelector"]
+    assert mandatory(evaluator, resources, SENSITIVE_POLICY) == [
+        (
+            f"Deployment 'dc1-{SENSITIVE}-deployment' (us-east-1) carries sensitive model '{SENSITIVE}': its weights, "
+            "routes and pods stay on on-prem targets that allow sensitive models (dc1).",
+            deployment["urn"],
+        )
+    ]
+
+
 def test_pack_refuses_a_gateway_route_for_the_sensitive_model(plan, evaluator):
     resources = copy.deepcopy(plan["resources"])
     route = find(
