@@ -46,6 +46,7 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     account = {"accountId": platform.aws_account_id} if platform.aws_account_id else {}
     admin_roles = sorted({arn for region in platform.regions for arn in region.cluster.admin_role_arns})
     regions = {"allowedRegions": list(platform.policy.allowed_regions)}
+    datacentre = {"datacentreCidrs": list(platform.datacentre.cidrs) if platform.datacentre else []}
     host_paths = {
         "weightPaths": weight_paths(platform),
         "nodeAgentHostPaths": {agent: list(paths) for agent, paths in NODE_AGENT_HOST_PATHS.items()},
@@ -91,8 +92,11 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
             "rules": [rule.model_dump() for rule in platform.policy.data_residency],
             "primaryRegion": platform.primary_region.name,
         },
-        "aws-transit-gateway-datacentre-routes-only": {
-            "datacentreCidrs": list(platform.datacentre.cidrs) if platform.datacentre else []
+        "aws-transit-gateway-datacentre-routes-only": datacentre,
+        "aws-eks-remote-networks-in-datacentre": datacentre,
+        # On-prem capacity is no resource of the plan: GPUs x machines of each target, from the stack file.
+        "kubernetes-scaler-fits-gpu-capacity": {
+            "targetGpus": {t.name: t.nodes * t.gpus_per_node for t in platform.onprem_targets}
         },
         "kubernetes-scaler-keeps-minimum-replicas": {
             "minReplicas": platform.policy.resolved_min_replicas(platform.environment)

@@ -21,6 +21,7 @@ from policies.aws.eks import (
     cluster_control_plane_logging,
     cluster_disallow_creator_admin,
     cluster_endpoint_not_public,
+    cluster_remote_networks_datacentre,
     cluster_secrets_encrypted,
     cluster_version_allowed,
     gpu_node_group_tainted,
@@ -35,6 +36,7 @@ from policies.aws.iam import (
     policy_no_wildcard_action_resource,
     policy_passrole_scoped,
     role_trust_policy_restricted,
+    roles_anywhere_trust_scoped,
 )
 from policies.aws.kms import key_policy_no_wildcard_principal, key_policy_same_account, key_rotation_enabled
 from policies.aws.s3 import (
@@ -106,6 +108,7 @@ ALL_POLICIES = [
     managed_policy_allowed.policy,
     role_trust_policy_restricted.policy,
     pod_identity_trust_scoped.policy,
+    roles_anywhere_trust_scoped.policy,
     vpc_flow_logs_enabled.policy,
     cluster_endpoint_not_public.policy,
     cluster_secrets_encrypted.policy,
@@ -114,6 +117,7 @@ ALL_POLICIES = [
     cluster_authentication_mode_api.policy,
     cluster_disallow_creator_admin.policy,
     access_policy_admin_principals.policy,
+    cluster_remote_networks_datacentre.policy,
     security_group_no_public_ingress.policy,
     load_balancer_internal.policy,
     network_load_balancer_security_groups.policy,

@@ -2263,6 +2263,85 @@ PRIVATE_PATH: list[Mutation] = [
     ),
 ]
 
+# On-prem machines as EKS Hybrid Nodes, and every role IAM Roles Anywhere vends (prod only).
+RA_NODES_ROLE = where(ROLE, Contains("assumeRolePolicy", "sts:RoleSessionName"))
+RA_WEIGHTS_ROLE = where(ROLE, Contains("assumeRolePolicy", "llm-weights-"))
+HYBRID_CLUSTER = where(CLUSTER, Has("remoteNetworkConfig"))
+REMOTE_NETWORK_RULE = where(
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", Contains("description", "from hybrid nodes")
+)
+_RA_TRUST = _policy("aws-iam-roles-anywhere-trust-scoped")
+_REMOTE = _policy("aws-eks-remote-networks-in-datacentre")
+_CAPACITY = _policy("kubernetes-scaler-fits-gpu-capacity")
+
+HYBRID: list[Mutation] = [
+    _prod(
+        "roles-anywhere-any-anchor",
+        _RA_TRUST,
+        "the hybrid nodes role drops its trust anchor condition (any anchor of the account vends it)",
+        RA_NODES_ROLE,
+        doc("assumeRolePolicy", Delete("Statement[1].Condition.ArnEquals")),
+    ),
+    _prod(
+        "roles-anywhere-anchor-pattern",
+        _RA_TRUST,
+        "the weights role trusts any trust anchor by pattern",
+        RA_WEIGHTS_ROLE,
+        doc("assumeRolePolicy", Set('Statement[0].Condition.ArnEquals["aws:SourceArn"]', "arn:aws:rolesanywhere:*")),
+    ),
+    _prod(
+        "roles-anywhere-any-certificate",
+        _RA_TRUST,
+        "the weights role takes any certificate of the data centre's CA (no CN condition)",
+        RA_WEIGHTS_ROLE,
+        doc("assumeRolePolicy", Delete("Statement[0].Condition.StringEquals")),
+    ),
+    _prod(
+        "roles-anywhere-cn-wildcard",
+        _RA_TRUST,
+        "the hybrid nodes role takes any CN ('*')",
+        RA_NODES_ROLE,
+        doc("assumeRolePolicy", Set('Statement[0].Condition.StringLike["aws:PrincipalTag/x509Subject/CN"]', "*")),
+    ),
+    _prod(
+        "remote-node-network-outside-datacentre",
+        _REMOTE,
+        "the cluster expects hybrid nodes from a network outside the data centre's",
+        HYBRID_CLUSTER,
+        Set("remoteNetworkConfig.remoteNodeNetworks.cidrs", ["192.168.0.0/16"]),
+    ),
+    _prod(
+        "remote-pod-network-public",
+        _REMOTE,
+        "the cluster's remote pod network is a public range",
+        HYBRID_CLUSTER,
+        Set("remoteNetworkConfig.remotePodNetworks.cidrs", ["100.0.0.0/16"]),
+    ),
+    _prod(
+        "remote-network-all-ports",
+        _REMOTE,
+        "the cluster security group admits the hybrid nodes on every port",
+        REMOTE_NETWORK_RULE,
+        Set("ipProtocol", "-1"),
+        Delete("fromPort"),
+        Delete("toPort"),
+    ),
+    _prod(
+        "hybrid-scaler-beyond-target",
+        _CAPACITY,
+        "the hybrid nodes' model may scale to more replicas than the target's machines hold",
+        where("kubernetes:keda.sh/v1alpha1:ScaledObject", Eq("spec.scaleTargetRef.name", "llama-3-8b-batch")),
+        Set("spec.maxReplicaCount", 5),
+    ),
+]
+
 CATALOGUE: list[Mutation] = (
-    ISSUE_CLASSES + EXISTING_POLICIES + CONTROLLERS + POLICY_COVERAGE + ADMISSION_GUARDS + RESIDENCY + PRIVATE_PATH
+    ISSUE_CLASSES
+    + EXISTING_POLICIES
+    + CONTROLLERS
+    + POLICY_COVERAGE
+    + ADMISSION_GUARDS
+    + RESIDENCY
+    + PRIVATE_PATH
+    + HYBRID
 )

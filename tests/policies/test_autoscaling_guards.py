@@ -291,16 +291,76 @@ def test_no_node_group_with_the_label_has_no_capacity():
     assert message.startswith("node group 'h100' of cluster 'eks' has 0 GPUs at max size (0 node(s))")
 
 
-def test_capacity_not_applicable_off_eks_or_without_gpus():
+def test_capacity_not_applicable_without_gpus():
     c = Cluster(max_nodes=1)
-    onprem = provider(name="onprem-dc1", type_=K8S)
     resources = c.resources(
-        policy_resource(DEPLOYMENT, "d", deployment(gpus=4), provider_resource=onprem),
-        policy_resource(SO, "s", scaled_object(max_count=50), provider_resource=onprem),
         c.on(DEPLOYMENT, "cpu", deployment(name="cpu", gpus=0)),
         c.on(HPA, "h", hpa(name="cpu", target="cpu", max_replicas=50)),
     )
     assert stack_violations(scaler_fits_gpu_capacity.policy, resources) == []
+
+
+def hybrid_deployment(target="dc1-rack2", gpus=2) -> dict[str, Any]:
+    """A model server pinned to an eks-hybrid-nodes target's machines (no node group label)."""
+    workload = deployment(gpus=gpus)
+    workload["spec"]["template"]["spec"]["nodeSelector"] = {
+        conventions.COMPUTE_TYPE_LABEL: conventions.HYBRID_COMPUTE_TYPE,
+        conventions.ONPREM_TARGET_LABEL: target,
+    }
+    return workload
+
+
+def test_on_prem_scalers_fit_the_targets_gpus():
+    c = Cluster(max_nodes=1)
+    onprem = provider(name="onprem-dc1", type_=K8S)
+    resources = c.resources(
+        policy_resource(DEPLOYMENT, "d", deployment(gpus=4), provider_resource=onprem),
+        policy_resource(SO, "s", scaled_object(max_count=4), provider_resource=onprem),
+        c.on(DEPLOYMENT, "hd", hybrid_deployment(gpus=2)),
+        c.on(SO, "hs", scaled_object(max_count=4)),
+    )
+    config = {"targetGpus": {"dc1": 16, "dc1-rack2": 8}}
+    assert stack_violations(scaler_fits_gpu_capacity.policy, resources, config) == []
+
+
+def test_an_on_prem_cluster_beyond_its_gpus():
+    c = Cluster(max_nodes=1)
+    onprem = provider(name="onprem-dc1", type_=K8S)
+    scaler = policy_resource(SO, "s", scaled_object(max_count=5), provider_resource=onprem)
+    resources = c.resources(policy_resource(DEPLOYMENT, "d", deployment(gpus=4), provider_resource=onprem), scaler)
+    assert stack_violations(scaler_fits_gpu_capacity.policy, resources, {"targetGpus": {"dc1": 16}}) == [
+        (
+            "on-prem target 'dc1' has 16 GPUs (nodes x gpus_per_node); its scalers may ask for 20 "
+            "(ScaledObject llm-prod/llama 5 x 4): the rest would stay Pending.",
+            scaler.urn,
+        )
+    ]
+
+
+def test_hybrid_nodes_count_against_their_target_not_the_node_group():
+    c = Cluster(max_nodes=4)  # 32 H100 in the node group: plenty, and not where the pods go
+    scaler = c.on(SO, "hs", scaled_object(max_count=5))
+    resources = c.resources(c.on(DEPLOYMENT, "hd", hybrid_deployment(gpus=2)), scaler)
+    assert stack_violations(scaler_fits_gpu_capacity.policy, resources, {"targetGpus": {"dc1-rack2": 8}}) == [
+        (
+            "on-prem target 'dc1-rack2' has 8 GPUs (nodes x gpus_per_node); its scalers may ask for 10 "
+            "(ScaledObject llm-prod/llama 5 x 2): the rest would stay Pending.",
+            scaler.urn,
+        )
+    ]
+
+
+def test_a_target_without_a_gpu_count_is_not_assumed_to_fit():
+    c = Cluster()
+    scaler = c.on(SO, "hs", scaled_object(max_count=1))
+    resources = c.resources(c.on(DEPLOYMENT, "hd", hybrid_deployment(gpus=2)), scaler)
+    assert stack_violations(scaler_fits_gpu_capacity.policy, resources) == [
+        (
+            "on-prem target 'dc1-rack2' has no GPU count in the policy config (targetGpus); its scalers may ask "
+            "for 2 (ScaledObject llm-prod/llama 1 x 2).",
+            scaler.urn,
+        )
+    ]
 
 
 # --- kubernetes-keda-scale-to-zero-needs-external-trigger ----------------------------------------------------
