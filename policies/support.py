@@ -5,6 +5,7 @@ Kept free of policy decisions so each policy file reads on its own.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -25,6 +26,25 @@ ACCOUNT_ID_PROPERTY = {"type": "string", "pattern": "^[0-9]{12}$"}
 
 # Type tokens whose package is a real provider (not a component or the stack).
 PROVIDER_PACKAGES = ("aws", "kubernetes", "random")
+
+# Policy config: the data centre's networks, `datacentre.cidrs` of the stack file.
+DATACENTRE_CIDRS_PROPERTY = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "the data centre's networks (datacentre.cidrs of the stack file)",
+}
+
+
+def datacentre_networks(config: Mapping[str, Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The configured `datacentreCidrs` that parse as networks (the rest cannot admit anything)."""
+    networks = []
+    for cidr in as_list(config.get("datacentreCidrs")):
+        try:
+            networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue
+    return networks
 
 
 def number_text(value: Any) -> str:

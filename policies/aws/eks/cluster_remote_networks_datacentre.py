@@ -27,7 +27,7 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import as_list
+from policies.support import DATACENTRE_CIDRS_PROPERTY, as_list, datacentre_networks
 
 CLUSTER = "aws:eks/cluster:Cluster"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -58,8 +58,7 @@ def remote_networks(cluster: PolicyResource) -> Iterator[tuple[str, str]]:
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    config = args.get_config() or {}
-    datacentre = [n for n in (_network(c) for c in as_list(config.get("datacentreCidrs"))) if n is not None]
+    datacentre = datacentre_networks(args.get_config() or {})
     allowed = ", ".join(str(n) for n in datacentre) or "none configured"
     remote: list[tuple[str, Network]] = []
     for cluster in (r for r in args.resources if r.resource_type == CLUSTER):
@@ -106,12 +105,7 @@ policy = StackValidationPolicy(
     framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="SC-7, AC-4", version="5"),
     config_schema=PolicyConfigSchema(
         properties={
-            "datacentreCidrs": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "the data centre's networks (datacentre.cidrs of the stack file)",
-            },
+            "datacentreCidrs": DATACENTRE_CIDRS_PROPERTY,
         },
     ),
     remediation_steps=(

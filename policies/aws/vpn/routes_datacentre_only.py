@@ -27,7 +27,7 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import as_list
+from policies.support import DATACENTRE_CIDRS_PROPERTY, as_list, datacentre_networks
 
 ROUTE = "aws:ec2/route:Route"
 TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
@@ -61,13 +61,7 @@ def _private_path(resource: PolicyResource) -> str | None:
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    config = args.get_config() or {}
-    networks = []
-    for cidr in as_list(config.get("datacentreCidrs")):
-        try:
-            networks.append(ipaddress.ip_network(str(cidr), strict=False))
-        except ValueError:
-            continue
+    networks = datacentre_networks(args.get_config() or {})
     allowed = ", ".join(str(n) for n in networks) or "none configured"
     vpc_networks = []
     for vpc in (r for r in args.resources if r.resource_type == VPC):
@@ -128,12 +122,7 @@ policy = StackValidationPolicy(
     framework=PolicyComplianceFramework(name="NIST SP 800-53", reference="SC-7, AC-4", version="5"),
     config_schema=PolicyConfigSchema(
         properties={
-            "datacentreCidrs": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "datacentre.cidrs of the stack file",
-            },
+            "datacentreCidrs": DATACENTRE_CIDRS_PROPERTY,
         },
     ),
     remediation_steps=(
