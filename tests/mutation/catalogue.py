@@ -1010,9 +1010,10 @@ EXISTING_POLICIES: list[Mutation] = [
         "sg-rule-internet",
         _policy("aws-ec2-security-group-no-public-ingress"),
         "an ingress rule admits 0.0.0.0/0 instead of a security group",
-        where(INGRESS_RULE),
-        Delete("referencedSecurityGroupId"),
+        # A rule that references a group (the selector holds until its last step removes the reference).
+        where(INGRESS_RULE, Has("referencedSecurityGroupId")),
         Set("cidrIpv4", "0.0.0.0/0"),
+        Delete("referencedSecurityGroupId"),
     ),
     one(
         "sg-inline-internet",
