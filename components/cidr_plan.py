@@ -1,4 +1,5 @@
-"""Split a VPC CIDR into per-zone private and public subnets (pure; no Pulumi).
+"""Split a VPC CIDR into per-zone private and public subnets, and the ranges EKS takes for hybrid
+nodes' networks (pure; no Pulumi).
 
 The VPC is cut into 8 equal blocks. Blocks 0-5 are the private subnets, one per zone: the VPC
 CNI gives every pod a VPC address, so private subnets must be large (a /16 gives /19s, 8,187
@@ -18,6 +19,15 @@ MAX_ZONES = 6
 MIN_VPC_PREFIX = 16  # AWS's largest VPC CIDR
 MAX_VPC_PREFIX = 28  # AWS's smallest VPC CIDR
 MAX_PUBLIC_PREFIX = 27  # ALBs need at least a /27 per subnet
+
+# EKS accepts remote node and pod networks inside these only (EKS API, RemoteNetworkConfigRequest:
+# "within an IPv4 RFC-1918 network range", /8 to /32; botocore's model, tested).
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def is_rfc1918(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Inside 10/8, 172.16/12 or 192.168/16 (Python's is_private also admits documentation ranges)."""
+    return isinstance(network, ipaddress.IPv4Network) and any(network.subnet_of(r) for r in RFC1918)
 
 
 @dataclass(frozen=True)

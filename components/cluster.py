@@ -49,7 +49,8 @@ ADDON_MANAGED_POLICIES = {
 # Add-on configuration (JSON of the add-on's schema). The VPC CNI ships its network policy agent
 # disabled: without this every NetworkPolicy of the stack is accepted by the API and never enforced.
 ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
-# With hybrid nodes, the Pod Identity agent's second DaemonSet runs on them (off by default).
+# With hybrid nodes, the Pod Identity agent's second DaemonSet runs on them (off by default; add-on
+# v1.3.3-eksbuild.1 and later; EKS user guide, "Configure add-ons for hybrid nodes").
 HYBRID_ADDON_CONFIGURATION = {"eks-pod-identity-agent": {"daemonsets": {"hybrid": {"create": True}}}}
 
 CLUSTER_POLICIES = (aws_managed_policies.EKS_CLUSTER,)

@@ -9,8 +9,10 @@ NodeConfig nodeadm reads. The cluster's remote node and pod networks, and the co
 group rules for them, belong to `cluster.GpuCluster`.
 
 Sources: EKS user guide, "Prepare credentials for hybrid nodes" (role permissions and the Roles
-Anywhere trust policy), "Prepare cluster access for hybrid nodes" (access entry type HYBRID_LINUX),
-and the hybrid nodes `nodeadm` reference (NodeConfig `node.eks.aws/v1alpha1`).
+Anywhere trust policy, the profile's acceptRoleSessionName), "Prepare cluster access for hybrid
+nodes" (access entry type HYBRID_LINUX, also in botocore's EKS model: tested), and the hybrid nodes
+`nodeadm` reference with its source (aws/eks-hybrid `api/v1alpha1/nodeconfig_types.go`, NodeConfig
+`node.eks.aws/v1alpha1`; certificate defaults in `internal/node/hybrid/defaults.go`).
 """
 
 from __future__ import annotations

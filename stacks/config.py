@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic.functional_validators import AfterValidator
 
 from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf_rules
+from components.cidr_plan import is_rfc1918
 from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
 
 NAMESPACE = "llm-serving"
@@ -963,7 +964,11 @@ def _check_hybrid_networks(config: PlatformConfig) -> Iterator[ConfigError]:
                     yield ConfigError(at, f"'{cidr}' is not an IPv4 network in CIDR form, e.g. 10.100.16.0/22")
                     continue
                 network = ipaddress.IPv4Network(cidr)
-                if not any(network.subnet_of(dc) for dc in dc_networks):
+                if not is_rfc1918(network):
+                    yield ConfigError(
+                        at, f"{cidr} is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (EKS's rule)"
+                    )
+                elif not any(network.subnet_of(dc) for dc in dc_networks):
                     yield ConfigError(
                         at,
                         f"{cidr} is not inside datacentre.cidrs ({', '.join(datacentre.cidrs)}): only those are "

