@@ -35,6 +35,9 @@ from components.metrics_collector import remote_write_policy
 from components.weights import model_server_policy
 
 SESSION_SECONDS = 3600
+# The hybrid nodes role's longest session: above the profile's hour, as the EKS guide asks of it
+# ("Prepare credentials for hybrid nodes": the role's MaxSessionDuration greater than the profile's).
+NODE_ROLE_MAX_SESSION_SECONDS = 2 * SESSION_SECONDS
 PURPOSES = ("weights", "metrics")
 
 
@@ -152,14 +155,15 @@ class RolesAnywhere(pulumi.ComponentResource):
             for target in targets:
                 trust = anchor.arn.apply(lambda arn, t=target, p=purpose: json.dumps(trust_policy(arn, t, p)))
                 issued[target] = self._role(name, args, anchor, target, purpose, policy, trust, tags)
-        for node in args.node_targets:
+        if args.node_targets:
             pull_images = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition.apply(
                 lambda p: aws_managed_policies.managed_policy_arn(aws_managed_policies.ECR_PULL_ONLY, p)
             )
+        for node in args.node_targets:
             trust = anchor.arn.apply(lambda arn, t=node.target: json.dumps(node_trust_policy(arn, t)))
             policy = pulumi.Output.from_input(node.cluster_arn).apply(lambda arn: json.dumps(node_policy(arn)))
             self.issued.nodes[node.target] = self._role(
-                name, args, anchor, node.target, "nodes", policy, trust, tags, managed_policy_arn=pull_images
+                name, args, anchor, node.target, "nodes", policy, trust, tags, hybrid_node=pull_images
             )
         self.register_outputs({"trust_anchor_arn": anchor.arn})
 
@@ -173,11 +177,13 @@ class RolesAnywhere(pulumi.ComponentResource):
         policy: pulumi.Output[str],
         trust: pulumi.Output[str],
         tags: Mapping[str, str],
-        managed_policy_arn: pulumi.Output[str] | None = None,
+        hybrid_node: pulumi.Output[str] | None = None,
     ) -> TargetCredentials:
-        """One target's role for one purpose, its policies and the profile that vends it. A `nodes`
-        profile accepts the session name nodeadm asks for (the node's name, which the trust pins to the
-        certificate's CN)."""
+        """One target's role for one purpose, its policies and the profile that vends it.
+
+        `hybrid_node` (the ECR pull-only policy's ARN) makes it the hybrid nodes role: that policy
+        attached, a session longer than the profile's, and a profile that accepts the session name
+        nodeadm asks for (the node's name, which the trust pins to the certificate's CN)."""
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{target}-{purpose}"
 
@@ -188,22 +194,20 @@ class RolesAnywhere(pulumi.ComponentResource):
             f"{prefix}-role",
             description=f"llm-serving {args.environment}: on-prem target {target}, {purpose}",
             assume_role_policy=trust,
-            max_session_duration=SESSION_SECONDS,
+            max_session_duration=NODE_ROLE_MAX_SESSION_SECONDS if hybrid_node is not None else SESSION_SECONDS,
             tags=labels("role"),
             opts=child,
         )
         aws.iam.RolePolicy(f"{prefix}-policy", role=role.id, policy=policy, opts=child)
-        if managed_policy_arn is not None:
-            aws.iam.RolePolicyAttachment(
-                f"{prefix}-pull-images", role=role.name, policy_arn=managed_policy_arn, opts=child
-            )
+        if hybrid_node is not None:
+            aws.iam.RolePolicyAttachment(f"{prefix}-pull-images", role=role.name, policy_arn=hybrid_node, opts=child)
         profile = aws.rolesanywhere.Profile(
             f"{prefix}-profile",
             name=f"llm-serving-{args.environment}-{target}-{purpose}",
             enabled=True,
             role_arns=[role.arn],
             duration_seconds=SESSION_SECONDS,
-            accept_role_session_name=True if purpose == "nodes" else None,
+            accept_role_session_name=True if hybrid_node is not None else None,
             tags=labels("profile"),
             opts=child,
         )

@@ -84,6 +84,8 @@ def test_only_the_targets_certificates_assume_the_hybrid_nodes_role(prod_program
     profile = named(prod, f"prod-roles-anywhere-{TARGET}-nodes-profile").inputs
     assert profile["acceptRoleSessionName"] is True
     assert profile["durationSeconds"] == 3600
+    # The EKS guide asks for a role session longer than the profile's.
+    assert role["maxSessionDuration"] > profile["durationSeconds"]
     # The weights and metrics profiles keep their fixed session names.
     assert "acceptRoleSessionName" not in named(prod, "prod-roles-anywhere-dc1-weights-profile").inputs
 
