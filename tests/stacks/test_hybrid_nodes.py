@@ -259,6 +259,10 @@ def model_of(values, name=MODEL) -> dict:
             "onprem_targets[1]: kubeconfig: required with kind kubernetes (pulumi config set --secret --path ...)",
         ),
         (
+            lambda v: v["onprem_targets"][0].update(hybrid=dict(target_of(v)["hybrid"])),
+            "onprem_targets[0]: hybrid: only with kind eks-hybrid-nodes",
+        ),
+        (
             lambda v: target_of(v)["hybrid"].update(region="ap-south-1"),
             "onprem_targets[1].hybrid.region: unknown region 'ap-south-1'; allowed: us-east-1, eu-west-1",
         ),
@@ -327,6 +331,7 @@ def model_of(values, name=MODEL) -> dict:
         "weights-access",
         "sensitive",
         "kind-kubernetes",
+        "hybrid-on-kubernetes",
         "unknown-region",
         "node-cidr-outside-dc",
         "not-rfc-1918",
