@@ -30,6 +30,7 @@ from components import aws_managed_policies
 from components.arg_checks import ACCOUNT_ID, check_cluster_name, check_environment, check_region
 from components.conventions import LOG_RETENTION_DAYS, NODE_GROUP_LABEL
 from components.eks_addons import ADDON_VERSIONS
+from components.named_networks import NamedNetwork
 from components.pod_identity import trust_policy as pod_identity_trust_policy
 
 # Every control-plane log type EKS has; the policy pack requires all of them.
@@ -181,10 +182,10 @@ class GpuClusterArgs:
     admin_role_arns: tuple[str, ...] = ()
     """IAM roles that get cluster-admin access entries. Empty: the identity that creates the cluster is
     made admin by EKS (bootstrap) instead, so the program can still manage in-cluster objects."""
-    remote_node_cidrs: tuple[str, ...] = ()
+    remote_node_networks: tuple[NamedNetwork, ...] = ()
     """EKS Hybrid Nodes: the on-prem machines' networks (routed over the private path); with
-    `remote_pod_cidrs`, or neither."""
-    remote_pod_cidrs: tuple[str, ...] = ()
+    `remote_pod_networks`, or neither."""
+    remote_pod_networks: tuple[NamedNetwork, ...] = ()
     """EKS Hybrid Nodes: the pod networks of those machines (webhooks and metrics reach pods there)."""
     system_instance_type: str = "m6i.xlarge"
     system_min_nodes: int = 2
@@ -219,8 +220,8 @@ class GpuClusterArgs:
                 raise ValueError(f"admin_role_arns: must be IAM role ARNs (got {arn!r})")
         if len(set(self.admin_role_arns)) != len(self.admin_role_arns):
             raise ValueError("admin_role_arns: each role once (an access entry per principal)")
-        if bool(self.remote_node_cidrs) != bool(self.remote_pod_cidrs):
-            raise ValueError("remote_node_cidrs, remote_pod_cidrs: both or neither (EKS Hybrid Nodes)")
+        if bool(self.remote_node_networks) != bool(self.remote_pod_networks):
+            raise ValueError("remote_node_networks, remote_pod_networks: both or neither (EKS Hybrid Nodes)")
         if not 1 <= self.system_min_nodes <= self.system_max_nodes:
             raise ValueError(
                 f"system_min_nodes: must be between 1 and system_max_nodes ({self.system_max_nodes}) "
@@ -315,13 +316,13 @@ class GpuCluster(pulumi.ComponentResource):
             # running cluster does not replace it.
             remote_network_config=aws.eks.ClusterRemoteNetworkConfigArgs(
                 remote_node_networks=aws.eks.ClusterRemoteNetworkConfigRemoteNodeNetworksArgs(
-                    cidrs=list(args.remote_node_cidrs)
+                    cidrs=[network.cidr for network in args.remote_node_networks]
                 ),
                 remote_pod_networks=aws.eks.ClusterRemoteNetworkConfigRemotePodNetworksArgs(
-                    cidrs=list(args.remote_pod_cidrs)
+                    cidrs=[network.cidr for network in args.remote_pod_networks]
                 ),
             )
-            if args.remote_node_cidrs
+            if args.remote_node_networks
             else None,
             # Every add-on is declared (and pinned) below; none is installed unmanaged behind our back.
             bootstrap_self_managed_addons=False,
@@ -398,7 +399,7 @@ class GpuCluster(pulumi.ComponentResource):
             for addon, policy in ADDON_MANAGED_POLICIES.items()
         }
         addons: dict[str, aws.eks.Addon] = {}
-        configuration = {**ADDON_CONFIGURATION, **(HYBRID_ADDON_CONFIGURATION if args.remote_node_cidrs else {})}
+        configuration = {**ADDON_CONFIGURATION, **(HYBRID_ADDON_CONFIGURATION if args.remote_node_networks else {})}
         for addon in BEFORE_NODES:
             addons[addon] = self._addon(
                 name, addon, versions[addon], cluster, addon_roles.get(addon),
@@ -451,14 +452,16 @@ class GpuCluster(pulumi.ComponentResource):
         """EKS Hybrid Nodes: kubelets and pods on the remote networks call the API server (HTTPS) through
         the control plane's security group, which admits nothing else from them. The API server's calls
         to them (kubelet 10250, webhooks) leave through the group's egress, which EKS leaves open."""
-        remote = [("node", cidr) for cidr in args.remote_node_cidrs] + [("pod", cidr) for cidr in args.remote_pod_cidrs]
-        for kind, cidr in remote:
-            index = [c for k, c in remote if k == kind].index(cidr)
+        remote = [("node", network) for network in args.remote_node_networks] + [
+            ("pod", network) for network in args.remote_pod_networks
+        ]
+        for kind, network in remote:
+            index = [n for k, n in remote if k == kind].index(network)
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-remote-{kind}-https-{index}",
                 security_group_id=self.cluster_security_group_id,
-                description=f"Kubernetes API from hybrid {kind}s ({cidr})",
-                cidr_ipv4=cidr,
+                description=f"Kubernetes API from {network.label}, hybrid {kind}s",
+                cidr_ipv4=network.cidr,
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,

@@ -112,6 +112,9 @@ DCGM_NAMESPACE = "gpu-metrics"
 # Pod annotation naming the container port a model server serves /metrics on (TGI: METRICS_PORT_NAME,
 # vLLM: HTTP_PORT_NAME); the metrics agent scrapes that port and no other.
 METRICS_PORT_ANNOTATION = "llm-serving/metrics-port"
+# NetworkPolicy annotation naming the data centre networks its ipBlocks admit (`name=cidr,...`,
+# components/named_networks.py): network-ingress-from-named-networks checks it.
+INGRESS_NETWORKS_ANNOTATION = "llm-serving/ingress-networks"
 
 # --- API Gateway -------------------------------------------------------------------------------
 GATEWAY_STAGE = "v1"

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.arg_checks import check_environment, check_region
+from components.named_networks import NamedNetwork, inside_any
 from components.vpn_tunnels import TUNNEL_OPTIONS, TUNNELS
 
 # Private ASNs (RFC 6996) a Transit Gateway's, VPN gateway's or Direct Connect gateway's Amazon side may use.
@@ -62,6 +63,9 @@ class DataCentreLinkArgs:
     """The VPC's network: what a Direct Connect association advertises to the data centre."""
     direct_connect_gateway_id: pulumi.Input[str] | None = None
     """A Direct Connect gateway (`DirectConnectGateway`) to associate this region's gateway with."""
+    endpoint_clients: tuple[NamedNetwork, ...] = ()
+    """With `service_endpoints`: the data centre networks (inside `datacentre_cidrs`) the endpoints
+    admit, each by name; never the data centre's whole range."""
 
     def __post_init__(self) -> None:
         check_environment(self.environment)
@@ -82,6 +86,9 @@ class DataCentreLinkArgs:
             raise ValueError("customer_gateway_ip, direct_connect_gateway_id: a VPN, a Direct Connect gateway or both")
         if self.amazon_side_asn == self.customer_gateway_asn:
             raise ValueError("customer_gateway_asn: must differ from the gateway's amazon_side_asn")
+        for network in self.endpoint_clients:
+            if not inside_any(network.cidr, self.datacentre_cidrs):
+                raise ValueError(f"endpoint_clients: {network.label} is not inside datacentre_cidrs")
         if self.direct_connect_gateway_id is not None and self.vpc_cidr is None:
             raise ValueError("vpc_cidr: required with a Direct Connect gateway (the prefix it advertises)")
 
@@ -220,7 +227,8 @@ class DataCentreLink(pulumi.ComponentResource):
         self, name: str, args: DataCentreLinkArgs, tags: dict[str, str], service: str
     ) -> pulumi.Output[str]:
         """An interface endpoint for `service` in the private subnets, admitting HTTPS from the data
-        centre's networks only; returns its regional DNS name (`vpce-<id>-<suffix>.<service>...`)."""
+        centre's endpoint clients only, each by name; returns its regional DNS name
+        (`vpce-<id>-<suffix>.<service>...`)."""
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{service}-endpoint"
         group = aws.ec2.SecurityGroup(
@@ -230,16 +238,16 @@ class DataCentreLink(pulumi.ComponentResource):
             tags={**tags, "Name": f"{prefix}-sg"},
             opts=child,
         )
-        for index, cidr in enumerate(args.datacentre_cidrs):
+        for network in args.endpoint_clients:
             aws.vpc.SecurityGroupIngressRule(
-                f"{prefix}-https-{index}",
+                f"{prefix}-https-{network.name}",
                 security_group_id=group.id,
-                description=f"HTTPS from data centre {args.datacentre} ({cidr})",
-                cidr_ipv4=cidr,
+                description=f"HTTPS from {network.label} in data centre {args.datacentre}",
+                cidr_ipv4=network.cidr,
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,
-                tags={**tags, "Name": f"{prefix}-https-{index}"},
+                tags={**tags, "Name": f"{prefix}-https-{network.name}"},
                 opts=child,
             )
         endpoint = aws.ec2.VpcEndpoint(

@@ -31,6 +31,7 @@ from components.hostname import RegionalHostname, RegionalHostnameArgs
 from components.hybrid_nodes import node_labels
 from components.metrics_collector import metrics_peers
 from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
+from components.named_networks import NamedNetwork, hybrid_node_networks, hybrid_pod_networks
 from components.network import Network, NetworkArgs
 from components.private_path import PrivateBackend, PrivatePath, PrivatePathArgs, gateway_peers
 from components.scaling import GatewaySignal
@@ -107,6 +108,8 @@ class DataCentreLinkSettings:
     """This region's gateway's ASN."""
     gateway: str = "transit-gateway"
     direct_connect_gateway_id: pulumi.Input[str] | None = None
+    endpoint_clients: tuple[NamedNetwork, ...] = ()
+    """The data centre networks the primary region's interface endpoints admit."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class HybridNodesSettings:
     pod_cidrs: tuple[str, ...]
     weights_path: str
     """The machines' weight directory (their hot tier)."""
-    client_cidrs: tuple[str, ...] = ()
+    client_networks: tuple[NamedNetwork, ...] = ()
     """The data centre networks that may call its model servers (they have no gateway route)."""
 
 
@@ -264,8 +267,12 @@ class RegionalPlatform(pulumi.ComponentResource):
                 public_endpoint=settings.public_endpoint,
                 public_access_cidrs=settings.public_access_cidrs,
                 admin_role_arns=settings.admin_role_arns,
-                remote_node_cidrs=tuple(c for hybrid in args.hybrid_nodes for c in hybrid.node_cidrs),
-                remote_pod_cidrs=tuple(c for hybrid in args.hybrid_nodes for c in hybrid.pod_cidrs),
+                remote_node_networks=tuple(
+                    n for hybrid in args.hybrid_nodes for n in hybrid_node_networks(hybrid.name, hybrid.node_cidrs)
+                ),
+                remote_pod_networks=tuple(
+                    n for hybrid in args.hybrid_nodes for n in hybrid_pod_networks(hybrid.name, hybrid.pod_cidrs)
+                ),
                 system_instance_type=settings.system_instance_type,
                 system_min_nodes=settings.system_min_nodes,
                 system_max_nodes=settings.system_max_nodes,
@@ -394,6 +401,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                 private_route_table_ids=tuple(self.network.private_route_table_ids),
                 datacentre=settings.name,
                 datacentre_cidrs=settings.cidrs,
+                endpoint_clients=settings.endpoint_clients,
                 customer_gateway_ip=settings.customer_gateway_ip,
                 customer_gateway_asn=settings.customer_gateway_asn,
                 amazon_side_asn=settings.amazon_side_asn,
@@ -529,7 +537,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                     served=served,
                     namespace=namespace.name,
                     weights=self._weights_source(model),
-                    gateway_peers=self._callers(model, gateway_peers),
+                    gateway_peers=gateway_peers if self._hybrid_target_of(model) is None else (),
+                    caller_networks=self._caller_networks(model),
                     metrics_peers=self._scrapers(model, metrics_peers),
                 ),
                 opts=pulumi.ResourceOptions.merge(
@@ -562,13 +571,11 @@ class RegionalPlatform(pulumi.ComponentResource):
             endpoint_url=link.weights_endpoint_url if link is not None else None,
         )
 
-    def _callers(self, model: str, gateway_peers: tuple[Mapping[str, Any], ...]) -> tuple[Mapping[str, Any], ...]:
-        """Who may call a model server: the gateway's private path, or on hybrid nodes the data
-        centre networks its target names."""
+    def _caller_networks(self, model: str) -> tuple[NamedNetwork, ...]:
+        """Data centre networks that may call a model server: on hybrid nodes those its target names
+        (the gateway's private path does not reach them); none on the region's own nodes."""
         hybrid = self._hybrid_target_of(model)
-        if hybrid is None:
-            return gateway_peers
-        return tuple({"ipBlock": {"cidr": cidr}} for cidr in hybrid.client_cidrs)
+        return hybrid.client_networks if hybrid is not None else ()
 
     def _scrapers(self, model: str, metrics_peers: tuple[Mapping[str, Any], ...]) -> tuple[Mapping[str, Any], ...]:
         """Who may scrape a model server: the metrics agent's pods. On hybrid nodes the CNI (Cilium)

@@ -26,6 +26,7 @@ from components.conventions import (
     GPU_RESOURCE,
     HTTP_PORT,
     HTTP_PORT_NAME,
+    INGRESS_NETWORKS_ANNOTATION,
     METRICS_PORT,
     METRICS_PORT_ANNOTATION,
     METRICS_PORT_NAME,
@@ -39,6 +40,7 @@ from components.conventions import (
 )
 from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
+from components.named_networks import NamedNetwork, annotation_value
 from components.signing_helper import HelperSession
 
 CONTAINER_MODELS_PATH = "/models"
@@ -227,6 +229,9 @@ class ModelServerArgs:
     weights: WeightsSource
     gateway_peers: tuple[Mapping[str, Any], ...] = ()
     """NetworkPolicy peers allowed to reach the HTTP port (the gateway path). Empty: nobody."""
+    caller_networks: tuple[NamedNetwork, ...] = ()
+    """Data centre networks allowed to reach the HTTP port too, by name (the NetworkPolicy's
+    `llm-serving/ingress-networks` annotation names them)."""
     metrics_peers: tuple[Mapping[str, Any], ...] = ()
     """NetworkPolicy peers allowed to scrape metrics (Prometheus, KEDA). Empty: nobody."""
     sync_image: str = engines.WEIGHT_SYNC_IMAGE
@@ -394,7 +399,7 @@ class ModelServer(pulumi.ComponentResource):
             {
                 "apiVersion": "networking.k8s.io/v1",
                 "kind": "NetworkPolicy",
-                "metadata": meta(),
+                "metadata": meta(**self._ingress_annotations(args)),
                 "spec": {
                     "podSelector": {"matchLabels": selector},
                     "policyTypes": ["Ingress"],
@@ -416,11 +421,19 @@ class ModelServer(pulumi.ComponentResource):
         )
 
     @staticmethod
+    def _ingress_annotations(args: ModelServerArgs) -> dict[str, Any]:
+        """The data centre networks the NetworkPolicy admits, by name (none: no annotation)."""
+        if not args.caller_networks:
+            return {}
+        return {"annotations": {INGRESS_NETWORKS_ANNOTATION: annotation_value(args.caller_networks)}}
+
+    @staticmethod
     def _ingress_rules(args: ModelServerArgs, engine: engines.Engine) -> list[dict[str, Any]]:
         # A rule with an empty `from` admits everyone: peers-less rules are left out instead.
         metrics_port = METRICS_PORT if engine.separate_metrics_port else HTTP_PORT
         rules = []
-        for peers, port in ((args.gateway_peers, HTTP_PORT), (args.metrics_peers, metrics_port)):
+        callers = (*args.gateway_peers, *({"ipBlock": {"cidr": n.cidr}} for n in args.caller_networks))
+        for peers, port in ((callers, HTTP_PORT), (args.metrics_peers, metrics_port)):
             if peers:
                 rules.append({"from": [dict(p) for p in peers], "ports": [{"protocol": "TCP", "port": port}]})
         return rules

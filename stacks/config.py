@@ -33,6 +33,7 @@ from pydantic.functional_validators import AfterValidator
 from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf_rules
 from components.cidr_plan import is_rfc1918
 from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
+from components.named_networks import MIN_NAMED_PREFIX, NamedNetwork, hybrid_networks, hybrid_pod_networks
 
 NAMESPACE = "llm-serving"
 
@@ -197,11 +198,23 @@ class DirectConnectConfig(_Strict):
         return value
 
 
+class DataCentreNetworkConfig(_Strict):
+    """One of the data centre's networks that the platform admits, by the name its rules carry."""
+
+    name: DnsLabel = Field(description="e.g. dc1-ingress: the name security groups and NetworkPolicies show")
+    cidr: str = Field(description="inside datacentre.cidrs and no broader than /20, e.g. 10.100.8.0/24")
+
+
 class DataCentreConfig(_Strict):
     """The operator's data centre: its networks and the private links that join it to every region."""
 
     name: DnsLabel
     cidrs: list[str] = Field(min_length=1, description="the data centre's networks, routed over the private path only")
+    networks: list[DataCentreNetworkConfig] = Field(
+        default_factory=list,
+        description="the networks model servers and interface endpoints admit, by name (onprem_targets[] "
+        "client_networks and node_networks, models[].clients[].networks name them)",
+    )
     gateway: Literal["transit-gateway", "vpn-gateway"] = Field(
         default="transit-gateway",
         description="each region's end: a Transit Gateway (own route table), or a virtual private gateway on the VPC",
@@ -297,6 +310,7 @@ _KUBERNETES_ONLY_KEYS = (
     "weights_credentials_secret",
     "metrics_remote_write",
     "sensitive_weights",
+    "node_networks",
 )
 
 
@@ -332,11 +346,26 @@ class OnPremTargetConfig(_Strict):
         default=None, description="where sensitive models' weights live (required when one is placed here)"
     )
     node_selector: dict[str, str] = Field(default_factory=dict)
-    client_cidrs: list[str] = Field(
+    client_networks: list[DnsLabel] = Field(
         default_factory=list,
-        description="networks that may call the model servers' HTTP port (e.g. the data centre's ingress); "
-        "empty: no ingress at all",
+        description="names from datacentre.networks that may call the model servers' HTTP port (e.g. the data "
+        "centre's ingress); empty: no ingress at all",
     )
+    node_networks: list[DnsLabel] = Field(
+        default_factory=list,
+        description="kind kubernetes: names from datacentre.networks its nodes reach the primary region's "
+        "interface endpoints from (weights, metrics, credentials over the private path)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_networks_only(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "client_cidrs" in data:
+            raise ValueError(
+                "client_cidrs: name the callers' networks instead: list them in datacentre.networks "
+                "(name, cidr) and their names in client_networks"
+            )
+        return data
 
     @model_validator(mode="after")
     def _kind(self) -> OnPremTargetConfig:
@@ -367,6 +396,13 @@ class OnPremTargetConfig(_Strict):
     @property
     def is_hybrid(self) -> bool:
         return self.kind == "eks-hybrid-nodes"
+
+    @property
+    def hybrid_networks(self) -> tuple[NamedNetwork, ...]:
+        """A hybrid target's node and pod networks, named after it (none for kind kubernetes)."""
+        if self.hybrid is None:
+            return ()
+        return hybrid_networks(self.name, self.hybrid.node_cidrs, self.hybrid.pod_cidrs)
 
     @field_validator("weights_path")
     @classmethod
@@ -407,7 +443,9 @@ class ModelClientConfig(_Strict):
     """Who may call a sensitive model, and from which networks of the data centre."""
 
     name: DnsLabel = Field(description="the calling team or application, e.g. compliance-review")
-    cidrs: list[str] = Field(min_length=1, description="its networks, each inside a placing target's client_cidrs")
+    networks: list[DnsLabel] = Field(
+        min_length=1, description="its networks by name, each one of a placing target's client_networks"
+    )
 
 
 class ModelConfig(_Strict):
@@ -617,6 +655,33 @@ class PlatformConfig(_Strict):
         """On-prem targets that are clusters of their own (kind kubernetes)."""
         return [target for target in self.onprem_targets if not target.is_hybrid]
 
+    def datacentre_network(self, name: str) -> NamedNetwork:
+        """A network of `datacentre.networks` by its name (config checks every name a target uses)."""
+        assert self.datacentre is not None
+        found = next(n for n in self.datacentre.networks if n.name == name)
+        return NamedNetwork(found.name, found.cidr)
+
+    @property
+    def named_networks(self) -> tuple[NamedNetwork, ...]:
+        """Every data centre network a rule may admit: datacentre.networks, then hybrid targets' networks."""
+        listed = self.datacentre.networks if self.datacentre else []
+        return (
+            *(NamedNetwork(n.name, n.cidr) for n in listed),
+            *(network for target in self.onprem_targets for network in target.hybrid_networks),
+        )
+
+    def endpoint_clients(self) -> tuple[NamedNetwork, ...]:
+        """What the primary region's interface endpoints admit: the nodes of kind kubernetes targets
+        (their pods leave with the node's address) and the pods on its hybrid nodes (routable)."""
+        nodes = [name for target in self.kubernetes_targets for name in target.node_networks]
+        pods = [
+            network
+            for target in self.hybrid_targets_in(self.primary_region.name)
+            if target.hybrid is not None
+            for network in hybrid_pod_networks(target.name, target.hybrid.pod_cidrs)
+        ]
+        return (*(self.datacentre_network(name) for name in dict.fromkeys(nodes)), *pods)
+
     def hybrid_targets_in(self, region: str) -> list[OnPremTargetConfig]:
         """eks-hybrid-nodes targets whose machines join `region`'s cluster."""
         return [t for t in self.onprem_targets if t.hybrid is not None and t.hybrid.region == region]
@@ -772,6 +837,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_node_groups,
         _check_targets,
         _check_datacentre,
+        _check_named_networks,
         _check_hybrid_networks,
         _check_models,
         _check_onprem_credentials,
@@ -912,10 +978,6 @@ def _check_capacity(path: str, group: NodeGroupConfig, region: RegionConfig) -> 
         yield ConfigError(f"{path}.availability_zones", "a GPU node group needs at least 2 zones")
 
 
-# Client networks of an on-prem target: a /8 is already broader than any data centre's ingress.
-MIN_CLIENT_PREFIX = 8
-
-
 def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
     names: set[str] = {region.name for region in config.regions}
     for i, target in enumerate(config.onprem_targets):
@@ -928,7 +990,6 @@ def _check_targets(config: PlatformConfig) -> Iterator[ConfigError]:
             )
         else:
             yield from _check_gpu_allowed(f"onprem_targets[{i}].gpu", target.gpu, config)
-        yield from _check_client_cidrs(f"onprem_targets[{i}].client_cidrs", target.client_cidrs)
 
 
 def eks_service_cidr(vpc_cidr: str) -> ipaddress.IPv4Network:
@@ -1095,22 +1156,72 @@ def _check_metrics_credentials(config: PlatformConfig, i: int, target: OnPremTar
         )
 
 
-def _check_client_cidrs(path: str, cidrs: list[str]) -> Iterator[ConfigError]:
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for k, cidr in enumerate(cidrs):
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            yield ConfigError(f"{path}[{k}]", f"'{cidr}' is not a network in CIDR form, e.g. 10.100.0.0/24")
-            continue
-        if network.prefixlen < MIN_CLIENT_PREFIX:
+def _check_named_networks(config: PlatformConfig) -> Iterator[ConfigError]:
+    """datacentre.networks are distinct, named parts of the data centre (never a range of it), and
+    every name a target lists is one of them."""
+    datacentre = config.datacentre
+    listed = datacentre.networks if datacentre else []
+    dc_networks = [ipaddress.IPv4Network(c) for c in (datacentre.cidrs if datacentre else []) if _is_network(c)]
+    hybrid = [network for target in config.onprem_targets for network in target.hybrid_networks]
+    hybrid_names = {network.name for network in hybrid}
+    seen: dict[str, int] = {}
+    parsed: list[tuple[int, ipaddress.IPv4Network]] = []
+    for k, entry in enumerate(listed):
+        path = f"datacentre.networks[{k}]"
+        if entry.name in seen:
             yield ConfigError(
-                f"{path}[{k}]",
-                f"'{cidr}' is broader than /{MIN_CLIENT_PREFIX}; list the networks that call the models",
+                f"{path}.name", f"duplicate network name '{entry.name}' (also datacentre.networks[{seen[entry.name]}])"
             )
-        elif network in networks:
-            yield ConfigError(f"{path}[{k}]", f"duplicate network '{cidr}'")
-        networks.append(network)
+        elif entry.name in hybrid_names:
+            yield ConfigError(f"{path}.name", f"'{entry.name}' is a hybrid target's network name; choose another")
+        seen[entry.name] = k
+        if not _is_network(entry.cidr):
+            yield ConfigError(f"{path}.cidr", f"'{entry.cidr}' is not an IPv4 network in CIDR form, e.g. 10.100.8.0/24")
+            continue
+        network = ipaddress.IPv4Network(entry.cidr)
+        if network.prefixlen < MIN_NAMED_PREFIX:
+            yield ConfigError(
+                f"{path}.cidr",
+                f"{network} is broader than /{MIN_NAMED_PREFIX}; name the network that connects, not a range of the "
+                "data centre",
+            )
+        elif datacentre is not None and not any(network.subnet_of(dc) for dc in dc_networks):
+            yield ConfigError(
+                f"{path}.cidr", f"{network} is not inside datacentre.cidrs ({', '.join(datacentre.cidrs)})"
+            )
+        for j, other in parsed:
+            if network.overlaps(other):
+                yield ConfigError(f"{path}.cidr", f"{network} overlaps datacentre.networks[{j}] ({other})")
+        for remote in hybrid:
+            if _is_network(remote.cidr) and network.overlaps(ipaddress.IPv4Network(remote.cidr)):
+                yield ConfigError(f"{path}.cidr", f"{network} overlaps hybrid network {remote.label}")
+        parsed.append((k, network))
+    for i, target in enumerate(config.onprem_targets):
+        for key in ("client_networks", "node_networks"):
+            yield from _check_network_names(f"onprem_targets[{i}].{key}", getattr(target, key), list(seen))
+        if not target.is_hybrid and not target.node_networks and _uses_endpoints(config, target):
+            yield ConfigError(
+                f"onprem_targets[{i}].node_networks",
+                "required: the datacentre.networks its nodes reach the primary region's interface endpoints from "
+                "(Roles Anywhere weights or metrics_remote_write)",
+            )
+
+
+def _check_network_names(path: str, names: list[str], known: list[str]) -> Iterator[ConfigError]:
+    for k, name in enumerate(names):
+        if name in names[:k]:
+            yield ConfigError(f"{path}[{k}]", f"duplicate network '{name}'")
+        elif name not in known:
+            allowed = ", ".join(known) or "none defined (add datacentre.networks)"
+            yield ConfigError(f"{path}[{k}]", f"unknown network '{name}'; allowed: {allowed}")
+
+
+def _uses_endpoints(config: PlatformConfig, target: OnPremTargetConfig) -> bool:
+    """Whether a kind kubernetes target calls the primary region's interface endpoints."""
+    if config.datacentre is None or not config.models_on_target(target.name):
+        return False
+    reads_bucket = any(not model.sensitive for model in config.models_on_target(target.name))
+    return (target.weights_access == "roles-anywhere" and reads_bucket) or target.metrics_remote_write
 
 
 def _check_gpu_allowed(path: str, gpu: str, config: PlatformConfig) -> Iterator[ConfigError]:
@@ -1304,26 +1415,22 @@ def _check_sensitive_models(config: PlatformConfig) -> Iterator[ConfigError]:
             yield ConfigError(
                 f"{path}.clients",
                 "only sensitive models list their callers; others are reached through the gateway's tenants "
-                "or the target's client_cidrs",
+                "or the target's client_networks",
             )
-        admitted = [
-            ipaddress.ip_network(cidr)
-            for name in model.targets
-            if name in targets
-            for cidr in targets[name].client_cidrs
-        ]
+        admitted = list(
+            dict.fromkeys(
+                network for name in model.targets if name in targets for network in targets[name].client_networks
+            )
+        )
         for j, client in enumerate(model.clients):
-            yield from _check_client_cidrs(f"{path}.clients[{j}].cidrs", client.cidrs)
-            for k, cidr in enumerate(client.cidrs):
-                try:
-                    network = ipaddress.ip_network(cidr, strict=True)
-                except ValueError:
-                    continue  # reported above
-                if not any(network.version == a.version and network.subnet_of(a) for a in admitted):  # type: ignore[arg-type]
-                    shown = ", ".join(str(a) for a in admitted) or "none"
+            for k, network in enumerate(client.networks):
+                if network in client.networks[:k]:
+                    yield ConfigError(f"{path}.clients[{j}].networks[{k}]", f"duplicate network '{network}'")
+                elif network not in admitted:
                     yield ConfigError(
-                        f"{path}.clients[{j}].cidrs[{k}]",
-                        f"'{cidr}' is not inside the client_cidrs of the model's targets ({shown})",
+                        f"{path}.clients[{j}].networks[{k}]",
+                        f"'{network}' is not one of the client_networks of the model's targets "
+                        f"({', '.join(admitted) or 'none'})",
                     )
         # The pack finds a sensitive model's resources by its name: no other model's name may contain it.
         for other in config.models:

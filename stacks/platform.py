@@ -120,6 +120,7 @@ def datacentre_link_settings(
         amazon_side_asn=config.transit_gateway_asn(region.name),
         gateway=datacentre.gateway,
         direct_connect_gateway_id=direct_connect.gateway_id if direct_connect else None,
+        endpoint_clients=config.endpoint_clients() if region.primary else (),
     )
 
 
@@ -273,7 +274,7 @@ def hybrid_nodes_settings(config: PlatformConfig, region: RegionConfig) -> tuple
             node_cidrs=tuple(target.hybrid.node_cidrs),
             pod_cidrs=tuple(target.hybrid.pod_cidrs),
             weights_path=target.weights_path,
-            client_cidrs=tuple(target.client_cidrs),
+            client_networks=tuple(config.datacentre_network(name) for name in target.client_networks),
         )
         for target in config.hybrid_targets_in(region.name)
         if target.hybrid is not None
@@ -587,9 +588,9 @@ def serve_onprem(
         if model.sensitive:
             assert sensitive_weights is not None  # config requires the store where a sensitive model runs
             source = sensitive_weights
-            callers = [cidr for client in model.clients for cidr in client.cidrs]
+            callers = [network for client in model.clients for network in client.networks]
         else:
-            source, callers = weights, list(target.client_cidrs)
+            source, callers = weights, list(target.client_networks)
         servers[model.name] = ModelServer(
             f"{target.name}-{model.name}",
             ModelServerArgs(
@@ -597,7 +598,7 @@ def serve_onprem(
                 served=served_model(model, placement, None),
                 namespace=namespace.name,
                 weights=source,
-                gateway_peers=tuple({"ipBlock": {"cidr": cidr}} for cidr in dict.fromkeys(callers)),
+                caller_networks=tuple(config.datacentre_network(name) for name in dict.fromkeys(callers)),
                 metrics_peers=metrics_peers(),
             ),
             opts=on_cluster,

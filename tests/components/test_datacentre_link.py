@@ -111,13 +111,15 @@ def test_the_primary_region_exposes_s3_to_the_data_centre_over_the_link(prod):
     assert len(endpoint.inputs["subnetIds"]) == 3
     rules = {r.name: r for r in of(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "us-east-1")}
     assert sorted(rules) == [
-        "us-east-1-datacentre-aps-workspaces-endpoint-https-0",
-        "us-east-1-datacentre-rolesanywhere-endpoint-https-0",
-        "us-east-1-datacentre-s3-endpoint-https-0",
+        f"us-east-1-datacentre-{service}-endpoint-https-{network}"
+        for service in ("aps-workspaces", "rolesanywhere", "s3")
+        for network in ("dc1-rack1-nodes", "dc1-rack2-pods")
     ]
     for rule in rules.values():
-        assert (rule.inputs["cidrIpv4"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("10.100.0.0/16", 443, 443)
-        assert rule.inputs["description"] == "HTTPS from data centre dc1 (10.100.0.0/16)"
+        network = rule.name.split("-https-")[1]
+        cidr = {"dc1-rack1-nodes": "10.100.4.0/22", "dc1-rack2-pods": "10.100.64.0/18"}[network]
+        assert (rule.inputs["cidrIpv4"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (cidr, 443, 443)
+        assert rule.inputs["description"] == f"HTTPS from {network} ({cidr}) in data centre dc1"
     assert not of(prod, "aws:ec2/vpcEndpoint:VpcEndpoint", "eu-west-1")  # the data centre uses the primary only
 
 

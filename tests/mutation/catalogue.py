@@ -2268,9 +2268,7 @@ PRIVATE_PATH: list[Mutation] = [
 RA_NODES_ROLE = where(ROLE, Contains("assumeRolePolicy", "sts:RoleSessionName"))
 RA_WEIGHTS_ROLE = where(ROLE, Contains("assumeRolePolicy", "llm-weights-"))
 HYBRID_CLUSTER = where(CLUSTER, Has("remoteNetworkConfig"))
-REMOTE_NETWORK_RULE = where(
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", Contains("description", "from hybrid nodes")
-)
+REMOTE_NETWORK_RULE = where(INGRESS_RULE, Contains("description", ", hybrid nodes"))
 _RA_TRUST = _policy("aws-iam-roles-anywhere-trust-scoped")
 _REMOTE = _policy("aws-eks-remote-networks-in-datacentre")
 _CAPACITY = _policy("kubernetes-scaler-fits-gpu-capacity")

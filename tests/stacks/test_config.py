@@ -323,31 +323,6 @@ CASES = {
         lambda v: v["policy"].update(allowed_kubernetes_versions=["133"]),
         "policy.allowed_kubernetes_versions[0]: must match ^1\\.\\d{2}$",
     ),
-    "on-prem client network not a cidr": (
-        "prod",
-        lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.1/24"]),
-        "onprem_targets[0].client_cidrs[0]: '10.100.8.1/24' is not a network in CIDR form, e.g. 10.100.0.0/24",
-    ),
-    "on-prem clients: everyone": (
-        "prod",
-        lambda v: v["onprem_targets"][0].update(client_cidrs=["0.0.0.0/0"]),
-        "onprem_targets[0].client_cidrs[0]: '0.0.0.0/0' is broader than /8; list the networks that call the models",
-    ),
-    "on-prem clients: every ipv6 address": (
-        "prod",
-        lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.0/24", "::/0"]),
-        "onprem_targets[0].client_cidrs[1]: '::/0' is broader than /8; list the networks that call the models",
-    ),
-    "on-prem clients: two halves of every address": (
-        "prod",
-        lambda v: v["onprem_targets"][0].update(client_cidrs=["0.0.0.0/1", "128.0.0.0/1"]),
-        "onprem_targets[0].client_cidrs[0]: '0.0.0.0/1' is broader than /8; list the networks that call the models",
-    ),
-    "on-prem clients: duplicate network": (
-        "prod",
-        lambda v: v["onprem_targets"][0].update(client_cidrs=["10.100.8.0/24", "10.100.8.0/24"]),
-        "onprem_targets[0].client_cidrs[1]: duplicate network '10.100.8.0/24'",
-    ),
     "on-prem model scaled to zero": (
         "dev",
         lambda v: (
@@ -432,11 +407,6 @@ CASES = {
         "prod",
         lambda v: v["budget"].update(alert_thresholds_percent=[-10]),
         "budget.alert_thresholds_percent[0]: must be > 0",
-    ),
-    "on-prem clients not a list": (
-        "prod",
-        lambda v: v["onprem_targets"][0].update(client_cidrs="10.100.8.0/24"),
-        "onprem_targets[0].client_cidrs: must be a list",
     ),
     # policy
     "root node agent without namespace": (

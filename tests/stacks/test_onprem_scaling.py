@@ -170,9 +170,11 @@ def test_interface_endpoints_for_the_data_centre_in_the_primary_region_only(prod
         for r in prod
         if r.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" and "-datacentre-" in r.name
     ]
-    assert len(rules) == 3
+    # Each endpoint admits dc1's GPU nodes and dc1-rack2's pods by name (test_named_networks), never all of dc1.
+    assert len(rules) == 6
     assert {(r["cidrIpv4"], r["ipProtocol"], r["fromPort"], r["toPort"]) for r in rules} == {
-        ("10.100.0.0/16", "tcp", 443, 443)
+        ("10.100.4.0/22", "tcp", 443, 443),
+        ("10.100.64.0/18", "tcp", 443, 443),
     }
 
 
@@ -192,6 +194,9 @@ def test_config_refuses_remote_write_without_the_private_path_or_credentials():
     def no_datacentre(values):
         values.pop("datacentre")
         values["onprem_targets"][0]["weights_access"] = "static-keys"
+        for target in values["onprem_targets"]:  # their names are datacentre.networks'
+            target.pop("client_networks")
+            target.pop("node_networks", None)
 
     assert error_of("prod", no_datacentre) == expected
 

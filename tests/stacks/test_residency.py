@@ -67,15 +67,15 @@ def test_config_requires_a_sensitive_models_callers_inside_the_targets_networks(
     )
 
     def outside(values):
-        model(values, SENSITIVE)["clients"][0]["cidrs"] = ["10.200.0.0/24"]
+        model(values, SENSITIVE)["clients"][0]["networks"] = ["dc1-rack1-nodes"]
 
     assert error_of("prod", outside) == (
-        "models[2].clients[0].cidrs[0]: '10.200.0.0/24' is not inside the client_cidrs of the model's targets "
-        "(10.100.8.0/24)"
+        "models[2].clients[0].networks[0]: 'dc1-rack1-nodes' is not one of the client_networks of the model's "
+        "targets (dc1-ingress)"
     )
 
     def on_a_public_model(values):
-        model(values, "llama-3-8b-instruct")["clients"] = [{"name": "x", "cidrs": ["10.100.8.0/24"]}]
+        model(values, "llama-3-8b-instruct")["clients"] = [{"name": "x", "networks": ["dc1-ingress"]}]
 
     assert error_of("prod", on_a_public_model).startswith("models[1].clients: only sensitive models list their callers")
 
