@@ -94,6 +94,11 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         },
         "aws-transit-gateway-datacentre-routes-only": datacentre,
         "aws-eks-remote-networks-in-datacentre": datacentre,
+        # Who may come in from outside the VPCs, by name (components/named_networks.py).
+        "network-ingress-from-named-networks": {
+            "namedNetworks": {network.name: network.cidr for network in platform.named_networks},
+            "vpcCidrs": [region.vpc_cidr for region in platform.regions],
+        },
         # On-prem capacity is no resource of the plan: GPUs x machines of each target, from the stack file.
         "kubernetes-scaler-fits-gpu-capacity": {
             "targetGpus": {t.name: t.nodes * t.gpus_per_node for t in platform.onprem_targets}

@@ -56,6 +56,7 @@ from policies.cost import ceiling_within_budget, estimate_within_budget, gpu_typ
 from policies.general import (
     data_residency_regions,
     explicit_provider,
+    ingress_named_networks,
     sensitive_models_on_prem,
     stateful_resources_protected,
     waivers_valid,
@@ -123,6 +124,7 @@ ALL_POLICIES = [
     network_load_balancer_security_groups.policy,
     tunnels_strong.policy,
     routes_datacentre_only.policy,
+    ingress_named_networks.policy,
     node_group_disallow_ssh.policy,
     node_imdsv2_hop_limit.policy,
     launch_template_volumes_cmk.policy,

@@ -65,7 +65,7 @@ policy = StackValidationPolicy(
     framework=PolicyComplianceFramework(name="CIS EKS", reference="4.3.2", version="1.7.0"),
     remediation_steps=(
         "Keep ModelServer's NetworkPolicy: podSelector = the model's labels (conventions.model_labels), "
-        "policyTypes [Ingress], the HTTP port from the gateway's private path (or the target's client_cidrs) only "
+        "policyTypes [Ingress], the HTTP port from the gateway's private path (or the target's client_networks) only "
         "and the metrics port from the metrics agent only."
     ),
     validate=validate,

@@ -66,8 +66,9 @@ policy = ResourceValidationPolicy(
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="CIS EKS", reference="4.3.2", version="1.7.0"),
     remediation_steps=(
-        "Name the sources: the gateway's private path addresses (/32), the target's client_cidrs, or a "
-        "podSelector with a namespaceSelector for in-cluster clients such as the metrics agent. Never 0.0.0.0/0."
+        "Name the sources: the gateway's private path addresses (/32), the target's client_networks (named data "
+        "centre networks), or a podSelector with a namespaceSelector for in-cluster clients such as the metrics "
+        "agent. Never 0.0.0.0/0."
     ),
     validate=validate,
 )

@@ -2341,6 +2341,56 @@ HYBRID: list[Mutation] = [
     ),
 ]
 
+# The data centre's ingress networks, admitted by name only (network-ingress-from-named-networks).
+_NAMED = _policy("network-ingress-from-named-networks")
+ENDPOINT_RULE = where(INGRESS_RULE, Contains("description", "in data centre"))
+NAMED_NETWORK_POLICY = where(NETWORK_POLICY, Has('metadata.annotations["llm-serving/ingress-networks"]'))
+
+NAMED_NETWORKS: list[Mutation] = [
+    _prod(
+        "endpoint-admits-whole-datacentre",
+        _NAMED,
+        "an interface endpoint's rule admits the data centre's whole /16 instead of a named network",
+        ENDPOINT_RULE,
+        Set("cidrIpv4", "10.100.0.0/16"),
+    ),
+    _prod(
+        "endpoint-rule-unnamed",
+        _NAMED,
+        "an interface endpoint's rule no longer says which network it admits",
+        ENDPOINT_RULE,
+        Set("description", "HTTPS from the data centre"),
+    ),
+    _prod(
+        "remote-network-rule-unnamed",
+        _NAMED,
+        "the cluster's rule for the hybrid nodes no longer names their network",
+        REMOTE_NETWORK_RULE,
+        Set("description", "Kubernetes API from the data centre"),
+    ),
+    _prod(
+        "networkpolicy-admits-whole-datacentre",
+        _NAMED,
+        "an on-prem model server's NetworkPolicy admits the whole data centre instead of its ingress",
+        NAMED_NETWORK_POLICY,
+        Set("spec.ingress[0].from[0].ipBlock.cidr", "10.100.0.0/16"),
+    ),
+    _prod(
+        "networkpolicy-annotation-dropped",
+        _NAMED,
+        "a NetworkPolicy admits the data centre's ingress without naming it",
+        NAMED_NETWORK_POLICY,
+        Delete('metadata.annotations["llm-serving/ingress-networks"]'),
+    ),
+    one(
+        "networkpolicy-admits-unnamed-network",
+        _NAMED,
+        "a model server's NetworkPolicy also admits a /24 from outside the VPCs that nobody named",
+        MODEL_NETWORK_POLICY,
+        Append("spec.ingress[0].from", {"ipBlock": {"cidr": "192.168.10.0/24"}}),
+    ),
+]
+
 CATALOGUE: list[Mutation] = (
     ISSUE_CLASSES
     + EXISTING_POLICIES
@@ -2350,4 +2400,5 @@ CATALOGUE: list[Mutation] = (
     + RESIDENCY
     + PRIVATE_PATH
     + HYBRID
+    + NAMED_NETWORKS
 )

@@ -5,16 +5,19 @@ each way to break it)."""
 from __future__ import annotations
 
 import pytest
-from conftest import error_of, of_type, run_stack, stack_values
+from conftest import error_of, of_type, resource_violations, run_stack, stack_values
 
 from components.conventions import INGRESS_NETWORKS_ANNOTATION
 from components.named_networks import annotation_value, hybrid_networks, name_of, parse_annotation
+from llmstack.policy_config import policy_config_for
+from policies.general import ingress_named_networks as named
 from stacks.config import parse_platform_config
 
 SG_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 GROUP = "aws:ec2/securityGroup:SecurityGroup"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+POLICY_CONFIG = policy_config_for(parse_platform_config(stack_values("prod")))[named.policy.name]
 
 
 def targets(values):
@@ -162,6 +165,10 @@ def test_the_named_networks_of_prod():
         ("dc1-rack2-pods", "10.100.64.0/18"),
     ]
     assert [n.name for n in config.endpoint_clients()] == ["dc1-rack1-nodes", "dc1-rack2-pods"]
+    assert {
+        "namedNetworks": {n.name: n.cidr for n in config.named_networks},
+        "vpcCidrs": ["10.20.0.0/16", "10.21.0.0/16"],
+    } == POLICY_CONFIG
 
 
 def test_hybrid_networks_are_numbered_only_when_there_are_several():
@@ -238,3 +245,121 @@ def test_network_policies_name_the_data_centre_networks_they_admit(prod):
 
 def test_the_secondary_region_admits_no_data_centre_network(prod):
     assert not [r for r in of_type(prod, SG_RULE) if r.name.startswith("eu-west-1-datacentre")]
+
+
+# --- the policy: the real resources, then each way to break them ---------------------------------
+
+
+def violations(resource_type, props, config=POLICY_CONFIG):
+    return resource_violations(named.policy, resource_type, props, config=config)
+
+
+def checked(prod):
+    return [r for r in prod.resources if r.type in (SG_RULE, LEGACY_RULE, GROUP, NETWORK_POLICY)]
+
+
+def test_the_stacks_rules_comply(prod):
+    assert checked(prod)
+    for resource in checked(prod):
+        assert violations(resource.type, resource.inputs) == [], resource.name
+
+
+def endpoint_rule(prod):
+    return next(r for r in of_type(prod, SG_RULE) if r.name == "us-east-1-datacentre-s3-endpoint-https-dc1-rack1-nodes")
+
+
+def ingress_policy(prod):
+    return next(r for r in of_type(prod, NETWORK_POLICY) if r.name == "dc1-mistral-7b-private-ingress")
+
+
+SHOWN = (
+    "dc1-ingress 10.100.8.0/24, dc1-rack1-nodes 10.100.4.0/22, dc1-rack2-nodes 10.100.16.0/22, "
+    "dc1-rack2-pods 10.100.64.0/18"
+)
+
+
+@pytest.mark.parametrize(
+    "cidr",
+    ["10.100.0.0/16", "10.100.4.0/23", "10.0.0.0/8", "0.0.0.0/0", "192.168.1.0/24", "::/0"],
+    ids=["the data centre", "part of a named network", "a range holding it", "everyone", "elsewhere", "ipv6"],
+)
+def test_a_security_group_rule_from_an_unnamed_network(prod, cidr):
+    key = "cidrIpv6" if ":" in cidr else "cidrIpv4"
+    props = {**{k: v for k, v in endpoint_rule(prod).inputs.items() if k != "cidrIpv4"}, key: cidr}
+    assert violations(SG_RULE, props) == [
+        f"ingress admits {cidr}: outside the stack's VPCs and not a named data centre network ({SHOWN})."
+    ]
+
+
+def test_a_security_group_rule_that_does_not_say_which_network(prod):
+    props = {**endpoint_rule(prod).inputs, "description": "HTTPS from the data centre (10.100.4.0/22)"}
+    assert violations(SG_RULE, props) == [
+        "ingress admits 10.100.4.0/22 (dc1-rack1-nodes) without naming dc1-rack1-nodes in its description."
+    ]
+
+
+def test_a_description_naming_another_network_does_not_count(prod):
+    props = {**endpoint_rule(prod).inputs, "description": "HTTPS from dc1-rack1-nodes-2"}
+    assert violations(SG_RULE, props) == [
+        "ingress admits 10.100.4.0/22 (dc1-rack1-nodes) without naming dc1-rack1-nodes in its description."
+    ]
+
+
+def test_legacy_rules_and_inline_blocks_are_checked_too():
+    legacy = {"type": "ingress", "cidrBlocks": ["10.100.8.0/24", "10.100.0.0/16"], "description": "dc1-ingress"}
+    assert violations(LEGACY_RULE, legacy) == [
+        f"ingress admits 10.100.0.0/16: outside the stack's VPCs and not a named data centre network ({SHOWN})."
+    ]
+    assert violations(LEGACY_RULE, {**legacy, "type": "egress"}) == []
+    group = {"ingress": [{"cidrBlocks": ["10.20.0.0/16"]}, {"cidrBlocks": ["10.100.8.0/24"], "description": "x"}]}
+    assert violations(GROUP, group) == [
+        "ingress[1] admits 10.100.8.0/24 (dc1-ingress) without naming dc1-ingress in its description."
+    ]
+
+
+def test_sources_inside_the_vpcs_are_the_platforms_own(prod):
+    vpc_rule = next(r for r in of_type(prod, SG_RULE) if r.name == "us-east-1-network-endpoints-https-from-vpc")
+    assert vpc_rule.inputs["cidrIpv4"] == "10.20.0.0/16"
+    assert violations(SG_RULE, vpc_rule.inputs) == []
+    assert violations(SG_RULE, vpc_rule.inputs, config={**POLICY_CONFIG, "vpcCidrs": []}) == [
+        f"ingress admits 10.20.0.0/16: outside the stack's VPCs and not a named data centre network ({SHOWN})."
+    ]
+
+
+def with_block(props, cidr, annotation=None):
+    changed = {**props, "spec": {**props["spec"], "ingress": [dict(rule) for rule in props["spec"]["ingress"]]}}
+    changed["spec"]["ingress"][0] = {**changed["spec"]["ingress"][0], "from": [{"ipBlock": {"cidr": cidr}}]}
+    if annotation is not None:
+        changed["metadata"] = {**props["metadata"], "annotations": {INGRESS_NETWORKS_ANNOTATION: annotation}}
+    return changed
+
+
+@pytest.mark.parametrize("cidr", ["10.100.0.0/16", "10.100.8.0/25", "10.0.0.0/8"])
+def test_a_network_policy_admitting_an_unnamed_network(prod, cidr):
+    props = with_block(ingress_policy(prod).inputs, cidr, annotation=f"dc1-ingress={cidr}")
+    assert violations(NETWORK_POLICY, props) == [
+        f"ingress[0].from[0] admits {cidr}: outside the stack's VPCs and not a named data centre network ({SHOWN})."
+    ]
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [None, "", "dc1-rack1-nodes=10.100.8.0/24", "dc1-ingress=10.100.9.0/24"],
+    ids=["dropped", "empty", "another name", "another cidr"],
+)
+def test_a_network_policy_that_does_not_say_which_network(prod, annotation):
+    props = ingress_policy(prod).inputs
+    props = {**props, "metadata": {k: v for k, v in props["metadata"].items() if k != "annotations"}}
+    if annotation is not None:
+        props["metadata"]["annotations"] = {INGRESS_NETWORKS_ANNOTATION: annotation}
+    assert violations(NETWORK_POLICY, props) == [
+        "ingress[0].from[0] admits 10.100.8.0/24 (dc1-ingress) without naming dc1-ingress in the "
+        "llm-serving/ingress-networks annotation."
+    ]
+
+
+def test_without_named_networks_every_outside_source_is_refused(prod):
+    assert violations(NETWORK_POLICY, ingress_policy(prod).inputs, config={"vpcCidrs": ["10.20.0.0/16"]}) == [
+        "ingress[0].from[0] admits 10.100.8.0/24: outside the stack's VPCs and not a named data centre network "
+        "(none configured)."
+    ]
