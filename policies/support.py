@@ -253,3 +253,31 @@ def launch_templates_of(resources: Iterable[PolicyResource], node_group: PolicyR
     return [
         t for t in resources_of_type(resources, LAUNCH_TEMPLATE_TYPE) if depends_on(node_group, "launchTemplate", t.urn)
     ]
+
+
+# Security group ingress in its three forms: standalone rules, legacy rules of type ingress, and
+# inline `ingress` blocks of a (default) security group.
+INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LEGACY_RULE_TYPE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SECURITY_GROUP_TYPES = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+
+
+def ingress_cidr_sources(
+    resource_type: str, props: Mapping[str, Any]
+) -> Iterator[tuple[str, str, Mapping[str, Any], str]]:
+    """(where, cidr, rule, protocol key) for each CIDR source a security group resource admits."""
+    if resource_type == INGRESS_RULE_TYPE:
+        for key in ("cidrIpv4", "cidrIpv6"):
+            if props.get(key):
+                yield "ingress", str(props[key]), props, "ipProtocol"
+    elif resource_type == LEGACY_RULE_TYPE and props.get("type") == "ingress":
+        for key in ("cidrBlocks", "ipv6CidrBlocks"):
+            for cidr in as_list(props.get(key)):
+                yield "ingress", str(cidr), props, "protocol"
+    elif resource_type in SECURITY_GROUP_TYPES:
+        for index, rule in enumerate(as_list(props.get("ingress"))):
+            if not isinstance(rule, Mapping):
+                continue
+            for key in ("cidrBlocks", "ipv6CidrBlocks"):
+                for cidr in as_list(rule.get(key)):
+                    yield f"ingress[{index}]", str(cidr), rule, "protocol"

@@ -30,28 +30,7 @@ from components.conventions import INGRESS_NETWORKS_ANNOTATION
 from components.named_networks import inside_any, name_of, parse_annotation
 from policies.kubernetes.workloads import NETWORK_POLICY, mapping, mappings
 from policies.review import Controls, Review
-from policies.support import as_list
-
-INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-LEGACY_RULE_TYPE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-GROUP_TYPES = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
-
-
-def _security_group_sources(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(where, cidr, description) of each CIDR source of an ingress rule."""
-    if resource_type == INGRESS_RULE_TYPE:
-        for key in ("cidrIpv4", "cidrIpv6"):
-            if props.get(key):
-                yield "ingress", str(props[key]), str(props.get("description") or "")
-    elif resource_type == LEGACY_RULE_TYPE and props.get("type") == "ingress":
-        for key in ("cidrBlocks", "ipv6CidrBlocks"):
-            for cidr in as_list(props.get(key)):
-                yield "ingress", str(cidr), str(props.get("description") or "")
-    elif resource_type in GROUP_TYPES:
-        for index, rule in enumerate(mappings(props.get("ingress"))):
-            for key in ("cidrBlocks", "ipv6CidrBlocks"):
-                for cidr in as_list(rule.get(key)):
-                    yield f"ingress[{index}]", str(cidr), str(rule.get("description") or "")
+from policies.support import as_list, ingress_cidr_sources
 
 
 def _names(text: str, name: str) -> bool:
@@ -77,7 +56,10 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         sources = [(where, cidr, listed.get(cidr) or "") for where, cidr in _network_policy_sources(args.props)]
         carrier = f"the {INGRESS_NETWORKS_ANNOTATION} annotation"
     else:
-        sources = list(_security_group_sources(args.resource_type, args.props))
+        sources = [
+            (where, cidr, str(rule.get("description") or ""))
+            for where, cidr, rule, _ in ingress_cidr_sources(args.resource_type, args.props)
+        ]
         carrier = "its description"
     for where, cidr, naming in sources:
         if inside_any(cidr, vpcs):

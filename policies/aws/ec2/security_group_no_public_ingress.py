@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -16,11 +16,7 @@ from pulumi_policy import (
 )
 
 from policies.review import Controls, Review
-from policies.support import as_list, number_text
-
-GROUP_TYPES = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
-INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-LEGACY_RULE_TYPE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+from policies.support import ingress_cidr_sources, number_text
 
 
 def _whole_internet(cidr: Any) -> bool:
@@ -37,26 +33,10 @@ def _ports(rule: Mapping[str, Any], protocol_key: str) -> str:
     return f"port {low}" if low == high else f"ports {low}-{high}"
 
 
-def _open_sources(rule: Mapping[str, Any], *keys: str) -> Iterator[str]:
-    for key in keys:
-        for cidr in as_list(rule.get(key)):
-            if _whole_internet(cidr):
-                yield str(cidr)
-
-
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    props = args.props
-    found: list[tuple[str, str]] = []
-    if args.resource_type == INGRESS_RULE_TYPE:
-        found = [(c, _ports(props, "ipProtocol")) for c in _open_sources(props, "cidrIpv4", "cidrIpv6")]
-    elif args.resource_type == LEGACY_RULE_TYPE and props.get("type") == "ingress":
-        found = [(c, _ports(props, "protocol")) for c in _open_sources(props, "cidrBlocks", "ipv6CidrBlocks")]
-    elif args.resource_type in GROUP_TYPES:
-        for rule in as_list(props.get("ingress")):
-            if isinstance(rule, Mapping):
-                found += [(c, _ports(rule, "protocol")) for c in _open_sources(rule, "cidrBlocks", "ipv6CidrBlocks")]
-    for cidr, ports in found:
-        report_violation(f"ingress from {cidr} (the whole internet) on {ports}.", None)
+    for _, cidr, rule, protocol_key in ingress_cidr_sources(args.resource_type, args.props):
+        if _whole_internet(cidr):
+            report_violation(f"ingress from {cidr} (the whole internet) on {_ports(rule, protocol_key)}.", None)
 
 
 policy = ResourceValidationPolicy(
