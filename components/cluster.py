@@ -452,11 +452,12 @@ class GpuCluster(pulumi.ComponentResource):
         """EKS Hybrid Nodes: kubelets and pods on the remote networks call the API server (HTTPS) through
         the control plane's security group, which admits nothing else from them. The API server's calls
         to them (kubelet 10250, webhooks) leave through the group's egress, which EKS leaves open."""
-        remote = [("node", network) for network in args.remote_node_networks] + [
-            ("pod", network) for network in args.remote_pod_networks
+        remote = [
+            (kind, index, network)
+            for kind, networks in (("node", args.remote_node_networks), ("pod", args.remote_pod_networks))
+            for index, network in enumerate(networks)
         ]
-        for kind, network in remote:
-            index = [n for k, n in remote if k == kind].index(network)
+        for kind, index, network in remote:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-remote-{kind}-https-{index}",
                 security_group_id=self.cluster_security_group_id,
