@@ -55,9 +55,14 @@ class ConfigError(ValueError):
     """A config problem, always one line: `<key path>: <what is wrong and what is allowed>`."""
 
     def __init__(self, path: str, message: str):
-        self.path = path
-        self.problem = message
-        super().__init__(f"{path}: {message}" if path else message)
+        self.path = _one_line(path)
+        self.problem = _one_line(message)
+        super().__init__(f"{self.path}: {self.problem}" if path else self.problem)
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters (a newline in a quoted value) so the message stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class _Strict(BaseModel):

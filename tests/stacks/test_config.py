@@ -486,7 +486,7 @@ def test_any_value_anywhere_validates_or_raises_config_error(path, value):
     try:
         parse(values)
     except ConfigError as exc:
-        assert "\n" not in str(exc)
+        assert str(exc).isprintable(), str(exc)
 
 
 def test_odd_unknown_key_is_quoted_on_one_line():
@@ -495,3 +495,15 @@ def test_odd_unknown_key_is_quoted_on_one_line():
     with pytest.raises(ConfigError) as caught:
         parse(values)
     assert str(caught.value).startswith('models[0].autoscaling["\\n"]: unknown key; allowed: ')
+
+
+@pytest.mark.parametrize("value", ["\n", "eu-\r\nwest-1", "\teu-west-1", "\x1b[31m"])
+def test_a_quoted_value_with_control_characters_stays_on_one_line(value):
+    values = stack_values("prod")
+    values["models"][0]["regions"] = [value]
+    with pytest.raises(ConfigError) as caught:
+        parse(values)
+    message = str(caught.value)
+    assert message.startswith("models[0].regions[0]: unknown region '")
+    assert message.isprintable()
+    assert repr(value)[1:-1] in message
