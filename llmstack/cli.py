@@ -25,7 +25,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-COMMANDS = {"plan": "llmstack.plan", "check": "llmstack.check", "weights": "llmstack.weights"}
+COMMANDS = {
+    "plan": "llmstack.plan",
+    "diff": "llmstack.diff_command",
+    "check": "llmstack.check",
+    "weights": "llmstack.weights",
+}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

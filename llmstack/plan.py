@@ -1,7 +1,8 @@
 """`llmstack plan`: the offline plan of a stack — resources, Kubernetes manifests, cost, policy verdict.
 
 Runs the real Pulumi program under the SDK's mock engine, evaluates the real policy pack over
-its gRPC protocol, and writes plan.json, manifests/, report.md and policy-config.json to --out.
+its gRPC protocol, and writes plan.json, manifests/, report.md and policy-config.json to --out;
+with --base (the base branch's plan), also diff.json, and report.md leads with the change.
 Exit code 0: no mandatory violation; 1: at least one; 2: bad input.
 """
 
@@ -20,10 +21,12 @@ from typing import Any
 
 from components import cost
 from llmstack import analyzer, report
+from llmstack.diff import PlanDiff, diff_plans
+from llmstack.diff_command import plan_path
 from llmstack.errors import UsageError
 from llmstack.manifests import manifest_files
 from llmstack.offline import ProgramRun, RecordedResource, run_program
-from llmstack.planfile import PLAN_VERSION, cost_inputs, prepare_out_dir, write_atomically
+from llmstack.planfile import PLAN_VERSION, cost_inputs, load_plan, prepare_out_dir, write_atomically
 from llmstack.policy_config import stack_policy_config
 from llmstack.stackfile import StackFile, load_stack
 
@@ -122,13 +125,17 @@ def build_plan(stackfile: StackFile) -> Plan:
     )
 
 
-def output_files(plan: Plan) -> dict[str, str]:
+def output_files(plan: Plan, change: PlanDiff | None = None) -> dict[str, str]:
+    """plan.json, report.md, policy-config.json and manifests/; with the diff against a base plan,
+    diff.json too and a report.md that leads with what the change does."""
     document = plan.to_json()
     files = {
         "plan.json": json.dumps(document, indent=2, sort_keys=False) + "\n",
-        "report.md": report.markdown(document),
+        "report.md": report.markdown(document, change),
         "policy-config.json": json.dumps(plan.verdict.config, indent=2) + "\n",
     }
+    if change is not None:
+        files["diff.json"] = json.dumps(change.to_json(), indent=2) + "\n"
     files.update(manifest_files(plan.resources))
     return files
 
@@ -138,6 +145,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--config", metavar="FILE", help="a stack file to read instead of Pulumi.<stack>.yaml")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: build/<stack>/)")
+    parser.add_argument(
+        "--base",
+        metavar="PLAN",
+        help="the base branch's plan.json (or its folder): also write diff.json; report.md leads with the change",
+    )
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="stdout format")
     parser.set_defaults(func=run)
 
@@ -174,9 +186,11 @@ def _run(args: argparse.Namespace) -> int:
     stackfile = load_stack(args.stack, args.config)
     out = Path(args.out) if args.out else Path("build") / stackfile.stack
     prepare_out_dir(out)
+    base = load_plan(plan_path(args.base, "--base")) if args.base else None
     plan = build_plan(stackfile)
     started = time.perf_counter()
-    files = output_files(plan)
+    change = diff_plans(base, plan.to_json()) if base is not None else None
+    files = output_files(plan, change)
     write_atomically(out, files)
     plan.timings["report"] = time.perf_counter() - started
     if os.environ.get("LLMSTACK_TIMINGS_FILE"):  # `make bench` reads the stage times from here
@@ -188,4 +202,6 @@ def _run(args: argparse.Namespace) -> int:
         print(files["report.md"], end="")
     else:
         print(report.text_summary(document, out))
+        if change is not None:
+            print(f"change against {args.base}: {change.summary()}")
     return 1 if plan.verdict.mandatory else 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import json
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from llmstack.diff import SYMBOL, Money, PlanDiff, PropertyChange, ResourceChange, money_delta, verdict_word
 from llmstack.planfile import placement
 
 USAGE_NOTE = "usage-based charges (data transfer, requests, logs, storage) are not included"
@@ -154,11 +157,26 @@ def _waivers_section(document: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def markdown(document: Mapping[str, Any]) -> str:
+def comment_marker(stack: str) -> str:
+    """The hidden first line a workflow finds its own comment by, to update it in place."""
+    return f"<!-- llm-serving-plan stack={stack} -->"
+
+
+def markdown(document: Mapping[str, Any], diff: PlanDiff | None = None) -> str:
+    """report.md: a PR comment that leads with what the change does when given the diff against
+    the base branch's plan, then the head plan's state (cost, policy, resources) folded below."""
     by_component, by_region, by_type = _counts(document)
     cost = document.get("cost") or {}
-    lines = [
-        f"## llm-serving plan — `{document['stack']}`",
+    if diff is not None:
+        headline = diff.summary()
+    else:
+        monthly = _money(cost.get("monthly_usd", 0))
+        headline = f"{sum(by_component.values())} resources, {monthly}/month, policy {verdict_word(document)}"
+    lines = [comment_marker(document["stack"]), f"## llm-serving `{document['stack']}`: {headline}", ""]
+    if diff is not None:
+        lines += [*diff_sections(diff), "", "<details><summary>The head plan in full</summary>", ""]
+    lines += [
+        f"### Plan of `{document['stack']}`",
         "",
         f"**Policy:** {verdict_line(document)}  ",
         f"**Cost:** {_budget_line(cost)} — {USAGE_NOTE}.  ",
@@ -185,5 +203,146 @@ def markdown(document: Mapping[str, Any]) -> str:
     lines += [f"| {name} | {count} |" for name, count in sorted(by_component.items())]
     lines += ["", "<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|"]
     lines += [f"| `{name}` | {count} |" for name, count in sorted(by_type.items())]
-    lines += ["", "</details>", "", "### Architecture", "", *_diagram(document), ""]
+    lines += ["", "</details>"]
+    if diff is not None:
+        lines += ["", "</details>"]
+    lines += ["", "### Architecture", "", *_diagram(document), ""]
+    return "\n".join(lines)
+
+
+# --- what a change does (llmstack diff, plan --base) ---------------------------------------------
+
+MAX_CHANGE_ROWS = 60
+"""Rows of the change table in a PR comment; the rest are counted (diff.json has them all)."""
+MAX_VALUE_CHARS = 60
+
+
+def _code(value: Any) -> str:
+    """A value in a table cell: inline code, escaped for HTML and tables, cut to MAX_VALUE_CHARS."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = " ".join(text.split())
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[: MAX_VALUE_CHARS - 1] + "…"
+    return f"<code>{html.escape(text).replace('|', '&#124;')}</code>"
+
+
+def _short_urn(urn: Any) -> str:
+    return str(urn).rsplit("::", 1)[-1] if urn else "(stack)"
+
+
+def _where(change: ResourceChange) -> str:
+    return f"{change.region or 'global'} · {change.component}"
+
+
+def _property_line(properties: tuple[PropertyChange, ...], limit: int) -> str:
+    shown = []
+    for p in properties[:limit]:
+        if p.kind == "added":
+            shown.append(f"{_code(p.path)} + {_code(p.after)}")
+        elif p.kind == "removed":
+            shown.append(f"{_code(p.path)} − {_code(p.before)}")
+        else:
+            shown.append(f"{_code(p.path)} {_code(p.before)} → {_code(p.after)}")
+    rest = len(properties) - limit
+    return "<br>".join(shown) + (f"<br>… {rest} more" if rest > 0 else "")
+
+
+def _why(change: ResourceChange) -> str:
+    if change.action == "create":
+        return "new"
+    if change.action == "delete":
+        return "no longer in the program"
+    reasons = [_cell(r) for r in change.replace_reasons]
+    return "<br>".join([*reasons, _property_line(change.properties, 3)] if change.properties else reasons)
+
+
+def _money_row(label: str, money: Money) -> str:
+    return f"| {label} | {_money(money.before)} | {_money(money.after)} | {money_delta(money)} |"
+
+
+def diff_sections(diff: PlanDiff) -> list[str]:
+    lines: list[str] = []
+    if diff.stack != diff.base_stack:
+        lines += [f"Compared with a plan of stack `{diff.base_stack}`.", ""]
+    if diff.warnings:
+        lines += ["> [!WARNING]", f"> **{len(diff.warnings)} protected or stateful resource(s) replaced or deleted:**"]
+        lines += [f"> - {SYMBOL[c.action]} {_cell(c.warning)}" for c in diff.warnings]
+        lines.append("")
+    lines += ["### What changes", ""]
+    if not diff.changes:
+        lines.append(f"No resource changes ({diff.unchanged} unchanged).")
+    else:
+        lines += ["| | resource | type | where | what |", "|---|---|---|---|---|"]
+        for change in diff.changes[:MAX_CHANGE_ROWS]:
+            lines.append(
+                f"| {SYMBOL[change.action]} {change.action} | `{_cell(change.name)}` | `{_cell(change.type)}` | "
+                f"{_cell(_where(change))} | {_why(change)} |"
+            )
+        if len(diff.changes) > MAX_CHANGE_ROWS:
+            lines.append(f"\n… and {len(diff.changes) - MAX_CHANGE_ROWS} more (diff.json lists every change).")
+        lines += ["", f"{diff.unchanged} resource(s) unchanged."]
+    lines += ["", "### Cost against budget", ""]
+    lines += ["| | base | head | change |", "|---|---:|---:|---:|"]
+    lines += [_money_row("monthly (steady)", diff.cost.monthly), _money_row("at max scale", diff.cost.ceiling)]
+    lines.append(_money_row("budget", diff.cost.budget))
+    budget = diff.cost.budget.after
+    if budget:
+        lines += [
+            "",
+            f"Head: {diff.cost.monthly.after / budget:.0%} of the budget steady, "
+            f"{diff.cost.ceiling.after / budget:.0%} at max scale.",
+        ]
+    for title, rows in (("region", diff.cost.by_region), ("component", diff.cost.by_component)):
+        if rows:
+            lines += ["", f"| {title} | monthly | at max scale |", "|---|---:|---:|"]
+            lines += [f"| {_cell(name)} | {money_delta(m)} | {money_delta(c)} |" for name, (m, c) in rows.items()]
+    policy = diff.policy
+    lines += ["", "### Policy", "", f"Verdict: {policy.verdict_before} → **{policy.verdict_after}**."]
+    for title, entries in (("New violations", policy.new), ("Resolved violations", policy.resolved)):
+        if entries:
+            lines += ["", f"{title}:", ""]
+            lines += [
+                f"- [{v.get('enforcement')}] `{_cell(v.get('policy'))}` on `{_cell(_short_urn(v.get('urn')))}`: "
+                f"{_cell(first_line(v.get('message', '')))}"
+                for v in entries
+            ]
+    for title, entries in (("Waivers added", policy.waivers_added), ("Waivers removed", policy.waivers_removed)):
+        if entries:
+            lines += ["", f"{title}:", ""]
+            lines += [
+                f"- `{_cell(w.get('policy'))}` on `{_cell(w.get('resource'))}` until {_cell(w.get('expires'))}: "
+                f"{_cell(w.get('reason'))} ({_cell(w.get('owner'))})"
+                for w in entries
+            ]
+    if not (policy.new or policy.resolved or policy.waivers_added or policy.waivers_removed):
+        lines += ["", "No violation or waiver changes."]
+    updated = [c for c in diff.changes if c.properties]
+    if updated:
+        lines += ["", f"<details><summary>Property changes of {len(updated)} resource(s)</summary>", ""]
+        for change in updated:
+            lines += [f"**{SYMBOL[change.action]} `{_cell(change.name)}`** `{_cell(change.type)}`", ""]
+            lines += [f"- {_property_line((p,), 1)}" for p in change.properties]
+            lines.append("")
+        lines.append("</details>")
+    return lines
+
+
+def diff_text(diff: PlanDiff) -> str:
+    """The stdout view of a diff: the summary line, warnings, one line per change, cost, policy."""
+    lines = [f"llm-serving diff — stack {diff.stack}: {diff.summary()}"]
+    lines += [f"WARNING: {c.warning}" for c in diff.warnings]
+    for change in diff.changes:
+        reason = f": {'; '.join(change.replace_reasons)}" if change.replace_reasons else ""
+        paths = ", ".join(p.path for p in change.properties[:4])
+        more = f" (+{len(change.properties) - 4})" if len(change.properties) > 4 else ""
+        detail = f" [{paths}{more}]" if paths else ""
+        head = f"{SYMBOL[change.action]} {change.action:<7} {change.type} {change.name}"
+        lines.append(f"  {head} ({_where(change)}){reason}{detail}")
+    steady, ceiling = (money_delta(m).replace("—", "no change") for m in (diff.cost.monthly, diff.cost.ceiling))
+    lines.append(f"cost: {steady} steady, {ceiling} at max scale (per month)")
+    policy = diff.policy
+    lines.append(
+        f"policy: {policy.verdict_before} -> {policy.verdict_after}: {len(policy.new)} new, {len(policy.resolved)} "
+        f"resolved violation(s); {len(policy.waivers_added)} waiver(s) added, {len(policy.waivers_removed)} removed"
+    )
     return "\n".join(lines)
