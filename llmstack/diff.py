@@ -184,6 +184,8 @@ class PlanDiff:
     policy: PolicyDelta
     unchanged: int
     counts: dict[str, int] = field(default_factory=dict)
+    secrets_changed: tuple[str, ...] = ()
+    """Secret config keys whose ciphertext in the stack file differs (added, removed or rewritten)."""
 
     @property
     def warnings(self) -> list[ResourceChange]:
@@ -208,6 +210,7 @@ class PlanDiff:
             "warnings": [{"urn": c.urn, "action": c.action, "warning": c.warning} for c in self.warnings],
             "cost": self.cost.to_json(),
             "policy": self.policy.to_json(),
+            "secrets_changed": list(self.secrets_changed),
         }
 
 
@@ -532,4 +535,10 @@ def diff_plans(base: Mapping[str, Any], head: Mapping[str, Any], rule: ReplaceRu
         policy=policy_delta(base, head),
         unchanged=unchanged,
         counts=counts,
+        secrets_changed=secrets_changed(base, head),
     )
+
+
+def secrets_changed(base: Mapping[str, Any], head: Mapping[str, Any]) -> tuple[str, ...]:
+    old, new = base.get("secrets") or {}, head.get("secrets") or {}
+    return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))

@@ -41,6 +41,7 @@ class Plan:
     estimate: cost.CostEstimate
     budget_usd: float
     timings: dict[str, float] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class Plan:
             "outputs": self.outputs,
             "policy": self.verdict.to_json(),
             "cost": cost_json(self.estimate, self.budget_usd),
+            "secrets": self.secrets,
         }
 
 
@@ -122,6 +124,7 @@ def build_plan(stackfile: StackFile) -> Plan:
         estimate=estimate,
         budget_usd=stackfile.platform.budget.monthly_usd,
         timings=timings,
+        secrets=dict(stackfile.secret_fingerprints),
     )
 
 

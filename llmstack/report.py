@@ -269,6 +269,9 @@ def diff_sections(diff: PlanDiff) -> list[str]:
         lines += [f"> - {SYMBOL[c.action]} {_cell(c.warning)}" for c in diff.warnings]
         lines.append("")
     lines += ["### What changes", ""]
+    if diff.secrets_changed:
+        keys = ", ".join(f"`{_cell(k)}`" for k in diff.secrets_changed)
+        lines += [f"Secret config changed (values not shown): {keys}; resources that take them may update.", ""]
     if not diff.changes:
         lines.append(f"No resource changes ({diff.unchanged} unchanged).")
     else:
@@ -331,6 +334,8 @@ def diff_text(diff: PlanDiff) -> str:
     """The stdout view of a diff: the summary line, warnings, one line per change, cost, policy."""
     lines = [f"llm-serving diff — stack {diff.stack}: {diff.summary()}"]
     lines += [f"WARNING: {c.warning}" for c in diff.warnings]
+    if diff.secrets_changed:
+        lines.append(f"secret config changed (values not shown): {', '.join(diff.secrets_changed)}")
     for change in diff.changes:
         reason = f": {'; '.join(change.replace_reasons)}" if change.replace_reasons else ""
         paths = ", ".join(p.path for p in change.properties[:4])

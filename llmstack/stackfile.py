@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,9 @@ class StackFile:
     """Every config key as `namespace:key`, secrets replaced by a placeholder."""
     secret_keys: tuple[str, ...]
     platform: PlatformConfig
+    secret_fingerprints: dict[str, str] = field(default_factory=dict)
+    """Per secret key, a digest of its ciphertext as the stack file holds it (already public in the
+    repo), so a diff can tell that a secret changed without ever seeing it."""
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -69,6 +74,7 @@ def load_stack(stack: str | None, config_file: str | None, root: Path | None = N
         config=config,
         secret_keys=tuple(sorted(secret_keys)),
         platform=platform,
+        secret_fingerprints={key: _fingerprint(_raw_value(raw, key)) for key in sorted(secret_keys)},
     )
 
 
@@ -111,6 +117,16 @@ def _normalise(raw: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         if had_secret:
             secret_keys.add(full_key)
     return config, secret_keys
+
+
+def _raw_value(raw: dict[str, Any], full_key: str) -> Any:
+    bare = full_key.split(":", 1)[1] if full_key.startswith(f"{NAMESPACE}:") else None
+    return raw[full_key] if full_key in raw else raw.get(bare)
+
+
+def _fingerprint(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _mask_secure(value: Any) -> tuple[Any, bool]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,8 +55,15 @@ def plan(*resources: dict, violations=(), waived=(), lines=(), budget=1000.0) ->
 
 
 def cost_line(name: str, monthly: float, ceiling: float, region="us-east-1", component="GpuCluster") -> dict:
-    return {"type": "aws:eks/nodeGroup:NodeGroup", "name": name, "region": region, "component": component,
-            "monthly_usd": monthly, "ceiling_monthly_usd": ceiling, "basis": "test"}  # fmt: skip
+    return {
+        "type": "aws:eks/nodeGroup:NodeGroup",
+        "name": name,
+        "region": region,
+        "component": component,
+        "monthly_usd": monthly,
+        "ceiling_monthly_usd": ceiling,
+        "basis": "test",
+    }
 
 
 def no_replacements(type_token: str, path: str) -> str | None:
@@ -198,7 +204,9 @@ def test_a_replacement_reaches_inputs_that_take_its_id():
         {"vpcId": "vpc-1", "cidrBlock": "10.0.1.0/24"},
         property_dependencies={"vpcId": [vpc["urn"]]},
     )
-    route = resource("rt", "aws:ec2/routeTable:RouteTable", {"vpcId": "vpc-1"}, property_dependencies={"vpcId": [vpc["urn"]]})
+    route = resource(
+        "rt", "aws:ec2/routeTable:RouteTable", {"vpcId": "vpc-1"}, property_dependencies={"vpcId": [vpc["urn"]]}
+    )
     new_vpc = {**vpc, "inputs": {"cidrBlock": "10.1.0.0/16"}}
     rule = replace_on(Vpc="cidrBlock", Subnet="vpcId")
     diff = diff_plans(plan(vpc, subnet, route), plan(new_vpc, subnet, route), rule)
@@ -231,7 +239,9 @@ def test_a_protected_or_stateful_replace_or_delete_is_warned_about(type_token, p
         assert change.warning is None and diff.warnings == []
     else:
         assert warned in change.warning
-        assert change.warning.startswith(f"thing ({type_token}) is {'replaced' if action == 'replace' else 'deleted'}: ")
+        assert change.warning.startswith(
+            f"thing ({type_token}) is {'replaced' if action == 'replace' else 'deleted'}: "
+        )
         markdown = report.markdown(head, diff)
         assert "> [!WARNING]" in markdown and warned in markdown
         assert f"WARNING: {change.warning}" in report.diff_text(diff)
@@ -241,8 +251,12 @@ def test_a_protected_or_stateful_replace_or_delete_is_warned_about(type_token, p
 
 
 def test_cost_delta_per_region_and_component_monthly_and_at_max():
-    base = plan(lines=[cost_line("a", 1000, 2000), cost_line("b", 500, 500, region="eu-west-1", component="WeightStore")])
-    head = plan(lines=[cost_line("a", 1240, 3000), cost_line("b", 500, 500, region="eu-west-1", component="WeightStore")])
+    base = plan(
+        lines=[cost_line("a", 1000, 2000), cost_line("b", 500, 500, region="eu-west-1", component="WeightStore")]
+    )
+    head = plan(
+        lines=[cost_line("a", 1240, 3000), cost_line("b", 500, 500, region="eu-west-1", component="WeightStore")]
+    )
     diff = diff_plans(base, head, no_replacements)
     assert (diff.cost.monthly.delta, diff.cost.monthly.percent) == (240, 16.0)
     assert (diff.cost.ceiling.delta, diff.cost.ceiling.percent) == (1000, 40.0)
@@ -254,20 +268,36 @@ def test_cost_delta_per_region_and_component_monthly_and_at_max():
 
 
 def violation(policy: str, name: str, message: str, enforcement: str = "mandatory") -> dict:
-    return {"policy": policy, "enforcement": enforcement, "severity": "high", "urn": urn("aws:s3/bucketV2:BucketV2", name),
-            "message": message}  # fmt: skip
+    return {
+        "policy": policy,
+        "enforcement": enforcement,
+        "severity": "high",
+        "urn": urn("aws:s3/bucketV2:BucketV2", name),
+        "message": message,
+    }
 
 
 def waiver(policy: str, resource_name: str, source: str) -> dict:
-    return {"policy": policy, "resource": resource_name, "violations": ["v"], "reason": "r", "owner": "o",
-            "expires": "2027-01-01", "source": source}  # fmt: skip
+    return {
+        "policy": policy,
+        "resource": resource_name,
+        "violations": ["v"],
+        "reason": "r",
+        "owner": "o",
+        "expires": "2027-01-01",
+        "source": source,
+    }
 
 
 def test_policy_delta_new_and_resolved_violations_and_waivers():
-    base = plan(violations=[violation("p1", "a", "old"), violation("p2", "b", "stays", "advisory")],
-                waived=[waiver("w1", "x", "policies/waivers.yaml:3")])  # fmt: skip
-    head = plan(violations=[violation("p2", "b", "stays", "advisory"), violation("p3", "c", "fresh")],
-                waived=[waiver("w0", "y", "policies/waivers.yaml:3"), waiver("w1", "x", "policies/waivers.yaml:14")])  # fmt: skip
+    base = plan(
+        violations=[violation("p1", "a", "old"), violation("p2", "b", "stays", "advisory")],
+        waived=[waiver("w1", "x", "policies/waivers.yaml:3")],
+    )
+    head = plan(
+        violations=[violation("p2", "b", "stays", "advisory"), violation("p3", "c", "fresh")],
+        waived=[waiver("w0", "y", "policies/waivers.yaml:3"), waiver("w1", "x", "policies/waivers.yaml:14")],
+    )
     diff = diff_plans(base, head, no_replacements)
     assert (diff.policy.verdict_before, diff.policy.verdict_after) == ("FAIL", "FAIL")
     assert [v["policy"] for v in diff.policy.new] == ["p3"]
@@ -292,3 +322,34 @@ def test_report_leads_with_the_marker_and_the_summary():
     assert lines[0] == "<!-- llm-serving-plan stack=prod -->"
     assert lines[1] == "## llm-serving `prod`: +1 ~0 -0, +$0/month, policy PASS"
     assert lines.index("### What changes") < lines.index("### Cost against budget") < lines.index("### Policy")
+
+
+def test_a_secret_whose_ciphertext_changed_is_named_never_shown():
+    base, head = plan(), plan()
+    base["secrets"] = {"llm-serving:onprem_targets": "sha256:aaaa", "llm-serving:kept": "sha256:1111"}
+    head["secrets"] = {
+        "llm-serving:onprem_targets": "sha256:bbbb",
+        "llm-serving:kept": "sha256:1111",
+        "llm-serving:n": "sha256:2",
+    }
+    diff = diff_plans(base, head, no_replacements)
+    assert diff.secrets_changed == ("llm-serving:n", "llm-serving:onprem_targets")
+    assert "secret config changed (values not shown): llm-serving:n, llm-serving:onprem_targets" in report.diff_text(
+        diff
+    )
+
+
+def test_the_stack_file_fingerprints_each_secret_by_its_ciphertext(tmp_path):
+    from conftest import ROOT
+
+    from llmstack.stackfile import load_stack
+
+    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    ciphertext = "v1:Qm9ndXNDaXBoZXJ0ZXh0Rm9yT2ZmbGluZVBsYW5zT25seQ=="
+    assert ciphertext in text
+    (tmp_path / "Pulumi.prod.yaml").write_text(text.replace(ciphertext, "v1:b3RoZXJDaXBoZXJ0ZXh0"))
+    before = load_stack("prod", None, root=ROOT).secret_fingerprints
+    after = load_stack("prod", str(tmp_path / "Pulumi.prod.yaml"), root=ROOT).secret_fingerprints
+    assert before.keys() == after.keys() == {"llm-serving:onprem_targets"}
+    assert before != after
+    assert all(value.startswith("sha256:") and ciphertext not in value for value in before.values())
