@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import aws_managed_policies, gateway_authorizer
+from components import aws_managed_policies, gateway_authorizer, tenant_limits
 from components.arg_checks import check_environment_name, check_region
 from components.conventions import GATEWAY_STAGE, LOG_RETENTION_DAYS
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
@@ -269,9 +269,10 @@ class ApiGatewayArgs:
     tenant_key_values: Mapping[str, pulumi.Input[str]] | None = None
     """Secret key value per tenant from `TenantSecrets`, the same in every region; None: generated here."""
     log_retention_days: int = 365
-    throttle_rate_limit: float = 100
-    """Default requests per second for every method of the stage (usage plans lower it per tenant)."""
-    throttle_burst_limit: int = 200
+    throttle_rate_limit: float | None = None
+    """Default requests per second for every method of the stage. None: the sum of the tenants' usage
+    plans (`tenant_limits.stage_throttle`), so the stage never caps a tenant below its plan."""
+    throttle_burst_limit: int | None = None
     waf_rate_limit_per_5min: int = 2000
     max_body_kib: int = 256
     """Gateway-wide body limit the WAF enforces (the config's gateway.max_body_kib)."""
@@ -301,7 +302,9 @@ class ApiGatewayArgs:
             raise ValueError("tenants: duplicate tenant name")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(f"log_retention_days: must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
-        if self.throttle_rate_limit <= 0 or self.throttle_burst_limit <= 0:
+        if (self.throttle_rate_limit is not None and self.throttle_rate_limit <= 0) or (
+            self.throttle_burst_limit is not None and self.throttle_burst_limit <= 0
+        ):
             raise ValueError("throttle_rate_limit, throttle_burst_limit: must be > 0")
         if not 50 <= self.buffered_timeout_ms <= 300_000:
             raise ValueError(f"buffered_timeout_ms: must be between 50 and 300000 (got {self.buffered_timeout_ms})")
@@ -312,6 +315,14 @@ class ApiGatewayArgs:
             )
         if self.authorizer_reserved_concurrency < 1:
             raise ValueError("authorizer_reserved_concurrency: must be >= 1 (0 would disable the authorizer)")
+
+    @property
+    def stage_throttle(self) -> tenant_limits.StageThrottle:
+        derived = tenant_limits.stage_throttle(t.limits for t in self.tenants)
+        return tenant_limits.StageThrottle(
+            rate_limit_rps=derived.rate_limit_rps if self.throttle_rate_limit is None else self.throttle_rate_limit,
+            burst=derived.burst if self.throttle_burst_limit is None else self.throttle_burst_limit,
+        )
 
 
 def route_table(args: ApiGatewayArgs) -> list[dict[str, Any]]:
@@ -452,8 +463,8 @@ class ApiGateway(pulumi.ComponentResource):
                 metrics_enabled=True,
                 logging_level="ERROR",
                 data_trace_enabled=False,
-                throttling_rate_limit=args.throttle_rate_limit,
-                throttling_burst_limit=args.throttle_burst_limit,
+                throttling_rate_limit=args.stage_throttle.rate_limit_rps,
+                throttling_burst_limit=args.stage_throttle.burst,
             ),
             opts=child,
         )

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.gateway_authorizer import key_digest
+from components.tenant_limits import TenantLimits
 
 KEY_LENGTH = 48  # random alphanumerics: ~285 bits; API Gateway accepts 20 to 128 characters
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
@@ -30,6 +31,11 @@ class TenantSpec:
     rate_limit_rps: float
     burst: int
     monthly_quota: int
+    """This region's share of the tenant's limits (`tenant_limits.split`), not the global figures."""
+
+    @property
+    def limits(self) -> TenantLimits:
+        return TenantLimits(self.rate_limit_rps, self.burst, self.monthly_quota)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
@@ -47,7 +53,7 @@ class TenantSecretsArgs:
 
 
 class TenantSecrets(pulumi.ComponentResource):
-    """One RandomPassword per tenant, created once for all regions: behind the latency-routed global
+    """One RandomPassword per tenant, created once for all regions: behind a latency-routed model
     hostname a tenant's key must be valid in whichever region answers."""
 
     values: dict[str, pulumi.Output[str]]

@@ -30,9 +30,17 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from components import catalog, eks_addons, engines, gateway_authorizer, sizing, waf_rules
+from components import catalog, eks_addons, engines, gateway_authorizer, sizing, tenant_limits, waf_rules
 from components.cidr_plan import is_rfc1918
 from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
+from components.model_hostnames import (
+    ACM_NAMES_PER_CERTIFICATE,
+    MAX_DNS_NAME,
+    ModelHostname,
+    RestrictedTenant,
+    certificate_names,
+    hostnames_by_region,
+)
 from components.named_networks import MIN_NAMED_PREFIX, NamedNetwork, hybrid_networks, hybrid_pod_networks
 
 NAMESPACE = "llm-serving"
@@ -498,6 +506,14 @@ class TenantConfig(_Strict):
     rate_limit_rps: float = Field(default=10, gt=0)
     burst: int = Field(default=20, gt=0)
     monthly_quota: int = Field(default=1_000_000, gt=0)
+    region_shares: dict[str, Annotated[float, Field(gt=0, le=100)]] | None = Field(
+        default=None,
+        description="percent of rate, burst and quota per region holding the tenant's usage plan; default even",
+    )
+
+    @property
+    def limits(self) -> tenant_limits.TenantLimits:
+        return tenant_limits.TenantLimits(self.rate_limit_rps, self.burst, self.monthly_quota)
 
 
 API_GATEWAY_MAX_PAYLOAD_KIB = 10 * 1024
@@ -518,6 +534,12 @@ class GatewayConfig(_Strict):
         default=None, description="Route 53 public hosted zone id, e.g. Z0123456789ABCDEFGHIJ"
     )
     domain_name: str | None = None
+    account_throttle_rps: int | None = Field(
+        default=None,
+        gt=0,
+        description=f"API Gateway's account throttle per region if raised (Service Quotas "
+        f"{tenant_limits.ACCOUNT_THROTTLE_QUOTA_CODE}); default AWS's",
+    )
 
     @field_validator("domain_name")
     @classmethod
@@ -720,6 +742,45 @@ class PlatformConfig(_Strict):
             if (allowed := self.tenant_regions_allowed(tenant.name)) is None or region in allowed
         ]
 
+    def tenant_plan_regions(self, tenant: TenantConfig) -> list[str]:
+        """Regions whose gateway holds the tenant's usage plan: allowed to it and serving one of its models."""
+        return [
+            region.name
+            for region in self.regions
+            if tenant in self.tenants_in_region(region.name)
+            and {m.name for m in self.models_in_region(region.name)} & set(tenant.models)
+        ]
+
+    def tenant_shares(self, tenant: TenantConfig) -> dict[str, float]:
+        """Percent of the tenant's limits per plan region: its region_shares, or an even split."""
+        if tenant.region_shares is not None:
+            return dict(tenant.region_shares)
+        return tenant_limits.even_shares(self.tenant_plan_regions(tenant))
+
+    def tenant_limits_in(self, tenant: TenantConfig, region: str) -> tenant_limits.TenantLimits:
+        """What the tenant's usage plan in `region` enforces: its share of the global limits."""
+        return tenant_limits.share_of(tenant.limits, self.tenant_shares(tenant).get(region, 0))
+
+    def gateway_hostnames(self) -> dict[str, list[ModelHostname]]:
+        """Per region the model hostnames it answers with a hosted zone (components/model_hostnames.py)."""
+        if not self.gateway.domain_name:
+            return {}
+        serving = {model.name: list(model.regions) for model in self.models if model.regions}
+        restricted = [
+            RestrictedTenant(tenant.name, frozenset(allowed), tuple(tenant.models))
+            for tenant in self.gateway.tenants
+            if (allowed := self.tenant_regions_allowed(tenant.name)) is not None
+        ]
+        return hostnames_by_region(self.gateway.domain_name, serving, restricted)
+
+    def stage_throttle(self, region: str) -> tenant_limits.StageThrottle:
+        """The region's stage throttle: the sum of the usage plans it holds."""
+        return tenant_limits.stage_throttle(
+            self.tenant_limits_in(tenant, region)
+            for tenant in self.gateway.tenants
+            if region in self.tenant_plan_regions(tenant)
+        )
+
 
 def _allowed_by(rules: list[DataResidencyRule], applies: Any) -> set[str] | None:
     """Regions every applying rule allows (their intersection); None when no rule applies."""
@@ -849,6 +910,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_sensitive_models,
         _check_gateway,
         _check_residency,
+        _check_tenant_limits,
         _check_autoscaling,
     ):
         for error in check(config):
@@ -1500,6 +1562,20 @@ def _check_gateway(config: PlatformConfig) -> Iterator[ConfigError]:
             f"{len(gateway.tenants)} tenants and their model lists exceed the authorizer's "
             f"{gateway_authorizer.TABLE_MAX_BYTES} bytes of Lambda environment; list fewer",
         )
+    for region, hostnames in config.gateway_hostnames().items():
+        for hostname in hostnames:
+            if len(hostname.hostname) > MAX_DNS_NAME:
+                yield ConfigError(
+                    "gateway.domain_name",
+                    f"{hostname.hostname} is longer than a DNS name may be ({MAX_DNS_NAME}); use a shorter domain",
+                )
+        wildcards = certificate_names(str(gateway.domain_name), hostnames)
+        if len(wildcards) > ACM_NAMES_PER_CERTIFICATE:
+            yield ConfigError(
+                "gateway.tenants",
+                f"{region}'s certificate would need {len(wildcards)} names (one per restricted tenant), above ACM's "
+                f"{ACM_NAMES_PER_CERTIFICATE} per certificate",
+            )
     if gateway.hosted_zone_id and not gateway.domain_name:
         yield ConfigError("gateway.domain_name", "required when hosted_zone_id is set")
     if gateway.domain_name and not gateway.hosted_zone_id:
@@ -1597,6 +1673,63 @@ def _check_residency(config: PlatformConfig) -> Iterator[ConfigError]:
                     f"'{name}' is not served in the regions policy.data_residency allows tenant '{tenant.name}' "
                     f"({', '.join(sorted(allowed)) or 'none'})",
                 )
+
+
+def _check_tenant_limits(config: PlatformConfig) -> Iterator[ConfigError]:
+    """Limits are global: the regions' shares add up to 100 % and each leaves a usable plan; each region's
+    plans together fit the account's API Gateway throttle there."""
+    for i, tenant in enumerate(config.gateway.tenants):
+        path = f"gateway.tenants[{i}]"
+        regions = config.tenant_plan_regions(tenant)
+        if tenant.region_shares is not None:
+            for region in tenant.region_shares:
+                if region not in regions:
+                    yield ConfigError(
+                        f"{path}.region_shares.{region}",
+                        f"tenant '{tenant.name}' has no usage plan in {region}; its plans are in "
+                        f"{', '.join(regions) or 'no region'}",
+                    )
+            missing = [region for region in regions if region not in tenant.region_shares]
+            if missing:
+                yield ConfigError(
+                    f"{path}.region_shares", f"no share for {', '.join(missing)}: every plan region needs one"
+                )
+            total = sum(tenant.region_shares.values())
+            if abs(total - 100) > 1e-6:
+                yield ConfigError(f"{path}.region_shares", f"must add up to 100 (got {total:g})")
+            if missing or abs(total - 100) > 1e-6:
+                continue
+        shares = config.tenant_shares(tenant)
+        for region in regions:
+            share = config.tenant_limits_in(tenant, region)
+            limits = {
+                "rate_limit_rps": share.rate_limit_rps,
+                "burst": share.burst,
+                "monthly_quota": share.monthly_quota,
+            }
+            for key, value in limits.items():
+                if value <= 0:
+                    yield ConfigError(
+                        f"{path}.{key}",
+                        f"{getattr(tenant, key):g} split over {len(regions)} region(s) leaves {region} "
+                        f"({shares[region]:g} %) nothing; raise it or set region_shares",
+                    )
+    for region in config.regions:
+        throttle = config.stage_throttle(region.name)
+        account = tenant_limits.account_throttle(region.name, config.gateway.account_throttle_rps)
+        if throttle.rate_limit_rps > account.rate_limit_rps:
+            yield ConfigError(
+                "gateway.tenants",
+                f"the usage plans in {region.name} add up to {throttle.rate_limit_rps:g} requests per second, above "
+                f"API Gateway's account throttle there ({account.rate_limit_rps:g}); lower them, or state a raised "
+                f"quota ({tenant_limits.ACCOUNT_THROTTLE_QUOTA_CODE}) in gateway.account_throttle_rps",
+            )
+        if throttle.burst > account.burst:
+            yield ConfigError(
+                "gateway.tenants",
+                f"the usage plans in {region.name} add up to a burst of {throttle.burst}, above API Gateway's account "
+                f"burst there ({account.burst}); lower the tenants' burst",
+            )
 
 
 def _check_autoscaling(config: PlatformConfig) -> Iterator[ConfigError]:

@@ -158,12 +158,14 @@ def front_door_settings(
             TenantSpec(
                 name=tenant.name,
                 models=tuple(m for m in tenant.models if m in served),
-                rate_limit_rps=tenant.rate_limit_rps,
-                burst=tenant.burst,
-                monthly_quota=tenant.monthly_quota,
+                rate_limit_rps=share.rate_limit_rps,
+                burst=share.burst,
+                monthly_quota=share.monthly_quota,
             )
             for tenant in config.tenants_in_region(region.name)
             if served & set(tenant.models)
+            # Limits are global: this region's plan enforces its share (gateway.tenants[].region_shares).
+            for share in (config.tenant_limits_in(tenant, region.name),)
         ),
         tenant_key_values=tenant_key_values,
         max_body_kib=gateway.max_body_kib,
@@ -171,6 +173,7 @@ def front_door_settings(
         waf_rules_to_count=tuple(gateway.waf_rules_to_count),
         hosted_zone_id=gateway.hosted_zone_id,
         domain_name=gateway.domain_name,
+        hostnames=tuple(config.gateway_hostnames().get(region.name, ())),
     )
 
 
@@ -297,7 +300,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         protect=config.protect,
         opts=pulumi.ResourceOptions(providers={"random": random_provider}),
     )
-    # One key per tenant for every region: the global hostname may send a client to any of them.
+    # One key per tenant for every region: a model hostname may send a client to any region serving it.
     tenant_secrets = TenantSecrets(
         f"{config.environment}-tenant-keys",
         TenantSecretsArgs(tenants=tuple(tenant.name for tenant in config.gateway.tenants)),
