@@ -540,5 +540,7 @@ def diff_plans(base: Mapping[str, Any], head: Mapping[str, Any], rule: ReplaceRu
 
 
 def secrets_changed(base: Mapping[str, Any], head: Mapping[str, Any]) -> tuple[str, ...]:
+    if "secrets" not in base or "secrets" not in head:
+        return ()  # a plan from before plans recorded them: nothing to compare
     old, new = base.get("secrets") or {}, head.get("secrets") or {}
     return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))

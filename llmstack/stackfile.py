@@ -120,7 +120,7 @@ def _normalise(raw: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
 
 
 def _raw_value(raw: dict[str, Any], full_key: str) -> Any:
-    bare = full_key.split(":", 1)[1] if full_key.startswith(f"{NAMESPACE}:") else None
+    bare = full_key.split(":", 1)[1] if full_key.startswith(f"{NAMESPACE}:") else full_key
     return raw[full_key] if full_key in raw else raw.get(bare)
 
 
