@@ -31,6 +31,7 @@ from components.hostname import RegionalHostname, RegionalHostnameArgs
 from components.hybrid_nodes import node_labels
 from components.metrics_collector import metrics_peers
 from components.metrics_workspace import MetricsWorkspace, MetricsWorkspaceArgs
+from components.model_hostnames import ModelHostname
 from components.named_networks import NamedNetwork, hybrid_node_networks, hybrid_pod_networks
 from components.network import Network, NetworkArgs
 from components.private_path import PrivateBackend, PrivatePath, PrivatePathArgs, gateway_peers
@@ -86,13 +87,15 @@ class FrontDoorSettings:
     tenants: tuple[TenantSpec, ...] = ()
     tenant_key_values: Mapping[str, pulumi.Input[str]] | None = None
     """One key value per tenant shared by every region (`TenantSecrets`), so a key works wherever
-    the global hostname sends it."""
+    a model hostname sends it."""
     max_body_kib: int = 256
     waf_rate_limit_per_5min: int = 2000
     waf_rules_to_count: tuple[str, ...] = COMMON_RULES_TO_COUNT
     """Rules of the AWS Common rule set that only count (WebAclArgs.common_rules_to_count)."""
     hosted_zone_id: str | None = None
     domain_name: str | None = None
+    hostnames: tuple[ModelHostname, ...] = ()
+    """The model hostnames this region answers with a hosted zone (components/model_hostnames.py)."""
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,8 @@ class RegionalPlatform(pulumi.ComponentResource):
             self.outputs["weights_bucket"] = self.weights.bucket_name
         if self.gateway is not None:
             self.outputs["api_url"] = self.api_url
+            if self.model_urls:
+                self.outputs["model_urls"] = self.model_urls
         self.register_outputs(self.outputs)
 
     def _add_gpu_nodes(self, kubernetes_provider: pulumi.ProviderResource) -> dict[str, GpuNodeGroup]:
@@ -417,7 +422,7 @@ class RegionalPlatform(pulumi.ComponentResource):
 
     def _add_front_door(self, kubernetes_provider: pulumi.ProviderResource) -> ApiGateway | None:
         """Internal NLB and VPC link to the model servers, then the REST API, WAF and (with a hosted
-        zone) the regional leg of the global hostname."""
+        zone) the regional leg of the model hostnames."""
         name, args, settings = self._name, self._args, self._args.front_door
         if settings is None:
             return None
@@ -484,10 +489,12 @@ class RegionalPlatform(pulumi.ComponentResource):
                 invoke_url=gateway.invoke_url,
                 hosted_zone_id=settings.hosted_zone_id,
                 domain_name=settings.domain_name,
+                hostnames=settings.hostnames,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.api_url = hostname.url
+        self.model_urls = hostname.model_urls
         return gateway
 
     def _serve_models(

@@ -237,15 +237,17 @@ def _type_specific_outputs(type_token: str, name: str, region: str, inputs: dict
             "regionalZoneId": "Z1UJRXOUMOOFQ8",
         }
     if type_token == "aws:acm/certificate:Certificate":
-        domain = inputs.get("domainName") or name
+        # One option per name, as ACM returns them; a wildcard is validated at its parent name.
+        names = [inputs.get("domainName") or name, *(inputs.get("subjectAlternativeNames") or [])]
         return {
             "domainValidationOptions": [
                 {
                     "domainName": domain,
-                    "resourceRecordName": f"_x1.{domain}.",
+                    "resourceRecordName": f"_x1.{domain.removeprefix('*.')}.",
                     "resourceRecordType": "CNAME",
                     "resourceRecordValue": f"_x2.{name}.acm-validations.aws.",
                 }
+                for domain in names
             ]
         }
     if type_token.startswith("random:"):

@@ -94,6 +94,24 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
         },
         "aws-transit-gateway-datacentre-routes-only": datacentre,
         "aws-eks-remote-networks-in-datacentre": datacentre,
+        # Tenants' limits are global; each region's plan holds a share (components/tenant_limits.py).
+        "aws-apigateway-tenant-limits-global": {
+            "tenants": {
+                t.name: {"rate_limit_rps": t.rate_limit_rps, "burst": t.burst, "monthly_quota": t.monthly_quota}
+                for t in platform.gateway.tenants
+            },
+            "accountThrottleRps": platform.gateway.account_throttle_rps,
+        },
+        # Latency-routed names answer only where the model is served (components/model_hostnames.py).
+        "aws-route53-latency-records-serve-model": {
+            "domain": platform.gateway.domain_name,
+            "servingRegions": {model.name: list(model.regions) for model in platform.models if model.regions},
+            "tenantRegions": {
+                tenant.name: sorted(allowed)
+                for tenant in platform.gateway.tenants
+                if (allowed := platform.tenant_regions_allowed(tenant.name)) is not None
+            },
+        },
         # Who may come in from outside the VPCs, by name (components/named_networks.py).
         "network-ingress-from-named-networks": {
             "namedNetworks": {network.name: network.cidr for network in platform.named_networks},

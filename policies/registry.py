@@ -9,6 +9,7 @@ from policies.aws.apigateway import (
     stage_tracing_enabled,
     stage_waf_associated,
     streaming_routes_stream,
+    tenant_limits_global,
     usage_plan_throttle_and_quota,
 )
 from policies.aws.awslambda import function_environment_cmk, function_url_requires_iam_auth, permission_source_scoped
@@ -39,6 +40,7 @@ from policies.aws.iam import (
     roles_anywhere_trust_scoped,
 )
 from policies.aws.kms import key_policy_no_wildcard_principal, key_policy_same_account, key_rotation_enabled
+from policies.aws.route53 import latency_records_serve_model
 from policies.aws.s3 import (
     access_log_bucket_contract,
     bucket_access_logging_enabled,
@@ -157,6 +159,8 @@ ALL_POLICIES = [
     function_url_requires_iam_auth.policy,
     permission_source_scoped.policy,
     usage_plan_throttle_and_quota.policy,
+    tenant_limits_global.policy,
+    latency_records_serve_model.policy,
     function_environment_cmk.policy,
     streaming_routes_stream.policy,
     web_acl_baseline_rules.policy,

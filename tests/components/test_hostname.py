@@ -1,5 +1,6 @@
-"""RegionalHostname: nothing without a hosted zone; with one, a DNS-validated certificate, a REGIONAL
-TLS 1.2 custom domain mapped to the stage, a health check and a latency alias record per region."""
+"""RegionalHostname: nothing without a hosted zone; with one, a DNS-validated certificate for the
+region's wildcards, and per model hostname a REGIONAL TLS 1.2 custom domain mapped to the stage and a
+latency alias record with the region's health check."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pulumi.runtime.sync_await import _sync_await
 from serving_harness import by_type, record
 
 from components.hostname import RegionalHostname, RegionalHostnameArgs
+from components.model_hostnames import ModelHostname, RestrictedTenant, certificate_names, hostnames_by_region
 
 INVOKE_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
 
@@ -24,6 +26,10 @@ def args(**changes):
         "invoke_url": INVOKE_URL,
         "hosted_zone_id": "Z0123456789ABC",
         "domain_name": "llm.example.com",
+        "hostnames": (
+            ModelHostname("llama.llm.example.com", "llama"),
+            ModelHostname("llama.eu-support.llm.example.com", "llama", "eu-support"),
+        ),
     }
     return RegionalHostnameArgs(**{**values, **changes})
 
@@ -44,7 +50,24 @@ def test_without_a_zone_nothing_is_created_and_the_invoke_url_is_the_output():
     resources, hostname = build(args(hosted_zone_id=None, domain_name=None))
     assert [r.type for r in resources] == ["pulumi:providers:aws", "llm-serving:gateway:RegionalHostname"]
     assert _sync_await(hostname.url.future()) == INVOKE_URL
-    assert hostname.health_check_id is None
+    assert hostname.health_check_id is None and hostname.model_urls == {}
+
+
+def test_each_model_is_named_where_it_is_served_and_a_restricted_tenant_only_where_allowed():
+    served = {"big": ["us-east-1"], "small": ["us-east-1", "eu-west-1"]}
+    eu = RestrictedTenant("eu-support", frozenset({"eu-west-1"}), ("small", "big"))
+    names = hostnames_by_region("llm.example.com", served, [eu])
+    assert {region: [h.hostname for h in hs] for region, hs in names.items()} == {
+        # big is served in us-east-1 only: its name never answers from eu-west-1.
+        "us-east-1": ["big.llm.example.com", "small.llm.example.com"],
+        # eu-support's names answer only where its key is; `big` has no region it may use.
+        "eu-west-1": ["small.llm.example.com", "small.eu-support.llm.example.com"],
+    }
+    assert certificate_names("llm.example.com", names["eu-west-1"]) == [
+        "*.llm.example.com",
+        "*.eu-support.llm.example.com",
+    ]
+    assert names["eu-west-1"][1].base_url == "https://small.eu-support.llm.example.com/v1/models/small"
 
 
 @pytest.fixture(scope="module")
@@ -52,51 +75,65 @@ def with_zone():
     return build(args())
 
 
-def test_certificate_is_validated_by_dns_in_the_zone(with_zone):
+def test_certificate_covers_the_wildcards_and_each_name_is_validated_by_dns(with_zone):
     resources, _ = with_zone
     (certificate,) = by_type(resources, "aws:acm/certificate:Certificate")
-    assert certificate.inputs["domainName"] == "llm.example.com"
+    assert certificate.inputs["domainName"] == "*.llm.example.com"
+    assert certificate.inputs["subjectAlternativeNames"] == ["*.eu-support.llm.example.com"]
     assert certificate.inputs["validationMethod"] == "DNS"
     records = {r.name: r for r in by_type(resources, "aws:route53/record:Record")}
-    validation = records["host-certificate-validation"]
-    assert validation.inputs["zoneId"] == "Z0123456789ABC"
-    assert validation.inputs["type"] == "CNAME"
-    assert validation.inputs["name"] == "_x1.llm.example.com."
-    # Every region upserts the same ACM validation record for the same domain.
-    assert validation.inputs["allowOverwrite"] is True
+    validations = [records["host-certificate-validation"], records["host-certificate-validation-1"]]
+    assert [v.inputs["name"] for v in validations] == ["_x1.llm.example.com.", "_x1.eu-support.llm.example.com."]
+    for validation in validations:
+        assert validation.inputs["zoneId"] == "Z0123456789ABC"
+        assert validation.inputs["type"] == "CNAME"
+        # Every region upserts the same ACM validation record for the same domain.
+        assert validation.inputs["allowOverwrite"] is True
     (check,) = by_type(resources, "aws:acm/certificateValidation:CertificateValidation")
     assert certificate.urn in check.property_dependencies["certificateArn"]
+    assert {v.urn for v in validations} <= set(check.property_dependencies["validationRecordFqdns"])
+    assert len(check.inputs["validationRecordFqdns"]) == 2
 
 
-def test_custom_domain_is_regional_tls12_and_mapped_to_the_stage(with_zone):
-    resources, _ = with_zone
-    (domain,) = by_type(resources, "aws:apigateway/domainName:DomainName")
-    assert domain.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
-    assert domain.inputs["securityPolicy"] == "TLS_1_2"
-    (validation,) = by_type(resources, "aws:acm/certificateValidation:CertificateValidation")
-    assert validation.urn in domain.property_dependencies["regionalCertificateArn"]
-    (mapping,) = by_type(resources, "aws:apigateway/basePathMapping:BasePathMapping")
-    assert mapping.inputs == {"domainName": "llm.example.com", "restApi": "abc123", "stageName": "v1"}
-
-
-def test_latency_record_points_at_the_regional_domain_with_a_health_check(with_zone):
+def test_each_hostname_has_a_regional_tls12_domain_mapped_to_the_stage(with_zone):
     resources, hostname = with_zone
+    domains = {r.inputs["domainName"]: r for r in by_type(resources, "aws:apigateway/domainName:DomainName")}
+    assert sorted(domains) == ["llama.eu-support.llm.example.com", "llama.llm.example.com"]
+    (validation,) = by_type(resources, "aws:acm/certificateValidation:CertificateValidation")
+    for domain in domains.values():
+        assert domain.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
+        assert domain.inputs["securityPolicy"] == "TLS_1_2"
+        assert validation.urn in domain.property_dependencies["regionalCertificateArn"]
+    mappings = sorted(
+        (m.inputs["domainName"], m.inputs["restApi"], m.inputs["stageName"])
+        for m in by_type(resources, "aws:apigateway/basePathMapping:BasePathMapping")
+    )
+    assert mappings == [("llama.eu-support.llm.example.com", "abc123", "v1"), ("llama.llm.example.com", "abc123", "v1")]
+    assert hostname.model_urls == {
+        "llama.llm.example.com": "https://llama.llm.example.com/v1/models/llama",
+        "llama.eu-support.llm.example.com": "https://llama.eu-support.llm.example.com/v1/models/llama",
+    }
+    assert _sync_await(hostname.url.future()) == INVOKE_URL
+
+
+def test_latency_records_point_at_the_regional_domains_with_the_health_check(with_zone):
+    resources, _ = with_zone
     records = {r.name: r for r in by_type(resources, "aws:route53/record:Record")}
-    latency = records["host-latency"]
-    assert latency.inputs["name"] == "llm.example.com" and latency.inputs["type"] == "A"
-    assert latency.inputs["setIdentifier"] == "eu-west-1"
-    assert latency.inputs["latencyRoutingPolicies"] == [{"region": "eu-west-1"}]
-    assert latency.inputs["aliases"] == [
-        {
-            "name": "d-host-domain.execute-api.eu-west-1.amazonaws.com",
-            "zoneId": "Z1UJRXOUMOOFQ8",
-            "evaluateTargetHealth": True,
-        }
-    ]
     (health,) = by_type(resources, "aws:route53/healthCheck:HealthCheck")
-    assert latency.inputs["healthCheckId"] == "host-health-id"
-    assert health.urn in latency.property_dependencies["healthCheckId"]
-    assert _sync_await(hostname.url.future()) == "https://llm.example.com"
+    for label, name in (("llama", "llama.llm.example.com"), ("llama--eu-support", "llama.eu-support.llm.example.com")):
+        latency = records[f"host-latency-{label}"]
+        assert latency.inputs["name"] == name and latency.inputs["type"] == "A"
+        assert latency.inputs["setIdentifier"] == "eu-west-1"
+        assert latency.inputs["latencyRoutingPolicies"] == [{"region": "eu-west-1"}]
+        assert latency.inputs["aliases"] == [
+            {
+                "name": f"d-host-domain-{label}.execute-api.eu-west-1.amazonaws.com",
+                "zoneId": "Z1UJRXOUMOOFQ8",
+                "evaluateTargetHealth": True,
+            }
+        ]
+        assert latency.inputs["healthCheckId"] == "host-health-id"
+        assert health.urn in latency.property_dependencies["healthCheckId"]
 
 
 def test_health_follows_the_stages_5xx_alarm(with_zone):
@@ -146,6 +183,8 @@ def test_the_mapping_waits_for_the_stage_it_names():
 
     resources = record(program)
     (stage,) = by_type(resources, "aws:apigateway/stage:Stage")
-    (mapping,) = by_type(resources, "aws:apigateway/basePathMapping:BasePathMapping")
-    assert mapping.inputs["stageName"] == "v1"
-    assert stage.urn in mapping.property_dependencies["stageName"]
+    mappings = by_type(resources, "aws:apigateway/basePathMapping:BasePathMapping")
+    assert len(mappings) == 2
+    for mapping in mappings:
+        assert mapping.inputs["stageName"] == "v1"
+        assert stage.urn in mapping.property_dependencies["stageName"]
