@@ -2391,6 +2391,57 @@ NAMED_NETWORKS: list[Mutation] = [
     ),
 ]
 
+# A tenant's limits are global (components/tenant_limits.py): the regions' plans share them.
+_TENANT_LIMITS = _policy("aws-apigateway-tenant-limits-global")
+
+TENANT_LIMITS: list[Mutation] = [
+    _prod(
+        "usage-plan-full-quota-in-each-region",
+        _TENANT_LIMITS,
+        "one region's plan for a tenant served in two regions gets the tenant's whole monthly quota",
+        where(USAGE_PLAN, Contains("name", "-search")),
+        Set("quotaSettings.limit", 20_000_000),
+    ),
+    one(
+        "usage-plan-rate-above-the-tenant",
+        _TENANT_LIMITS,
+        "a tenant's usage plan allows more requests per second than the stack file gives the tenant",
+        where(USAGE_PLAN),
+        Set("throttleSettings.rateLimit", 1000),
+    ),
+    one(
+        "stage-throttle-caps-tenants",
+        _TENANT_LIMITS,
+        "the stage's default throttle is set below what its usage plans allow together",
+        where(METHOD_SETTINGS),
+        Set("settings.throttlingRateLimit", 1),
+    ),
+    _prod(
+        "latency-record-for-every-model",
+        _policy("aws-route53-latency-records-serve-model"),
+        "a hand-added latency record sends one name for every model to eu-west-1, which does not serve all of them",
+        where(USAGE_PLAN, Contains("name", "eu-west-1")),
+        AddClone(
+            type="aws:route53/record:Record",
+            inputs={
+                "zoneId": "Z0123456789ABCDEFGHIJ",
+                "name": "llm.example.com",
+                "type": "A",
+                "setIdentifier": "eu-west-1",
+                "latencyRoutingPolicies": [{"region": "eu-west-1"}],
+                "aliases": [
+                    {
+                        "name": "d-x.execute-api.eu-west-1.amazonaws.com",
+                        "zoneId": "ZLY8HYME6SFDD",
+                        "evaluateTargetHealth": True,
+                    }
+                ],
+            },
+            suffix="latency",
+        ),
+    ),
+]
+
 CATALOGUE: list[Mutation] = (
     ISSUE_CLASSES
     + EXISTING_POLICIES
@@ -2401,4 +2452,5 @@ CATALOGUE: list[Mutation] = (
     + PRIVATE_PATH
     + HYBRID
     + NAMED_NETWORKS
+    + TENANT_LIMITS
 )
