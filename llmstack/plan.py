@@ -193,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
     plan = build_plan(stackfile)
     started = time.perf_counter()
     change = diff_plans(base, plan.to_json()) if base is not None else None
+    plan.timings["diff"] = time.perf_counter() - started
+    started = time.perf_counter()
     files = output_files(plan, change)
     write_atomically(out, files)
     plan.timings["report"] = time.perf_counter() - started
