@@ -3,7 +3,7 @@
 Resources are matched by URN. One only in the head plan is created, one only in the base plan is
 deleted; one in both whose inputs differ is updated — or replaced, when a changed input is one its
 provider documents as forcing a new resource (llmstack/data/force_new.json), when its provider is
-replaced, or when an input that takes a replaced resource's id or ARN does so (that value is not
+replaced, or when an input that takes an output of a replaced resource does so (that value is not
 known until `up`, as in `pulumi preview`). A secret is never shown: a masked value that appears,
 disappears or stops being masked is "changed", and its value stays "[secret]".
 
@@ -52,9 +52,6 @@ PROVIDER_REPLACE_ON: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region",),
     "pulumi:providers:kubernetes": ("kubeconfig", "context", "cluster"),
 }
-
-# Inputs that carry a resource's id or ARN: when it is replaced they change (unknown until `up`).
-_IDENTITY_HINT = re.compile(r"(^|\.)(id|arn|[A-Za-z]*(Id|Ids|Arn|Arns|Name|Names))(\[\d+\])?$")
 
 COMPONENT_PREFIX = "llm-serving:"
 _NOT_COUNTED = (COMPONENT_PREFIX, "pulumi:providers:")
@@ -396,9 +393,9 @@ def _propagate_replacements(
 ) -> None:
     """Follow replacements to what depends on them, until nothing more is replaced.
 
-    A resource whose provider is replaced is replaced. An input that takes a replaced resource's
-    id, ARN or name (`pulumi preview` shows it as unknown) changes; where that input forces a new
-    resource, the dependent is replaced in turn.
+    A resource whose provider is replaced is replaced. An input that takes any output of a replaced
+    resource changes (`pulumi preview` shows it as unknown until `up`); where that input forces a
+    new resource, the dependent is replaced in turn.
     """
     in_both = [urn for urn in new if urn in old]
     managed: dict[str, list[str]] = {}
@@ -431,8 +428,6 @@ def _propagate_replacements(
             if resource_type in PROVIDER_REPLACE_ON:
                 if key in PROVIDER_REPLACE_ON[resource_type]:
                     replace(urn, f"its `{key}` comes from {name}, which is replaced")
-                continue
-            if not _IDENTITY_HINT.search(key):
                 continue
             forced = rule(resource_type, key)
             if key not in {p.path for p in properties.get(urn, [])}:
