@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from llmstack import diagram
 from llmstack.diff import SYMBOL, Money, PlanDiff, PropertyChange, ResourceChange, money_delta, verdict_word
 from llmstack.planfile import placement
 
@@ -79,58 +80,6 @@ def text_summary(document: Mapping[str, Any], out: Path | None = None) -> str:
     if out is not None:
         lines.append(f"wrote {out}/plan.json, report.md, policy-config.json, manifests/")
     return "\n".join(lines)
-
-
-def _diagram(document: Mapping[str, Any]) -> list[str]:
-    """Mermaid: regions and on-prem targets with the components placed in each, and each region's
-    VPN and Direct Connect association to the data centre (to its on-prem target's group when the target
-    has the data centre's name)."""
-    where = placement(document["resources"])
-    groups: dict[str, set[str]] = {}
-    for resource in document["resources"]:
-        if resource["type"].startswith("llm-serving:") and not resource["type"].endswith(":RegionalPlatform"):
-            region = where[resource["urn"]]["region"] or "global"
-            groups.setdefault(region, set()).add(resource["type"].rsplit(":", 1)[1])
-    lines = ["```mermaid", "flowchart LR"]
-    ids: dict[str, str] = {}
-    for index, (region, components) in enumerate(sorted(groups.items())):
-        ids[region] = f"g{index}"
-        lines.append(f'  subgraph g{index}["{region}"]')
-        lines.extend(f'    g{index}_{name}["{name}"]' for name in sorted(components))
-        lines.append("  end")
-    for region, datacentre, label in _datacentre_links(document, where):
-        target = ids.get(f"onprem-{datacentre}")
-        if target is None:
-            target = f"dc_{datacentre.replace('-', '_')}"
-            if f'  {target}[("data centre {datacentre}")]' not in lines:
-                lines.append(f'  {target}[("data centre {datacentre}")]')
-        source = ids.get(region or "global", "global")
-        lines.append(f'  {source} -- "{label}" --- {target}')
-    lines.append("```")
-    return lines
-
-
-def _datacentre_links(
-    document: Mapping[str, Any], where: Mapping[str, Mapping[str, Any]]
-) -> list[tuple[str | None, str, str]]:
-    """(region, data centre, label) per private link: each VPN, and each Direct Connect association
-    (its data centre is its Direct Connect gateway's tag)."""
-    by_urn = {r["urn"]: r for r in document["resources"]}
-
-    def datacentre_of(resource: Mapping[str, Any]) -> str:
-        inputs = resource.get("inputs")
-        tags = inputs.get("tags") if isinstance(inputs, dict) else None
-        return str((tags or {}).get("llm-serving/datacentre", "?"))
-
-    links: set[tuple[str | None, str, str]] = set()
-    for r in document["resources"]:
-        if r["type"] == "aws:ec2/vpnConnection:VpnConnection":
-            links.add((where[r["urn"]]["region"], datacentre_of(r), "Site-to-Site VPN (2 tunnels, BGP)"))
-        elif r["type"] == "aws:directconnect/gatewayAssociation:GatewayAssociation":
-            gateways = (r.get("property_dependencies") or {}).get("dxGatewayId") or []
-            datacentre = next((datacentre_of(by_urn[u]) for u in gateways if u in by_urn), "?")
-            links.add((where[r["urn"]]["region"], datacentre, "Direct Connect"))
-    return sorted(links, key=lambda link: (str(link[0]), link[1], link[2]))
 
 
 def _cell(text: Any) -> str:
@@ -206,7 +155,8 @@ def markdown(document: Mapping[str, Any], diff: PlanDiff | None = None) -> str:
     lines += ["", "</details>"]
     if diff is not None:
         lines += ["", "</details>"]
-    lines += ["", "### Architecture", "", *_diagram(document), ""]
+    changed = {c.urn for c in diff.changes} if diff is not None else set()
+    lines += ["", "### Architecture", "", *diagram.mermaid(document, changed), ""]
     return "\n".join(lines)
 
 
