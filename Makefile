@@ -1,19 +1,36 @@
-# The README's commands. Only python3 is needed: the first run creates .venv and installs the project.
+# The README's commands. Only python3 is needed: the first run creates .venv, installs the pinned uv
+# into it (requirements-uv.txt, hashes checked) and syncs .venv to uv.lock, which pins every
+# dependency with its hashes. `pulumi install` (Pulumi.yaml: toolchain uv) builds the same .venv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STACK  ?= dev
+# Pulumi's uv toolchain sets the same variable to its `virtualenv` option
+UV     := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
 
-.PHONY: setup preview plan test mutation lint format bench clean
+.PHONY: setup lock preview plan test mutation lint format bench clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The machine's pip fetches uv into a venv made without pip (ensurepip costs seconds); a python3
+# without a pip module seeds the venv's own. uv sync keeps uv: the lock pins the same release.
+$(BIN)/uv: requirements-uv.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@if $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip --python $(BIN)/python"; \
+	else $(BIN)/python -m ensurepip --default-pip >/dev/null && pip="$(BIN)/python -m pip"; fi; \
+	echo "$$pip install -r requirements-uv.txt"; \
+	$$pip install --quiet --require-hashes --no-deps --only-binary :all: -r requirements-uv.txt
+	@touch $@
+
+# --locked: a uv.lock that no longer matches pyproject.toml is an error (`make lock`), never re-resolved here
+$(STAMP): $(BIN)/uv pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+lock: $(BIN)/uv ## re-resolve uv.lock (and requirements-uv.txt) after editing pyproject.toml's dependencies
+	$(UV) lock
+	$(UV) export --frozen --only-group uv --no-emit-project --quiet --output-file requirements-uv.txt
 
 preview: setup  ## offline plan of the dev stack (the main job)
 	$(BIN)/llmstack plan --stack dev
