@@ -438,7 +438,7 @@ def _propagate_replacements(
                     )
                 )
             if forced:
-                replace(urn, f"`{key}` takes the id of {name}, which is replaced")
+                replace(urn, f"`{key}` takes an output of {name}, which is replaced")
 
 
 # --- cost ----------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from llmstack.planfile import load_plan
 def plan_path(value: str, flag: str) -> str:
     """A plan.json, or the folder holding one."""
     path = Path(value)
+    if not path.exists():
+        raise UsageError(f"{flag} {value}: no such file or folder")
     if path.is_dir():
         path = path / "plan.json"
         if not path.is_file():

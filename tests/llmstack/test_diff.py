@@ -215,7 +215,7 @@ def test_a_replacement_reaches_inputs_that_take_its_id():
     [prop] = route_change.properties
     assert (prop.path, prop.before, prop.after) == ("vpcId", "vpc-1", KNOWN_AFTER_UP)
     subnet_change = next(c for c in diff.changes if c.name == "subnet")
-    assert subnet_change.replace_reasons == ("`vpcId` takes the id of vpc, which is replaced",)
+    assert subnet_change.replace_reasons == ("`vpcId` takes an output of vpc, which is replaced",)
 
 
 @pytest.mark.parametrize(
