@@ -10,7 +10,7 @@ gated repositories) into DIR/<model>, pushed with `llmstack weights push DIR/<mo
 bucket: they go to its on-prem target's own store, pushed with `llmstack weights push --target`
 from a machine that reaches that store, so they are listed and skipped here.
 
-Needs the project installed with the `weights` extra (huggingface-hub), the pulumi CLI logged in
+Needs the project installed with the `weights` group (huggingface-hub), the pulumi CLI logged in
 to the stack's backend (for its weights_bucket output) and AWS credentials that may write it.
 Exit code: 0 when every revision is in the bucket, 1 when a download or push failed, 2 on bad input.
 """
@@ -39,7 +39,7 @@ def hub_download(source: str, revision: str, directory: Path) -> None:
         from huggingface_hub import snapshot_download
     except ImportError:
         raise UsageError(
-            "huggingface_hub is not installed: UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --locked --extra weights"
+            "huggingface_hub is not installed: UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --locked --group weights"
         ) from None
     snapshot_download(repo_id=source, revision=revision, local_dir=directory)
 

@@ -31,7 +31,9 @@ def checkout(folder: Path) -> Path:
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     site = folder / ".venv" / "lib" / version / "site-packages"
     (site / "llm-serving-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    (folder / ".venv" / ".installed-stamp").touch()  # newer than pyproject.toml: `make setup` is done
+    # This environment's uv, then a stamp newer than it, pyproject.toml and uv.lock: `make setup` is done
+    (folder / ".venv" / "bin" / "uv").symlink_to(ROOT / ".venv" / "bin" / "uv")
+    (folder / ".venv" / ".installed-stamp").touch()
     return folder
 
 
