@@ -354,6 +354,19 @@ ROWS: dict[str, Row] = {
     "aws:autoscaling/tag:Tag": lambda s: (f"{s.inputs.get('autoscalingGroupName')},{s.hex(8)}", {}),
     "aws:budgets/budget:Budget": _budget,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    # The provider's id of a project is its ARN; a webhook's is the project's name.
+    "aws:codebuild/project:Project": lambda s: (
+        arn := s.arn("codebuild", f"project/{s.physical()}"),
+        {"arn": arn, "badgeUrl": ""},
+    ),
+    "aws:codebuild/webhook:Webhook": lambda s: (
+        str(s.inputs.get("projectName") or s.name),
+        {
+            "payloadUrl": f"https://codebuild.{s.region}.amazonaws.com/webhooks?t={s.uuid('payload')}",
+            "url": f"https://api.github.com/repos/webhooks/{s.hex(9, 'hook')}",
+            "secret": "",
+        },
+    ),
     "aws:ec2/customerGateway:CustomerGateway": _ec2("cgw", "customer-gateway"),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2("sg", "security-group"),
     "aws:ec2/eip:Eip": _eip,
