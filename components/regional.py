@@ -376,6 +376,11 @@ class RegionalPlatform(pulumi.ComponentResource):
                 gateway=wake,
             )
 
+    @property
+    def private_subnet_cidrs(self) -> tuple[str, ...]:
+        """The private subnets' CIDRs, one per zone in zone order (known before anything exists)."""
+        return self._private_subnet_cidrs
+
     def _add_deploy_runner(self) -> DeployRunner:
         """The CodeBuild runner in the private subnets: how `pulumi up` of the workloads reaches the cluster."""
         args, settings = self._args, self._args.deploy_runner

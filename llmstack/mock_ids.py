@@ -381,6 +381,12 @@ ROWS: dict[str, Row] = {
     "aws:ec2/subnet:Subnet": _ec2("subnet", "subnet"),
     "aws:ec2/subnetCidrReservation:SubnetCidrReservation": lambda s: (f"scr-{s.hex(17)}", {}),
     "aws:ec2/vpc:Vpc": _ec2("vpc", "vpc"),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": _ec2("pcx", "vpc-peering-connection"),
+    # The accepter manages the requester's connection: its id is the connection's.
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": lambda s: (
+        connection := str(s.inputs.get("vpcPeeringConnectionId") or f"pcx-{s.hex(17)}"),
+        {"arn": s.arn("ec2", f"vpc-peering-connection/{connection}"), "accepted": True},
+    ),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/vpnConnection:VpnConnection": lambda s: (
         (connection := s.ec2("vpn", "vpn-connection"))[0],

@@ -8,8 +8,9 @@ Deploy phases (`llm-serving:deploy_phase`). The clusters' API endpoints are priv
 provider. `foundation` declares only the AWS half, which needs no cluster API: per region the
 foundation of `RegionalPlatform` (encryption, network, data centre link, weight store, metrics
 workspace, EKS cluster with its add-ons, system nodes and access entries, GPU node groups, the
-deploy runner), and globally the weight bucket suffix, the Direct Connect gateway, weight
-replication, Roles Anywhere, the hybrid nodes' access entries and the budget. `all` adds the
+deploy runner), and globally the deploy paths to the secondary regions, the weight bucket suffix,
+the Direct Connect gateway, weight replication, Roles Anywhere, the hybrid nodes' access entries
+and the budget. `all` adds the
 workloads: the regions' Kubernetes halves (`RegionalPlatformArgs.workloads`; the front door goes
 with them), the tenants' keys, and every on-prem target. The cut is one flag, `workloads` in
 `build_platform` (read from `PlatformConfig.declares_workloads`, nowhere else); resources of the
@@ -39,6 +40,7 @@ from components.conventions import (
     NODE_GROUP_LABEL,
 )
 from components.datacentre_link import DataCentreLink, DirectConnectGateway, DirectConnectGatewayArgs
+from components.deploy_path import DeployPath, DeployPathArgs, PeerVpc
 from components.hybrid_nodes import HybridNodes, HybridNodesArgs, node_labels
 from components.metrics_collector import RolesAnywhereSigning, metrics_peers
 from components.regional import (
@@ -407,6 +409,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
             ),
         )
 
+    connect_deploy_runner(config, regions, providers)
     roles_anywhere = datacentre_roles_anywhere(config, regions, providers[config.primary_region.name])
     node_configs = join_hybrid_nodes(config, regions, providers, roles_anywhere)
     budget = Budget(
@@ -454,6 +457,46 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         # `pulumi stack output hybrid_node_configs` -> nodeadm init -c file://nodeConfig.json, per target.
         **({"hybrid_node_configs": node_configs} if node_configs else {}),
     }
+
+
+def connect_deploy_runner(
+    config: PlatformConfig, regions: Mapping[str, RegionalPlatform], providers: Mapping[str, aws.Provider]
+) -> list[DeployPath]:
+    """A deploy path from the runner's VPC (the primary's) to each secondary region's cluster: one
+    `pulumi up` on the runner applies every region's Kubernetes half."""
+    if config.deploy is None:
+        return []
+    primary = regions[config.primary_region.name]
+    paths = []
+    for region in config.secondary_regions:
+        secondary = regions[region.name]
+        paths.append(
+            DeployPath(
+                f"{config.environment}-deploy-path-{region.name}",
+                DeployPathArgs(
+                    environment=config.environment,
+                    runner=peer_vpc(config.primary_region, primary),
+                    runner_subnet_cidrs=primary.private_subnet_cidrs,
+                    cluster=peer_vpc(region, secondary),
+                    cluster_security_group_id=secondary.cluster.cluster_security_group_id,
+                    cluster_provider=providers[region.name],
+                    account_id=aws.get_caller_identity_output(
+                        opts=pulumi.InvokeOutputOptions(provider=providers[config.primary_region.name])
+                    ).account_id,
+                ),
+                opts=pulumi.ResourceOptions(providers={"aws": providers[config.primary_region.name]}),
+            )
+        )
+    return paths
+
+
+def peer_vpc(region: RegionConfig, platform: RegionalPlatform) -> PeerVpc:
+    return PeerVpc(
+        region=region.name,
+        vpc_id=platform.network.vpc_id,
+        vpc_cidr=region.vpc_cidr,
+        private_route_table_ids=tuple(platform.network.private_route_table_ids),
+    )
 
 
 def join_hybrid_nodes(

@@ -84,6 +84,16 @@ CASES: dict[str, tuple[str, dict[str, tuple[str, str] | str], dict]] = {
         {"arn": ("logs", "log-group")},
         {"name": "/aws/eks/c/cluster"},
     ),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": (
+        "pcx" + EC2,
+        {"arn": ("ec2", "vpc-peering-connection")},
+        {},
+    ),
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": (
+        r"pcx-0123456789abcdef0",
+        {"arn": ("ec2", "vpc-peering-connection")},
+        {"vpcPeeringConnectionId": "pcx-0123456789abcdef0"},
+    ),
     "aws:codebuild/project:Project": (
         r"arn:aws:codebuild:eu-west-1:\d{12}:project/llm-serving-dev-us-east-1-deploy",
         {"arn": ("codebuild", "project")},
