@@ -230,7 +230,7 @@ class GpuClusterArgs:
 
 
 class GpuCluster(pulumi.ComponentResource):
-    """Needs the region's AWS provider in `opts`; exposes `kubernetes_provider` for in-cluster components."""
+    """Needs the region's AWS provider in `opts`; `kubernetes_provider()` connects in-cluster components."""
 
     cluster_name: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
@@ -239,13 +239,13 @@ class GpuCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     node_role_name: pulumi.Output[str]
-    kubernetes_provider: k8s.Provider
     kubernetes_version: str
     system_node_labels: dict[str, str]
     """Labels of the system nodes: the node selector of controllers that must stay off GPU nodes."""
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:cluster:GpuCluster", name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         self.kubernetes_version = args.kubernetes_version
@@ -421,20 +421,16 @@ class GpuCluster(pulumi.ComponentResource):
             )
         self.addons = addons
 
-        # --- Kubernetes provider ------------------------------------------------------------------
-        config = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
-            lambda v: json.dumps(kubeconfig(v[0], v[1], v[2], args.region))
-        )
-        self.kubernetes_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=config,
-            enable_server_side_apply=True,
-            # Admin access must exist before the first object is applied, and workloads need the
-            # system nodes, cluster DNS and the CNI to run.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*admin_access, system_nodes, addons["coredns"], addons["vpc-cni"]]
-            ),
-        )
+        # Read by `kubernetes_provider`: the Kubernetes half of the program connects through it.
+        self._region = args.region
+        self._cluster = cluster
+        self._provider_prerequisites: list[pulumi.Resource] = [
+            *admin_access,
+            system_nodes,
+            addons["coredns"],
+            addons["vpc-cni"],
+        ]
+        self._kubernetes_provider: k8s.Provider | None = None
 
         self.register_outputs(
             {
@@ -447,6 +443,27 @@ class GpuCluster(pulumi.ComponentResource):
                 "node_role_name": self.node_role_name,
             }
         )
+
+    def kubernetes_provider(self) -> k8s.Provider:
+        """The cluster's Kubernetes provider, declared on first use (a child of this cluster either way).
+
+        Only the workloads half of the program asks for it (deploy phase `all`): the deploy phase
+        `foundation` runs where the private endpoint cannot be reached, so it declares no provider at all.
+        """
+        if self._kubernetes_provider is None:
+            cluster = self._cluster
+            config = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
+                lambda v: json.dumps(kubeconfig(v[0], v[1], v[2], self._region))
+            )
+            self._kubernetes_provider = k8s.Provider(
+                f"{self._name}-k8s",
+                kubeconfig=config,
+                enable_server_side_apply=True,
+                # Admin access must exist before the first object is applied, and workloads need the
+                # system nodes, cluster DNS and the CNI to run.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self._provider_prerequisites),
+            )
+        return self._kubernetes_provider
 
     def _admit_remote_networks(self, name: str, args: GpuClusterArgs) -> None:
         """EKS Hybrid Nodes: kubelets and pods on the remote networks call the API server (HTTPS) through

@@ -65,6 +65,7 @@ USAGE_BASED_TYPES: dict[str, str] = {
     "aws:apigateway/stage:Stage": "requests and data transfer",
     "aws:apigatewayv2/api:Api": "requests and data transfer",
     "aws:cloudwatch/logGroup:LogGroup": "log data ingested and stored",
+    "aws:codebuild/project:Project": "build minutes by compute type (nothing while no job runs)",
     "aws:ec2/flowLog:FlowLog": "log data delivered",
     "aws:ecr/repository:Repository": "image storage and transfer",
     "aws:s3/bucket:Bucket": "storage, requests and transfer",

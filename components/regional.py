@@ -1,4 +1,21 @@
-"""RegionalPlatform: everything llm-serving declares in one AWS region, composed in data-flow order."""
+"""RegionalPlatform: everything llm-serving declares in one AWS region, composed in data-flow order.
+
+It is built in two halves, the deploy phases (`llm-serving:deploy_phase`, stacks/platform.py):
+
+- the foundation, AWS resources only, none of which needs the cluster's API: encryption, network,
+  the private path to the data centre, the weight store, the metrics workspace, the EKS cluster
+  (control plane, add-ons, system nodes, access entries), the GPU node groups and the deploy runner;
+- the workloads (`RegionalPlatformArgs.workloads`), everything applied through the cluster's
+  Kubernetes provider and the AWS resources that exist for it: the provider itself, the device
+  plugin and Cluster Autoscaler, the serving namespace and model servers with their Pod Identity
+  associations, the gateway's private path (NLB, VPC link and the controller that fills its target
+  groups), the API Gateway, WAF and hostname in front of it, and autoscaling. The front door stays
+  with the workloads: its VPC link and routes lead to model servers only this half declares, and a
+  public API with nothing behind it would only answer errors.
+
+A foundation resource is declared the same way, under the same name and parent, in both phases, so
+the second run (`all`) changes nothing the first created.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +40,7 @@ from components.conventions import (
     serving_namespace,
 )
 from components.datacentre_link import DataCentreLink, DataCentreLinkArgs
+from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.device_plugin import GpuNodes, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.gateway import ApiGateway, ApiGatewayArgs, GatewayBackend
@@ -130,6 +148,15 @@ class HybridNodesSettings:
 
 
 @dataclass(frozen=True)
+class DeployRunnerSettings:
+    """The region's deploy runner, from `deploy` of the stack config."""
+
+    github_repository: str
+    connection_arn: str
+    compute_type: str
+
+
+@dataclass(frozen=True)
 class RegionalPlatformArgs:
     environment: str
     """dev, staging or prod: names, tags and defaults derive from it."""
@@ -165,6 +192,10 @@ class RegionalPlatformArgs:
     hybrid_nodes: tuple[HybridNodesSettings, ...] = ()
     """On-prem machines joined to this region's cluster; the models they run are in `models`, placed
     with `Placement.hybrid_target`."""
+    deploy_runner: DeployRunnerSettings | None = None
+    """None: no CodeBuild runner in this region's VPC."""
+    workloads: bool = True
+    """False: the foundation only (deploy phase `foundation`): nothing that needs the cluster's API."""
 
     def __post_init__(self) -> None:
         targets = {hybrid.name for hybrid in self.hybrid_nodes}
@@ -181,16 +212,48 @@ class RegionalPlatformArgs:
 
 class RegionalPlatform(pulumi.ComponentResource):
     """Built in data-flow order: encryption, network, weights, metrics workspace, cluster, GPU
-    capacity, model servers on the cluster, the front door to them, autoscaling."""
+    capacity, the deploy runner; then (workloads) model servers on the cluster, the front door to
+    them, autoscaling."""
 
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:platform:RegionalPlatform", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self._name = name
         self._args = args
         # The subnets `Network` lays out, known before any resource exists.
         self._private_subnet_cidrs = tuple(plan_subnets(args.vpc_cidr, len(args.availability_zones)).private)
+        if args.models and args.weights_bucket_suffix is None:
+            raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
+        self._declare_foundation()
+        self.servers: dict[str, ModelServer] = {}
+        self.routed_servers: dict[str, ModelServer] = {}
+        self.serving_namespace: ServingNamespace | None = None
+        self.gateway: ApiGateway | None = None
+        self.autoscaling: Autoscaling | None = None
+        if args.workloads:
+            self._declare_workloads()
 
+        self.outputs = {
+            "metrics_workspace_arn": self.metrics.workspace_arn,
+            "vpc_id": self.network.vpc_id,
+            "private_subnet_ids": self.network.private_subnet_ids,
+            "kms_key_arns": self.encryption.key_arns,
+            "cluster_name": self.cluster.cluster_name,
+            "cluster_endpoint": self.cluster.cluster_endpoint,
+        }
+        if self.weights is not None:
+            self.outputs["weights_bucket"] = self.weights.bucket_name
+        if self.deploy_runner is not None:
+            self.outputs["deploy_runner_project"] = self.deploy_runner.project_name
+        if self.gateway is not None:
+            self.outputs["api_url"] = self.api_url
+            if self.model_urls:
+                self.outputs["model_urls"] = self.model_urls
+        self.register_outputs(self.outputs)
+
+    def _declare_foundation(self) -> None:
+        """The AWS half: nothing here reaches the cluster's API."""
+        name, args = self._name, self._args
+        child = pulumi.ResourceOptions(parent=self)
         self.encryption = Encryption(
             f"{name}-encryption",
             EncryptionArgs(
@@ -283,12 +346,14 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        provider = self.cluster.kubernetes_provider
+        self.gpu_node_groups = self._add_gpu_node_groups()
+        self.deploy_runner = self._add_deploy_runner() if args.deploy_runner is not None else None
 
-        self.gpu_node_groups = self._add_gpu_nodes(provider)
-
-        self.servers: dict[str, ModelServer] = {}
-        self.serving_namespace: ServingNamespace | None = None
+    def _declare_workloads(self) -> None:
+        """The Kubernetes half, through the cluster's provider, and the AWS resources that exist for it."""
+        args = self._args
+        provider = self.cluster.kubernetes_provider()
+        self._add_gpu_node_agents(provider)
         if self.weights is not None:
             self.servers = self._serve_models(
                 provider,
@@ -296,8 +361,6 @@ class RegionalPlatform(pulumi.ComponentResource):
                 gateway_peers=gateway_peers(self._private_subnet_cidrs),
                 metrics_peers=metrics_peers(),
             )
-        elif args.models:
-            raise ValueError("weights_bucket_suffix: required to serve models (no WeightStore in this region)")
         # Models on hybrid nodes are called from the data centre, not through the region's gateway.
         self.routed_servers = {
             model: server for model, server in self.servers.items() if self._hybrid_target_of(model) is None
@@ -306,7 +369,6 @@ class RegionalPlatform(pulumi.ComponentResource):
         # Autoscaling watches GPU nodes (DCGM) and scales GPU workloads: with no GPU nodes it has
         # nothing to act on, and kubernetes-scaler-fits-gpu-capacity rightly rejects scalers with no
         # capacity behind them.
-        self.autoscaling: Autoscaling | None = None
         if self.gpu_node_groups or args.hybrid_nodes:
             # A model scaled to zero wakes on its gateway stage's request count.
             wake = GatewaySignal(self.gateway.api_name, self.gateway.stage_name) if self.gateway else None
@@ -319,25 +381,35 @@ class RegionalPlatform(pulumi.ComponentResource):
                 gateway=wake,
             )
 
-        self.outputs = {
-            "metrics_workspace_arn": self.metrics.workspace_arn,
-            "vpc_id": self.network.vpc_id,
-            "private_subnet_ids": self.network.private_subnet_ids,
-            "kms_key_arns": self.encryption.key_arns,
-            "cluster_name": self.cluster.cluster_name,
-            "cluster_endpoint": self.cluster.cluster_endpoint,
-        }
-        if self.weights is not None:
-            self.outputs["weights_bucket"] = self.weights.bucket_name
-        if self.gateway is not None:
-            self.outputs["api_url"] = self.api_url
-            if self.model_urls:
-                self.outputs["model_urls"] = self.model_urls
-        self.register_outputs(self.outputs)
+    @property
+    def private_subnet_cidrs(self) -> tuple[str, ...]:
+        """The private subnets' CIDRs, one per zone in zone order (known before anything exists)."""
+        return self._private_subnet_cidrs
 
-    def _add_gpu_nodes(self, kubernetes_provider: pulumi.ProviderResource) -> dict[str, GpuNodeGroup]:
-        """GPU node groups by config name, then the NVIDIA device plugin (reaching every group) and
-        Cluster Autoscaler (scaling them, from zero) on the cluster."""
+    def _add_deploy_runner(self) -> DeployRunner:
+        """The CodeBuild runner in the private subnets: how `pulumi up` of the workloads reaches the cluster."""
+        args, settings = self._args, self._args.deploy_runner
+        assert settings is not None  # checked by the caller
+        return DeployRunner(
+            f"{self._name}-deploy-runner",
+            DeployRunnerArgs(
+                environment=args.environment,
+                region=args.region,
+                account_id=args.account_id,
+                vpc_id=self.network.vpc_id,
+                vpc_cidr=args.vpc_cidr,
+                private_subnet_ids=self.network.private_subnet_ids,
+                logs_key_arn=self.encryption.logs_key_arn,
+                github_repository=settings.github_repository,
+                connection_arn=settings.connection_arn,
+                compute_type=settings.compute_type,
+                log_retention_days=args.log_retention_days,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _add_gpu_node_groups(self) -> dict[str, GpuNodeGroup]:
+        """GPU node groups by config name (AWS resources; the agents on them are workloads)."""
         name, args = self._name, self._args
         subnet_of_zone = dict(zip(args.availability_zones, self.network.private_subnet_ids, strict=True))
         groups: dict[str, GpuNodeGroup] = {}
@@ -364,8 +436,14 @@ class RegionalPlatform(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        return groups
+
+    def _add_gpu_node_agents(self, kubernetes_provider: pulumi.ProviderResource) -> None:
+        """The NVIDIA device plugin (reaching every GPU group and hybrid target) and Cluster Autoscaler
+        (scaling the groups, from zero) on the cluster."""
+        name, args, groups = self._name, self._args, self.gpu_node_groups
         if not groups and not args.hybrid_nodes:
-            return groups
+            return
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider})
         hybrid = tuple(GpuNodes(labels=node_labels(h.name, h.gpu), taints=(GPU_TAINT,)) for h in args.hybrid_nodes)
         NvidiaDevicePlugin(
@@ -377,7 +455,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             opts=on_cluster,
         )
         if not groups:
-            return groups  # hybrid nodes only: nothing for Cluster Autoscaler to scale
+            return  # hybrid nodes only: nothing for Cluster Autoscaler to scale
         ClusterAutoscaler(
             f"{name}-cluster-autoscaler",
             ClusterAutoscalerArgs(
@@ -390,7 +468,6 @@ class RegionalPlatform(pulumi.ComponentResource):
             ),
             opts=on_cluster,
         )
-        return groups
 
     def _link_datacentre(self) -> DataCentreLink:
         """Transit Gateway and Site-to-Site VPN from this region's private subnets to the data centre."""

@@ -50,6 +50,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--policy-config", metavar="FILE", help="use this pack config as is (instead of --stack/--config)"
     )
+    parser.add_argument(
+        "--deploy-phase",
+        choices=("foundation", "all"),
+        help="with --stack/--config: the pack's config for this deploy phase (as `llmstack plan --deploy-phase`)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
 
@@ -59,7 +64,7 @@ def _stack_config(args: argparse.Namespace, document: Mapping[str, Any]) -> tupl
     from llmstack.policy_config import stack_policy_config  # imports the stack schema: only when needed
     from llmstack.stackfile import load_stack
 
-    stackfile = load_stack(args.stack, args.config)
+    stackfile = load_stack(args.stack, args.config, deploy_phase=args.deploy_phase)
     if document["stack"] != stackfile.stack:
         raise UsageError(f"{args.plan}: stack: the plan is of stack '{document['stack']}', not '{stackfile.stack}'")
     return stack_policy_config(stackfile), stackfile.path.name

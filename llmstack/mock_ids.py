@@ -354,6 +354,19 @@ ROWS: dict[str, Row] = {
     "aws:autoscaling/tag:Tag": lambda s: (f"{s.inputs.get('autoscalingGroupName')},{s.hex(8)}", {}),
     "aws:budgets/budget:Budget": _budget,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    # The provider's id of a project is its ARN; a webhook's is the project's name.
+    "aws:codebuild/project:Project": lambda s: (
+        arn := s.arn("codebuild", f"project/{s.physical()}"),
+        {"arn": arn, "badgeUrl": ""},
+    ),
+    "aws:codebuild/webhook:Webhook": lambda s: (
+        str(s.inputs.get("projectName") or s.name),
+        {
+            "payloadUrl": f"https://codebuild.{s.region}.amazonaws.com/webhooks?t={s.uuid('payload')}",
+            "url": f"https://api.github.com/repos/webhooks/{s.hex(9, 'hook')}",
+            "secret": "",
+        },
+    ),
     "aws:ec2/customerGateway:CustomerGateway": _ec2("cgw", "customer-gateway"),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2("sg", "security-group"),
     "aws:ec2/eip:Eip": _eip,
@@ -368,6 +381,12 @@ ROWS: dict[str, Row] = {
     "aws:ec2/subnet:Subnet": _ec2("subnet", "subnet"),
     "aws:ec2/subnetCidrReservation:SubnetCidrReservation": lambda s: (f"scr-{s.hex(17)}", {}),
     "aws:ec2/vpc:Vpc": _ec2("vpc", "vpc"),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": _ec2("pcx", "vpc-peering-connection"),
+    # The accepter manages the requester's connection: its id is the connection's.
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": lambda s: (
+        connection := str(s.inputs.get("vpcPeeringConnectionId") or f"pcx-{s.hex(17)}"),
+        {"arn": s.arn("ec2", f"vpc-peering-connection/{connection}"), "accepted": True},
+    ),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/vpnConnection:VpnConnection": lambda s: (
         (connection := s.ec2("vpn", "vpn-connection"))[0],

@@ -29,6 +29,7 @@ from llmstack.offline import ProgramRun, RecordedResource, run_program
 from llmstack.planfile import PLAN_VERSION, cost_inputs, load_plan, prepare_out_dir, write_atomically
 from llmstack.policy_config import stack_policy_config
 from llmstack.stackfile import StackFile, load_stack
+from stacks.config import DEPLOY_PHASES
 
 
 @dataclass
@@ -147,6 +148,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("plan", help="offline plan of a stack: resources, manifests, cost, policy verdict")
     parser.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--config", metavar="FILE", help="a stack file to read instead of Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--deploy-phase",
+        choices=DEPLOY_PHASES,
+        help="plan this deploy phase (llm-serving:deploy_phase, as `pulumi up --config` sets it); default: the "
+        "stack file's (all)",
+    )
     parser.add_argument("--out", metavar="DIR", help="output folder (default: build/<stack>/)")
     parser.add_argument(
         "--base",
@@ -186,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    stackfile = load_stack(args.stack, args.config)
+    stackfile = load_stack(args.stack, args.config, deploy_phase=args.deploy_phase)
     out = Path(args.out) if args.out else Path("build") / stackfile.stack
     prepare_out_dir(out)
     base = load_plan(plan_path(args.base, "--base")) if args.base else None

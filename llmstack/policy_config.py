@@ -44,7 +44,7 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
     budget = {"monthlyBudgetUsd": platform.budget.monthly_usd}
     # Without a pinned account the account checks have nothing to compare with (they check wildcards only).
     account = {"accountId": platform.aws_account_id} if platform.aws_account_id else {}
-    admin_roles = sorted({arn for region in platform.regions for arn in region.cluster.admin_role_arns})
+    admin_roles = sorted({arn for region in platform.regions for arn in platform.admin_roles(region)})
     regions = {"allowedRegions": list(platform.policy.allowed_regions)}
     datacentre = {"datacentreCidrs": list(platform.datacentre.cidrs) if platform.datacentre else []}
     host_paths = {
@@ -163,9 +163,23 @@ def load_stack_waivers(stackfile: StackFile, path: Path | None = None) -> list[w
     return waiver_register.for_stack(every, stackfile.stack)
 
 
+def in_phase(waiver: waiver_register.Waiver, platform: PlatformConfig) -> bool:
+    """Whether the stack's deploy phase declares the waiver's resource: the foundation declares no
+    Kubernetes object (tests/stacks/test_deploy_phases.py), so a waiver of one waits for phase all
+    instead of failing policy-waivers-valid as naming no resource."""
+    if platform.declares_workloads:
+        return True
+    named = (waiver.resource_type, waiver.resource_name)
+    if waiver.urn is not None:
+        named = waiver_register.urn_type_and_name(waiver.urn) or (None, None)
+    return not str(named[0]).startswith("kubernetes:")
+
+
 def stack_policy_config(stackfile: StackFile, waivers_path: Path | None = None) -> dict[str, Any]:
-    """The pack's config for a stack: its stack file's settings plus the waivers that apply to it."""
-    return with_waivers(policy_config_for(stackfile.platform), load_stack_waivers(stackfile, waivers_path))
+    """The pack's config for a stack: its stack file's settings plus the waivers that apply to it
+    (in its deploy phase)."""
+    waivers = [w for w in load_stack_waivers(stackfile, waivers_path) if in_phase(w, stackfile.platform)]
+    return with_waivers(policy_config_for(stackfile.platform), waivers)
 
 
 def _shown(path: Path) -> str:

@@ -42,8 +42,13 @@ def available_stacks(root: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def load_stack(stack: str | None, config_file: str | None, root: Path | None = None) -> StackFile:
-    """Load and validate a stack file, by stack name or explicit path. Raises UsageError only."""
+def load_stack(
+    stack: str | None, config_file: str | None, root: Path | None = None, deploy_phase: str | None = None
+) -> StackFile:
+    """Load and validate a stack file, by stack name or explicit path. Raises UsageError only.
+
+    `deploy_phase` sets `llm-serving:deploy_phase` over the file's value, as
+    `pulumi up --config llm-serving:deploy_phase=<phase>` does."""
     if config_file:
         path = Path(config_file)
         name = stack or _stack_name_from(path)
@@ -62,6 +67,8 @@ def load_stack(stack: str | None, config_file: str | None, root: Path | None = N
     if not isinstance(raw, dict):
         raise UsageError(f"{path.name}: 'config' must be a mapping of 'namespace:key' to values")
     config, secret_keys = _normalise(raw)
+    if deploy_phase is not None:
+        config[f"{NAMESPACE}:deploy_phase"] = deploy_phase
     values = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{NAMESPACE}:")}
     try:
         platform = parse_platform_config(values)

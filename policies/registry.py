@@ -15,6 +15,12 @@ from policies.aws.apigateway import (
 from policies.aws.awslambda import function_environment_cmk, function_url_requires_iam_auth, permission_source_scoped
 from policies.aws.budgets import monthly_cost_budget
 from policies.aws.cloudwatch import log_group_encrypted_with_cmk, log_group_retention
+from policies.aws.codebuild import (
+    project_in_vpc,
+    project_logs_encrypted,
+    project_no_plaintext_secrets,
+    project_privileged_mode_disabled,
+)
 from policies.aws.ec2 import launch_template_volumes_cmk, security_group_no_public_ingress, vpc_flow_logs_enabled
 from policies.aws.eks import (
     access_policy_admin_principals,
@@ -110,6 +116,7 @@ ALL_POLICIES = [
     policy_no_allow_not_action.policy,
     managed_policy_allowed.policy,
     role_trust_policy_restricted.policy,
+    project_no_plaintext_secrets.policy,
     pod_identity_trust_scoped.policy,
     roles_anywhere_trust_scoped.policy,
     vpc_flow_logs_enabled.policy,
@@ -127,8 +134,10 @@ ALL_POLICIES = [
     tunnels_strong.policy,
     routes_datacentre_only.policy,
     ingress_named_networks.policy,
+    project_in_vpc.policy,
     node_group_disallow_ssh.policy,
     node_imdsv2_hop_limit.policy,
+    project_privileged_mode_disabled.policy,
     launch_template_volumes_cmk.policy,
     gpu_node_group_tainted.policy,
     estimate_within_budget.policy,
@@ -148,6 +157,7 @@ ALL_POLICIES = [
     data_residency_regions.policy,
     log_group_encrypted_with_cmk.policy,
     log_group_retention.policy,
+    project_logs_encrypted.policy,
     stateful_resources_protected.policy,
     waivers_valid.policy,
     rest_api_no_edge_endpoint.policy,

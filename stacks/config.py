@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from components import catalog, eks_addons, engines, gateway_authorizer, sizing, tenant_limits, waf_rules
+from components import catalog, codebuild, eks_addons, engines, gateway_authorizer, sizing, tenant_limits, waf_rules
 from components.cidr_plan import is_rfc1918
 from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
 from components.model_hostnames import (
@@ -631,6 +631,80 @@ class PolicySettings(_Strict):
         return 1 if environment == "prod" else 0
 
 
+# --- deploying ------------------------------------------------------------------------------------
+
+DEPLOY_PHASES = ("foundation", "all")
+"""`llm-serving:deploy_phase`: `foundation` declares only the AWS resources the Kubernetes half needs
+first (stacks/platform.py says where the cut is); `all` is the whole program."""
+_IAM_ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")
+
+
+class DeployConfig(_Strict):
+    """How `pulumi up` reaches the private EKS endpoints: a CodeBuild project in the primary region's VPC,
+    registered as a GitHub Actions runner of the repository; the workflow job assumes `deploy_role_arn`
+    itself (GitHub OIDC), which every cluster grants admin access."""
+
+    github_repository: str = Field(
+        description="https://github.com/<owner>/<repo>: whose workflow jobs the runner takes"
+    )
+    connection_arn: str = Field(
+        description="the AWS CodeConnections connection to GitHub, created and approved in the console, in the "
+        "primary region"
+    )
+    deploy_role_arn: str = Field(
+        description="the IAM role the workflow assumes with GitHub OIDC (made outside the stack); every cluster "
+        "gives it an admin access entry"
+    )
+    runner_compute_type: str = Field(
+        default=codebuild.DEFAULT_COMPUTE_TYPE, description="the runner's CodeBuild compute type (LINUX_CONTAINER)"
+    )
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not codebuild.GITHUB_REPOSITORY.fullmatch(value):
+            raise ValueError(
+                f"must be a GitHub repository URL such as https://github.com/example-org/llm-serving (got {value!r})"
+            )
+        return value
+
+    @field_validator("connection_arn")
+    @classmethod
+    def _connection(cls, value: str) -> str:
+        if not codebuild.CONNECTION_ARN.fullmatch(value):
+            raise ValueError(
+                "must be a connection ARN, arn:aws:codeconnections:<region>:<account>:connection/<uuid> "
+                f"(or codestar-connections) (got {value!r})"
+            )
+        return value
+
+    @field_validator("deploy_role_arn")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if not _IAM_ROLE_ARN.fullmatch(value):
+            raise ValueError(f"must be an IAM role ARN, arn:aws:iam::<account>:role/<name> (got {value!r})")
+        return value
+
+    @field_validator("runner_compute_type")
+    @classmethod
+    def _compute_type(cls, value: str) -> str:
+        if value not in codebuild.COMPUTE_TYPES:
+            raise ValueError(f"must be one of: {', '.join(codebuild.COMPUTE_TYPES)} (got {value!r})")
+        return value
+
+    @property
+    def connection_region(self) -> str:
+        return self.connection_arn.split(":")[3]
+
+    @property
+    def connection_account(self) -> str:
+        return self.connection_arn.split(":")[4]
+
+    @property
+    def role_account(self) -> str:
+        return self.deploy_role_arn.split(":")[4]
+
+
 class PlatformConfig(_Strict):
     """Everything under `llm-serving:` in a stack file."""
 
@@ -649,6 +723,23 @@ class PlatformConfig(_Strict):
         default=None, pattern=r"^\d{12}$", description="the providers refuse to touch any other account"
     )
     log_retention_days: LogRetentionDays = Field(default=365, description="flow, control-plane and access logs")
+    deploy_phase: Literal["foundation", "all"] = Field(
+        default="all",
+        description="foundation: the AWS resources only (first run, from outside the VPC); all: the whole program",
+    )
+    deploy: DeployConfig | None = Field(
+        default=None, description="the deploy runner in the VPC; required in prod (private cluster endpoints)"
+    )
+
+    @property
+    def declares_workloads(self) -> bool:
+        """Whether this run declares the Kubernetes half (deploy_phase all)."""
+        return self.deploy_phase == "all"
+
+    def admin_roles(self, region: RegionConfig) -> tuple[str, ...]:
+        """A region's cluster admins: its listed roles, then the deploy role (phase 2 applies as it)."""
+        deploy = [self.deploy.deploy_role_arn] if self.deploy is not None else []
+        return tuple(dict.fromkeys([*region.cluster.admin_role_arns, *deploy]))
 
     @property
     def primary_region(self) -> RegionConfig:
@@ -912,6 +1003,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_residency,
         _check_tenant_limits,
         _check_autoscaling,
+        _check_deploy,
     ):
         for error in check(config):
             raise error
@@ -1772,4 +1864,34 @@ def _check_fit(path: str, shape: str, capacity: int, models: list[ModelConfig]) 
             path,
             f"{shape} = {capacity} GPUs cannot hold max replicas x shards of its models ({parts} = {demand}); "
             f"raise {grow} or lower autoscaling.max_replicas",
+        )
+
+
+def _check_deploy(config: PlatformConfig) -> Iterator[ConfigError]:
+    """Prod must say how `pulumi up` reaches its private endpoints; the runner's connection and the deploy
+    role belong to the stack's account, and the connection to the primary region (the runner's)."""
+    deploy = config.deploy
+    if deploy is None:
+        if config.environment == "prod":
+            yield ConfigError(
+                "deploy",
+                "required in prod: the clusters' API endpoints are private, and the deploy runner in the VPC is how "
+                "`pulumi up` reaches them (github_repository, connection_arn, deploy_role_arn)",
+            )
+        return
+    account = config.aws_account_id
+    if account and deploy.connection_account != account:
+        yield ConfigError(
+            "deploy.connection_arn", f"is in account {deploy.connection_account}, not aws_account_id ({account})"
+        )
+    primary = config.primary_region.name
+    if deploy.connection_region != primary:
+        yield ConfigError(
+            "deploy.connection_arn",
+            f"is in {deploy.connection_region}; the runner's project is in the primary region ({primary}), and "
+            "CodeBuild uses a connection of its own region",
+        )
+    if account and deploy.role_account != account:
+        yield ConfigError(
+            "deploy.deploy_role_arn", f"is in account {deploy.role_account}, not aws_account_id ({account})"
         )

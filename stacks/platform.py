@@ -2,6 +2,20 @@
 
 Reads like the architecture diagram; all decisions about values live in the components and in
 `stacks.config`.
+
+Deploy phases (`llm-serving:deploy_phase`). The clusters' API endpoints are private, so the first
+`pulumi up` of a stack, run from outside its VPCs, cannot apply anything through a Kubernetes
+provider. `foundation` declares only the AWS half, which needs no cluster API: per region the
+foundation of `RegionalPlatform` (encryption, network, data centre link, weight store, metrics
+workspace, EKS cluster with its add-ons, system nodes and access entries, GPU node groups, the
+deploy runner), and globally the deploy paths to the secondary regions, the weight bucket suffix,
+the Direct Connect gateway, weight replication, Roles Anywhere, the hybrid nodes' access entries
+and the budget. `all` adds the
+workloads: the regions' Kubernetes halves (`RegionalPlatformArgs.workloads`; the front door goes
+with them), the tenants' keys, and every on-prem target. The cut is one flag, `workloads` in
+`build_platform` (read from `PlatformConfig.declares_workloads`, nowhere else); resources of the
+foundation are declared identically in both phases (tests/stacks/test_deploy_phases.py), so the
+run that adds the workloads changes none of them.
 """
 
 from __future__ import annotations
@@ -26,11 +40,13 @@ from components.conventions import (
     NODE_GROUP_LABEL,
 )
 from components.datacentre_link import DataCentreLink, DirectConnectGateway, DirectConnectGatewayArgs
+from components.deploy_path import DeployPath, DeployPathArgs, PeerVpc
 from components.hybrid_nodes import HybridNodes, HybridNodesArgs, node_labels
 from components.metrics_collector import RolesAnywhereSigning, metrics_peers
 from components.regional import (
     ClusterSettings,
     DataCentreLinkSettings,
+    DeployRunnerSettings,
     FrontDoorSettings,
     GpuNodeGroupSettings,
     HybridNodesSettings,
@@ -73,13 +89,14 @@ def cluster_name(config: PlatformConfig, region: RegionConfig) -> str:
     return f"{NAMESPACE}-{config.environment}"
 
 
-def cluster_settings(region: RegionConfig) -> ClusterSettings:
+def cluster_settings(config: PlatformConfig, region: RegionConfig) -> ClusterSettings:
     cluster = region.cluster
     return ClusterSettings(
         kubernetes_version=cluster.kubernetes_version,
         public_endpoint=cluster.public_endpoint,
         public_access_cidrs=tuple(cluster.public_access_cidrs),
-        admin_role_arns=tuple(cluster.admin_role_arns),
+        # The listed admins, then the deploy role: the workloads phase applies as it.
+        admin_role_arns=config.admin_roles(region),
         log_retention_days=cluster.log_retention_days,
         system_instance_type=cluster.system_nodes.instance_type,
         system_min_nodes=cluster.system_nodes.min_nodes,
@@ -174,6 +191,19 @@ def front_door_settings(
         hosted_zone_id=gateway.hosted_zone_id,
         domain_name=gateway.domain_name,
         hostnames=tuple(config.gateway_hostnames().get(region.name, ())),
+    )
+
+
+def deploy_runner_settings(config: PlatformConfig, region: RegionConfig) -> DeployRunnerSettings | None:
+    """The deploy runner, in the primary region's VPC (where its connection is); the secondary
+    regions' clusters are reached from there over the deploy path."""
+    deploy = config.deploy
+    if deploy is None or not region.primary:
+        return None
+    return DeployRunnerSettings(
+        github_repository=deploy.github_repository,
+        connection_arn=deploy.connection_arn,
+        compute_type=deploy.runner_compute_type,
     )
 
 
@@ -289,6 +319,7 @@ def archived_revisions(config: PlatformConfig) -> tuple[tuple[str, str], ...]:
 
 
 def build_platform(config: PlatformConfig) -> dict[str, Any]:
+    workloads = config.declares_workloads  # the deploy phase's one cut (module docstring)
     regions: dict[str, RegionalPlatform] = {}
     providers: dict[str, aws.Provider] = {}
     # S3 bucket names are global: one random suffix, shared by every region's buckets.
@@ -301,10 +332,14 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(providers={"random": random_provider}),
     )
     # One key per tenant for every region: a model hostname may send a client to any region serving it.
-    tenant_secrets = TenantSecrets(
-        f"{config.environment}-tenant-keys",
-        TenantSecretsArgs(tenants=tuple(tenant.name for tenant in config.gateway.tenants)),
-        opts=pulumi.ResourceOptions(providers={"random": random_provider}),
+    tenant_secrets = (
+        TenantSecrets(
+            f"{config.environment}-tenant-keys",
+            TenantSecretsArgs(tenants=tuple(tenant.name for tenant in config.gateway.tenants)),
+            opts=pulumi.ResourceOptions(providers={"random": random_provider}),
+        )
+        if workloads
+        else None
     )
     weights_primary_key_arn: pulumi.Output[str] | None = None
     direct_connect: DirectConnectGateway | None = None
@@ -331,12 +366,14 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
                 weights_bucket_suffix=weights_suffix.hex,
                 archived_revisions=archived_revisions(config),
                 models=regional_models(config, region),
-                cluster=cluster_settings(region),
+                cluster=cluster_settings(config, region),
                 autoscaling=tuple(model_autoscaling(config.models_in_cluster(region.name))),
                 node_groups=node_group_settings(region),
-                front_door=front_door_settings(config, region, tenant_secrets.values),
+                front_door=front_door_settings(config, region, tenant_secrets.values) if tenant_secrets else None,
                 datacentre=datacentre_link_settings(config, region, direct_connect),
                 hybrid_nodes=hybrid_nodes_settings(config, region),
+                deploy_runner=deploy_runner_settings(config, region),
+                workloads=workloads,
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider, "tls": tls_provider}),
         )
@@ -375,22 +412,9 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
             ),
         )
 
-    onprem = {target.name: onprem_provider(target) for target in config.kubernetes_targets}
+    connect_deploy_runner(config, regions, providers)
     roles_anywhere = datacentre_roles_anywhere(config, regions, providers[config.primary_region.name])
-    link = primary.datacentre_link
     node_configs = join_hybrid_nodes(config, regions, providers, roles_anywhere)
-    for target in config.kubernetes_targets:
-        serve_onprem(
-            config,
-            target,
-            onprem[target.name],
-            primary_weights.bucket_name,
-            weights_credentials(target, roles_anywhere, link),
-            # Over the private path when there is one: the primary region's S3 interface endpoint.
-            link.weights_endpoint_url if link is not None else None,
-            onprem_signals(target, roles_anywhere, primary),
-        )
-
     budget = Budget(
         f"{config.environment}-budget",
         BudgetArgs(
@@ -402,20 +426,80 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(providers={"aws": providers[config.primary_region.name]}),
     )
 
+    if workloads:  # the on-prem targets, through their kubeconfigs
+        assert tenant_secrets is not None  # declared with the workloads
+        link = primary.datacentre_link
+        onprem = {target.name: onprem_provider(target) for target in config.kubernetes_targets}
+        for target in config.kubernetes_targets:
+            serve_onprem(
+                config,
+                target,
+                onprem[target.name],
+                primary_weights.bucket_name,
+                weights_credentials(target, roles_anywhere, link),
+                # Over the private path when there is one: the primary region's S3 interface endpoint.
+                link.weights_endpoint_url if link is not None else None,
+                onprem_signals(target, roles_anywhere, primary),
+            )
+
+    runners = {name: p.deploy_runner.project_name for name, p in regions.items() if p.deploy_runner is not None}
     return {
         "environment": config.environment,
         "primary_region": config.primary_region.name,
+        "deploy_phase": config.deploy_phase,
         "regions": {name: platform.outputs for name, platform in regions.items()},
         "onprem_targets": sorted(target.name for target in config.onprem_targets),
         "budget_name": budget.budget_name,
         # `llmstack weights --stack` reads these two names.
         "weights_bucket": primary_weights.bucket_name,
         "weights_kms_key_arn": primary_weights.kms_key_arn,
+        # The workflow's jobs run on `codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}`.
+        **({"deploy_runner_projects": runners} if runners else {}),
         # Hand out with `pulumi stack output --show-secrets tenant_api_keys`.
-        "tenant_api_keys": tenant_secrets.values,
+        **({"tenant_api_keys": tenant_secrets.values} if tenant_secrets is not None else {}),
         # `pulumi stack output hybrid_node_configs` -> nodeadm init -c file://nodeConfig.json, per target.
         **({"hybrid_node_configs": node_configs} if node_configs else {}),
     }
+
+
+def connect_deploy_runner(
+    config: PlatformConfig, regions: Mapping[str, RegionalPlatform], providers: Mapping[str, aws.Provider]
+) -> list[DeployPath]:
+    """A deploy path from the runner's VPC (the primary's) to each secondary region's cluster: one
+    `pulumi up` on the runner applies every region's Kubernetes half."""
+    if config.deploy is None:
+        return []
+    primary = regions[config.primary_region.name]
+    paths = []
+    for region in config.secondary_regions:
+        secondary = regions[region.name]
+        paths.append(
+            DeployPath(
+                f"{config.environment}-deploy-path-{region.name}",
+                DeployPathArgs(
+                    environment=config.environment,
+                    runner=peer_vpc(config.primary_region, primary),
+                    runner_subnet_cidrs=primary.private_subnet_cidrs,
+                    cluster=peer_vpc(region, secondary),
+                    cluster_security_group_id=secondary.cluster.cluster_security_group_id,
+                    cluster_provider=providers[region.name],
+                    account_id=aws.get_caller_identity_output(
+                        opts=pulumi.InvokeOutputOptions(provider=providers[config.primary_region.name])
+                    ).account_id,
+                ),
+                opts=pulumi.ResourceOptions(providers={"aws": providers[config.primary_region.name]}),
+            )
+        )
+    return paths
+
+
+def peer_vpc(region: RegionConfig, platform: RegionalPlatform) -> PeerVpc:
+    return PeerVpc(
+        region=region.name,
+        vpc_id=platform.network.vpc_id,
+        vpc_cidr=region.vpc_cidr,
+        private_route_table_ids=tuple(platform.network.private_route_table_ids),
+    )
 
 
 def join_hybrid_nodes(

@@ -458,9 +458,6 @@ def test_pulumi_updates_run_the_pack_with_the_config_the_plan_wrote():
     assert checked == 3  # foundation, workloads, the pull request's preview
 
 
-@pytest.mark.xfail(
-    strict=True, reason="llm-serving:deploy_phase arrives with the deploy-runner change (stacks/config.py)"
-)
 def test_the_foundation_phase_is_a_config_value_the_program_accepts():
     from stacks.config import parse_platform_config
 

@@ -57,9 +57,11 @@ def cluster_args(**overrides: Any) -> GpuClusterArgs:
 def build(args: GpuClusterArgs | None = None) -> list[RecordedResource]:
     def program() -> None:
         provider = aws.Provider("aws-us-east-1", region="us-east-1")
-        GpuCluster(
+        cluster = GpuCluster(
             "us-east-1-cluster", args or cluster_args(), opts=pulumi.ResourceOptions(providers={"aws": provider})
         )
+        # The provider is declared on first use, once however often it is asked for.
+        assert cluster.kubernetes_provider() is cluster.kubernetes_provider()
 
     return record(program)
 

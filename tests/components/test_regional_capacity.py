@@ -18,7 +18,7 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 class WithGpuNodes(RegionalPlatform):
     """A region whose GPU capacity is wired (as the GPU node group components will do)."""
 
-    def _add_gpu_nodes(self, kubernetes_provider):
+    def _add_gpu_node_groups(self):
         group = aws.eks.NodeGroup(
             f"{self._name}-gpu-a10g",
             # A known string, as GpuNodeGroup takes it: the cluster dependency comes with node_role_arn.
@@ -32,6 +32,9 @@ class WithGpuNodes(RegionalPlatform):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return {"a10g": group}
+
+    def _add_gpu_node_agents(self, kubernetes_provider):
+        """The device plugin and Cluster Autoscaler are the GPU node group components' own tests."""
 
 
 def test_with_gpu_capacity_models_scale_and_scale_to_zero_waits_on_the_gateway_stage(monkeypatch):

@@ -84,6 +84,26 @@ CASES: dict[str, tuple[str, dict[str, tuple[str, str] | str], dict]] = {
         {"arn": ("logs", "log-group")},
         {"name": "/aws/eks/c/cluster"},
     ),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": (
+        "pcx" + EC2,
+        {"arn": ("ec2", "vpc-peering-connection")},
+        {},
+    ),
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": (
+        r"pcx-0123456789abcdef0",
+        {"arn": ("ec2", "vpc-peering-connection")},
+        {"vpcPeeringConnectionId": "pcx-0123456789abcdef0"},
+    ),
+    "aws:codebuild/project:Project": (
+        r"arn:aws:codebuild:eu-west-1:\d{12}:project/llm-serving-dev-us-east-1-deploy",
+        {"arn": ("codebuild", "project")},
+        {"name": "llm-serving-dev-us-east-1-deploy"},
+    ),
+    "aws:codebuild/webhook:Webhook": (
+        r"llm-serving-dev-us-east-1-deploy",
+        {"payloadUrl": r"https://codebuild\.eu-west-1\.amazonaws\.com/webhooks\?t=" + UUID},
+        {"projectName": "llm-serving-dev-us-east-1-deploy"},
+    ),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (rf"sg{EC2}", {"arn": ("ec2", "security-group")}, {}),
     "aws:ec2/eip:Eip": (rf"eipalloc{EC2}", {"arn": ("ec2", "elastic-ip")}, {}),
     "aws:ec2/flowLog:FlowLog": (rf"fl{EC2}", {"arn": ("ec2", "vpc-flow-log")}, {}),

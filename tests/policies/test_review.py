@@ -29,7 +29,9 @@ SOURCES = {
         "turbot/steampipe-mod-aws-compliance foundational_security/ec2.pp "
         "(commit a1d0b446ef9b96ea64980859fc063d70da20778e). "
         "turbot's FSBP benchmark leaves out KMS.4, EKS.3, S3.14, S3.17 and WAF.11, which Security Hub also maps to its "
-        "NIST 800-53 and PCI standards; the ids and titles are Security Hub's either way."
+        "NIST 800-53 and PCI standards; the ids and titles are Security Hub's either way. CodeBuild.2-5 from the AWS "
+        'Security Hub User Guide, "Security Hub controls for CodeBuild" '
+        "(https://docs.aws.amazon.com/securityhub/latest/userguide/codebuild-controls.html)."
     ),
     "nist_800_53": (
         "NIST SP 800-53 rev. 5 control titles from turbot/steampipe-mod-aws-compliance nist_800_53_rev_5/*.pp "
@@ -97,6 +99,11 @@ CIS_EKS = {
 }
 
 FSBP = {
+    # AWS Security Hub User Guide, "Security Hub controls for CodeBuild" (codebuild-controls.html).
+    "CodeBuild.2": "CodeBuild project environment variables should not contain clear text credentials",
+    "CodeBuild.3": "CodeBuild S3 logs should be encrypted",
+    "CodeBuild.4": "CodeBuild project environments should have a logging AWS Configuration",
+    "CodeBuild.5": "CodeBuild project environments should not have privileged mode enabled",
     "CloudWatch.16": "CloudWatch log groups should be retained for a specified time period",
     "APIGateway.1": "API Gateway REST and WebSocket API logging should be enabled",
     "APIGateway.2": (

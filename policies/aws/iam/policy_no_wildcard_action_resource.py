@@ -11,7 +11,7 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies.aws.iam.action_scope import takes_resource
+from policies.aws.iam.action_scope import scoping_resource_type, takes_resource
 from policies.aws.iam.documents import (
     Unreadable,
     allow_statements,
@@ -25,6 +25,14 @@ from policies.aws.iam.documents import (
 )
 from policies.review import Controls, Review
 
+# Condition keys that name the network a resource is in (EC2's network interfaces): equal to exact
+# subnet or VPC ARNs, they limit `network-interface/*` to the interfaces there.
+_PLACEMENT_KEYS = ("ec2:subnet", "ec2:vpc")
+
+
+def _exact_arn(value: str) -> bool:
+    return value.startswith("arn:") and "*" not in value and "?" not in value and "$" not in value
+
 
 def _scoped_by_resource_tag(statement: dict) -> bool:
     """A positive condition on the resource's tags (aws:ResourceTag/..., autoscaling:ResourceTag/...)
@@ -32,6 +40,32 @@ def _scoped_by_resource_tag(statement: dict) -> bool:
     return any(
         ":resourcetag/" in key.lower() and not is_negated(operator) and not operator.endswith("IfExists")
         for operator, key, _values in conditions(statement)
+    )
+
+
+def _scoped_by_placement(statement: dict) -> bool:
+    """ec2:Subnet / ec2:Vpc equal (StringEquals, ArnEquals; not negated, not IfExists) to exact ARNs
+    limits an EC2 action on `network-interface/*` to the interfaces in those subnets or VPCs."""
+    return any(
+        key.lower() in _PLACEMENT_KEYS
+        and operator.split(":")[-1] in ("StringEquals", "ArnEquals")
+        and bool(values)
+        and all(_exact_arn(value) for value in values)
+        for operator, key, values in conditions(statement)
+    )
+
+
+def _scoped_by_required_resource(action: str, resources: list[str]) -> bool:
+    """An action creating a resource only `<type>/*` can name, granted on exact ARNs of the other
+    resource type it requires (ec2:CreateNetworkInterface in named subnets)."""
+    kind = scoping_resource_type(action)
+    if kind is None:
+        return False
+    return any(
+        not covers_every_resource(resource)
+        and _exact_arn(resource)
+        and resource.split(":", 5)[-1].startswith(f"{kind}/")
+        for resource in resources
     )
 
 
@@ -60,8 +94,17 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             # A trust policy has no Resource; its principal is what scopes it (another policy).
             if where == "assumeRolePolicy" or _scoped_by_resource_tag(statement):
                 continue
-            every = [resource for resource in strings(statement, "Resource") if covers_every_resource(resource)]
-            scoped = [a for a in actions if not _wildcard_actions(where, sid, [a]) and takes_resource(a)]
+            resources = strings(statement, "Resource")
+            placed = _scoped_by_placement(statement)
+            every = [resource for resource in resources if covers_every_resource(resource)]
+            scoped = [
+                a
+                for a in actions
+                if not _wildcard_actions(where, sid, [a])
+                and takes_resource(a)
+                and not _scoped_by_required_resource(a, resources)
+                and not (placed and a.lower().startswith("ec2:"))
+            ]
             if every and scoped:
                 report_violation(
                     f"{where}: statement {sid} allows {', '.join(scoped)} on every resource ('{every[0]}'); "
@@ -83,7 +126,9 @@ policy = ResourceValidationPolicy(
     remediation_steps=(
         "List the actions the role calls and the ARNs it calls them on. Resource '*' is accepted only "
         "for actions that act on no resource (ec2:Describe*, xray:PutTraceSegments: see "
-        "policies/aws/iam/action_scope.json) or under a positive aws:ResourceTag/<key> condition."
+        "policies/aws/iam/action_scope.json), under a positive aws:ResourceTag/<key> condition, or (EC2 network "
+        "interfaces) with ec2:Subnet / ec2:Vpc equal to exact ARNs; ec2:CreateNetworkInterface on "
+        "network-interface/* is scoped by the exact subnet ARNs it is granted with."
     ),
     validate=validate,
 )

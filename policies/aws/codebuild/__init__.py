@@ -1,0 +1,1 @@
+"""CodeBuild: the deploy runner's project (components/deploy_runner.py)."""
