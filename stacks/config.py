@@ -938,6 +938,16 @@ def _check_instance_type(path: str, name: str, gpu: str | None) -> Iterator[Conf
     elif instance.gpu != gpu:
         allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu))
         yield ConfigError(path, f"'{name}' does not match gpu '{gpu}'; allowed: {allowed}")
+    else:
+        yield from _check_priced(path, name)
+
+
+def _check_priced(path: str, name: str) -> Iterator[ConfigError]:
+    """Fail closed: a type the price list cannot price would be a $0 line in the estimate."""
+    try:
+        catalog.on_demand_usd_per_hour(name)
+    except catalog.UnpricedInstanceType as exc:
+        yield ConfigError(path, str(exc.args[0]))
 
 
 def _check_node_groups(config: PlatformConfig) -> Iterator[ConfigError]:
@@ -954,6 +964,8 @@ def _check_node_groups(config: PlatformConfig) -> Iterator[ConfigError]:
             yield from _check_gpu_allowed(f"{path}.gpu", group.gpu, config)
             if group.instance_type:
                 yield from _check_instance_type(f"{path}.instance_type", group.instance_type, group.gpu)
+            else:  # the default, the GPU's smallest type, must be priced too
+                yield from _check_priced(f"{path}.instance_type", group.resolved_instance_type)
             if group.max_nodes < group.min_nodes:
                 yield ConfigError(f"{path}.max_nodes", f"must be >= min_nodes ({group.min_nodes})")
             desired = group.resolved_desired_nodes
