@@ -58,3 +58,47 @@ def test_the_pack_prices_the_replicas_a_scaler_keeps_like_the_plan(prod_plan, tm
         v["message"].startswith(f"estimated ${monthly + 40179.2:,.0f}/month exceeds the budget") for v in violations
     )
     assert violations[0]["message"].endswith("'us-east-1-gpu-h100-nodes' is $80,358/month of it")
+
+
+def test_plan_json_keeps_the_cost_contract_and_adds_usage_per_token_and_the_price_list(prod_plan):
+    cost = json.loads((prod_plan / "plan.json").read_text())["cost"]
+    assert {"monthly_usd", "ceiling_monthly_usd", "budget_usd", "by_region", "by_component", "lines"} <= set(cost)
+    assert cost["price_list"] == {
+        "source": "AWS public list prices (aws.amazon.com/<service>/pricing), us-east-1, USD",
+        "date": "2026-11",
+        "file": "components/catalog.py",
+    }
+    usage = cost["usage"]
+    assert usage["assumption"]["models"]["llama-3-70b-instruct"] == {
+        "requests_per_month": 3_000_000,
+        "mean_input_tokens": 1500,
+        "mean_output_tokens": 400,
+        "cold_starts_per_month": 30,
+        "tokens_per_month": 5_700_000_000,
+    }
+    assert usage["monthly_usd"] == pytest.approx(sum(line["monthly_usd"] for line in usage["lines"]), abs=0.05)
+    services = {(line["service"], line["region"]) for line in usage["lines"]}
+    for region in ("us-east-1", "eu-west-1"):
+        assert {
+            ("API Gateway REST requests", region),
+            ("WAF requests", region),
+            ("Lambda (tenant authorizer)", region),
+            ("Data transfer out (API Gateway responses)", region),
+            ("NAT gateway data processed", region),
+            ("S3 requests (weight pulls)", region),
+        } <= services
+    # The usage is shown apart: the fixed figure is the sum of the fixed lines alone.
+    assert cost["monthly_usd"] == pytest.approx(sum(line["monthly_usd"] for line in cost["lines"]), abs=1)
+    # The 70B holds the one p5.48xlarge at steady: ($40,179.20 + its usage) / 5,700M tokens.
+    per_million = cost["per_million_tokens"]
+    assert set(per_million) == {"llama-3-70b-instruct", "llama-3-8b-instruct", "llama-3-8b-batch"}
+    expected = (40179.2 + usage["by_model"]["llama-3-70b-instruct"]) / 5700
+    assert per_million["llama-3-70b-instruct"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_report_shows_usage_apart_with_the_price_lists_date(prod_plan):
+    report = (prod_plan / "report.md").read_text()
+    section = report[report.index("### Usage at the stated traffic") : report.index("### Resources by component")]
+    assert "as of 2026-11 (`components/catalog.py`)" in section
+    assert "| API Gateway REST requests | us-east-1 | $36.75 | 10,500,000 requests × $3.5/1M |" in section
+    assert "| `llama-3-70b-instruct` | $7.06 | $40,179 |" in section

@@ -92,3 +92,90 @@ def test_plan_exits_2_on_an_unpriced_type_and_writes_nothing(tmp_path, capsys, m
         f"components/catalog.py (priced: {priced_except('g5.2xlarge')})"
     ]
     assert not out.exists()
+
+
+# --- the traffic assumption -----------------------------------------------------------------------
+
+
+def traffic_of(values, model):
+    return values["traffic"]["models"][model]
+
+
+@pytest.mark.parametrize(
+    ("stack", "mutate", "expected"),
+    [
+        (
+            "prod",
+            lambda v: v["traffic"]["models"].update(
+                {"llama-4": {"requests_per_month": 1, "mean_input_tokens": 1, "mean_output_tokens": 1}}
+            ),
+            "traffic.models.llama-4: unknown model 'llama-4'; allowed: llama-3-70b-instruct, llama-3-8b-instruct, "
+            "mistral-7b-private, llama-3-8b-batch",
+        ),
+        (
+            "prod",
+            lambda v: v["traffic"]["models"].pop("llama-3-8b-instruct"),
+            "traffic.models: missing 'llama-3-8b-instruct': every model behind the gateway needs its traffic stated "
+            "(requests_per_month, mean_input_tokens, mean_output_tokens)",
+        ),
+        (
+            "prod",
+            lambda v: traffic_of(v, "llama-3-70b-instruct").update(mean_input_tokens=9000),
+            "traffic.models.llama-3-70b-instruct.mean_input_tokens: must be <= the model's max_input_tokens (8192)",
+        ),
+        (
+            "dev",
+            lambda v: traffic_of(v, "llama-3-8b-instruct").update(mean_input_tokens=4000, mean_output_tokens=4500),
+            "traffic.models.llama-3-8b-instruct.mean_output_tokens: mean_input_tokens + mean_output_tokens must be <= "
+            "the model's max_total_tokens (8192)",
+        ),
+        (
+            # The assistant tenant's 5M a month in us-east-1 is all the gateway admits for the 70B.
+            "prod",
+            lambda v: traffic_of(v, "llama-3-70b-instruct").update(requests_per_month=5_000_001),
+            "traffic.models.llama-3-70b-instruct.requests_per_month: 5000001 exceeds what the gateway admits for "
+            "'llama-3-70b-instruct' a month, its tenants' quotas x regions (assistant 5000000 x 1 = 5000000)",
+        ),
+        (
+            # search and assistant in both regions, eu-support in eu-west-1 only.
+            "prod",
+            lambda v: traffic_of(v, "llama-3-8b-instruct").update(requests_per_month=60_000_000),
+            "traffic.models.llama-3-8b-instruct.requests_per_month: 60000000 exceeds what the gateway admits for "
+            "'llama-3-8b-instruct' a month, its tenants' quotas x regions (search 20000000 x 2 + assistant 5000000 x "
+            "2 + eu-support 2000000 x 1 = 52000000)",
+        ),
+        (
+            "dev",
+            lambda v: traffic_of(v, "llama-3-8b-instruct").update(requests_per_month=-1),
+            "traffic.models.llama-3-8b-instruct.requests_per_month: must be >= 0",
+        ),
+        (
+            "dev",
+            lambda v: traffic_of(v, "llama-3-8b-instruct").pop("mean_output_tokens"),
+            "traffic.models.llama-3-8b-instruct.mean_output_tokens: is required",
+        ),
+        (
+            "dev",
+            lambda v: v["traffic"].update(response_bytes_per_output_token=0),
+            "traffic.response_bytes_per_output_token: must be >= 1",
+        ),
+        ("dev", lambda v: v["traffic"].update(models={}), "traffic.models: must have at least 1 item(s)"),
+        (
+            "dev",
+            lambda v: traffic_of(v, "llama-3-8b-instruct").update(requests=5),
+            "traffic.models.llama-3-8b-instruct.requests: unknown key; did you mean 'requests_per_month'?",
+        ),
+    ],
+)
+def test_traffic_validation_message(stack, mutate, expected):
+    assert error_of(stack, mutate) == expected
+
+
+def test_traffic_is_optional_and_on_prem_models_may_be_left_out():
+    values = stack_values("prod")
+    assert parse_platform_config(values).traffic is not None
+    traffic_of(values, "llama-3-8b-batch")  # on hybrid nodes, no gateway: optional
+    del values["traffic"]["models"]["llama-3-8b-batch"]
+    assert "llama-3-8b-batch" not in parse_platform_config(values).traffic.models  # type: ignore[union-attr]
+    del values["traffic"]
+    assert parse_platform_config(values).traffic is None
