@@ -7,9 +7,13 @@ once and nowhere else. It is pure data plus lookups: no Pulumi, no network.
 Hardware figures agree with the EC2 `DescribeInstanceTypes` API (the test suite checks them
 against the instance-type data moto ships) and with NVIDIA's datasheets and `nvidia-smi` output.
 
-Prices are public on-demand Linux list prices in us-east-1, in USD, reviewed as of
+It is also the price list: the one dated source of every unit price the estimate uses
+(`PRICE_LIST`). Prices are public on-demand Linux list prices in us-east-1, in USD, reviewed as of
 `PRICES_AS_OF`. They are estimates for budgeting, not a bill: they exclude taxes, Savings Plans,
-Reserved Instances, EDP discounts and every usage-based charge (data transfer, requests, storage).
+Reserved Instances, EDP discounts and free tiers. Fixed charges feed the monthly estimate; the
+per-request and per-GB prices (`USAGE_PRICES`) feed the usage estimate from a stated traffic
+assumption, shown apart from it. An instance type of the hardware table without an hourly price
+(`_ON_DEMAND_USD_PER_HOUR`) cannot be used: the stack file's validation refuses it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 PRICES_AS_OF = "2026-11"
+# Where the prices below were read: each entry names its AWS pricing page; the date is for all.
+PRICE_SOURCE = "AWS public list prices (aws.amazon.com/<service>/pricing), us-east-1, USD"
+PRICE_FILE = "components/catalog.py"
 
 # AWS bills a month as 730 hours (365 days x 24 h / 12) in its pricing pages and calculator.
 HOURS_PER_MONTH = 730
@@ -76,7 +83,11 @@ class InstanceType:
     nvme_gb: int
     nvme_devices: int
     network_gbps: float
-    on_demand_usd_per_hour: float
+
+    @property
+    def on_demand_usd_per_hour(self) -> float:
+        """The on-demand list price in us-east-1; UnpricedInstanceType if the price list has none."""
+        return on_demand_usd_per_hour(self.name)
 
 
 _GPUS: dict[str, GpuModel] = {
@@ -110,22 +121,36 @@ _GPUS: dict[str, GpuModel] = {
 }
 
 # Shapes from the EC2 instance type pages (https://aws.amazon.com/ec2/instance-types/) and
-# DescribeInstanceTypes; prices from https://aws.amazon.com/ec2/pricing/on-demand/ (Linux,
-# us-east-1). p5.48xlarge is the price after AWS's June 2025 reduction of P5 on-demand rates
-# (was $98.32/h).
+# DescribeInstanceTypes.
 _INSTANCE_TYPES: dict[str, InstanceType] = {
     instance.name: instance
     for instance in (
-        InstanceType("p5.48xlarge", "h100", 8, 192, 2048, 8 * 3800, 8, 3200, 55.04),
-        InstanceType("g5.xlarge", "a10g", 1, 4, 16, 250, 1, 10, 1.006),
-        InstanceType("g5.2xlarge", "a10g", 1, 8, 32, 450, 1, 10, 1.212),
-        InstanceType("g5.12xlarge", "a10g", 4, 48, 192, 3800, 1, 40, 5.672),
-        InstanceType("g5.48xlarge", "a10g", 8, 192, 768, 2 * 3800, 2, 100, 16.288),
+        InstanceType("p5.48xlarge", "h100", 8, 192, 2048, 8 * 3800, 8, 3200),
+        InstanceType("g5.xlarge", "a10g", 1, 4, 16, 250, 1, 10),
+        InstanceType("g5.2xlarge", "a10g", 1, 8, 32, 450, 1, 10),
+        InstanceType("g5.12xlarge", "a10g", 4, 48, 192, 3800, 1, 40),
+        InstanceType("g5.48xlarge", "a10g", 8, 192, 768, 2 * 3800, 2, 100),
         # General-purpose system nodes (CoreDNS, controllers, gateways): no GPU, EBS only.
-        InstanceType("m6i.large", None, 0, 2, 8, 0, 0, 12.5, 0.096),
-        InstanceType("m6i.xlarge", None, 0, 4, 16, 0, 0, 12.5, 0.192),
-        InstanceType("m6i.2xlarge", None, 0, 8, 32, 0, 0, 12.5, 0.384),
+        InstanceType("m6i.large", None, 0, 2, 8, 0, 0, 12.5),
+        InstanceType("m6i.xlarge", None, 0, 4, 16, 0, 0, 12.5),
+        InstanceType("m6i.2xlarge", None, 0, 8, 32, 0, 0, 12.5),
     )
+}
+
+
+# The price list's instance hours: on-demand Linux USD per hour in us-east-1, from
+# https://aws.amazon.com/ec2/pricing/on-demand/. p5.48xlarge is the price after AWS's June 2025
+# reduction of P5 on-demand rates (was $98.32/h). A type above without an entry here is known
+# hardware the estimate cannot price: config refuses it rather than count it as $0.
+_ON_DEMAND_USD_PER_HOUR: dict[str, float] = {
+    "p5.48xlarge": 55.04,
+    "g5.xlarge": 1.006,
+    "g5.2xlarge": 1.212,
+    "g5.12xlarge": 5.672,
+    "g5.48xlarge": 16.288,
+    "m6i.large": 0.096,
+    "m6i.xlarge": 0.192,
+    "m6i.2xlarge": 0.384,
 }
 
 # Regional price relative to us-east-1 for the regions the platform allows. Approximations
@@ -158,6 +183,51 @@ VPN_CONNECTION_USD_PER_HOUR = 0.05  # per Site-to-Site VPN connection (both tunn
 # tier table, not read from aws.amazon.com/eks/pricing here: confirm it there (README).
 HYBRID_NODE_USD_PER_VCPU_HOUR = 0.02
 
+# Usage prices: what the usage estimate multiplies the stated traffic by. Each is the first tier's
+# us-east-1 rate (later tiers are cheaper, so each is an upper bound) without any free tier.
+# https://aws.amazon.com/api-gateway/pricing/: REST API calls, first 333 million a month.
+API_GATEWAY_REST_USD_PER_MILLION_REQUESTS = 3.50
+# https://aws.amazon.com/waf/pricing/: every request a web ACL inspects (the same in every region).
+WAF_USD_PER_MILLION_REQUESTS = 0.60
+# https://aws.amazon.com/lambda/pricing/: requests, and Arm (Graviton) duration, first 7.5 billion GB-s.
+LAMBDA_USD_PER_MILLION_REQUESTS = 0.20
+LAMBDA_ARM_USD_PER_GB_SECOND = 0.0000133334
+LAMBDA_X86_USD_PER_GB_SECOND = 0.0000166667
+# https://aws.amazon.com/route53/pricing/: queries to latency-based records, first billion a month.
+ROUTE53_LATENCY_USD_PER_MILLION_QUERIES = 0.60
+# https://aws.amazon.com/vpc/pricing/ (NAT gateways): per GB processed, scaled by the region multiplier.
+NAT_GATEWAY_USD_PER_GB = 0.045
+# https://aws.amazon.com/s3/pricing/: S3 Standard GET and LIST requests.
+S3_GET_USD_PER_THOUSAND = 0.0004
+S3_LIST_USD_PER_THOUSAND = 0.005
+# https://aws.amazon.com/ec2/pricing/on-demand/ (data transfer): out to the internet, first 10 TB a
+# month; what API Gateway charges for the bytes of its responses.
+DATA_TRANSFER_OUT_USD_PER_GB = 0.09
+
+PRICE_LIST = {"source": PRICE_SOURCE, "date": PRICES_AS_OF, "file": PRICE_FILE}
+"""How plan.json and the report cite the price list."""
+
+
+class UnpricedInstanceType(UnknownCatalogEntry):
+    """A known instance type the price list has no hourly price for."""
+
+    def __init__(self, name: str):
+        KeyError.__init__(self, f"no price for '{name}' in {PRICE_FILE} (priced: {', '.join(priced_instance_types())})")
+
+
+def priced_instance_types() -> tuple[str, ...]:
+    """Instance types with an hourly price, in the price list's order."""
+    return tuple(_ON_DEMAND_USD_PER_HOUR)
+
+
+def on_demand_usd_per_hour(name: str) -> float:
+    """The on-demand us-east-1 list price of an instance type; unknown or unpriced types raise."""
+    instance_type(name)
+    try:
+        return _ON_DEMAND_USD_PER_HOUR[name]
+    except KeyError:
+        raise UnpricedInstanceType(name) from None
+
 
 def gpu(key: str) -> GpuModel:
     """The GPU model for a catalog key such as "h100"."""
@@ -187,7 +257,9 @@ def instance_types_for(gpu_key: str | None) -> tuple[InstanceType, ...]:
     if gpu_key is not None:
         gpu(gpu_key)
     matching = (i for i in _INSTANCE_TYPES.values() if i.gpu == gpu_key)
-    return tuple(sorted(matching, key=lambda i: (i.gpu_count, i.on_demand_usd_per_hour)))
+    # An unpriced type sorts after the priced ones of its size, so a default never lands on it.
+    unpriced = float("inf")
+    return tuple(sorted(matching, key=lambda i: (i.gpu_count, _ON_DEMAND_USD_PER_HOUR.get(i.name, unpriced))))
 
 
 def regions() -> tuple[str, ...]:

@@ -5,8 +5,14 @@ The input is what `llmstack plan` records: one plain dict per planned resource,
     {"type": "aws:eks/nodeGroup:NodeGroup", "inputs": {...camelCase inputs...},
      "region": "us-east-1" | None, "component": "gpu-nodes", "name": "<name or URN, optional>"}
 
-and the output is a baseline (node groups at `desiredSize`, else `minSize`) and a ceiling (node
-groups at `maxSize`), with one line per resource saying how its figure was reached. Unit prices
+and the output is a baseline and a ceiling, with one line per resource saying how its figure was
+reached. A node group's baseline is the larger of its own floor (`desiredSize`, else `minSize`) and
+the nodes its GPU workloads need at their minimum replicas: each Deployment that requests
+`nvidia.com/gpu` and whose node selector the group's labels satisfy (same region, i.e. cluster),
+at the `minReplicaCount`/`minReplicas` of the ScaledObject or HPA that targets it (else its own
+`replicas`), each replica's GPUs on one node, packed largest first; never more than `maxSize`,
+where the cluster autoscaler stops. Its ceiling is `maxSize`: what bounds the bill at full scale
+(config keeps every model's max_replicas x shards inside it; the basis says what they need). Unit prices
 come from `components.catalog`; they are list-price estimates for budgeting as of
 `catalog.PRICES_AS_OF`, scaled by the catalog's approximate region multipliers for instance
 hours, NAT gateways and interface endpoints (EKS, KMS and WAF cost the same in every region).
@@ -15,8 +21,9 @@ Fixed charges that are priced (pulumi-aws v7 type tokens):
 
 - `aws:eks/cluster:Cluster`: control plane per hour.
 - `aws:eks/nodeGroup:NodeGroup`: the first of `instanceTypes` x nodes x hours. A node group whose
-  instance type is missing from the catalog (or unset) is *unpriced*: its line says so and the
-  estimate lists it in `unpriced`, so a budget check fails closed instead of counting $0. `capacityType`
+  instance type is missing from the catalog or its price list (or unset), or one whose GPU
+  workloads' GPUs or replicas cannot be read, is *unpriced*: its line says so and the estimate
+  lists it in `unpriced`, so a budget check fails closed instead of counting $0. `capacityType`
   SPOT is estimated at `SPOT_FACTOR` of on-demand (typical g5/p5 spot discount; spot prices
   move hourly); CAPACITY_BLOCK at the on-demand rate, because block prices are set per
   reservation and paid up front, and on-demand is a safe upper bound for budgeting.
@@ -52,7 +59,15 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from components import catalog
-from components.conventions import HYBRID_NODES_TAG, HYBRID_VCPUS_PER_NODE_TAG
+from components.conventions import (
+    COMPUTE_TYPE_LABEL,
+    GPU_RESOURCE,
+    HYBRID_COMPUTE_TYPE,
+    HYBRID_NODES_TAG,
+    HYBRID_VCPUS_PER_NODE_TAG,
+    MODEL_LABEL,
+    ONPREM_TARGET_LABEL,
+)
 
 SPOT_FACTOR = 0.35
 GLOBAL_REGION = "global"
@@ -97,6 +112,8 @@ class CostLine:
     basis: str
     urn: str | None = None
     unpriced: bool = False
+    workloads: tuple[tuple[str, int], ...] = ()
+    """GPU workloads this line's machines hold at their minimum replicas: (model, GPUs), for shares."""
 
 
 @dataclass(frozen=True)
@@ -128,11 +145,29 @@ class _Price:
     ceiling: float
     basis: str
     unpriced: bool = False
+    workloads: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class GpuWorkload:
+    """A Deployment that requests GPUs, with the replica range its scaler (or itself) gives it."""
+
+    name: str
+    """The model it serves (its `llm-serving/model` label), else the Deployment's name."""
+    region: str | None
+    node_selector: Mapping[str, str]
+    gpus_per_replica: int | None
+    min_replicas: int | None
+    max_replicas: int | None
+    problem: str | None = None
+    """Why its GPUs or replicas cannot be read (the node groups it selects are then unpriced)."""
 
 
 def estimate(resources: Iterable[Mapping[str, Any]]) -> CostEstimate:
     """Price every planned resource and add the lines up by region and component."""
-    lines = [_line(resource) for resource in resources]
+    resources = list(resources)
+    workloads = gpu_workloads(resources)
+    lines = [_line(resource, workloads) for resource in resources]
     by_region: dict[str, float] = {}
     by_component: dict[str, float] = {}
     for line in lines:
@@ -182,10 +217,16 @@ def drivers(lines: Sequence[CostLine], amount: Callable[[CostLine], float]) -> l
     return [max(lines, key=amount)] if lines else []
 
 
-def _line(resource: Mapping[str, Any]) -> CostLine:
+def _line(resource: Mapping[str, Any], workloads: Sequence[GpuWorkload] = ()) -> CostLine:
     type_token = resource["type"]
     region = resource.get("region")
-    price = _price(type_token, resource.get("inputs") or {}, region)
+    inputs = resource.get("inputs") or {}
+    if type_token == NODE_GROUP_TYPE:
+        price = _node_group(inputs, region, workloads)
+    elif type_token == ACCESS_ENTRY_TYPE:
+        price = _hybrid_nodes(inputs, region, workloads)
+    else:
+        price = _price(type_token, inputs, region)
     return CostLine(
         type=type_token,
         name=resource.get("name"),
@@ -196,6 +237,7 @@ def _line(resource: Mapping[str, Any]) -> CostLine:
         basis=price.basis,
         urn=resource.get("urn"),
         unpriced=price.unpriced,
+        workloads=price.workloads,
     )
 
 
@@ -215,13 +257,17 @@ def _eks_cluster(inputs: Mapping[str, Any], region: str | None) -> _Price:
     return _fixed(monthly, f"{catalog.HOURS_PER_MONTH} h × {_rate(catalog.EKS_CLUSTER_USD_PER_HOUR)}")
 
 
-def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
+def _node_group(inputs: Mapping[str, Any], region: str | None, workloads: Sequence[GpuWorkload] = ()) -> _Price:
     instance_types = inputs.get("instanceTypes")
     name = instance_types[0] if _is_list(instance_types) and instance_types else "(not set)"
     try:
-        hourly = catalog.instance_type(str(name)).on_demand_usd_per_hour
+        instance = catalog.instance_type(str(name))
     except catalog.UnknownCatalogEntry:
         return _Price(0.0, 0.0, f"instance type {name} is not in the catalog: not priced", unpriced=True)
+    try:
+        hourly = catalog.on_demand_usd_per_hour(instance.name)
+    except catalog.UnpricedInstanceType:
+        return _Price(0.0, 0.0, f"instance type {name} has no price in {catalog.PRICE_FILE}: not priced", unpriced=True)
     scaling = inputs.get("scalingConfig") or {}
     if not isinstance(scaling, Mapping):
         return _Price(0.0, 0.0, f"scalingConfig is {_kind(scaling)}, not an object: not priced", unpriced=True)
@@ -231,16 +277,89 @@ def _node_group(inputs: Mapping[str, Any], region: str | None) -> _Price:
             # Fail closed: a size nobody can read would otherwise price as 0 nodes or no ceiling.
             return _Price(0.0, 0.0, f"scalingConfig.{key} {value!r} is not a node count: not priced", unpriced=True)
     desired, minimum = _count(scaling.get("desiredSize")), _count(scaling.get("minSize"))
-    nodes = desired if desired is not None else minimum or 0
-    # AWS rejects maxSize < desiredSize; max() keeps the ceiling >= the baseline regardless.
-    ceiling_nodes = max(_count(scaling.get("maxSize")) or 0, nodes)
+    maximum = _count(scaling.get("maxSize"))
+    configured = desired if desired is not None else minimum or 0
+    placed = _placed_on(inputs, region, instance, workloads)
+    unreadable = next((w for w in placed if w.problem), None)
+    if unreadable is not None:
+        return _Price(0.0, 0.0, f"GPU workload {unreadable.name}: {unreadable.problem}: not priced", unpriced=True)
+    floor = Floor(instance.gpu_count, placed)
+    # The cluster autoscaler adds nodes for replicas that cannot be placed, up to maxSize: the
+    # steady count is the node group's own floor or what the minimum replicas need, whichever is more.
+    needed = floor.nodes_at_min if maximum is None else min(floor.nodes_at_min, maximum)
+    nodes = max(configured, needed)
+    # maxSize bounds the bill at full scale (the autoscaler never goes past it, config keeps every
+    # model's max_replicas x shards inside it); AWS rejects maxSize < desiredSize, max() keeps the
+    # ceiling >= the baseline regardless.
+    ceiling_nodes = max(maximum or 0, nodes)
     multiplier, region_note = _region_factor(region)
     capacity_factor, capacity_note = _capacity_factor(inputs.get("capacityType"))
     per_node = catalog.HOURS_PER_MONTH * hourly * multiplier * capacity_factor
     basis = f"{nodes} × {name} × {catalog.HOURS_PER_MONTH} h × {_rate(hourly)}{region_note}{capacity_note}"
+    if placed:
+        basis += f" ({floor.describe(configured, maximum)})"
     if ceiling_nodes != nodes:
         basis += f"; up to {ceiling_nodes} nodes"
-    return _Price(nodes * per_node, ceiling_nodes * per_node, basis)
+        if placed:
+            basis += f" (maxSize; max replicas need {floor.nodes_at_max})"
+    return _Price(nodes * per_node, ceiling_nodes * per_node, basis, workloads=floor.shares)
+
+
+class Floor:
+    """The nodes a node group's GPU workloads need: each replica's GPUs on one node (its shards
+    share NVLink and /dev/shm), replicas packed largest first onto the fewest nodes."""
+
+    def __init__(self, gpus_per_node: int, workloads: Sequence[GpuWorkload]):
+        self.gpus_per_node = gpus_per_node
+        self.fitting = [w for w in workloads if w.gpus_per_replica and w.gpus_per_replica <= gpus_per_node]
+        self.too_big = [w for w in workloads if w.gpus_per_replica and w.gpus_per_replica > gpus_per_node]
+        self.nodes_at_min = self.nodes(lambda w: w.min_replicas or 0)
+        self.nodes_at_max = self.nodes(lambda w: w.max_replicas or 0)
+
+    def nodes(self, replicas: Callable[[GpuWorkload], int]) -> int:
+        free: list[int] = []  # free GPUs per node opened so far
+        sizes = sorted((w.gpus_per_replica or 0 for w in self.fitting for _ in range(replicas(w))), reverse=True)
+        for size in sizes:
+            slot = next((i for i, left in enumerate(free) if left >= size), None)
+            if slot is None:
+                free.append(self.gpus_per_node - size)
+            else:
+                free[slot] -= size
+        return len(free)
+
+    @property
+    def shares(self) -> tuple[tuple[str, int], ...]:
+        return tuple((w.name, (w.min_replicas or 0) * (w.gpus_per_replica or 0)) for w in self.fitting)
+
+    def describe(self, configured: int, maximum: int | None) -> str:
+        parts = ", ".join(
+            f"{w.name} {w.min_replicas} × {w.gpus_per_replica} GPU" for w in sorted(self.fitting, key=lambda w: w.name)
+        )
+        text = (
+            f"min replicas need {self.nodes_at_min} node(s) of {self.gpus_per_node} GPUs: {parts}; "
+            f"the node group's own floor is {configured}"
+        )
+        if maximum is not None and self.nodes_at_min > maximum:
+            text += f"; capped at maxSize {maximum}, the rest stay pending"
+        for w in self.too_big:
+            text += f"; {w.name} needs {w.gpus_per_replica} GPUs per replica, more than a node has: never placed"
+        return text
+
+
+def _placed_on(
+    inputs: Mapping[str, Any], region: str | None, instance: catalog.InstanceType, workloads: Sequence[GpuWorkload]
+) -> list[GpuWorkload]:
+    """The GPU workloads the scheduler would place on this node group: same region (cluster), a
+    node selector its labels satisfy; none for a group without GPUs."""
+    if not instance.gpu_count:
+        return []
+    labels = inputs.get("labels")
+    labels = labels if isinstance(labels, Mapping) else {}
+    return [
+        w
+        for w in workloads
+        if w.region == region and all(labels.get(key) == value for key, value in w.node_selector.items())
+    ]
 
 
 def _nat_gateway(inputs: Mapping[str, Any], region: str | None) -> _Price:
@@ -303,7 +422,7 @@ def _direct_connect_association(inputs: Mapping[str, Any], region: str | None) -
     return _transit_gateway_attachment(inputs, region)
 
 
-def _hybrid_nodes(inputs: Mapping[str, Any], region: str | None) -> _Price:
+def _hybrid_nodes(inputs: Mapping[str, Any], region: str | None, workloads: Sequence[GpuWorkload] = ()) -> _Price:
     """A HYBRID_LINUX access entry stands for its target's machines (tags: how many, how many vCPUs)."""
     if inputs.get("type") != "HYBRID_LINUX":
         return _fixed(0.0, "no charge of its own")
@@ -319,14 +438,22 @@ def _hybrid_nodes(inputs: Mapping[str, Any], region: str | None) -> _Price:
         )
     rate = catalog.HYBRID_NODE_USD_PER_VCPU_HOUR
     monthly = nodes * vcpus * catalog.HOURS_PER_MONTH * rate
-    return _fixed(
-        monthly, f"{nodes} hybrid node(s) × {vcpus} vCPU × {catalog.HOURS_PER_MONTH} h × {_rate(rate)} per vCPU-hour"
-    )
+    # The machines are billed whatever runs on them; the models selecting the target share them.
+    target = tags.get("target")
+    placed = [
+        (w.name, (w.min_replicas or 0) * (w.gpus_per_replica or 0))
+        for w in workloads
+        if w.region == region
+        and w.node_selector.get(COMPUTE_TYPE_LABEL) == HYBRID_COMPUTE_TYPE
+        and target is not None
+        and w.node_selector.get(ONPREM_TARGET_LABEL) == target
+    ]
+    basis = f"{nodes} hybrid node(s) × {vcpus} vCPU × {catalog.HOURS_PER_MONTH} h × {_rate(rate)} per vCPU-hour"
+    return _Price(monthly, monthly, basis, workloads=tuple(placed))
 
 
 _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
-    "aws:eks/nodeGroup:NodeGroup": _node_group,
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:kms/key:Key": _kms_key,
@@ -336,8 +463,105 @@ _PRICERS: dict[str, Callable[[Mapping[str, Any], str | None], _Price]] = {
     "aws:ec2transitgateway/vpcAttachment:VpcAttachment": _transit_gateway_attachment,
     "aws:ec2/vpnConnection:VpnConnection": _vpn_connection,
     "aws:directconnect/gatewayAssociation:GatewayAssociation": _direct_connect_association,
-    "aws:eks/accessEntry:AccessEntry": _hybrid_nodes,
 }
+NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
+ACCESS_ENTRY_TYPE = "aws:eks/accessEntry:AccessEntry"
+
+
+# --- GPU workloads: what min_replicas x shards force onto the node groups -------------------------
+
+DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment"
+SCALED_OBJECT_TYPE = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+HPA_TYPE = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+# What each scaler does when a bound is unset (KEDA ScaledObject spec; autoscaling/v2 HPA).
+KEDA_DEFAULT_MIN, KEDA_DEFAULT_MAX, HPA_DEFAULT_MIN = 0, 100, 1
+
+
+def gpu_workloads(resources: Iterable[Mapping[str, Any]]) -> list[GpuWorkload]:
+    """Every Deployment that requests GPUs, with its replica range: from the ScaledObject or HPA that
+    targets it (same region, namespace and name), else its own `replicas` (min = max)."""
+    resources = list(resources)
+    scalers: dict[tuple[Any, Any, Any], Mapping[str, Any]] = {}
+    for r in resources:
+        if r["type"] in (SCALED_OBJECT_TYPE, HPA_TYPE):
+            inputs = r.get("inputs") or {}
+            spec = _mapping(inputs.get("spec"))
+            target = _mapping(spec.get("scaleTargetRef"))
+            if target.get("kind", "Deployment") == "Deployment":
+                key = (r.get("region"), _mapping(inputs.get("metadata")).get("namespace"), target.get("name"))
+                scalers[key] = {"type": r["type"], "spec": spec}
+    found = []
+    for r in resources:
+        if r["type"] != DEPLOYMENT_TYPE:
+            continue
+        workload = _gpu_workload(r, scalers)
+        if workload is not None:
+            found.append(workload)
+    return found
+
+
+def _gpu_workload(resource: Mapping[str, Any], scalers: Mapping[tuple[Any, Any, Any], Any]) -> GpuWorkload | None:
+    inputs = resource.get("inputs") or {}
+    metadata = _mapping(inputs.get("metadata"))
+    spec = _mapping(inputs.get("spec"))
+    pod = _mapping(_mapping(spec.get("template")).get("spec"))
+    requested = [_gpus(c) for c in _sequence(pod.get("containers"))]
+    init = [_gpus(c) for c in _sequence(pod.get("initContainers"))]
+    if not any(g != 0 for g in (*requested, *init)):
+        return None  # no GPU request (or none at all): not a GPU workload
+    labels = _mapping(metadata.get("labels"))
+    name = str(labels.get(MODEL_LABEL) or metadata.get("name") or resource.get("name"))
+    selector = {str(k): str(v) for k, v in _mapping(pod.get("nodeSelector")).items()}
+    region = resource.get("region")
+    problem = None
+    gpus: int | None = None
+    if any(g is None for g in (*requested, *init)):
+        problem = f"a {GPU_RESOURCE} request is not a whole number"
+    else:
+        # Init containers run before the others: a pod holds the larger of the two at once.
+        gpus = max(sum(g or 0 for g in requested), max((g or 0 for g in init), default=0))
+    scaler = scalers.get((region, metadata.get("namespace"), metadata.get("name")))
+    low, high = _replica_range(spec, scaler)
+    if low is None or high is None:
+        problem = problem or "its replica count cannot be read"
+    return GpuWorkload(name, region, selector, gpus, low, high, problem)
+
+
+def _replica_range(spec: Mapping[str, Any], scaler: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
+    if scaler is None:
+        replicas = spec.get("replicas", 1)
+        count = _count(replicas)
+        return count, count
+    scale = scaler["spec"]
+    if scaler["type"] == SCALED_OBJECT_TYPE:
+        low, high = scale.get("minReplicaCount", KEDA_DEFAULT_MIN), scale.get("maxReplicaCount", KEDA_DEFAULT_MAX)
+    else:
+        low, high = scale.get("minReplicas", HPA_DEFAULT_MIN), scale.get("maxReplicas")
+    return _count(low), _count(high)
+
+
+def _gpus(container: object) -> int | None:
+    """GPUs a container requests (requests, else limits: Kubernetes takes an extended resource's
+    request from its limit); 0 for none, None when the quantity is not a whole number."""
+    resources = _mapping(_mapping(container).get("resources"))
+    for key in ("requests", "limits"):
+        value = _mapping(resources.get(key)).get(GPU_RESOURCE)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.isdecimal():
+            return int(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and value == int(value):
+            return int(value)
+        return None
+    return 0
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sequence(value: object) -> Sequence[Any]:
+    return value if _is_list(value) else ()
 
 
 def _fixed(monthly: float, basis: str) -> _Price:

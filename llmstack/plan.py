@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components import cost
+from components import catalog, cost, usage
 from llmstack import analyzer, report
 from llmstack.diff import PlanDiff, diff_plans
 from llmstack.diff_command import plan_path
@@ -29,7 +29,7 @@ from llmstack.offline import ProgramRun, RecordedResource, run_program
 from llmstack.planfile import PLAN_VERSION, cost_inputs, load_plan, prepare_out_dir, write_atomically
 from llmstack.policy_config import stack_policy_config
 from llmstack.stackfile import StackFile, load_stack
-from stacks.config import DEPLOY_PHASES
+from stacks.config import DEPLOY_PHASES, traffic_assumption
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Plan:
     budget_usd: float
     timings: dict[str, float] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    usage: usage.UsageEstimate | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,12 +53,14 @@ class Plan:
             "resources": self.resources,
             "outputs": self.outputs,
             "policy": self.verdict.to_json(),
-            "cost": cost_json(self.estimate, self.budget_usd),
+            "cost": cost_json(self.estimate, self.budget_usd, self.usage),
             "secrets": self.secrets,
         }
 
 
-def cost_json(estimate: cost.CostEstimate, budget_usd: float) -> dict[str, Any]:
+def cost_json(
+    estimate: cost.CostEstimate, budget_usd: float, usage_estimate: usage.UsageEstimate | None = None
+) -> dict[str, Any]:
     return {
         "monthly_usd": round(estimate.monthly_usd, 2),
         "ceiling_monthly_usd": round(estimate.ceiling_monthly_usd, 2),
@@ -77,6 +80,37 @@ def cost_json(estimate: cost.CostEstimate, budget_usd: float) -> dict[str, Any]:
             for line in estimate.lines
             if line.monthly_usd or line.ceiling_monthly_usd or line.unpriced
         ],
+        # Added keys: what the stated traffic costs on top (never part of the figures above).
+        **usage_json(usage_estimate),
+        "price_list": dict(catalog.PRICE_LIST),
+    }
+
+
+def usage_json(estimate: usage.UsageEstimate | None) -> dict[str, Any]:
+    if estimate is None or estimate.assumption is None:
+        return {
+            "usage": {"assumption": None, "monthly_usd": 0.0, "by_region": {}, "by_model": {}, "lines": []},
+            "per_million_tokens": {},
+        }
+    return {
+        "usage": {
+            "assumption": estimate.assumption.to_json(),
+            "monthly_usd": round(estimate.monthly_usd, 2),
+            "by_region": {k: round(v, 2) for k, v in sorted(estimate.by_region.items())},
+            "by_model": {k: round(v, 2) for k, v in sorted(estimate.by_model.items())},
+            "gpu_share_usd": {k: round(v, 2) for k, v in sorted(estimate.gpu_share_usd.items())},
+            "lines": [
+                {
+                    "service": line.service,
+                    "region": line.region,
+                    "monthly_usd": round(line.monthly_usd, 2),
+                    "basis": line.basis,
+                    "by_model": {k: round(v, 4) for k, v in sorted(line.by_model.items())},
+                }
+                for line in estimate.lines
+            ],
+        },
+        "per_million_tokens": {k: round(v, 4) for k, v in sorted(estimate.per_million_tokens.items())},
     }
 
 
@@ -115,7 +149,9 @@ def build_plan(stackfile: StackFile) -> Plan:
         session.close()
         pack.close()
 
-    estimate = cost.estimate(cost_inputs(resources))
+    inputs = cost_inputs(resources)
+    estimate = cost.estimate(inputs)
+    usage_estimate = usage.estimate(inputs, traffic_assumption(stackfile.platform), estimate)
     return Plan(
         project=stackfile.project,
         stack=stackfile.stack,
@@ -126,6 +162,7 @@ def build_plan(stackfile: StackFile) -> Plan:
         budget_usd=stackfile.platform.budget.monthly_usd,
         timings=timings,
         secrets=dict(stackfile.secret_fingerprints),
+        usage=usage_estimate,
     )
 
 

@@ -106,6 +106,54 @@ def _waivers_section(document: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _usd(value: float) -> str:
+    """A small usage figure keeps its cents: $0.44, $1,234."""
+    return f"${value:,.2f}" if abs(value) < 100 else _money(value)
+
+
+def _usage_section(cost: Mapping[str, Any]) -> list[str]:
+    """What the stated traffic adds on top of the fixed estimate, and each model's $ per 1M tokens."""
+    prices = cost.get("price_list") or {}
+    lines = ["### Usage at the stated traffic (not in the monthly estimate)", ""]
+    if prices:
+        lines += [f"Prices: {prices.get('source')}, as of {prices.get('date')} (`{prices.get('file')}`).", ""]
+    usage = cost.get("usage") or {}
+    assumption = usage.get("assumption")
+    if not assumption:
+        return [*lines, "No traffic assumption in the stack file (`llm-serving:traffic`): usage not estimated."]
+    lines += [
+        f"**{_usd(usage.get('monthly_usd', 0))}/month** from "
+        + "; ".join(
+            f"`{model}` {m['requests_per_month']:,} requests × {m['mean_input_tokens']:,} in + "
+            f"{m['mean_output_tokens']:,} out tokens, {m['cold_starts_per_month']} cold starts"
+            for model, m in (assumption.get("models") or {}).items()
+        )
+        + f"; {assumption.get('response_bytes_per_output_token')} response bytes per output token.",
+        "",
+        "| service | region | monthly | basis |",
+        "|---|---|---:|---|",
+    ]
+    lines += [
+        f"| {_cell(line['service'])} | {line['region']} | {_usd(line['monthly_usd'])} | {_cell(line['basis'])} |"
+        for line in usage.get("lines") or []
+    ]
+    per_million = cost.get("per_million_tokens") or {}
+    if per_million:
+        shares, by_model = usage.get("gpu_share_usd") or {}, usage.get("by_model") or {}
+        lines += ["", "| model | $ per 1M tokens | GPU share at steady | usage |", "|---|---:|---:|---:|"]
+        lines += [
+            f"| `{model}` | {_usd(usd)} | {_usd(shares.get(model, 0))} | {_usd(by_model.get(model, 0))} |"
+            for model, usd in per_million.items()
+        ]
+        if any(not shares.get(model) for model in per_million):
+            lines += [
+                "",
+                "A model with no GPU share at steady (min_replicas 0) also pays for the GPU hours it scales up "
+                "for, which this figure leaves out.",
+            ]
+    return lines
+
+
 def comment_marker(stack: str) -> str:
     """The hidden first line a workflow finds its own comment by, to update it in place."""
     return f"<!-- llm-serving-plan stack={stack} -->"
@@ -148,6 +196,7 @@ def markdown(document: Mapping[str, Any], diff: PlanDiff | None = None) -> str:
     lines += [f"| {region} | {_money(value)} |" for region, value in (cost.get("by_region") or {}).items()]
     lines += ["", "### Cost by component", "", "| component | monthly |", "|---|---:|"]
     lines += [f"| {name} | {_money(value)} |" for name, value in (cost.get("by_component") or {}).items()]
+    lines += ["", *_usage_section(cost)]
     lines += ["", "### Resources by component", "", "| component | resources |", "|---|---:|"]
     lines += [f"| {name} | {count} |" for name, count in sorted(by_component.items())]
     lines += ["", "<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|"]

@@ -148,20 +148,43 @@ def region_of(resource: PolicyResource) -> str | None:
 def cost_inputs(resources: Iterable[PolicyResource]) -> list[dict[str, Any]]:
     """Provider-managed resources in the shape `components.cost.estimate` reads.
 
-    The same shape `llmstack plan` builds from plan.json, so the report and this pack agree.
+    The same shape `llmstack plan` builds from plan.json, so the report and this pack agree: a
+    Kubernetes object on EKS stands in the region of the cluster its provider's kubeconfig is built
+    from (which the estimate needs to put model servers on their node groups).
     """
+    resources = list(resources)
+    eks_regions = _eks_provider_regions(resources)
+
+    def region(r: PolicyResource) -> str | None:
+        found = region_of(r)
+        if found is None and r.provider is not None:
+            found = eks_regions.get(r.provider.urn)
+        return found
+
     return [
         {
             "type": r.resource_type,
             "name": r.name,
             "urn": r.urn,
             "inputs": r.props,
-            "region": region_of(r),
+            "region": region(r),
             "component": component_of(r),
         }
         for r in resources
         if is_custom_resource(r.resource_type)
     ]
+
+
+def _eks_provider_regions(resources: Iterable[PolicyResource]) -> dict[str, str]:
+    """Kubernetes provider URN -> the region of the EKS cluster its kubeconfig was computed from."""
+    found: dict[str, str] = {}
+    for provider in resources:
+        if provider.resource_type != "pulumi:providers:kubernetes":
+            continue
+        for dependency in provider.property_dependencies.get("kubeconfig") or []:
+            if dependency.resource_type == "aws:eks/cluster:Cluster" and (where := region_of(dependency)):
+                found[provider.urn] = where
+    return found
 
 
 # --- S3 buckets and their configuration resources ------------------------------------------------

@@ -30,7 +30,17 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from components import catalog, codebuild, eks_addons, engines, gateway_authorizer, sizing, tenant_limits, waf_rules
+from components import (
+    catalog,
+    codebuild,
+    eks_addons,
+    engines,
+    gateway_authorizer,
+    sizing,
+    tenant_limits,
+    usage,
+    waf_rules,
+)
 from components.cidr_plan import is_rfc1918
 from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
 from components.model_hostnames import (
@@ -572,6 +582,36 @@ class BudgetConfig(_Strict):
     recipients: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
 
 
+class ModelTrafficConfig(_Strict):
+    """One model's expected traffic: what the usage estimate is computed from."""
+
+    requests_per_month: int = Field(ge=0, description="requests a month over all its regions (split evenly)")
+    mean_input_tokens: int = Field(ge=1, description="prompt tokens of a mean request")
+    mean_output_tokens: int = Field(ge=1, description="generated tokens of a mean response")
+    cold_starts_per_month: int = Field(
+        default=30,
+        ge=0,
+        le=100_000,
+        description="replicas started on a node without the weights (scale-ups, node replacements); each pulls "
+        "the revision from S3",
+    )
+
+
+class TrafficConfig(_Strict):
+    """The stated traffic assumption behind the usage estimate (shown apart from the fixed monthly
+    figure, never in the budget checks). Per model: each model's $ per 1M tokens needs its own volume,
+    and each sits behind different regions' gateways."""
+
+    response_bytes_per_output_token: int = Field(
+        default=250,
+        ge=1,
+        le=10_000,
+        description="bytes API Gateway sends back per generated token: ~250 streamed (one SSE chunk of JSON a "
+        "token), ~4-6 buffered (the text)",
+    )
+    models: dict[str, ModelTrafficConfig] = Field(min_length=1, description="model name -> its traffic")
+
+
 class DataResidencyRule(_Strict):
     """Models and tenants whose weights, requests and keys stay in the listed AWS regions."""
 
@@ -740,6 +780,10 @@ class PlatformConfig(_Strict):
         """A region's cluster admins: its listed roles, then the deploy role (phase 2 applies as it)."""
         deploy = [self.deploy.deploy_role_arn] if self.deploy is not None else []
         return tuple(dict.fromkeys([*region.cluster.admin_role_arns, *deploy]))
+
+    traffic: TrafficConfig | None = Field(
+        default=None, description="expected requests and tokens per model: the usage estimate and $ per 1M tokens"
+    )
 
     @property
     def primary_region(self) -> RegionConfig:
@@ -956,10 +1000,13 @@ def _number(value: Any) -> Any:
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The pydantic model that owns the last key of `loc` (to suggest a known key)."""
     model: Any = PlatformConfig
+    keyed = False  # the previous part was a mapping field (traffic.models): this part is its key
     for part in loc[:-1]:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        keyed = typing.get_origin(annotation) is dict
         model = _unwrap_model(annotation)
         if model is None:
             return None
@@ -1004,6 +1051,7 @@ def _check_platform(config: PlatformConfig) -> None:
         _check_tenant_limits,
         _check_autoscaling,
         _check_deploy,
+        _check_traffic,
     ):
         for error in check(config):
             raise error
@@ -1092,6 +1140,16 @@ def _check_instance_type(path: str, name: str, gpu: str | None) -> Iterator[Conf
     elif instance.gpu != gpu:
         allowed = ", ".join(i.name for i in catalog.instance_types_for(gpu))
         yield ConfigError(path, f"'{name}' does not match gpu '{gpu}'; allowed: {allowed}")
+    else:
+        yield from _check_priced(path, name)
+
+
+def _check_priced(path: str, name: str) -> Iterator[ConfigError]:
+    """Fail closed: a type the price list cannot price would be a $0 line in the estimate."""
+    try:
+        catalog.on_demand_usd_per_hour(name)
+    except catalog.UnpricedInstanceType as exc:
+        yield ConfigError(path, str(exc.args[0]))
 
 
 def _check_node_groups(config: PlatformConfig) -> Iterator[ConfigError]:
@@ -1108,6 +1166,8 @@ def _check_node_groups(config: PlatformConfig) -> Iterator[ConfigError]:
             yield from _check_gpu_allowed(f"{path}.gpu", group.gpu, config)
             if group.instance_type:
                 yield from _check_instance_type(f"{path}.instance_type", group.instance_type, group.gpu)
+            else:  # the default, the GPU's smallest type, must be priced too
+                yield from _check_priced(f"{path}.instance_type", group.resolved_instance_type)
             if group.max_nodes < group.min_nodes:
                 yield ConfigError(f"{path}.max_nodes", f"must be >= min_nodes ({group.min_nodes})")
             desired = group.resolved_desired_nodes
@@ -1895,3 +1955,91 @@ def _check_deploy(config: PlatformConfig) -> Iterator[ConfigError]:
         yield ConfigError(
             "deploy.deploy_role_arn", f"is in account {deploy.role_account}, not aws_account_id ({account})"
         )
+
+
+# --- traffic -------------------------------------------------------------------------------------
+
+
+def gateway_quota(config: PlatformConfig, model: ModelConfig) -> tuple[int, list[str]]:
+    """Requests a month the gateway admits for `model`: each tenant that lists it, its monthly quota
+    in every region that serves the model and holds the tenant's key (a usage plan per region)."""
+    total, parts = 0, []
+    for tenant in config.gateway.tenants:
+        if model.name not in tenant.models:
+            continue
+        regions = [r for r in model.regions if tenant in config.tenants_in_region(r)]
+        if regions:
+            total += tenant.monthly_quota * len(regions)
+            parts.append(f"{tenant.name} {tenant.monthly_quota} x {len(regions)}")
+    return total, parts
+
+
+def _check_traffic(config: PlatformConfig) -> Iterator[ConfigError]:
+    traffic = config.traffic
+    if traffic is None:
+        return
+    models = {model.name: model for model in config.models}
+    for name, stated in traffic.models.items():
+        path = f"traffic.models.{name}" if _PLAIN_KEY.match(name) else f"traffic.models[{json.dumps(name)}]"
+        model = models.get(name)
+        if model is None:
+            yield ConfigError(path, f"unknown model '{name}'; allowed: {', '.join(models) or 'none defined'}")
+            continue
+        if stated.mean_input_tokens > model.tokens.max_input_tokens:
+            yield ConfigError(
+                f"{path}.mean_input_tokens",
+                f"must be <= the model's max_input_tokens ({model.tokens.max_input_tokens})",
+            )
+        elif stated.mean_input_tokens + stated.mean_output_tokens > model.tokens.max_total_tokens:
+            yield ConfigError(
+                f"{path}.mean_output_tokens",
+                f"mean_input_tokens + mean_output_tokens must be <= the model's max_total_tokens "
+                f"({model.tokens.max_total_tokens})",
+            )
+        if model.regions:
+            quota, parts = gateway_quota(config, model)
+            if stated.requests_per_month > quota:
+                yield ConfigError(
+                    f"{path}.requests_per_month",
+                    f"{stated.requests_per_month} exceeds what the gateway admits for '{name}' a month, its tenants' "
+                    f"quotas x regions ({' + '.join(parts) or 'no tenant lists it'} = {quota})",
+                )
+    for model in config.models:
+        if model.regions and model.name not in traffic.models:
+            yield ConfigError(
+                "traffic.models",
+                f"missing '{model.name}': every model behind the gateway needs its traffic stated "
+                "(requests_per_month, mean_input_tokens, mean_output_tokens)",
+            )
+
+
+def traffic_assumption(config: PlatformConfig) -> usage.TrafficAssumption | None:
+    """The stack file's traffic section as the usage estimate reads it (None: no assumption stated)."""
+    if config.traffic is None:
+        return None
+    models = {model.name: model for model in config.models}
+    stated = []
+    for name, entry in config.traffic.models.items():
+        model = models[name]
+        # Cold starts read the weights where the placement is: each region's own bucket; hybrid nodes
+        # their cluster region's, other on-prem targets the primary region's (a sensitive model its
+        # data centre's own store).
+        targets = {target.name: target for target in config.onprem_targets}
+        placements = [
+            *model.regions,
+            *(t.hybrid.region if (t := targets[n]).hybrid else config.primary_region.name for n in model.targets),
+        ]
+        weights = model.parameters_billion * 1e9 * sizing.bytes_per_parameter(model.quantization)
+        stated.append(
+            usage.ModelTraffic(
+                model=name,
+                requests_per_month=entry.requests_per_month,
+                mean_input_tokens=entry.mean_input_tokens,
+                mean_output_tokens=entry.mean_output_tokens,
+                cold_starts_per_month=entry.cold_starts_per_month,
+                gateway_regions=tuple(model.regions),
+                pull_regions=() if model.sensitive else tuple(placements),
+                weights_bytes=round(weights),
+            )
+        )
+    return usage.TrafficAssumption(tuple(stated), config.traffic.response_bytes_per_output_token)

@@ -380,3 +380,189 @@ def test_the_private_path_is_priced_per_attachment_and_connection_hour():
         f"{hours} h × $0.05 + its Transit Gateway attachment $0.05; data transfer not estimated",
         f"{hours} h × $0.05; data transfer not estimated",
     ]
+
+
+# --- the GPU floor: what min_replicas x shards force onto the node groups --------------------------
+
+P5_MONTH = H * 55.04
+G5_12_MONTH = H * 5.672
+
+
+def gpu_group(instance: str, labels: dict[str, str], region: str = "us-east-1", **scaling: Any) -> dict[str, Any]:
+    return resource(
+        "aws:eks/nodeGroup:NodeGroup", node_group(instance, **scaling) | {"labels": labels}, region=region
+    ) | {"name": f"{region}-{instance}"}
+
+
+def deployment(
+    model: str,
+    gpus: Any,
+    selector: dict[str, str],
+    replicas: Any = 1,
+    region: str | None = "us-east-1",
+    namespace: str = "llm",
+) -> dict[str, Any]:
+    container = {"name": "server", "resources": {"limits": {"nvidia.com/gpu": gpus}}}
+    return resource(
+        "kubernetes:apps/v1:Deployment",
+        {
+            "metadata": {"name": model, "namespace": namespace, "labels": {"llm-serving/model": model}},
+            "spec": {"replicas": replicas, "template": {"spec": {"nodeSelector": selector, "containers": [container]}}},
+        },
+        region=region,
+    )
+
+
+def scaled_object(model: str, low: Any, high: Any, region: str = "us-east-1", namespace: str = "llm") -> dict:
+    return resource(
+        "kubernetes:keda.sh/v1alpha1:ScaledObject",
+        {
+            "metadata": {"name": model, "namespace": namespace},
+            "spec": {"scaleTargetRef": {"name": model}, "minReplicaCount": low, "maxReplicaCount": high},
+        },
+        region=region,
+    )
+
+
+def hpa(model: str, low: Any, high: Any, region: str = "us-east-1") -> dict:
+    return resource(
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        {
+            "metadata": {"name": model, "namespace": "llm"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": model}, "minReplicas": low, "maxReplicas": high},
+        },
+        region=region,
+    )
+
+
+H100 = {"llm-serving/node-group": "h100", "llm-serving/gpu": "h100"}
+A10G = {"llm-serving/node-group": "a10g", "llm-serving/gpu": "a10g"}
+
+
+def group_line(plan: list[dict[str, Any]], name: str = "us-east-1-p5.48xlarge") -> cost.CostLine:
+    return next(line for line in cost.estimate(plan).lines if line.name == name)
+
+
+def test_min_replicas_times_shards_set_the_steady_node_count() -> None:
+    # 4 replicas of 4 shards on 8-GPU nodes: two replicas a node, 2 nodes; the node group's own floor is 1.
+    plan = [
+        gpu_group("p5.48xlarge", H100, desiredSize=1, minSize=1, maxSize=3),
+        deployment("llama-70b", "4", H100),
+        scaled_object("llama-70b", 4, 6),
+    ]
+    line = group_line(plan)
+    assert line.monthly_usd == pytest.approx(2 * P5_MONTH)
+    assert line.ceiling_monthly_usd == pytest.approx(3 * P5_MONTH)
+    assert line.basis == (
+        "2 × p5.48xlarge × 730 h × $55.04 (min replicas need 2 node(s) of 8 GPUs: llama-70b 4 × 4 GPU; "
+        "the node group's own floor is 1); up to 3 nodes (maxSize; max replicas need 3)"
+    )
+    assert line.workloads == (("llama-70b", 16),)
+
+
+def test_each_replica_added_costs_the_nodes_it_needs_and_no_more() -> None:
+    def steady(low: int) -> float:
+        plan = [
+            gpu_group("p5.48xlarge", H100, desiredSize=1, minSize=1, maxSize=4),
+            deployment("llama-70b", "4", H100),
+            scaled_object("llama-70b", low, 8),
+        ]
+        return cost.estimate(plan).monthly_usd
+
+    # 1-2 replicas fit the group's one node; 3-4 need a second; 5 a third.
+    assert [round((steady(n) - steady(1)) / P5_MONTH, 9) for n in (1, 2, 3, 4, 5)] == [0, 0, 1, 1, 2]
+
+
+def test_the_node_groups_own_floor_wins_when_it_is_higher() -> None:
+    plan = [
+        gpu_group("g5.12xlarge", A10G, desiredSize=2, minSize=2, maxSize=6),
+        deployment("llama-8b", 1, A10G),
+        hpa("llama-8b", 2, 8),
+    ]
+    assert group_line(plan, "us-east-1-g5.12xlarge").monthly_usd == pytest.approx(2 * G5_12_MONTH)
+
+
+def test_replicas_of_several_models_pack_together_largest_first() -> None:
+    # 3 x 4 GPUs + 4 x 2 + 4 x 1 = 24 GPUs on 8-GPU nodes: exactly 3 nodes.
+    plan = [
+        gpu_group("p5.48xlarge", H100, minSize=0, maxSize=5),
+        deployment("big", "4", H100),
+        scaled_object("big", 3, 3),
+        deployment("mid", "2", H100),
+        scaled_object("mid", 4, 4),
+        deployment("small", "1", H100),
+        scaled_object("small", 4, 4),
+    ]
+    line = group_line(plan)
+    assert line.monthly_usd == pytest.approx(3 * P5_MONTH)
+    assert sorted(line.workloads) == [("big", 12), ("mid", 8), ("small", 4)]
+
+
+def test_without_a_scaler_the_deployments_replicas_count() -> None:
+    plan = [gpu_group("p5.48xlarge", H100, minSize=0, maxSize=4), deployment("fixed", 8, H100, replicas=3)]
+    assert group_line(plan).monthly_usd == pytest.approx(3 * P5_MONTH)
+
+
+def test_keda_min_replica_count_defaults_to_zero() -> None:
+    scaler = scaled_object("llama-70b", 0, 2)
+    del scaler["inputs"]["spec"]["minReplicaCount"]
+    plan = [gpu_group("p5.48xlarge", H100, minSize=0, maxSize=2), deployment("llama-70b", 4, H100), scaler]
+    assert group_line(plan).monthly_usd == 0.0
+
+
+def test_the_floor_never_exceeds_max_size_the_autoscaler_stops_there() -> None:
+    plan = [
+        gpu_group("p5.48xlarge", H100, minSize=1, maxSize=2),
+        deployment("llama-70b", 4, H100),
+        scaled_object("llama-70b", 10, 10),
+    ]
+    line = group_line(plan)
+    assert (line.monthly_usd, line.ceiling_monthly_usd) == (pytest.approx(2 * P5_MONTH), pytest.approx(2 * P5_MONTH))
+    assert "need 5 node(s) of 8 GPUs" in line.basis and "capped at maxSize 2, the rest stay pending" in line.basis
+
+
+@pytest.mark.parametrize(
+    ("other", "why"),
+    [
+        (deployment("llama-70b", 4, H100, region="eu-west-1"), "another region's cluster"),
+        (deployment("llama-70b", 4, A10G), "selects another node group"),
+        (deployment("llama-70b", 0, H100), "requests no GPU"),
+        (deployment("llama-70b", 16, H100), "needs more GPUs than a node has"),
+    ],
+)
+def test_workloads_the_scheduler_would_not_place_here_add_nothing(other: dict[str, Any], why: str) -> None:
+    plan = [gpu_group("p5.48xlarge", H100, minSize=1, maxSize=4), other, scaled_object("llama-70b", 4, 4)]
+    assert group_line(plan).monthly_usd == pytest.approx(P5_MONTH), why
+
+
+def test_a_gpu_request_or_replica_count_nobody_can_read_is_unpriced_not_zero() -> None:
+    for broken in (
+        [deployment("llama-70b", "four", H100)],
+        [deployment("llama-70b", 4, H100), scaled_object("llama-70b", cost.UNKNOWN, 4)],
+    ):
+        line = group_line([gpu_group("p5.48xlarge", H100, minSize=1, maxSize=4), *broken])
+        assert line.unpriced and line.monthly_usd == 0.0
+        assert line.basis.startswith("GPU workload llama-70b: ")
+
+
+def test_system_node_groups_have_no_gpu_floor() -> None:
+    plan = [
+        gpu_group("m6i.large", {"llm-serving/node-group": "system"}, minSize=2, maxSize=3),
+        deployment("stray", 1, {"llm-serving/node-group": "system"}, replicas=9),
+    ]
+    assert group_line(plan, "us-east-1-m6i.large").monthly_usd == pytest.approx(2 * H * 0.096)
+
+
+def test_hybrid_nodes_say_which_models_share_them() -> None:
+    entry = resource(
+        "aws:eks/accessEntry:AccessEntry",
+        {
+            "type": "HYBRID_LINUX",
+            "tags": {"target": "rack2", "llm-serving/hybrid-nodes": "2", "llm-serving/hybrid-vcpus-per-node": "48"},
+        },
+    ) | {"name": "rack2"}
+    selector = {"llm-serving/onprem-target": "rack2", "eks.amazonaws.com/compute-type": "hybrid"}
+    plan = [entry, deployment("batch", 2, selector), scaled_object("batch", 1, 4)]
+    (line,) = [line for line in cost.estimate(plan).lines if line.name == "rack2"]
+    assert line.workloads == (("batch", 2),)
+    assert line.monthly_usd == pytest.approx(2 * 48 * H * 0.02)

@@ -62,7 +62,7 @@ CASES = {
         "dev",
         set_in(["zzz"], 1),
         "zzz: unknown key; allowed: aws_account_id, budget, datacentre, deploy, deploy_phase, environment, gateway, "
-        "log_retention_days, models, onprem_targets, policy, protect_stateful, regions",
+        "log_retention_days, models, onprem_targets, policy, protect_stateful, regions, traffic",
     ),
     "wrong type": ("dev", set_in(["log_retention_days"], "forever"), "log_retention_days: must be an integer"),
     "out of range": ("dev", set_in(["budget", "monthly_usd"], 0), "budget.monthly_usd: must be > 0"),

@@ -141,6 +141,7 @@ def with_models(instance: str, max_nodes: int, models: list[tuple[int, int]]) ->
     group.update(instance_type=instance, max_nodes=max_nodes)
     template = values["models"][0]
     values["gateway"]["tenants"] = []
+    values.pop("traffic")  # its models are replaced: no traffic is stated for the new ones
     values["models"] = [
         {
             **template,
