@@ -335,7 +335,8 @@ def set_deploy(key, value):
         ),
         (
             set_deploy("token", "x"),
-            "deploy.token: unknown key; allowed: connection_arn, deploy_role_arn, github_repository, runner_compute_type",
+            "deploy.token: unknown key; allowed: connection_arn, deploy_role_arn, github_repository, "
+            "runner_compute_type",
         ),
     ],
 )
