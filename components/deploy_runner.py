@@ -323,7 +323,10 @@ class DeployRunner(pulumi.ComponentResource):
             build_type=codebuild.WEBHOOK_BUILD_TYPE,
             filter_groups=[
                 aws.codebuild.WebhookFilterGroupArgs(
-                    filters=[aws.codebuild.WebhookFilterGroupFilterArgs(**f) for f in filters]
+                    filters=[
+                        aws.codebuild.WebhookFilterGroupFilterArgs(type=f["type"], pattern=f["pattern"])
+                        for f in filters
+                    ]
                 )
                 for filters in webhook_filter_groups()
             ],
