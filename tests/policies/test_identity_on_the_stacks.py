@@ -48,8 +48,12 @@ def test_prod_config_pins_the_account_the_admins_and_no_creator_admin():
     ):
         assert config[name] == account, name
     assert config["aws-eks-cluster-disallow-creator-admin"] == {"allowClusterCreatorAdmin": False}
+    # The listed admin, and the deploy role the workloads phase applies as.
     assert config["aws-eks-access-policy-admin-principals-allowed"] == {
-        "adminRoleArns": ["arn:aws:iam::123456789012:role/platform-admin"]
+        "adminRoleArns": [
+            "arn:aws:iam::123456789012:role/llm-serving-prod-deploy",
+            "arn:aws:iam::123456789012:role/platform-admin",
+        ]
     }
 
 
@@ -57,7 +61,11 @@ def test_dev_config_pins_its_account_and_allows_the_creator_admin():
     config = policy_config_for(load_stack("dev", None, ROOT).platform)
     assert config["aws-kms-key-policy-same-account"] == {"accountId": "111122223333"}
     assert config["aws-eks-cluster-disallow-creator-admin"] == {"allowClusterCreatorAdmin": True}
-    assert config["aws-eks-access-policy-admin-principals-allowed"] == {"adminRoleArns": []}
+    # dev lists no admin: its deploy role is the only one (the creator-admin allowance stays for a dev
+    # stack without a deploy section).
+    assert config["aws-eks-access-policy-admin-principals-allowed"] == {
+        "adminRoleArns": ["arn:aws:iam::111122223333:role/llm-serving-dev-deploy"]
+    }
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
