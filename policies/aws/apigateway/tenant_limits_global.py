@@ -69,10 +69,12 @@ def _check_tenants(plans: list[PolicyResource], tenants: Mapping[str, Any], repo
                 parts = ", ".join(
                     sorted(f"{region_of(p) or '?'}: {number_text(_plan_value(p, block, field))}" for p in tenant_plans)
                 )
+                # Named on the plan that allows the most: the likeliest to have been raised.
+                largest = max(tenant_plans, key=lambda p: _plan_value(p, block, field))
                 report_violation(
                     f"tenant '{name}' usage plans allow {number_text(round(total, 2))} {what} together ({parts}); "
                     f"the stack file gives it {number_text(limit)} ({key}) across all regions.",
-                    None,
+                    largest.urn,
                 )
 
 
