@@ -11,6 +11,10 @@ UV     := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
 
 .PHONY: setup lock preview plan test mutation lint format bench clean
 
+# A machine that sets PYTHONDONTWRITEBYTECODE recompiles the ~700 pulumi_aws modules a plan imports
+# from source on every run (2.4 s of a 5.8 s prod plan): the first run here writes their bytecode.
+unexport PYTHONDONTWRITEBYTECODE
+
 # The machine's pip fetches uv into a venv made without pip (ensurepip costs seconds); a python3
 # without a pip module seeds the venv's own. uv sync keeps uv: the lock pins the same release.
 $(BIN)/uv: requirements-uv.txt
