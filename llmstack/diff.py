@@ -97,6 +97,9 @@ class ResourceChange:
     component: str
     properties: tuple[PropertyChange, ...] = ()
     replace_reasons: tuple[str, ...] = ()
+    may_replace: tuple[str, ...] = ()
+    """An update whose change falls under a provider rule that replaces only in some cases (CustomizeDiff):
+    the rules, so a reviewer checks them; `pulumi preview` has the last word."""
     warning: str | None = None
     """Set on a replace or delete of a protected or stateful resource."""
 
@@ -110,6 +113,7 @@ class ResourceChange:
             "component": self.component,
             "properties": [p.to_json() for p in self.properties],
             "replace_reasons": list(self.replace_reasons),
+            "may_replace": list(self.may_replace),
             "warning": self.warning,
         }
 
@@ -305,6 +309,12 @@ def _warning(resource: Mapping[str, Any], action: Action) -> str | None:
     return f"{resource['name']} ({resource['type']}) is {verb}: " + "; ".join(reasons) if reasons else None
 
 
+def _may_replace(type_token: str, changed: Iterable[PropertyChange]) -> tuple[str, ...]:
+    from llmstack import force_new
+
+    return tuple(sorted({rule for p in changed if (rule := force_new.may_replace(type_token, _schema_path(p.path)))}))
+
+
 def resource_changes(
     base: Mapping[str, Any], head: Mapping[str, Any], rule: ReplaceRule = _default_rule
 ) -> tuple[list[ResourceChange], int]:
@@ -356,6 +366,7 @@ def resource_changes(
                 component=place["component"] or "Platform",
                 properties=tuple(properties.get(urn, ())),
                 replace_reasons=tuple(reasons.get(urn, ())),
+                may_replace=_may_replace(resource["type"], properties.get(urn, ())) if action == "update" else (),
                 warning=_warning(old.get(urn, resource), action),
             )
         )

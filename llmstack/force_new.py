@@ -4,8 +4,9 @@ The table is `llmstack/data/force_new.json`: for every type this stack's plans u
 input paths (no list indices) whose change makes the provider plan a replace - Terraform's `ForceNew` /
 `RequiresReplace` for the bridged AWS, random and TLS providers, pulumi-kubernetes's `forceNewProperties`
 for Kubernetes kinds. Each entry names the source file and commit it was read from. Changes the
-providers only sometimes turn into a replacement (CustomizeDiff rules) are listed under `conditional`
-and are not matched here.
+providers only sometimes turn into a replacement (CustomizeDiff rules) are listed under `conditional`:
+`may_replace` names the rule a change falls under, and a diff shows it as "may replace", never as a
+certain one.
 """
 
 from __future__ import annotations
@@ -49,4 +50,21 @@ def forces_replacement(type_token: str, path: str) -> str | None:
         head = tuple(listed.split("."))
         if segments[: len(head)] == head:
             return listed
+    return None
+
+
+@functools.cache
+def _conditional(type_token: str) -> tuple[tuple[str, str], ...]:
+    entry = table()["types"].get(type_token) or {}
+    return tuple((rule["path"], rule["when"]) for rule in entry.get("conditional", ()))
+
+
+def may_replace(type_token: str, path: str) -> str | None:
+    """When a changed input path falls at or below a conditional (CustomizeDiff) rule's path: the rule,
+    as "`path`: when"; otherwise None. Matched by whole segments, as `forces_replacement` is."""
+    segments = tuple(s for s in _INDEX.sub("", path).split(".") if s)
+    for listed, when in _conditional(type_token):
+        head = tuple(listed.split("."))
+        if segments[: len(head)] == head:
+            return f"`{listed}`: {when}"
     return None

@@ -251,7 +251,7 @@ def _why(change: ResourceChange) -> str:
         return "new"
     if change.action == "delete":
         return "no longer in the program"
-    reasons = [_cell(r) for r in change.replace_reasons]
+    reasons = [_cell(r) for r in change.replace_reasons] + [f"may replace: {_cell(r)}" for r in change.may_replace]
     return "<br>".join([*reasons, _property_line(change.properties, 3)] if change.properties else reasons)
 
 
@@ -337,6 +337,8 @@ def diff_text(diff: PlanDiff) -> str:
         lines.append(f"secret config changed (values not shown): {', '.join(diff.secrets_changed)}")
     for change in diff.changes:
         reason = f": {'; '.join(change.replace_reasons)}" if change.replace_reasons else ""
+        if change.may_replace:
+            reason += f" (may replace: {'; '.join(change.may_replace)})"
         paths = ", ".join(p.path for p in change.properties[:4])
         more = f" (+{len(change.properties) - 4})" if len(change.properties) > 4 else ""
         detail = f" [{paths}{more}]" if paths else ""

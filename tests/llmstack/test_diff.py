@@ -177,6 +177,31 @@ def test_a_force_new_property_makes_an_update_a_replacement():
     assert diff.summary() == "+0 ~0 ±1 -0, +$0/month, policy PASS"
 
 
+def test_a_change_under_a_conditional_rule_is_an_update_that_may_replace():
+    # The table's CustomizeDiff rule for network load balancers: adding the first or removing all
+    # security groups replaces it, other changes do not; the diff cannot tell which, so it says so.
+    type_token = "aws:lb/loadBalancer:LoadBalancer"
+    base = plan(
+        resource("nlb", type_token, {"loadBalancerType": "network", "securityGroups": ["sg-1"], "idleTimeout": 60})
+    )
+    groups = plan(resource("nlb", type_token, {"loadBalancerType": "network", "securityGroups": [], "idleTimeout": 60}))
+    timeout = plan(
+        resource("nlb", type_token, {"loadBalancerType": "network", "securityGroups": ["sg-1"], "idleTimeout": 90})
+    )
+    [change] = diff_plans(base, groups, no_replacements).changes
+    assert change.action == "update"
+    rule = (
+        "`securityGroups`: CustomizeDiff (network LB): adding the first or removing all security groups forces "
+        "replacement"
+    )
+    assert change.may_replace == (rule,)
+    assert change.to_json()["may_replace"] == [rule]
+    assert f"(may replace: {rule})" in report.diff_text(diff_plans(base, groups, no_replacements))
+    assert f"may replace: {rule}" in report.markdown(groups, diff_plans(base, groups, no_replacements))
+    [plain] = diff_plans(base, timeout, no_replacements).changes
+    assert plain.action == "update" and plain.may_replace == ()
+
+
 def test_the_rule_sees_paths_without_list_indices():
     seen = []
     diff_plans(

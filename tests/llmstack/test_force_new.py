@@ -332,3 +332,13 @@ def test_anything_below_a_listed_path_matches_it(type_token, data, tail):
 )
 def test_source_spot_checks(type_token, path, expected):
     assert force_new.forces_replacement(type_token, path) == expected
+
+
+def test_a_conditional_rule_is_named_for_paths_at_or_below_it_only():
+    rule = force_new.may_replace("aws:eks/cluster:Cluster", "encryptionConfig.resources[0]")
+    assert rule == "`encryptionConfig`: CustomizeDiff ForceNewIfChange: removing a set encryption_config"
+    assert force_new.may_replace("aws:eks/cluster:Cluster", "encryptionConfigX") is None
+    assert force_new.may_replace("aws:eks/cluster:Cluster", "version") is None
+    assert force_new.may_replace("aws:not/a:Type", "anything") is None
+    # A conditional path is never also a certain one.
+    assert force_new.forces_replacement("aws:eks/cluster:Cluster", "encryptionConfig.resources") is None
