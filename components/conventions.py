@@ -161,3 +161,7 @@ def is_aws_endpoint(url: str) -> bool:
     """Whether an endpoint URL (or bare host) is one of AWS's: *.amazonaws.com(.cn), *.on.aws, *.api.aws."""
     host = re.sub(r"^[a-z]+://", "", url.strip(), flags=re.IGNORECASE).split("/", 1)[0].split(":", 1)[0].lower()
     return bool(_AWS_ENDPOINT_HOST.search(host))
+
+
+ANOMALY_THRESHOLD_MAX_SHARE = 0.10
+"""A cost anomaly must be reported before it has cost a tenth of the month's budget (config and the pack)."""

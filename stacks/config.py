@@ -25,6 +25,7 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -42,7 +43,7 @@ from components import (
     waf_rules,
 )
 from components.cidr_plan import is_rfc1918
-from components.conventions import LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
+from components.conventions import ANOMALY_THRESHOLD_MAX_SHARE, LOG_RETENTION_DAYS, is_aws_endpoint, name_as_word
 from components.model_hostnames import (
     ACM_NAMES_PER_CERTIFICATE,
     MAX_DNS_NAME,
@@ -566,6 +567,9 @@ class GatewayConfig(_Strict):
         return value
 
 
+DEFAULT_ANOMALY_ALERT_USD = 100.0
+
+
 class BudgetConfig(_Strict):
     monthly_usd: float = Field(gt=0)
     alert_thresholds_percent: list[Annotated[int, Field(gt=0, le=1000)]] = Field(
@@ -580,6 +584,31 @@ class BudgetConfig(_Strict):
         return value
 
     recipients: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
+    anomaly_alert_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="Cost Anomaly Detection alerts the recipients once an anomaly's impact reaches this many "
+        "dollars; at most 10 % of monthly_usd (default: $100, or 10 % of a smaller budget)",
+    )
+
+    @field_validator("anomaly_alert_usd")
+    @classmethod
+    def _anomaly_alert_within_budget(cls, value: float | None, info: ValidationInfo) -> float | None:
+        monthly = info.data.get("monthly_usd")
+        if value is not None and monthly is not None and value > ANOMALY_THRESHOLD_MAX_SHARE * monthly:
+            raise ValueError(
+                f"must be at most {ANOMALY_THRESHOLD_MAX_SHARE:.0%} of monthly_usd "
+                f"(${ANOMALY_THRESHOLD_MAX_SHARE * monthly:,.0f}; got {value:g}): an anomaly must be reported before "
+                "it has spent a tenth of the budget"
+            )
+        return value
+
+    @property
+    def anomaly_threshold_usd(self) -> float:
+        """The anomaly alert threshold: the stack file's, else $100 capped at a tenth of the budget."""
+        if self.anomaly_alert_usd is not None:
+            return self.anomaly_alert_usd
+        return min(DEFAULT_ANOMALY_ALERT_USD, round(ANOMALY_THRESHOLD_MAX_SHARE * self.monthly_usd, 2))
 
 
 class ModelTrafficConfig(_Strict):

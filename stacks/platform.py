@@ -9,8 +9,8 @@ provider. `foundation` declares only the AWS half, which needs no cluster API: p
 foundation of `RegionalPlatform` (encryption, network, data centre link, weight store, metrics
 workspace, EKS cluster with its add-ons, system nodes and access entries, GPU node groups, the
 deploy runner), and globally the deploy paths to the secondary regions, the weight bucket suffix,
-the Direct Connect gateway, weight replication, Roles Anywhere, the hybrid nodes' access entries
-and the budget. `all` adds the
+the Direct Connect gateway, weight replication, Roles Anywhere, the hybrid nodes' access entries,
+the budget and the cost anomaly alerts. `all` adds the
 workloads: the regions' Kubernetes halves (`RegionalPlatformArgs.workloads`; the front door goes
 with them), the tenants' keys, and every on-prem target. The cut is one flag, `workloads` in
 `build_platform` (read from `PlatformConfig.declares_workloads`, nowhere else); resources of the
@@ -39,6 +39,7 @@ from components.conventions import (
     HYBRID_COMPUTE_TYPE,
     NODE_GROUP_LABEL,
 )
+from components.cost_anomaly import CostAnomalyAlerts, CostAnomalyAlertsArgs
 from components.datacentre_link import DataCentreLink, DirectConnectGateway, DirectConnectGatewayArgs
 from components.deploy_path import DeployPath, DeployPathArgs, PeerVpc
 from components.hybrid_nodes import HybridNodes, HybridNodesArgs, node_labels
@@ -425,6 +426,20 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         ),
         opts=pulumi.ResourceOptions(providers={"aws": providers[config.primary_region.name]}),
     )
+    cost_alerts = CostAnomalyAlerts(
+        f"{config.environment}-cost-anomaly",
+        CostAnomalyAlertsArgs(
+            environment=config.environment,
+            account_id=aws.get_caller_identity_output(
+                opts=pulumi.InvokeOutputOptions(provider=providers[config.primary_region.name])
+            ).account_id,
+            threshold_usd=config.budget.anomaly_threshold_usd,
+            monthly_budget_usd=config.budget.monthly_usd,
+            recipients=tuple(config.budget.recipients),
+            protect=config.protect,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": providers[config.primary_region.name]}),
+    )
 
     if workloads:  # the on-prem targets, through their kubeconfigs
         assert tenant_secrets is not None  # declared with the workloads
@@ -450,6 +465,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         "regions": {name: platform.outputs for name, platform in regions.items()},
         "onprem_targets": sorted(target.name for target in config.onprem_targets),
         "budget_name": budget.budget_name,
+        "cost_alerts_topic_arn": cost_alerts.topic_arn,
         # `llmstack weights --stack` reads these two names.
         "weights_bucket": primary_weights.bucket_name,
         "weights_kms_key_arn": primary_weights.kms_key_arn,
