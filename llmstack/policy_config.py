@@ -63,6 +63,8 @@ def policy_config_for(platform: PlatformConfig) -> dict[str, Any]:
             **budget,
         },
         "aws-budgets-monthly-cost-budget": {**budget, "environment": platform.environment},
+        "cost-anomaly-alerts-configured": {**budget, "environment": platform.environment},
+        "aws-sns-topic-encrypted-with-cmk": account,
         "aws-cloudwatch-log-group-encrypted-with-cmk": account,
         "gpu-types-allowed": {"allowedGpuTypes": list(platform.policy.allowed_gpu_types)},
         "aws-s3-replication-destination-in-stack": {**regions, **account},

@@ -58,9 +58,10 @@ from policies.aws.s3 import (
     bucket_versioning_enabled,
     replication_stays_in_stack,
 )
+from policies.aws.sns import topic_encrypted_with_cmk
 from policies.aws.vpn import routes_datacentre_only, tunnels_strong
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
-from policies.cost import ceiling_within_budget, estimate_within_budget, gpu_types_allowed
+from policies.cost import anomaly_alerts_configured, ceiling_within_budget, estimate_within_budget, gpu_types_allowed
 from policies.general import (
     data_residency_regions,
     explicit_provider,
@@ -144,6 +145,7 @@ ALL_POLICIES = [
     ceiling_within_budget.policy,
     gpu_types_allowed.policy,
     monthly_cost_budget.policy,
+    anomaly_alerts_configured.policy,
     bucket_encrypted_with_cmk.policy,
     bucket_versioning_enabled.policy,
     bucket_public_access_blocked.policy,
@@ -156,6 +158,7 @@ ALL_POLICIES = [
     sensitive_models_on_prem.policy,
     data_residency_regions.policy,
     log_group_encrypted_with_cmk.policy,
+    topic_encrypted_with_cmk.policy,
     log_group_retention.policy,
     project_logs_encrypted.policy,
     stateful_resources_protected.policy,

@@ -2442,6 +2442,92 @@ TENANT_LIMITS: list[Mutation] = [
     ),
 ]
 
+# Cost anomaly alerts (components/cost_anomaly.py): the monitor, its subscription and the encrypted topic.
+ANOMALY_MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+ANOMALY_SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
+SNS_TOPIC = "aws:sns/topic:Topic"
+ALERTS_TOPIC = where(SNS_TOPIC, Contains("name", "cost-alerts"))
+ALERTS_KEY = where("aws:kms/key:Key", Contains("policy", "costalerts.amazonaws.com"))
+_ANOMALY = _policy("cost-anomaly-alerts-configured")
+_TOPIC_CMK = _policy("aws-sns-topic-encrypted-with-cmk")
+
+COST_ANOMALY: list[Mutation] = [
+    one(
+        "anomaly-monitor-removed",
+        _ANOMALY,
+        "the Cost Anomaly Detection monitor is removed",
+        where(ANOMALY_MONITOR),
+        Remove(),
+        missing="aws:costexplorer/anomalyMonitor:AnomalyMonitor",
+    ),
+    one(
+        "anomaly-monitor-other-environment",
+        _ANOMALY,
+        "the monitor watches spend tagged with another environment",
+        where(ANOMALY_MONITOR),
+        Set("monitorSpecification", '{"Tags": {"Key": "user:environment", "Values": ["staging"]}}'),
+    ),
+    one(
+        "anomaly-threshold-above-a-tenth-of-the-budget",
+        _ANOMALY,
+        "the subscription alerts only once an anomaly has cost a million dollars",
+        where(ANOMALY_SUBSCRIPTION),
+        Set("thresholdExpression.dimension.values", ["1000000"]),
+    ),
+    one(
+        "anomaly-threshold-removed",
+        _ANOMALY,
+        "the subscription loses its threshold expression",
+        where(ANOMALY_SUBSCRIPTION),
+        Delete("thresholdExpression"),
+    ),
+    one(
+        "anomaly-immediate-email",
+        _ANOMALY,
+        "the IMMEDIATE subscription sends to an email address (AWS accepts only SNS for IMMEDIATE)",
+        where(ANOMALY_SUBSCRIPTION),
+        Set("subscribers", [{"type": "EMAIL", "address": "oncall@example.com"}]),
+    ),
+    one(
+        "anomaly-topic-policy-removed",
+        _ANOMALY,
+        "the topic policy that lets costalerts.amazonaws.com publish is removed",
+        where("aws:sns/topicPolicy:TopicPolicy"),
+        Remove(),
+        names=(ALERTS_TOPIC,),
+    ),
+    one(
+        "anomaly-key-policy-drops-cost-alerts",
+        _ANOMALY,
+        "the alerts key's policy no longer lets Cost Anomaly Detection encrypt",
+        ALERTS_KEY,
+        doc("policy", DropWhere("Statement", lambda s: s.get("Principal") == {"Service": "costalerts.amazonaws.com"})),
+    ),
+    one(
+        "anomaly-topic-nobody-reads",
+        _ANOMALY,
+        "the only email subscription to the alerts topic is removed",
+        where("aws:sns/topicSubscription:TopicSubscription"),
+        Remove(),
+        names=(ALERTS_TOPIC,),
+        stacks=("dev",),
+    ),
+    one(
+        "sns-topic-unencrypted",
+        _TOPIC_CMK,
+        "the alerts topic loses its kmsMasterKeyId",
+        ALERTS_TOPIC,
+        Delete("kmsMasterKeyId"),
+    ),
+    one(
+        "sns-topic-aws-managed-key",
+        _TOPIC_CMK,
+        "the alerts topic encrypts with the AWS-managed alias/aws/sns key",
+        ALERTS_TOPIC,
+        Set("kmsMasterKeyId", "alias/aws/sns"),
+    ),
+]
+
 # The deploy runner (components/deploy_runner.py) and its path to the secondary regions (deploy_path.py).
 CODEBUILD_PROJECT = "aws:codebuild/project:Project"
 RUNNER = where(CODEBUILD_PROJECT)
@@ -2557,4 +2643,5 @@ CATALOGUE: list[Mutation] = (
     + NAMED_NETWORKS
     + TENANT_LIMITS
     + DEPLOY_RUNNER
+    + COST_ANOMALY
 )

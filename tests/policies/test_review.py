@@ -31,7 +31,8 @@ SOURCES = {
         "turbot's FSBP benchmark leaves out KMS.4, EKS.3, S3.14, S3.17 and WAF.11, which Security Hub also maps to its "
         "NIST 800-53 and PCI standards; the ids and titles are Security Hub's either way. CodeBuild.2-5 from the AWS "
         'Security Hub User Guide, "Security Hub controls for CodeBuild" '
-        "(https://docs.aws.amazon.com/securityhub/latest/userguide/codebuild-controls.html)."
+        "(https://docs.aws.amazon.com/securityhub/latest/userguide/codebuild-controls.html); SNS.1 from its "
+        '"Security Hub controls for Amazon SNS" (https://docs.aws.amazon.com/securityhub/latest/userguide/sns-controls.html).'
     ),
     "nist_800_53": (
         "NIST SP 800-53 rev. 5 control titles from turbot/steampipe-mod-aws-compliance nist_800_53_rev_5/*.pp "
@@ -172,6 +173,7 @@ FSBP = {
     "S3.12": "S3 access control lists (ACLs) should not be used to manage user access to buckets",
     "S3.14": "S3 general purpose buckets should have versioning enabled",
     "S3.17": "S3 general purpose buckets should be encrypted at rest with AWS KMS keys",
+    "SNS.1": "SNS topics should be encrypted at-rest using AWS KMS",
     "WAF.10": "AWS WAF web ACLs should have at least one rule or rule group",
     "WAF.11": "AWS WAF web ACL logging should be enabled",
     "WAF.12": "AWS WAF rules should have CloudWatch metrics enabled",

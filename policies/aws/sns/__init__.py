@@ -1,0 +1,1 @@
+"""SNS: topics the stack publishes alerts to."""
