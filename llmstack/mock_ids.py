@@ -354,6 +354,15 @@ ROWS: dict[str, Row] = {
     "aws:autoscaling/tag:Tag": lambda s: (f"{s.inputs.get('autoscalingGroupName')},{s.hex(8)}", {}),
     "aws:budgets/budget:Budget": _budget,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    # Cost Explorer is global (no region in its ARNs); the provider's id of each is its ARN.
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda s: (
+        arn := s.arn("ce", f"anomalymonitor/{s.uuid()}", region=False),
+        {"arn": arn},
+    ),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": lambda s: (
+        arn := s.arn("ce", f"anomalysubscription/{s.uuid()}", region=False),
+        {"arn": arn},
+    ),
     # The provider's id of a project is its ARN; a webhook's is the project's name.
     "aws:codebuild/project:Project": lambda s: (
         arn := s.arn("codebuild", f"project/{s.physical()}"),
@@ -447,6 +456,14 @@ ROWS: dict[str, Row] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda s: (f"{s.inputs.get('role')}-{s.hex(26)}", {}),
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
     "aws:kms/alias:Alias": _kms_alias,
+    # SNS: a topic's id is its ARN, a topic policy's its topic's ARN, a subscription's its own ARN
+    # (the topic's ARN and a UUID; "pending confirmation" until an email endpoint confirms).
+    "aws:sns/topic:Topic": lambda s: (arn := s.arn("sns", s.physical()), {"arn": arn}),
+    "aws:sns/topicPolicy:TopicPolicy": lambda s: (str(s.inputs.get("arn")), {}),
+    "aws:sns/topicSubscription:TopicSubscription": lambda s: (
+        arn := f"{s.inputs.get('topic')}:{s.uuid()}",
+        {"arn": arn},
+    ),
     "aws:kms/key:Key": _kms_key,
     "aws:kms/replicaKey:ReplicaKey": _kms_replica_key,
     "aws:lambda/function:Function": _lambda_function,

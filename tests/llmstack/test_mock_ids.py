@@ -79,6 +79,27 @@ CASES: dict[str, tuple[str, dict[str, tuple[str, str] | str], dict]] = {
     "aws:apigateway/vpcLink:VpcLink": (r"[a-z0-9]{6}", {"arn": ("apigateway", "VpcLink")}, {}),
     "aws:autoscaling/tag:Tag": (r"eks-g-1,[0-9a-f]+", {}, {"autoscalingGroupName": "eks-g-1"}),
     "aws:budgets/budget:Budget": (r"\d{12}:b", {"arn": ("budgets", "budget")}, {"name": "b"}),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": (
+        rf"arn:aws:ce::\d{{12}}:anomalymonitor/{UUID}",
+        {"arn": ("ce", "anomalymonitor")},
+        {},
+    ),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": (
+        rf"arn:aws:ce::\d{{12}}:anomalysubscription/{UUID}",
+        {"arn": ("ce", "anomalysubscription")},
+        {},
+    ),
+    "aws:sns/topic:Topic": (r"arn:aws:sns:eu-west-1:\d{12}:alerts", {"arn": ("sns", "topic")}, {"name": "alerts"}),
+    "aws:sns/topicPolicy:TopicPolicy": (
+        r"arn:aws:sns:eu-west-1:123456789012:alerts",
+        {},
+        {"arn": "arn:aws:sns:eu-west-1:123456789012:alerts"},
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": (
+        rf"arn:aws:sns:eu-west-1:123456789012:alerts:{UUID}",
+        {"arn": rf"arn:aws:sns:eu-west-1:123456789012:alerts:{UUID}"},
+        {"topic": "arn:aws:sns:eu-west-1:123456789012:alerts"},
+    ),
     "aws:cloudwatch/logGroup:LogGroup": (
         r"/aws/eks/c/cluster",
         {"arn": ("logs", "log-group")},
@@ -260,7 +281,7 @@ def test_ids_and_arns_have_the_services_shape(type_token):
         assert pattern.fullmatch(computed[output]), computed[output]
         if computed[output].startswith("arn:"):  # ids and account numbers have no region
             arn = computed[output]
-            global_arn = arn.split(":")[2] in ("iam", "s3", "budgets") or ":dx-gateway/" in arn
+            global_arn = arn.split(":")[2] in ("iam", "s3", "budgets", "ce") or ":dx-gateway/" in arn
             assert ":eu-west-1:" in computed[output] or global_arn
     # Deterministic: the same registration gets the same answer.
     assert mock_identity(type_token, "subject", inputs, region="eu-west-1") == (resource_id, computed)
