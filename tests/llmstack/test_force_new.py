@@ -60,11 +60,6 @@ def test_sources_name_repo_ref_commit_and_method():
             assert re.fullmatch(r"[0-9a-f]{40}", source["commit"]), name
 
 
-# Added with the deploy runner from the provider's schema; their source file's commit is still to be
-# cited (a known gap, listed so any other entry without a citation still fails).
-UNCITED = {"aws:codebuild/project:Project", "aws:codebuild/webhook:Webhook"}
-
-
 @pytest.mark.parametrize("type_token", sorted(TYPES))
 def test_entry_cites_its_source(type_token):
     entry = TYPES[type_token]
@@ -73,7 +68,7 @@ def test_entry_cites_its_source(type_token):
     assert entry["file"].endswith(".go")
     if entry["source"] == "aws":
         assert entry["commit"] is None or re.fullmatch(r"[0-9a-f]{40}", entry["commit"])
-        assert entry["commit"] or entry.get("index_version") or type_token in UNCITED
+        assert entry["commit"] or entry.get("index_version")
         assert re.fullmatch(r"aws_[a-z0-9_]+", entry["terraform"]["resource"])
 
 
