@@ -30,13 +30,11 @@ def _plan(provider: str = PROVIDER) -> dict:
 
 
 def _config() -> dict:
-    """dev's pack config, less what a two-resource plan cannot meet: the stack's AWS Budget and its
-    waivers (which name controller objects this plan does not have)."""
+    """dev's pack config, less what a two-resource plan cannot meet: the stack's AWS Budget, its cost
+    anomaly alerts and its waivers (which name controller objects this plan does not have)."""
     config = harness.stack_config("dev")
-    config["aws-budgets-monthly-cost-budget"] = {
-        **config["aws-budgets-monthly-cost-budget"],
-        "enforcementLevel": "advisory",
-    }
+    for absent in ("aws-budgets-monthly-cost-budget", "cost-anomaly-alerts-configured"):
+        config[absent] = {**config[absent], "enforcementLevel": "advisory"}
     return {name: {**c, "waivers": []} if isinstance(c, dict) and "waivers" in c else c for name, c in config.items()}
 
 
