@@ -30,6 +30,7 @@ COMMANDS = {
     "diff": "llmstack.diff_command",
     "check": "llmstack.check",
     "weights": "llmstack.weights",
+    "preflight": "llmstack.preflight",
 }
 
 

@@ -826,6 +826,11 @@ class PlatformConfig(_Strict):
     def protect(self) -> bool:
         return self.environment == "prod" if self.protect_stateful is None else self.protect_stateful
 
+    @property
+    def cluster_name(self) -> str:
+        """Every region's EKS cluster has this name (one cluster per region and environment)."""
+        return f"{NAMESPACE}-{self.environment}"
+
     def nat_mode(self, region: RegionConfig) -> str:
         if region.nat_gateways:
             return region.nat_gateways

@@ -87,7 +87,7 @@ def deploy() -> dict[str, Any]:
 
 
 def cluster_name(config: PlatformConfig, region: RegionConfig) -> str:
-    return f"{NAMESPACE}-{config.environment}"
+    return config.cluster_name
 
 
 def cluster_settings(config: PlatformConfig, region: RegionConfig) -> ClusterSettings:
