@@ -37,7 +37,7 @@ SUMS = "SHA256SUMS"
 INDEX_FILES = (SUMS, MANIFEST)  # in write order: the manifest marks the revision complete
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.gguf", "*.pt")
 MODEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
-REVISION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+REVISION_PATTERN = r"^[0-9a-f]{40}$"  # a commit, as ModelConfig.revision pins it
 COLD_STORAGE_CLASS = "GLACIER"
 ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # unreadable until restored
 TIER_TAG_KEY = "llm-serving/tier"
@@ -243,6 +243,16 @@ def validate_name(flag: str, value: str, pattern: str) -> str:
     """Model and revision become key segments; the pattern keeps them single, plain segments."""
     if not re.fullmatch(pattern, value):
         raise UsageError(f"{flag} {value!r}: must match {pattern}")
+    return value
+
+
+def validate_revision(value: str) -> str:
+    """A revision is the model repository's commit: the only thing a stack can pin (ModelConfig.revision)."""
+    if not re.fullmatch(REVISION_PATTERN, value):
+        raise UsageError(
+            f"--revision {value!r}: must be a 40-character lowercase hex commit of the model repository "
+            "(the stack pins commits; a branch, tag or upper-case sha never matches a pin)"
+        )
     return value
 
 
@@ -469,7 +479,7 @@ def push(
     abandoned push of other content), so the prefix holds exactly what SHA256SUMS lists.
     """
     validate_name("--model", model, MODEL_PATTERN)
-    validate_name("--revision", revision, REVISION_PATTERN)
+    validate_revision(revision)
     encryption = _encryption(bucket, "push")
     files = scan_model_dir(directory)
     check_bucket(bucket)
@@ -592,7 +602,7 @@ def verify(
 ) -> VerifyReport:
     """Check every object against the manifest: by downloading and hashing, or by metadata (fast)."""
     validate_name("--model", model, MODEL_PATTERN)
-    validate_name("--revision", revision, REVISION_PATTERN)
+    validate_revision(revision)
     check_bucket(bucket)
     prefix = revision_prefix(model, revision)
     manifest = _require_manifest(bucket, prefix)
@@ -650,7 +660,7 @@ def archive(bucket: WeightsBucket, model: str, revision: str) -> ArchiveResult:
     Objects already in an archive class are skipped, so an interrupted archive resumes.
     """
     validate_name("--model", model, MODEL_PATTERN)
-    validate_name("--revision", revision, REVISION_PATTERN)
+    validate_revision(revision)
     check_bucket(bucket)
     prefix = revision_prefix(model, revision)
     relpaths = sorted(_require_manifest(bucket, prefix)["files"])

@@ -30,7 +30,10 @@ from llmstack.weights_store import (
 )
 
 STUBBED_BUCKET = "llm-weights"  # only ever answered by a botocore Stubber
-PREFIX = "models/llama-3-8b/v1/"
+V1 = "0123456789abcdef0123456789abcdef01234567"
+V2 = "fedcba9876543210fedcba9876543210fedcba98"
+V3 = "5f0b02c75b57c5855da9ae460ce51323ea669d8a"
+PREFIX = f"models/llama-3-8b/{V1}/"
 CONFIG = b'{"architectures": ["LlamaForCausalLM"]}\n'
 WEIGHTS = bytes(range(256)) * 16  # 4 KiB: above the tests' 1 KiB multipart threshold
 TOKENIZER = b'{"version": "1.0"}\n'
@@ -110,7 +113,7 @@ class RecordingUploader:
 
 
 def push_v1(bucket: WeightsBucket, directory: Path, **kwargs: Any):
-    return push(bucket, directory, "llama-3-8b", "v1", now=lambda: CREATED, **kwargs)
+    return push(bucket, directory, "llama-3-8b", V1, now=lambda: CREATED, **kwargs)
 
 
 def body(bucket: WeightsBucket, key: str) -> bytes:
@@ -185,7 +188,7 @@ def test_manifest_and_sha256sums_are_exact(bucket, model_dir, s3):
 
     manifest = {
         "model": "llama-3-8b",
-        "revision": "v1",
+        "revision": V1,
         "created": "2024-05-01T12:00:00Z",
         "files": {
             "config.json": {"sha256": sha256(CONFIG), "size": len(CONFIG)},
@@ -219,7 +222,7 @@ def test_pushing_again_uploads_nothing_and_keeps_the_manifest(bucket, model_dir,
     manifest = body(bucket, PREFIX + "manifest.json")
     uploader = RecordingUploader(bucket)
 
-    result = push(bucket, model_dir, "llama-3-8b", "v1", uploader=uploader, now=lambda: LATER)
+    result = push(bucket, model_dir, "llama-3-8b", V1, uploader=uploader, now=lambda: LATER)
 
     assert uploader.keys == []
     assert (result.uploaded, result.manifest_written) == (0, False)
@@ -237,7 +240,7 @@ def test_a_failure_half_way_leaves_no_index_and_the_retry_finishes(bucket, model
 
     assert retry.keys == [PREFIX + "model.safetensors", PREFIX + "tokenizer/tokenizer.json"]
     assert (result.uploaded, result.manifest_written) == (2, True)
-    assert verify(bucket, "llama-3-8b", "v1").problems == []
+    assert verify(bucket, "llama-3-8b", V1).problems == []
 
 
 def test_resume_skips_unchanged_files_and_uploads_changed_ones(bucket, model_dir, s3):
@@ -289,7 +292,7 @@ def test_force_replaces_a_revision_and_removes_files_it_no_longer_has(bucket, mo
         "config.json",
         "model.safetensors",
     ]
-    assert verify(bucket, "llama-3-8b", "v1").problems == []
+    assert verify(bucket, "llama-3-8b", V1).problems == []
 
 
 def test_scan_skips_hidden_entries_and_an_old_index_and_follows_links_inside(model_dir):
@@ -330,25 +333,27 @@ def test_directory_without_weights(bucket, model_dir):
 
 @pytest.mark.parametrize("name", ["Llama-3", "llama/3", "-llama", "", "x" * 64])
 def test_model_name(bucket, model_dir, name):
-    assert usage_error(push, bucket, model_dir, name, "v1") == (
+    assert usage_error(push, bucket, model_dir, name, V1) == (
         f"--model {name!r}: must match ^[a-z0-9][a-z0-9._-]{{0,62}}$"
     )
 
 
-@pytest.mark.parametrize("revision", ["main/x", ".hidden", "v1 beta", "a" * 64])
-def test_revision_name(bucket, model_dir, revision):
+@pytest.mark.parametrize(
+    "revision",
+    [
+        "main",
+        "v1.0",
+        "E0BC86C23CE5AAE1DB576C8CCA6F06F1F73AF2DB",
+        "e0bc86c2",
+        "e0bc86c23ce5aae1db576c8cca6f06f1f73af2dbx",
+    ],
+    ids=["branch", "tag", "upper-case", "short-sha", "too-long"],
+)
+def test_a_revision_must_be_the_full_lowercase_commit(bucket, model_dir, revision):
     assert usage_error(push, bucket, model_dir, "llama", revision) == (
-        f"--revision {revision!r}: must match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,62}}$"
+        f"--revision {revision!r}: must be a 40-character lowercase hex commit of the model repository (the stack "
+        "pins commits; a branch, tag or upper-case sha never matches a pin)"
     )
-
-
-def test_revision_may_be_a_git_sha_or_a_tag(bucket, model_dir, s3):
-    push(bucket, model_dir, "llama", "0123456789abcdef0123456789abcdef01234567")
-    push(bucket, model_dir, "llama", "V1.0_rc-2")
-    assert [s.revision for s in list_revisions(bucket)] == [
-        "0123456789abcdef0123456789abcdef01234567",
-        "V1.0_rc-2",
-    ]
 
 
 def test_symlink_leaving_the_directory(bucket, model_dir, tmp_path):
@@ -418,21 +423,21 @@ def test_other_aws_errors_become_one_line(kms_key, model_dir):
 
 def test_list_summarises_each_revision(bucket, model_dir, s3):
     push_v1(bucket, model_dir)
-    push(bucket, model_dir, "llama-3-8b", "v2")
-    archive(bucket, "llama-3-8b", "v2")
+    push(bucket, model_dir, "llama-3-8b", V2)
+    archive(bucket, "llama-3-8b", V2)
     with pytest.raises(ConnectionError):
-        push(bucket, model_dir, "mistral-7b", "main", uploader=RecordingUploader(bucket, fail_on_call=2))
+        push(bucket, model_dir, "mistral-7b", V3, uploader=RecordingUploader(bucket, fail_on_call=2))
 
     summaries = list_revisions(bucket)
 
     size = len(CONFIG) + len(WEIGHTS) + len(TOKENIZER)
     assert summaries == [
-        RevisionSummary("llama-3-8b", "v1", 3, size, {"STANDARD"}, has_manifest=True),
-        RevisionSummary("llama-3-8b", "v2", 3, size, {"GLACIER"}, has_manifest=True),
-        RevisionSummary("mistral-7b", "main", 1, len(CONFIG), {"STANDARD"}, has_manifest=False),
+        RevisionSummary("llama-3-8b", V1, 3, size, {"STANDARD"}, has_manifest=True),
+        RevisionSummary("llama-3-8b", V2, 3, size, {"GLACIER"}, has_manifest=True),
+        RevisionSummary("mistral-7b", V3, 1, len(CONFIG), {"STANDARD"}, has_manifest=False),
     ]
     assert [s.tier for s in summaries] == ["STANDARD", "GLACIER", "STANDARD"]
-    assert [s.revision for s in list_revisions(bucket, "mistral-7b")] == ["main"]
+    assert [s.revision for s in list_revisions(bucket, "mistral-7b")] == [V3]
 
 
 def test_list_of_an_empty_bucket(bucket):
@@ -451,7 +456,7 @@ def test_list_model_name(bucket):
 def test_verify_passes_for_a_pushed_revision(bucket, model_dir):
     push_v1(bucket, model_dir)
     for fast in (False, True):
-        report = verify(bucket, "llama-3-8b", "v1", fast=fast)
+        report = verify(bucket, "llama-3-8b", V1, fast=fast)
         assert (report.prefix, report.files, report.problems) == (PREFIX, 3, [])
 
 
@@ -465,12 +470,12 @@ def test_verify_detects_tampered_content_that_kept_its_metadata(bucket, model_di
         Metadata={"sha256": sha256(WEIGHTS)},
     )
 
-    problems = verify(bucket, "llama-3-8b", "v1").problems
+    problems = verify(bucket, "llama-3-8b", V1).problems
 
     assert [(p.relpath, p.reason) for p in problems] == [
         ("model.safetensors", f"sha256 {sha256(tampered)}, manifest says {sha256(WEIGHTS)}")
     ]
-    assert verify(bucket, "llama-3-8b", "v1", fast=True).problems == []  # --fast trusts the metadata
+    assert verify(bucket, "llama-3-8b", V1, fast=True).problems == []  # --fast trusts the metadata
 
 
 def test_verify_fast_detects_replaced_and_missing_objects(bucket, model_dir, s3):
@@ -479,7 +484,7 @@ def test_verify_fast_detects_replaced_and_missing_objects(bucket, model_dir, s3)
     s3.put_object(Bucket=bucket.name, Key=PREFIX + "model.safetensors", Body=b"short")
     s3.delete_object(Bucket=bucket.name, Key=PREFIX + "tokenizer/tokenizer.json")
 
-    problems = verify(bucket, "llama-3-8b", "v1", fast=True).problems
+    problems = verify(bucket, "llama-3-8b", V1, fast=True).problems
 
     assert [(p.relpath, p.reason) for p in problems] == [
         ("config.json", f"sha256 metadata absent, manifest says {sha256(CONFIG)}"),
@@ -492,7 +497,7 @@ def test_verify_checks_sha256sums_against_the_manifest(bucket, model_dir, s3):
     push_v1(bucket, model_dir)
     s3.put_object(Bucket=bucket.name, Key=PREFIX + "SHA256SUMS", Body=b"")
 
-    problems = verify(bucket, "llama-3-8b", "v1", fast=True).problems
+    problems = verify(bucket, "llama-3-8b", V1, fast=True).problems
 
     assert [(p.relpath, p.reason) for p in problems] == [("SHA256SUMS", "does not match manifest.json")]
 
@@ -500,7 +505,7 @@ def test_verify_checks_sha256sums_against_the_manifest(bucket, model_dir, s3):
 def test_verify_without_a_manifest(bucket, model_dir):
     with pytest.raises(ConnectionError):
         push_v1(bucket, model_dir, uploader=RecordingUploader(bucket, fail_on_call=2))
-    assert usage_error(verify, bucket, "llama-3-8b", "v1") == (
+    assert usage_error(verify, bucket, "llama-3-8b", V1) == (
         f"s3://{bucket.name}/{PREFIX}manifest.json: not found; no such revision, or its push never completed"
     )
 
@@ -508,7 +513,7 @@ def test_verify_without_a_manifest(bucket, model_dir):
 def test_verify_of_a_corrupt_manifest(bucket, model_dir, s3):
     push_v1(bucket, model_dir)
     s3.put_object(Bucket=bucket.name, Key=PREFIX + "manifest.json", Body=b"[]")
-    assert usage_error(verify, bucket, "llama-3-8b", "v1") == (
+    assert usage_error(verify, bucket, "llama-3-8b", V1) == (
         f's3://{bucket.name}/{PREFIX}manifest.json: not a manifest (no "files" object)'
     )
 
@@ -522,7 +527,7 @@ def test_archive_moves_files_to_glacier_keeping_encryption_and_metadata(bucket, 
         Bucket=bucket.name, Key=PREFIX + "config.json", Tagging={"TagSet": [{"Key": "team", "Value": "ml"}]}
     )
 
-    result = archive(bucket, "llama-3-8b", "v1")
+    result = archive(bucket, "llama-3-8b", V1)
 
     assert (result.prefix, result.moved, result.already_cold) == (PREFIX, 3, 0)
     for relpath, data in [
@@ -549,25 +554,25 @@ def test_archive_moves_files_to_glacier_keeping_encryption_and_metadata(bucket, 
 
 def test_archive_again_is_a_no_op_and_fast_verify_still_passes(bucket, model_dir):
     push_v1(bucket, model_dir)
-    archive(bucket, "llama-3-8b", "v1")
+    archive(bucket, "llama-3-8b", V1)
 
-    again = archive(bucket, "llama-3-8b", "v1")
+    again = archive(bucket, "llama-3-8b", V1)
 
     assert (again.moved, again.already_cold) == (0, 3)
-    assert verify(bucket, "llama-3-8b", "v1", fast=True).problems == []
+    assert verify(bucket, "llama-3-8b", V1, fast=True).problems == []
 
 
 def test_full_verify_of_an_archived_revision(bucket, model_dir):
     push_v1(bucket, model_dir)
-    archive(bucket, "llama-3-8b", "v1")
-    assert usage_error(verify, bucket, "llama-3-8b", "v1") == (
+    archive(bucket, "llama-3-8b", V1)
+    assert usage_error(verify, bucket, "llama-3-8b", V1) == (
         f"s3://{bucket.name}: GetObject refused, the object is archived; restore it or use verify --fast"
     )
 
 
 def test_archive_of_an_unknown_revision(bucket):
-    assert usage_error(archive, bucket, "llama-3-8b", "v9") == (
-        f"s3://{bucket.name}/models/llama-3-8b/v9/manifest.json: not found; "
+    assert usage_error(archive, bucket, "llama-3-8b", "9" * 40) == (
+        f"s3://{bucket.name}/models/llama-3-8b/{'9' * 40}/manifest.json: not found; "
         "no such revision, or its push never completed"
     )
 
@@ -575,7 +580,7 @@ def test_archive_of_an_unknown_revision(bucket):
 def test_archive_of_a_revision_with_a_missing_object(bucket, model_dir, s3):
     push_v1(bucket, model_dir)
     s3.delete_object(Bucket=bucket.name, Key=PREFIX + "model.safetensors")
-    assert usage_error(archive, bucket, "llama-3-8b", "v1") == (
+    assert usage_error(archive, bucket, "llama-3-8b", V1) == (
         f"s3://{bucket.name}/{PREFIX}model.safetensors: listed in manifest.json but missing; "
         "run llmstack weights verify"
     )

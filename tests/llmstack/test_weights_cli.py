@@ -30,8 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = b"{}\n"
 TAMPERED = b"[]\n"
 WEIGHTS = bytes(range(256)) * 16
-PREFIX = "models/llama-3-8b/v1/"
-REVISION = ["--model", "llama-3-8b", "--revision", "v1"]
+V1 = "0123456789abcdef0123456789abcdef01234567"
+V2 = "fedcba9876543210fedcba9876543210fedcba98"
+V3 = "5f0b02c75b57c5855da9ae460ce51323ea669d8a"
+PREFIX = f"models/llama-3-8b/{V1}/"
+REVISION = ["--model", "llama-3-8b", "--revision", V1]
 HINT = "; pass --bucket and --kms-key instead"
 _bucket_numbers = itertools.count()
 
@@ -160,8 +163,8 @@ def test_push_verify_archive_list(env, target, bucket, model_dir, clients, capsy
     listing = llmstack_weights(env, "list", *target)
     assert (listing.returncode, listing.stderr) == (0, "")
     assert listing.stdout.splitlines() == [
-        "MODEL       REVISION  FILES  SIZE     TIER     MANIFEST",
-        "llama-3-8b  v1        2      4.0 KiB  GLACIER  yes",
+        "MODEL       REVISION                                  FILES  SIZE     TIER     MANIFEST",
+        f"llama-3-8b  {V1}  2      4.0 KiB  GLACIER  yes",
     ]
 
     fast = run_main(capsys, "verify", *REVISION, "--fast", *target)
@@ -189,7 +192,7 @@ def test_an_aws_error_is_one_line_and_exits_2(env, endpoint):
 
 
 def test_a_bad_flag_is_one_line_and_exits_2(env):
-    result = llmstack_weights(env, "verify", "--revision", "v1", "--bucket", "b")
+    result = llmstack_weights(env, "verify", "--revision", V1, "--bucket", "b")
     assert (result.returncode, result.stdout, result.stderr) == (
         2,
         "",
@@ -391,7 +394,7 @@ def test_the_targets_store_comes_from_the_stack_file():
             "--target dc2: no such on-prem target in Pulumi.prod.yaml (targets: dc1, dc1-rack2)",
         ),
         (
-            ["--stack", "prod", "--target", "dc1", "--model", "llama-3-8b-instruct", "--revision", "v1"],
+            ["--stack", "prod", "--target", "dc1", "--model", "llama-3-8b-instruct", "--revision", V1],
             "--model llama-3-8b-instruct: not a sensitive model of Pulumi.prod.yaml; dc1 reads other models from "
             "the weights bucket (push without --target)",
         ),
