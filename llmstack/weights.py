@@ -143,6 +143,32 @@ def _stack_config(stack: str) -> PlatformConfig:
     return load_stack(stack, None).platform
 
 
+def resolve_revision(args: argparse.Namespace) -> str:
+    """--revision, else (with --stack) the commit the stack pins for --model."""
+    if args.revision:
+        return store.validate_revision(args.revision)
+    if not args.stack:
+        raise UsageError("--revision: required without --stack (with --stack it defaults to the commit the stack pins)")
+    config = _stack_config(args.stack)
+    model = next((m for m in config.models if m.name == args.model), None)
+    if model is None:
+        known = ", ".join(m.name for m in config.models)
+        raise UsageError(f"--model {args.model}: not a model of Pulumi.{args.stack}.yaml ({known}); pass --revision")
+    return model.revision
+
+
+def _refuse_pinned(args: argparse.Namespace, action: str) -> None:
+    """A revision the stack still serves must stay readable: refuse to archive it."""
+    if not args.stack:
+        raise UsageError(f"{action}: needs --stack NAME, to refuse a revision the stack still pins")
+    pinned = [m.name for m in _stack_config(args.stack).models if m.name == args.model and m.revision == args.revision]
+    if pinned:
+        raise UsageError(
+            f"--revision {args.revision}: Pulumi.{args.stack}.yaml still pins it for {pinned[0]}; {action} only a "
+            "revision the stack no longer serves (and list it in the model's archived_revisions)"
+        )
+
+
 def _sensitive_model(config: PlatformConfig, name: str | None) -> ModelConfig | None:
     model = next((m for m in config.models if m.name == name), None)
     return model if model is not None and model.sensitive else None
@@ -163,7 +189,8 @@ def resolve_location(args: argparse.Namespace, run: Runner = run_command) -> Loc
                 f"--model {sensitive.name}: sensitive (Pulumi.{args.stack}.yaml); its weights never enter an AWS "
                 f"bucket: pass --target {targets.split(', ')[0]} (its on-prem store; placed on: {targets})"
             )
-    outputs = stack_outputs(args.stack, run) if args.stack else {}
+    # Flags win: with both given, the stack's outputs (a pulumi CLI call) are not needed.
+    outputs = stack_outputs(args.stack, run) if args.stack and not (args.bucket and args.kms_key) else {}
     bucket = args.bucket or outputs.get("weights_bucket")
     if not bucket:
         raise UsageError("no weights bucket: pass --bucket NAME or --stack NAME")
@@ -220,8 +247,13 @@ def open_bucket(
 
 
 def _push(args: argparse.Namespace) -> int:
+    args.revision = resolve_revision(args)
+    if args.repair and args.force:
+        raise UsageError("--repair: not with --force (repair re-uploads what verify finds bad; force replaces all)")
     bucket = open_bucket(args, args.multipart_threshold)
     model, revision, progress = args.model, args.revision, _progress(args)
+    if args.repair:
+        return _repair(bucket, args, progress)
     result = store.push(bucket, args.directory, model, revision, force=args.force, progress=progress)
     manifest = "manifest written" if result.manifest_written else "manifest unchanged"
     stale = f", {result.pruned} stale objects removed" if result.pruned else ""
@@ -230,6 +262,17 @@ def _push(args: argparse.Namespace) -> int:
         f"{result.uploaded} uploaded, {result.files - result.uploaded} already present; {manifest}{stale}"
     )
     return 0
+
+
+def _repair(bucket: store.WeightsBucket, args: argparse.Namespace, progress: store.Progress) -> int:
+    """Re-upload exactly what a full verify finds bad, then verify again: exit 1 if anything still is."""
+    result = store.repair(bucket, args.directory, args.model, args.revision, progress=progress)
+    repaired = ", ".join(result.repaired) or "nothing"
+    status = "OK" if not result.remaining else "FAILED"
+    print(f"{status} repaired {bucket.url(result.prefix)}: {repaired}")
+    for problem in result.remaining:
+        print(f"  {problem.relpath}: {problem.reason}")
+    return 1 if result.remaining else 0
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -249,6 +292,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     """Exit 1 (not 2) on a mismatch: the command worked, the revision did not pass."""
+    args.revision = resolve_revision(args)
     bucket = open_bucket(args)
     report = store.verify(bucket, args.model, args.revision, fast=args.fast, progress=_progress(args))
     method = "sha256 metadata" if args.fast else "sha256 of content"
@@ -260,11 +304,40 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _archive(args: argparse.Namespace) -> int:
-    bucket = open_bucket(args, args.multipart_threshold)
+    args.revision = resolve_revision(args)
+    bucket = open_bucket(args, args.multipart_threshold)  # residency first: where the weights may live
+    _refuse_pinned(args, "archive")
     result = store.archive(bucket, args.model, args.revision)
     print(
         f"archived {bucket.url(result.prefix)} to {store.COLD_STORAGE_CLASS}: {result.moved} objects moved, "
         f"{result.already_cold} already archived; tagged {store.TIER_TAG_KEY}={store.COLD_TIER}"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """Exit 0 once every object is back in the warm tier; until then, what is pending and how long."""
+    args.revision = resolve_revision(args)
+    bucket = open_bucket(args)
+    while True:
+        result = store.restore(bucket, args.model, args.revision, tier=args.tier, days=args.days)
+        if not result.pending or not args.wait:
+            break
+        print(
+            f"waiting: {len(result.pending)} of {result.objects} objects still restoring ({args.tier} tier)",
+            file=sys.stderr,
+        )
+        store.sleep(args.poll_seconds)
+    if result.pending:
+        print(
+            f"restoring {bucket.url(result.prefix)}: {result.requested} requested now, {len(result.pending)} of "
+            f"{result.objects} objects pending ({args.tier}: {store.RESTORE_HOURS[args.tier]}); run restore again "
+            "(or with --wait) to bring them back to the warm tier"
+        )
+        return 0
+    print(
+        f"restored {bucket.url(result.prefix)} to {store.WARM_STORAGE_CLASS}: {result.copied} objects copied back, "
+        f"{result.objects - result.copied} already warm; tagged {store.TIER_TAG_KEY}={store.WARM_TIER}"
     )
     return 0
 
@@ -301,7 +374,9 @@ def _location_options() -> argparse.ArgumentParser:
 
 def _revision_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model name, e.g. llama-3.1-8b-instruct")
-    parser.add_argument("--revision", required=True, help="revision: a git sha or tag-like name")
+    parser.add_argument(
+        "--revision", help="the model repository's 40-hex commit (default with --stack: the one the stack pins)"
+    )
 
 
 def _threshold_option(parser: argparse.ArgumentParser) -> None:
@@ -320,8 +395,8 @@ def _quiet_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add `weights` and its push/list/verify/archive subcommands to the llmstack parser."""
-    weights = subparsers.add_parser("weights", help="push, list, verify and archive model weights in S3")
+    """Add `weights` and its push/list/verify/archive/restore subcommands to the llmstack parser."""
+    weights = subparsers.add_parser("weights", help="push, list, verify, archive and restore model weights in S3")
     commands = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
     location = _location_options()
 
@@ -329,6 +404,9 @@ def register(subparsers: Any) -> None:
     push.add_argument("directory", type=Path, metavar="DIR", help="model directory (safetensors, config...)")
     _revision_options(push)
     push.add_argument("--force", action="store_true", help="replace a revision that has different content")
+    push.add_argument(
+        "--repair", action="store_true", help="re-upload exactly what a full verify finds bad (SHA256SUMS included)"
+    )
     _threshold_option(push)
     _quiet_option(push)
     push.set_defaults(func=_push)
@@ -347,6 +425,16 @@ def register(subparsers: Any) -> None:
     _revision_options(archive)
     _threshold_option(archive)
     archive.set_defaults(func=_archive)
+
+    restore = commands.add_parser(
+        "restore", parents=[location], help="bring an archived revision back to the warm tier (S3 restore)"
+    )
+    _revision_options(restore)
+    restore.add_argument("--tier", choices=sorted(store.RESTORE_HOURS), default="Standard", help="S3 restore tier")
+    restore.add_argument("--days", type=int, default=7, help="days S3 keeps the temporary copy (default 7)")
+    restore.add_argument("--wait", action="store_true", help="poll until every object is back")
+    restore.add_argument("--poll-seconds", type=int, default=300, help=argparse.SUPPRESS)
+    restore.set_defaults(func=_restore)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

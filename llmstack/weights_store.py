@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -42,6 +43,12 @@ COLD_STORAGE_CLASS = "GLACIER"
 ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # unreadable until restored
 TIER_TAG_KEY = "llm-serving/tier"
 COLD_TIER = "cold"
+WARM_STORAGE_CLASS = "STANDARD"
+WARM_TIER = "warm"
+# How long S3 takes to restore from GLACIER (Flexible Retrieval) per tier: Amazon S3 User Guide,
+# "Understanding archive retrieval options" (DEEP_ARCHIVE offers Standard and Bulk only, 12 and 48 hours).
+RESTORE_HOURS = {"Expedited": "1-5 minutes", "Standard": "3-5 hours", "Bulk": "5-12 hours"}
+sleep = time.sleep  # tests replace it
 _CHUNK = 8 * MiB
 _DELETE_BATCH = 1000  # DeleteObjects limit
 _MISSING_KEY_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -186,6 +193,27 @@ class VerifyReport:
     prefix: str
     files: int
     problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    prefix: str
+    repaired: list[str]
+    """What verify found bad and was uploaded again, in order (SHA256SUMS last)."""
+    remaining: list[Problem]
+    """What a full verify still finds bad afterwards: the push failed if this is not empty."""
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    prefix: str
+    objects: int
+    requested: int
+    """Restore requests made by this call."""
+    pending: list[str]
+    """Objects S3 is still restoring (requested now or earlier)."""
+    copied: int
+    """Restored objects copied back to the warm tier by this call."""
 
 
 @dataclass(frozen=True)
@@ -485,6 +513,7 @@ def push(
     check_bucket(bucket)
     digests = _digest_all(files, progress)
     prefix = revision_prefix(model, revision)
+    _refuse_archived(bucket, prefix, model, revision)
     manifest = build_manifest(model, revision, digests, now())
     existing = read_manifest(bucket, prefix)
     unchanged = existing is not None and existing["files"] == manifest["files"]
@@ -497,6 +526,61 @@ def push(
     pruned = _prune(bucket, prefix, digests)
     size = sum(digest.size for digest in digests.values())
     return PushResult(prefix, len(files), size, len(uploaded), not unchanged, pruned)
+
+
+def _refuse_archived(bucket: WeightsBucket, prefix: str, model: str, revision: str) -> None:
+    """An archived object looks present (same size and sha256 metadata) but cannot be read: a push that
+    counted it would report a revision no node can download."""
+    cold = sorted({o.get("StorageClass") for o in _list_objects(bucket, prefix)} & ARCHIVED_STORAGE_CLASSES)
+    if cold:
+        raise UsageError(
+            f"{bucket.url(prefix)}: the revision is archived ({', '.join(cold)}) and cannot be served: run "
+            f"`llmstack weights restore --model {model} --revision {revision} --wait` first, then push again"
+        )
+
+
+@_aws_errors
+def repair(
+    bucket: WeightsBucket,
+    directory: Path,
+    model: str,
+    revision: str,
+    *,
+    uploader: Uploader | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> RepairResult:
+    """Upload again exactly what a full verify finds bad (content, not metadata), SHA256SUMS included,
+    from a local copy of the same revision; then verify again."""
+    validate_name("--model", model, MODEL_PATTERN)
+    validate_revision(revision)
+    encryption = _encryption(bucket, "push --repair")
+    files = scan_model_dir(directory)
+    check_bucket(bucket)
+    prefix = revision_prefix(model, revision)
+    _refuse_archived(bucket, prefix, model, revision)
+    manifest = _require_manifest(bucket, prefix)
+    digests = _digest_all(files, progress)
+    if {relpath: d.to_json() for relpath, d in digests.items()} != manifest["files"]:
+        raise UsageError(
+            f"{directory}: not the content {bucket.url(prefix + MANIFEST)} describes; repair needs the same "
+            "revision's files (or push --force to replace the revision)"
+        )
+    bad = [problem.relpath for problem in verify(bucket, model, revision, progress=progress).problems]
+    upload = uploader or s3_uploader(bucket)
+    by_relpath = {file.relpath: file for file in files}
+    for relpath in [r for r in bad if r != SUMS]:
+        digest = digests[relpath]
+        upload(
+            by_relpath[relpath].path,
+            prefix + relpath,
+            {**encryption, "Metadata": {"sha256": digest.sha256}},
+            progress.update,
+        )
+        _confirm_stored(bucket, prefix + relpath, digest)
+    if SUMS in bad:
+        _put(bucket, prefix + SUMS, render_sums(manifest["files"]), "text/plain; charset=utf-8", encryption)
+    remaining = verify(bucket, model, revision, progress=progress).problems
+    return RepairResult(prefix, [*[r for r in bad if r != SUMS], *([SUMS] if SUMS in bad else [])], remaining)
 
 
 def _require_kms_key(bucket: WeightsBucket, action: str) -> str:
@@ -683,12 +767,63 @@ def _archive_object(bucket: WeightsBucket, key: str) -> bool:
     return True
 
 
+@_aws_errors
+def restore(
+    bucket: WeightsBucket, model: str, revision: str, *, tier: str = "Standard", days: int = 7
+) -> RestoreResult:
+    """Bring an archived revision back to the warm tier, in as many calls as S3 needs.
+
+    Each call requests a restore for archived objects that have none, and copies those S3 has
+    restored (a temporary copy for `days`) back onto themselves in the warm class, tagged warm. So
+    an interrupted or early call is simply run again; nothing is done twice.
+    """
+    validate_name("--model", model, MODEL_PATTERN)
+    validate_revision(revision)
+    if tier not in RESTORE_HOURS:
+        raise UsageError(f"--tier {tier}: must be one of {', '.join(sorted(RESTORE_HOURS))}")
+    check_bucket(bucket)
+    prefix = revision_prefix(model, revision)
+    relpaths = sorted(_require_manifest(bucket, prefix)["files"])
+    requested, copied, pending = 0, 0, []
+    for relpath in relpaths:
+        key = prefix + relpath
+        head = _head_or_none(bucket, key)
+        if head is None:
+            raise UsageError(f"{bucket.url(key)}: listed in {MANIFEST} but missing; run llmstack weights verify")
+        if head.get("StorageClass", "STANDARD") not in ARCHIVED_STORAGE_CLASSES:
+            continue
+        state = head.get("Restore")
+        if state is None:
+            bucket.client.restore_object(
+                Bucket=bucket.name, Key=key, RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": tier}}
+            )
+            requested += 1
+            pending.append(relpath)
+        elif 'ongoing-request="true"' in state:
+            pending.append(relpath)
+        else:
+            tags = {**_tags(bucket, key), TIER_TAG_KEY: WARM_TIER}
+            _copy_in_place(bucket, key, head, tags, WARM_STORAGE_CLASS)
+            copied += 1
+    return RestoreResult(prefix, len(relpaths), requested, pending, copied)
+
+
 def _copy_to_cold(bucket: WeightsBucket, key: str, head: dict[str, Any], tags: dict[str, str]) -> None:
+    _copy_in_place(bucket, key, head, tags, COLD_STORAGE_CLASS)
+
+
+def _copy_in_place(
+    bucket: WeightsBucket, key: str, head: dict[str, Any], tags: dict[str, str], storage_class: str
+) -> None:
     """Metadata (sha256), KMS key and tags are passed explicitly: multipart copies do not carry them."""
     kms_key = head.get("SSEKMSKeyId")
-    encryption = _sse_args(kms_key) if kms_key else _encryption(bucket, "archive")
+    encryption = (
+        _sse_args(kms_key)
+        if kms_key
+        else _encryption(bucket, "archive" if storage_class == COLD_STORAGE_CLASS else "restore")
+    )
     extra_args = {
-        "StorageClass": COLD_STORAGE_CLASS,
+        "StorageClass": storage_class,
         "MetadataDirective": "REPLACE",
         "Metadata": head.get("Metadata", {}),
         "ContentType": head.get("ContentType", "binary/octet-stream"),

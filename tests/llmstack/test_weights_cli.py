@@ -153,7 +153,7 @@ def test_push_verify_archive_list(env, target, bucket, model_dir, clients, capsy
     assert verify.returncode == 0
     assert verify.stdout == f"OK s3://{bucket}/{PREFIX}: 2 files, sha256 of content\n"
 
-    archive = llmstack_weights(env, "archive", *REVISION, *target)
+    archive = llmstack_weights(env, "archive", *REVISION, "--stack", "dev", *target)
     assert (archive.returncode, archive.stdout) == (
         0,
         f"archived s3://{bucket}/{PREFIX} to GLACIER: 2 objects moved, 0 already archived; "
@@ -410,3 +410,110 @@ def test_the_targets_store_comes_from_the_stack_file():
 )
 def test_target_mistakes_are_one_line(flags, message, capsys):
     assert run_main(capsys, "verify", *flags) == usage_error(message)
+
+
+# --- tied to the stack: pinned revisions, repair, archive and restore -------------------------------
+
+
+def pinned(stack: str, model: str) -> str:
+    from llmstack.stackfile import load_stack
+
+    return next(m.revision for m in load_stack(stack, None).platform.models if m.name == model)
+
+
+def test_with_the_stack_the_revision_defaults_to_the_pinned_one(target, bucket, model_dir, capsys):
+    revision = pinned("prod", "llama-3-8b-instruct")
+    code, out, err = run_main(capsys, "push", model_dir, "--model", "llama-3-8b-instruct", "--stack", "prod", *target)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"pushed s3://{bucket}/models/llama-3-8b-instruct/{revision}/: 2 files")
+
+
+def test_without_the_stack_the_revision_is_required(target, model_dir, capsys):
+    assert run_main(capsys, "push", model_dir, "--model", "llama-3-8b", *target) == usage_error(
+        "--revision: required without --stack (with --stack it defaults to the commit the stack pins)"
+    )
+
+
+def test_a_model_the_stack_does_not_have_needs_a_revision(target, model_dir, capsys):
+    assert run_main(capsys, "push", model_dir, "--model", "llama-9", "--stack", "dev", *target) == usage_error(
+        "--model llama-9: not a model of Pulumi.dev.yaml (llama-3-8b-instruct); pass --revision"
+    )
+
+
+def test_archive_refuses_a_revision_the_stack_still_pins(target, bucket, model_dir, capsys):
+    args = ["--model", "llama-3-8b-instruct", "--stack", "prod", *target]
+    assert run_main(capsys, "push", model_dir, *args)[0] == 0
+    revision = pinned("prod", "llama-3-8b-instruct")
+    assert run_main(capsys, "archive", *args) == usage_error(
+        f"--revision {revision}: Pulumi.prod.yaml still pins it for llama-3-8b-instruct; archive only a revision the "
+        "stack no longer serves (and list it in the model's archived_revisions)"
+    )
+    assert run_main(capsys, "archive", *REVISION, *target) == usage_error(
+        "archive: needs --stack NAME, to refuse a revision the stack still pins"
+    )
+
+
+def test_repair_uploads_exactly_what_verify_found_bad(target, bucket, model_dir, clients, capsys):
+    assert run_main(capsys, "push", model_dir, *REVISION, *target)[0] == 0
+    s3 = clients["s3"]
+    # A corrupted weight file whose sha256 metadata still claims the right digest, and a tampered index.
+    good = s3.head_object(Bucket=bucket, Key=PREFIX + "model.safetensors")["Metadata"]
+    s3.put_object(Bucket=bucket, Key=PREFIX + "model.safetensors", Body=b"x" * len(WEIGHTS), Metadata=good)
+    s3.put_object(Bucket=bucket, Key=PREFIX + "SHA256SUMS", Body=b"0" * 64 + b"  model.safetensors\n")
+    untouched = s3.head_object(Bucket=bucket, Key=PREFIX + "config.json")["ETag"]
+
+    code, out, err = run_main(capsys, "push", model_dir, *REVISION, "--repair", "--quiet", *target)
+    assert (code, out, err) == (0, f"OK repaired s3://{bucket}/{PREFIX}: model.safetensors, SHA256SUMS\n", "")
+    assert s3.head_object(Bucket=bucket, Key=PREFIX + "config.json")["ETag"] == untouched
+    assert run_main(capsys, "verify", *REVISION, "--quiet", *target)[0] == 0
+
+
+def test_repair_from_other_content_is_refused(target, bucket, model_dir, capsys):
+    assert run_main(capsys, "push", model_dir, *REVISION, *target)[0] == 0
+    (model_dir / "config.json").write_bytes(TAMPERED)
+    assert run_main(capsys, "push", model_dir, *REVISION, "--repair", *target) == usage_error(
+        f"{model_dir}: not the content s3://{bucket}/{PREFIX}manifest.json describes; repair needs the same "
+        "revision's files (or push --force to replace the revision)"
+    )
+
+
+def test_a_push_that_leaves_a_mismatch_exits_1(target, bucket, model_dir, clients, capsys, monkeypatch):
+    assert run_main(capsys, "push", model_dir, *REVISION, *target)[0] == 0
+    clients["s3"].put_object(Bucket=bucket, Key=PREFIX + "SHA256SUMS", Body=b"tampered\n")
+    # The rewrite of SHA256SUMS does not take: S3 keeps the tampered copy.
+    monkeypatch.setattr(weights.store, "_put", lambda *args, **kwargs: None)
+    code, out, _ = run_main(capsys, "push", model_dir, *REVISION, "--repair", "--quiet", *target)
+    assert code == 1
+    assert out.splitlines() == [
+        f"FAILED repaired s3://{bucket}/{PREFIX}: SHA256SUMS",
+        "  SHA256SUMS: does not match manifest.json",
+    ]
+
+
+def test_archive_push_restore(target, bucket, model_dir, clients, capsys, monkeypatch):
+    assert run_main(capsys, "push", model_dir, *REVISION, *target)[0] == 0
+    assert run_main(capsys, "archive", *REVISION, "--stack", "dev", *target)[0] == 0
+
+    # A push onto the archived revision would count its unreadable objects as present.
+    assert run_main(capsys, "push", model_dir, *REVISION, *target) == usage_error(
+        f"s3://{bucket}/{PREFIX}: the revision is archived (GLACIER) and cannot be served: run "
+        f"`llmstack weights restore --model llama-3-8b --revision {V1} --wait` first, then push again"
+    )
+
+    # moto completes a restore at once; S3 takes hours: the first call only asks, the next copies back.
+    code, out, _ = run_main(capsys, "restore", *REVISION, *target)
+    assert (code, out) == (
+        0,
+        f"restoring s3://{bucket}/{PREFIX}: 2 requested now, 2 of 2 objects pending (Standard: 3-5 hours); run "
+        "restore again (or with --wait) to bring them back to the warm tier\n",
+    )
+    monkeypatch.setattr(weights.store, "sleep", lambda seconds: None)
+    code, out, _ = run_main(capsys, "restore", *REVISION, "--wait", *target)
+    assert (code, out) == (
+        0,
+        f"restored s3://{bucket}/{PREFIX} to STANDARD: 2 objects copied back, 0 already warm; tagged "
+        "llm-serving/tier=warm\n",
+    )
+    head = clients["s3"].head_object(Bucket=bucket, Key=PREFIX + "model.safetensors")
+    assert head.get("StorageClass", "STANDARD") == "STANDARD" and head["Metadata"]["sha256"] == sha256(WEIGHTS)
+    assert run_main(capsys, "verify", *REVISION, "--quiet", *target)[0] == 0
