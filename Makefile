@@ -9,7 +9,7 @@ STACK  ?= dev
 # Pulumi's uv toolchain sets the same variable to its `virtualenv` option
 UV     := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
 
-.PHONY: setup lock preview plan test mutation lint format bench clean
+.PHONY: help setup lock preview plan test mutation lint format bench clean
 
 # A machine that sets PYTHONDONTWRITEBYTECODE recompiles the ~700 pulumi_aws modules a plan imports
 # from source on every run (2.4 s of a 5.8 s prod plan): the first run here writes their bytecode.
@@ -30,7 +30,10 @@ $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 	$(UV) sync --locked --quiet
 	@touch $(STAMP)
 
-setup: $(STAMP)
+help:           ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):[^#]*## (.*)/  make \1\t\2/' | expand -t 20
+
+setup: $(STAMP) ## create .venv from uv.lock (every other target runs it first)
 
 lock: $(BIN)/uv ## re-resolve uv.lock (and requirements-uv.txt) after editing pyproject.toml's dependencies
 	$(UV) lock
@@ -42,23 +45,23 @@ preview: setup  ## offline plan of the dev stack (the main job)
 plan: setup     ## offline plan of STACK=<name>
 	$(BIN)/llmstack plan --stack $(STACK)
 
-test: setup
+test: setup     ## the test suite (what CI runs, with mutation and the prod plan)
 	$(BIN)/python -m pytest
 
 mutation: setup ## break prod and dev one property at a time: every break must fail `llmstack check`
 	$(BIN)/python -m tests.mutation
 
-lint: setup
+lint: setup     ## ruff check, ruff format --check, pyright
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
 
-format: setup
+format: setup   ## ruff format and ruff check --fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 bench: setup    ## wall time of `llmstack plan --stack prod`, by stage, median of 5
 	$(BIN)/python -m llmstack.bench --stack prod --runs 5
 
-clean:
+clean:          ## remove build/ and tool caches
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -128,6 +129,9 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
 class PolicyPackProcess:
     """The policy pack as a running Analyzer plugin.
 
@@ -149,6 +153,9 @@ class PolicyPackProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
+            # `-m` puts the working directory first on sys.path: from stacks/, its platform.py would
+            # shadow the standard library's. The project root is where the pack's package lives.
+            cwd=PROJECT_DIR,
         )
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None

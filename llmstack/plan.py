@@ -28,7 +28,7 @@ from llmstack.manifests import manifest_files
 from llmstack.offline import ProgramRun, RecordedResource, run_program
 from llmstack.planfile import PLAN_VERSION, cost_inputs, load_plan, prepare_out_dir, write_atomically
 from llmstack.policy_config import stack_policy_config
-from llmstack.stackfile import StackFile, load_stack
+from llmstack.stackfile import StackFile, load_stack, project_root
 from stacks.config import DEPLOY_PHASES, traffic_assumption
 
 
@@ -191,7 +191,7 @@ def register(subparsers: Any) -> None:
         help="plan this deploy phase (llm-serving:deploy_phase, as `pulumi up --config` sets it); default: the "
         "stack file's (all)",
     )
-    parser.add_argument("--out", metavar="DIR", help="output folder (default: build/<stack>/)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: build/<stack>/ at the project root)")
     parser.add_argument(
         "--base",
         metavar="PLAN",
@@ -231,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     stackfile = load_stack(args.stack, args.config, deploy_phase=args.deploy_phase)
-    out = Path(args.out) if args.out else Path("build") / stackfile.stack
+    # build/ is the project's, wherever the command runs from (a subfolder of the checkout included).
+    out = Path(args.out) if args.out else project_root() / "build" / stackfile.stack
     prepare_out_dir(out)
     base = load_plan(plan_path(args.base, "--base")) if args.base else None
     plan = build_plan(stackfile)

@@ -391,11 +391,7 @@ def boto3_clients() -> ClientFactory:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "preflight",
-        help="read-only checks that the AWS account can hold a stack, before `pulumi up`",
-        description=(__doc__ or "").split("\n\n")[1],
-        epilog="exit codes: 0 ready, 1 not ready (a check failed), 2 bad input. "
-        "Example: llmstack preflight --stack prod --weights-bucket llm-serving-prod-weights-1a2b3c",
+        "preflight", help="read-only checks that the AWS account can hold a stack, before `pulumi up`"
     )
     parser.add_argument("--stack", required=True, help="the stack file Pulumi.<stack>.yaml to check the account for")
     parser.add_argument(
