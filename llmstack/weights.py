@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,46 +52,90 @@ def format_table(rows: list[tuple[str, ...]]) -> str:
 
 
 class TerminalProgress:
-    """`label: done / total (pct%)` on one stderr line, redrawn in place.
+    """A tqdm bar on a terminal: bytes done, rate and ETA, redrawn in place.
 
-    Redraws only when the whole percentage changes, so a multi-GiB upload redraws ~100 times,
-    not once per 8 KiB callback. boto3 calls `update` from its worker threads.
+    boto3 calls `update` from its worker threads; tqdm's own lock guards the bar's state and the
+    lock here keeps start/finish from racing an update.
     """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
-        self._label, self._total, self._done, self._shown = "", 0, 0, -1
+        self._bar: Any = None
+
+    def start(self, label: str, total: int) -> None:
+        from tqdm import tqdm
+
+        with self._lock:
+            self._bar = tqdm(
+                total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=self._stream, leave=True
+            )
+
+    def update(self, amount: int) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.update(amount)
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+
+
+class LogProgress:
+    """For logs (CI): one line every `interval` seconds, and one at the end, never a redrawn line.
+
+    `label: done / total (pct%), rate/s, ETA` - what a person reading a build log needs to tell a slow
+    upload from a stuck one.
+    """
+
+    def __init__(self, stream: TextIO, interval: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._stream, self._interval, self._clock = stream, interval, clock
+        self._lock = threading.Lock()
+        self._label, self._total, self._done, self._started, self._last = "", 0, 0, 0.0, 0.0
+        self._written: tuple[str, int] | None = None
 
     def start(self, label: str, total: int) -> None:
         with self._lock:
-            self._label, self._total, self._done, self._shown = label, total, 0, -1
-            self._draw()
+            self._label, self._total, self._done = label, total, 0
+            self._started = self._last = self._clock()
 
     def update(self, amount: int) -> None:
         with self._lock:
             self._done += amount
-            self._draw()
+            now = self._clock()
+            if now - self._last >= self._interval:
+                self._last = now
+                self._write(now)
 
     def finish(self) -> None:
         with self._lock:
-            self._stream.write("\n")
-            self._stream.flush()
+            # Nothing to say of a stage with nothing to move (verify --fast), or already said.
+            if self._total and self._written != (self._label, self._done):
+                self._write(self._clock())
 
-    def _draw(self) -> None:
+    def _write(self, now: float) -> None:
+        self._written = (self._label, self._done)
+        elapsed = max(now - self._started, 1e-9)
+        rate = self._done / elapsed
         percent = 100 * self._done // self._total if self._total else 100
-        if percent != self._shown:
-            self._shown = percent
-            done, total = format_size(self._done), format_size(self._total)
-            self._stream.write(f"\r{self._label}: {done} / {total} ({percent}%)")
-            self._stream.flush()
+        left = (self._total - self._done) / rate if rate else 0.0
+        eta = f"ETA {left:.0f} s" if self._done < self._total else f"done in {elapsed:.0f} s"
+        self._stream.write(
+            f"{self._label}: {format_size(self._done)} / {format_size(self._total)} ({percent}%), "
+            f"{format_size(int(rate))}/s, {eta}\n"
+        )
+        self._stream.flush()
 
 
 def _progress(args: argparse.Namespace) -> store.Progress:
-    """A progress line only for a person watching: not in logs, not with --quiet."""
-    if args.quiet or not sys.stderr.isatty():
+    """A bar for a person at a terminal, periodic lines in a log, nothing with --quiet."""
+    if args.quiet:
         return store.NO_PROGRESS
-    return TerminalProgress(sys.stderr)
+    if sys.stderr.isatty():
+        return TerminalProgress(sys.stderr)
+    return LogProgress(sys.stderr)
 
 
 # --- where the bucket is ----------------------------------------------------------------------

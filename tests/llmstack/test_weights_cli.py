@@ -12,6 +12,7 @@ import io
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ V3 = "5f0b02c75b57c5855da9ae460ce51323ea669d8a"
 PREFIX = f"models/llama-3-8b/{V1}/"
 REVISION = ["--model", "llama-3-8b", "--revision", V1]
 HINT = "; pass --bucket and --kms-key instead"
+LOG_LINES = r"(?:(?:hashing|uploading): 4\.0 KiB / 4\.0 KiB \(100%\), [0-9.]+ [KMG]?i?B/s, done in \d+ s\n){2}"
 _bucket_numbers = itertools.count()
 
 
@@ -128,7 +130,9 @@ def llmstack_weights(env: dict[str, str], *args: str | Path) -> subprocess.Compl
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    code = weights.main([str(arg) for arg in args])
+    """In process; progress lines are left out (--quiet) so stderr holds only errors."""
+    quiet = ["--quiet"] if args and args[0] in ("push", "verify") and "--quiet" not in args else []
+    code = weights.main([str(arg) for arg in [*args, *quiet]])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -143,7 +147,9 @@ def usage_error(message: str) -> tuple[int, str, str]:
 
 def test_push_verify_archive_list(env, target, bucket, model_dir, clients, capsys):
     push = llmstack_weights(env, "push", model_dir, *REVISION, "--multipart-threshold-mib", "0.001", *target)
-    assert (push.returncode, push.stderr) == (0, "")  # stderr is no TTY: no progress line
+    # stderr is no TTY: a log's progress lines, one per stage at its end (no redrawn bar).
+    assert push.returncode == 0
+    assert re.fullmatch(LOG_LINES, push.stderr), push.stderr
     assert push.stdout == (
         f"pushed s3://{bucket}/{PREFIX}: 2 files, 4.0 KiB; 2 uploaded, 0 already present; manifest written\n"
     )
@@ -210,7 +216,7 @@ def test_stack_outputs_come_from_the_pulumi_cli(env, endpoint, bucket, kms_key, 
     with_pulumi = {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"}
 
     stack = ["--stack", "prod", "--endpoint-url", endpoint]
-    push = llmstack_weights(with_pulumi, "push", model_dir, *REVISION, *stack)
+    push = llmstack_weights(with_pulumi, "push", model_dir, *REVISION, *stack, "--quiet")
 
     assert (push.returncode, push.stderr) == (0, "")
     assert push.stdout.startswith(f"pushed s3://{bucket}/{PREFIX}: 2 files")
@@ -303,21 +309,30 @@ def test_stack_output_failures(result, message):
 # --- in process: output helpers ---------------------------------------------------------------
 
 
-def test_progress_redraws_once_per_percent():
+def test_a_terminal_gets_a_bar_with_rate_and_eta():
     stream = io.StringIO()
     progress = weights.TerminalProgress(stream)
-
     progress.start("uploading", 4096)
     for amount in (1024, 1, 3071):
         progress.update(amount)
     progress.finish()
+    last = stream.getvalue().split("\r")[-1]
+    assert last.startswith("uploading: 100%")
+    assert "4.00k/4.00k" in last and "B/s]" in last  # tqdm: done/total [elapsed<eta, rate]
 
-    frames = [
-        "uploading: 0 B / 4.0 KiB (0%)",
-        "uploading: 1.0 KiB / 4.0 KiB (25%)",
-        "uploading: 4.0 KiB / 4.0 KiB (100%)",
+
+def test_a_log_gets_a_line_per_interval_and_one_at_the_end():
+    stream, now = io.StringIO(), [0.0]
+    progress = weights.LogProgress(stream, interval=30, clock=lambda: now[0])
+    progress.start("uploading", 4 * 1024**3)
+    for _ in range(4):  # 1 GiB every 20 s
+        now[0] += 20
+        progress.update(1024**3)
+    progress.finish()
+    assert stream.getvalue().splitlines() == [
+        "uploading: 2.0 GiB / 4.0 GiB (50%), 51.2 MiB/s, ETA 40 s",
+        "uploading: 4.0 GiB / 4.0 GiB (100%), 51.2 MiB/s, done in 80 s",
     ]
-    assert stream.getvalue() == "".join(f"\r{frame}" for frame in frames) + "\n"
 
 
 class _Terminal(io.StringIO):
@@ -326,12 +341,17 @@ class _Terminal(io.StringIO):
 
 
 @pytest.mark.parametrize(
-    ("stderr", "quiet", "shown"),
-    [(_Terminal(), False, True), (_Terminal(), True, False), (io.StringIO(), False, False)],
+    ("stderr", "quiet", "kind"),
+    [
+        (_Terminal(), False, weights.TerminalProgress),
+        (_Terminal(), True, type(weights.store.NO_PROGRESS)),
+        (io.StringIO(), False, weights.LogProgress),
+        (io.StringIO(), True, type(weights.store.NO_PROGRESS)),
+    ],
 )
-def test_progress_only_on_a_terminal_without_quiet(monkeypatch, stderr, quiet, shown):
+def test_a_bar_on_a_terminal_lines_in_a_log_nothing_when_quiet(monkeypatch, stderr, quiet, kind):
     monkeypatch.setattr(sys, "stderr", stderr)
-    assert isinstance(weights._progress(argparse.Namespace(quiet=quiet)), weights.TerminalProgress) is shown
+    assert type(weights._progress(argparse.Namespace(quiet=quiet))) is kind
 
 
 @pytest.mark.parametrize(
@@ -362,7 +382,7 @@ def test_a_sensitive_model_is_refused_for_the_aws_bucket(monkeypatch, target, tm
 def test_push_to_the_targets_store_without_kms(env, endpoint, bucket, model_dir, clients, capsys):
     # moto stands in for the data centre's S3-compatible store; the flags override its endpoint and bucket.
     store = ["--stack", "prod", "--target", "dc1", "--endpoint-url", endpoint, "--bucket", bucket]
-    push = llmstack_weights(env, "push", model_dir, *PRIVATE, *store)
+    push = llmstack_weights(env, "push", model_dir, *PRIVATE, *store, "--quiet")
     assert (push.returncode, push.stderr) == (0, "")
     assert push.stdout.startswith(f"pushed s3://{bucket}/{PRIVATE_PREFIX}: 2 files, 4.0 KiB; 2 uploaded")
     for key in ("model.safetensors", "SHA256SUMS", "manifest.json"):
