@@ -340,7 +340,7 @@ def _verify(args: argparse.Namespace) -> int:
     args.revision = resolve_revision(args)
     bucket = open_bucket(args)
     report = store.verify(bucket, args.model, args.revision, fast=args.fast, progress=_progress(args))
-    method = "sha256 metadata" if args.fast else "sha256 of content"
+    method = "S3 checksums, no download" if args.fast else "sha256 of content"
     status = "FAILED" if report.problems else "OK"
     print(f"{status} {bucket.url(report.prefix)}: {report.files} files, {method}")
     for problem in report.problems:
@@ -462,7 +462,11 @@ def register(subparsers: Any) -> None:
 
     verify = commands.add_parser("verify", parents=[location], help="check objects against the manifest")
     _revision_options(verify)
-    verify.add_argument("--fast", action="store_true", help="compare stored sha256 metadata, no download")
+    verify.add_argument(
+        "--fast",
+        action="store_true",
+        help="compare the checksums S3 keeps (sha256 metadata where it has none), no download",
+    )
     _quiet_option(verify)
     verify.set_defaults(func=_verify)
 

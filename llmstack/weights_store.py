@@ -10,6 +10,7 @@ object; an interrupted push is finished by pushing again, which skips every obje
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import functools
 import hashlib
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from s3transfer.utils import ChunksizeAdjuster
 
 from llmstack.errors import UsageError
 
@@ -50,6 +52,10 @@ WARM_TIER = "warm"
 RESTORE_HOURS = {"Expedited": "1-5 minutes", "Standard": "3-5 hours", "Bulk": "5-12 hours"}
 sleep = time.sleep  # tests replace it
 _CHUNK = 8 * MiB
+CHECKSUM_ALGORITHM = "SHA256"
+COMPOSITE_METADATA = "s3-checksum-sha256"
+"""Metadata key holding the composite checksum push computed for a multipart object: S3 reports a
+checksum of part checksums there, which only the part layout links to the file's sha256."""
 _DELETE_BATCH = 1000  # DeleteObjects limit
 _MISSING_KEY_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 
@@ -143,9 +149,29 @@ class LocalFile:
 class Digest:
     sha256: str
     size: int
+    s3_checksum: str | None = None
+    """What S3's ChecksumSHA256 of this file is once this tool uploads it: base64 of the sha256 for a
+    single PUT, the composite (sha256 of the parts' sha256s, `-<parts>`) for a multipart upload.
+    Known only from a local file; not part of the manifest."""
 
     def to_json(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "size": self.size}
+
+
+def part_size(size: int, transfer: TransferConfig) -> int | None:
+    """The part size s3transfer uploads a file of `size` bytes with, or None for a single PUT."""
+    if size < transfer.multipart_threshold:
+        return None
+    return ChunksizeAdjuster().adjust_chunksize(transfer.multipart_chunksize, size)
+
+
+def full_object_checksum(sha256_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+
+
+def _same_checksum(stored: str | None, expected: str | None) -> bool:
+    """S3 writes a composite checksum with or without its `-<parts>` suffix, depending on the API."""
+    return stored is not None and expected is not None and stored.split("-")[0] == expected.split("-")[0]
 
 
 @dataclass(frozen=True)
@@ -347,25 +373,45 @@ def _is_weight_file(relpath: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in WEIGHT_PATTERNS)
 
 
-def _digest_chunks(chunks: Iterable[bytes], progress: Progress) -> Digest:
-    """Hash a stream without holding it: weight files are far larger than memory."""
+def _digest_chunks(chunks: Iterable[bytes], progress: Progress, part: int | None = None) -> Digest:
+    """Hash a stream without holding it (weight files are far larger than memory); with a part size,
+    also each part, for the composite checksum S3 will report."""
     sha256, size = hashlib.sha256(), 0
+    parts: list[bytes] = []
+    current, in_part = hashlib.sha256(), 0
     for chunk in chunks:
         sha256.update(chunk)
         size += len(chunk)
         progress.update(len(chunk))
-    return Digest(sha256.hexdigest(), size)
+        view = memoryview(chunk)
+        while part and view:
+            take = min(part - in_part, len(view))
+            current.update(view[:take])
+            in_part, view = in_part + take, view[take:]
+            if in_part == part:
+                parts.append(current.digest())
+                current, in_part = hashlib.sha256(), 0
+    if part and in_part:
+        parts.append(current.digest())
+    hexdigest = sha256.hexdigest()
+    if part:
+        composite = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+        return Digest(hexdigest, size, f"{composite}-{len(parts)}")
+    return Digest(hexdigest, size, full_object_checksum(hexdigest))
 
 
-def digest_file(path: Path, progress: Progress = NO_PROGRESS) -> Digest:
+def digest_file(path: Path, progress: Progress = NO_PROGRESS, transfer: TransferConfig | None = None) -> Digest:
+    part = part_size(path.stat().st_size, transfer) if transfer is not None else None
     with path.open("rb") as handle:
-        return _digest_chunks(iter(lambda: handle.read(_CHUNK), b""), progress)
+        return _digest_chunks(iter(lambda: handle.read(_CHUNK), b""), progress, part)
 
 
-def _digest_all(files: list[LocalFile], progress: Progress) -> dict[str, Digest]:
+def _digest_all(
+    files: list[LocalFile], progress: Progress, transfer: TransferConfig | None = None
+) -> dict[str, Digest]:
     progress.start("hashing", sum(file.size for file in files))
     try:
-        return {file.relpath: digest_file(file.path, progress) for file in files}
+        return {file.relpath: digest_file(file.path, progress, transfer) for file in files}
     finally:
         progress.finish()
 
@@ -412,6 +458,18 @@ def _head_or_none(bucket: WeightsBucket, key: str) -> dict[str, Any] | None:
         raise
 
 
+def _attributes_or_none(bucket: WeightsBucket, key: str) -> dict[str, Any] | None:
+    """S3's own account of an object: its size and the checksum S3 computed when it was stored."""
+    try:
+        return bucket.client.get_object_attributes(
+            Bucket=bucket.name, Key=key, ObjectAttributes=["Checksum", "ObjectSize"]
+        )
+    except ClientError as exc:
+        if _is_missing_key(exc):
+            return None
+        raise
+
+
 def _get_or_none(bucket: WeightsBucket, key: str) -> Any | None:
     """The object's streaming body, or None when there is no such object."""
     try:
@@ -438,7 +496,15 @@ def _encryption(bucket: WeightsBucket, action: str) -> dict[str, Any]:
 
 
 def _put(bucket: WeightsBucket, key: str, body: bytes, content_type: str, encryption: dict[str, Any]) -> None:
-    bucket.client.put_object(Bucket=bucket.name, Key=key, Body=body, ContentType=content_type, **encryption)
+    bucket.client.put_object(
+        Bucket=bucket.name, Key=key, Body=body, ContentType=content_type, **_checksum_args(bucket), **encryption
+    )
+
+
+def _checksum_args(bucket: WeightsBucket) -> dict[str, Any]:
+    """S3 checks each part's SHA-256 as it arrives and keeps the checksum (AWS buckets; an on-prem
+    store may not support flexible checksums, and there the sha256 metadata stands alone)."""
+    return {} if bucket.store_encrypts else {"ChecksumAlgorithm": CHECKSUM_ALGORITHM}
 
 
 def _delete(bucket: WeightsBucket, keys: list[str]) -> None:
@@ -511,7 +577,7 @@ def push(
     encryption = _encryption(bucket, "push")
     files = scan_model_dir(directory)
     check_bucket(bucket)
-    digests = _digest_all(files, progress)
+    digests = _digest_all(files, progress, bucket.transfer)
     prefix = revision_prefix(model, revision)
     _refuse_archived(bucket, prefix, model, revision)
     manifest = build_manifest(model, revision, digests, now())
@@ -559,7 +625,7 @@ def repair(
     prefix = revision_prefix(model, revision)
     _refuse_archived(bucket, prefix, model, revision)
     manifest = _require_manifest(bucket, prefix)
-    digests = _digest_all(files, progress)
+    digests = _digest_all(files, progress, bucket.transfer)
     if {relpath: d.to_json() for relpath, d in digests.items()} != manifest["files"]:
         raise UsageError(
             f"{directory}: not the content {bucket.url(prefix + MANIFEST)} describes; repair needs the same "
@@ -573,7 +639,7 @@ def repair(
         upload(
             by_relpath[relpath].path,
             prefix + relpath,
-            {**encryption, "Metadata": {"sha256": digest.sha256}},
+            _upload_args(bucket, digest, encryption),
             progress.update,
         )
         _confirm_stored(bucket, prefix + relpath, digest)
@@ -614,10 +680,10 @@ def _upload_missing(
     try:
         for file in files:
             key, digest = prefix + file.relpath, digests[file.relpath]
-            if _holds(_head_or_none(bucket, key), digest):
+            if _holds(bucket, key, digest):
                 progress.update(digest.size)
                 continue
-            upload(file.path, key, {**extra_args, "Metadata": {"sha256": digest.sha256}}, progress.update)
+            upload(file.path, key, _upload_args(bucket, digest, extra_args), progress.update)
             _confirm_stored(bucket, key, digest)
             uploaded.append(file.relpath)
     finally:
@@ -625,8 +691,24 @@ def _upload_missing(
     return uploaded
 
 
-def _holds(head: dict[str, Any] | None, digest: Digest) -> bool:
-    """Whether a stored object is this file, judged by the sha256 metadata push stores with it."""
+def _upload_args(bucket: WeightsBucket, digest: Digest, extra_args: dict[str, Any]) -> dict[str, Any]:
+    metadata = {"sha256": digest.sha256}
+    if digest.s3_checksum and "-" in digest.s3_checksum and not bucket.store_encrypts:
+        metadata[COMPOSITE_METADATA] = digest.s3_checksum
+    return {**extra_args, **_checksum_args(bucket), "Metadata": metadata}
+
+
+def _holds(bucket: WeightsBucket, key: str, digest: Digest) -> bool:
+    """Whether a stored object is this file: by the checksum S3 computed when it stored it, where S3
+    has one (it vouches for the bytes); else by the sha256 metadata push stores with it."""
+    if not bucket.store_encrypts:
+        attributes = _attributes_or_none(bucket, key)
+        if attributes is None:
+            return False
+        stored = (attributes.get("Checksum") or {}).get("ChecksumSHA256")
+        if stored is not None:
+            return attributes.get("ObjectSize") == digest.size and _same_checksum(stored, digest.s3_checksum)
+    head = _head_or_none(bucket, key)
     return (
         head is not None
         and head.get("ContentLength") == digest.size
@@ -636,7 +718,7 @@ def _holds(head: dict[str, Any] | None, digest: Digest) -> bool:
 
 def _confirm_stored(bucket: WeightsBucket, key: str, digest: Digest) -> None:
     """The index may only name objects seen in the bucket, not merely handed to the uploader."""
-    if not _holds(_head_or_none(bucket, key), digest):
+    if not _holds(bucket, key, digest):
         raise UsageError(f"{bucket.url(key)}: not stored with sha256 {digest.sha256} after upload; retry")
 
 
@@ -711,11 +793,23 @@ def _mismatch(expected: Digest, size: int, sha256: str | None, what: str) -> str
 
 
 def _check_metadata(bucket: WeightsBucket, key: str, expected: Digest) -> str | None:
+    """Without a download: S3's checksum where it has one (a single PUT's is the file's sha256 itself;
+    a multipart object's composite must equal the one push computed from the file), else metadata."""
     head = _head_or_none(bucket, key)
     if head is None:
         return "missing"
     stored_sha256 = head.get("Metadata", {}).get("sha256")
-    return _mismatch(expected, head["ContentLength"], stored_sha256, "sha256 metadata")
+    attributes = None if bucket.store_encrypts else _attributes_or_none(bucket, key)
+    checksum = ((attributes or {}).get("Checksum") or {}).get("ChecksumSHA256")
+    if checksum is None:
+        return _mismatch(expected, head["ContentLength"], stored_sha256, "sha256 metadata")
+    composite = head.get("Metadata", {}).get(COMPOSITE_METADATA)
+    if composite is None:  # one part: S3's checksum is the sha256
+        reported = base64.b64decode(checksum.split("-")[0]).hex()
+        return _mismatch(expected, head["ContentLength"], reported, "S3 checksum (sha256)")
+    if not _same_checksum(checksum, composite):
+        return f"S3 checksum {checksum} differs from the composite push recorded ({composite})"
+    return _mismatch(expected, head["ContentLength"], stored_sha256, "sha256 metadata (multipart)")
 
 
 def _check_content(bucket: WeightsBucket, key: str, expected: Digest, progress: Progress) -> str | None:

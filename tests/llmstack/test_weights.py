@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -152,8 +153,53 @@ def test_push_stores_each_file_encrypted_with_the_weights_key_and_its_sha256(buc
         head = s3.head_object(Bucket=bucket.name, Key=PREFIX + relpath)
         assert head["ServerSideEncryption"] == "aws:kms"
         assert head["SSEKMSKeyId"] == kms_key
-        assert head["Metadata"] == {"sha256": sha256(data)}
+        assert head["Metadata"] == expected_metadata(data)
         assert body(bucket, PREFIX + relpath) == data
+
+
+def composite(data: bytes, part: int) -> str:
+    """S3's checksum of a multipart object: the sha256 of its parts' sha256s, `-<parts>`."""
+    parts = [data[i : i + part] for i in range(0, len(data), part)]
+    digest = hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).digest()
+    return f"{base64.b64encode(digest).decode()}-{len(parts)}"
+
+
+def expected_metadata(data: bytes) -> dict[str, str]:
+    """The sha256, and for a multipart upload (above the tests' 1 KiB threshold; parts of 5 MiB, the
+    least S3 takes) the composite checksum push computed."""
+    multipart = {"s3-checksum-sha256": composite(data, 5 * 1024 * 1024)} if len(data) >= 1024 else {}
+    return {"sha256": sha256(data), **multipart}
+
+
+def test_s3_vouches_for_every_object_with_its_own_sha256_checksum(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    for relpath, data in [("config.json", CONFIG), ("model.safetensors", WEIGHTS)]:
+        attributes = s3.get_object_attributes(Bucket=bucket.name, Key=PREFIX + relpath, ObjectAttributes=["Checksum"])[
+            "Checksum"
+        ]
+        if len(data) >= 1024:  # multipart: a composite of the parts' checksums
+            assert attributes["ChecksumSHA256"].split("-")[0] == composite(data, 5 * 1024 * 1024).split("-")[0]
+        else:  # one PUT: the sha256 of the file itself
+            assert attributes["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    index = s3.get_object_attributes(Bucket=bucket.name, Key=PREFIX + "SHA256SUMS", ObjectAttributes=["Checksum"])
+    assert "ChecksumSHA256" in index["Checksum"]
+
+
+def test_fast_verify_trusts_s3s_checksum_not_the_metadata(bucket, model_dir, s3):
+    push_v1(bucket, model_dir)
+    # Content and sha256 metadata replaced together (same size): metadata alone would call it good.
+    fake = CONFIG.replace(b"Llama", b"Jamba")
+    s3.put_object(
+        Bucket=bucket.name,
+        Key=PREFIX + "config.json",
+        Body=fake,
+        Metadata={"sha256": sha256(CONFIG)},
+        ChecksumAlgorithm="SHA256",
+    )
+    problems = verify(bucket, "llama-3-8b", V1, fast=True).problems
+    assert [(p.relpath, p.reason) for p in problems] == [
+        ("config.json", f"S3 checksum (sha256) {sha256(fake)}, manifest says {sha256(CONFIG)}")
+    ]
 
 
 def test_push_uses_multipart_above_the_threshold_only(bucket, model_dir, s3):
@@ -541,7 +587,7 @@ def test_archive_moves_files_to_glacier_keeping_encryption_and_metadata(bucket, 
             "aws:kms",
             kms_key,
         )
-        assert head["Metadata"] == {"sha256": sha256(data)}
+        assert head["Metadata"] == expected_metadata(data)
         s3.restore_object(Bucket=bucket.name, Key=PREFIX + relpath, RestoreRequest={"Days": 1})
         tags = s3.get_object_tagging(Bucket=bucket.name, Key=PREFIX + relpath)["TagSet"]
         expected = [{"Key": "llm-serving/tier", "Value": "cold"}]

@@ -174,7 +174,7 @@ def test_push_verify_archive_list(env, target, bucket, model_dir, clients, capsy
     ]
 
     fast = run_main(capsys, "verify", *REVISION, "--fast", *target)
-    assert fast == (0, f"OK s3://{bucket}/{PREFIX}: 2 files, sha256 metadata\n", "")
+    assert fast == (0, f"OK s3://{bucket}/{PREFIX}: 2 files, S3 checksums, no download\n", "")
 
 
 def test_verify_exits_1_and_names_the_tampered_file(env, target, bucket, model_dir, clients, capsys):
