@@ -50,9 +50,10 @@ GUIDE: dict[str, tuple[str, tuple[str, ...], str]] = {
         "0 no mandatory violation, 1 a mandatory violation, 2 bad input",
     ),
     "weights": (
-        "Push, list, verify, repair, archive and restore model weight revisions in the weights bucket (or a "
-        "sensitive model's on-prem store).",
+        "Fetch a model's pinned revision from the Hugging Face Hub; push, list, verify, repair, archive and restore "
+        "model weight revisions in the weights bucket (or a sensitive model's on-prem store).",
         (
+            "llmstack weights fetch ./Llama-3.1-8B --model llama-3-8b-instruct --stack prod",
             "llmstack weights push ./Llama-3.1-8B --model llama-3-8b-instruct --stack prod",
             "llmstack weights verify --model llama-3-8b-instruct --stack prod",
             "llmstack weights push ./Llama-3.1-8B --model llama-3-8b-instruct --stack prod --repair",

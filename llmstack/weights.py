@@ -320,6 +320,42 @@ def _repair(bucket: store.WeightsBucket, args: argparse.Namespace, progress: sto
     return 1 if result.remaining else 0
 
 
+def hub_download(source: str, revision: str, directory: Path) -> None:
+    """The Hugging Face Hub's snapshot of the repository at the revision (a commit), every file."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise UsageError(
+            "huggingface_hub is not installed: UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --locked --group weights"
+        ) from None
+    snapshot_download(repo_id=source, revision=revision, local_dir=directory)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """The model's `source` at the commit the stack pins, from the Hub into DIR: what push starts from."""
+    config = _stack_config(args.stack)
+    model = next((m for m in config.models if m.name == args.model), None)
+    if model is None:
+        known = ", ".join(m.name for m in config.models)
+        raise UsageError(f"--model {args.model}: not a model of Pulumi.{args.stack}.yaml ({known})")
+    if args.directory.exists() and any(args.directory.iterdir()):
+        raise UsageError(f"{args.directory}: not empty; fetch into a new directory (push takes every file in it)")
+    try:
+        hub_download(model.source, model.revision, args.directory)
+    except UsageError:
+        raise
+    except Exception as exc:  # the hub's errors (auth, gated repository, network) in one line
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise UsageError(f"{model.source}@{model.revision}: download failed: {message}") from None
+    files = store.scan_model_dir(args.directory)
+    print(
+        f"fetched {model.source}@{model.revision} into {args.directory}: {len(files)} files, "
+        f"{format_size(sum(f.size for f in files))}; next: llmstack weights push {args.directory} "
+        f"--model {model.name} --stack {args.stack}"
+    )
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     bucket = open_bucket(args)
     summaries = store.list_revisions(bucket, args.model)
@@ -455,6 +491,14 @@ def register(subparsers: Any) -> None:
     _threshold_option(push)
     _quiet_option(push)
     push.set_defaults(func=_push)
+
+    fetch = commands.add_parser(
+        "fetch", help="download a model at the commit the stack pins from the Hugging Face Hub (HF_TOKEN if gated)"
+    )
+    fetch.add_argument("directory", type=Path, metavar="DIR", help="a new (or empty) directory to download into")
+    fetch.add_argument("--stack", required=True, metavar="NAME", help="the stack file that pins the revision")
+    fetch.add_argument("--model", required=True, help="a model of the stack file")
+    fetch.set_defaults(func=_fetch)
 
     listing = commands.add_parser("list", parents=[location], help="models and revisions in the bucket")
     listing.add_argument("--model", help="only this model's revisions")

@@ -31,17 +31,7 @@ from llmstack.stackfile import load_stack
 
 Download = Callable[[str, str, Path], None]
 """(source repository, revision, directory): the revision's files into the directory."""
-
-
-def hub_download(source: str, revision: str, directory: Path) -> None:
-    """The Hugging Face Hub's snapshot of the repository at the revision (a commit), every file."""
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        raise UsageError(
-            "huggingface_hub is not installed: UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --locked --group weights"
-        ) from None
-    snapshot_download(repo_id=source, revision=revision, local_dir=directory)
+hub_download: Download = weights.hub_download
 
 
 def in_bucket(stack: str, model: str, revision: str) -> bool:

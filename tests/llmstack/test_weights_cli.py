@@ -537,3 +537,43 @@ def test_archive_push_restore(target, bucket, model_dir, clients, capsys, monkey
     head = clients["s3"].head_object(Bucket=bucket, Key=PREFIX + "model.safetensors")
     assert head.get("StorageClass", "STANDARD") == "STANDARD" and head["Metadata"]["sha256"] == sha256(WEIGHTS)
     assert run_main(capsys, "verify", *REVISION, "--quiet", *target)[0] == 0
+
+
+def test_fetch_downloads_the_pinned_revision_and_says_what_to_push(tmp_path, capsys, monkeypatch):
+    asked = []
+
+    def fake_hub(source, revision, directory):
+        asked.append((source, revision))
+        directory.mkdir(parents=True)
+        (directory / "config.json").write_bytes(CONFIG)
+        (directory / "model.safetensors").write_bytes(WEIGHTS)
+
+    monkeypatch.setattr(weights, "hub_download", fake_hub)
+    target = tmp_path / "llama"
+    code, out, err = run_main(capsys, "fetch", target, "--stack", "prod", "--model", "llama-3-8b-instruct")
+    from llmstack.stackfile import load_stack
+
+    model = next(m for m in load_stack("prod", None).platform.models if m.name == "llama-3-8b-instruct")
+    assert asked == [(model.source, model.revision)]
+    assert (code, err) == (0, "")
+    assert out == (
+        f"fetched {model.source}@{model.revision} into {target}: 2 files, 4.0 KiB; next: llmstack weights push "
+        f"{target} --model llama-3-8b-instruct --stack prod\n"
+    )
+    # A second fetch into the same directory would mix two downloads: refused.
+    assert run_main(capsys, "fetch", target, "--stack", "prod", "--model", "llama-3-8b-instruct") == usage_error(
+        f"{target}: not empty; fetch into a new directory (push takes every file in it)"
+    )
+
+
+def test_fetch_failures_are_one_line(tmp_path, capsys, monkeypatch):
+    def offline(source, revision, directory):
+        raise OSError("Cannot reach\nhuggingface.co")
+
+    monkeypatch.setattr(weights, "hub_download", offline)
+    code, out, err = run_main(capsys, "fetch", tmp_path / "x", "--stack", "dev", "--model", "llama-3-8b-instruct")
+    assert (code, out) == (2, "")
+    assert err.endswith("download failed: Cannot reach huggingface.co\n") and err.count("\n") == 1
+    assert run_main(capsys, "fetch", tmp_path / "y", "--stack", "dev", "--model", "nope") == usage_error(
+        "--model nope: not a model of Pulumi.dev.yaml (llama-3-8b-instruct)"
+    )
