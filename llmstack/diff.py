@@ -13,9 +13,10 @@ the policy verdict delta (violations new and resolved, waivers added and removed
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from llmstack.offline import SECRET_PLACEHOLDER
@@ -75,8 +76,13 @@ class PropertyChange:
     secret: bool = False
     forces_replacement: str | None = None
     """The force-new path of the type's table this change falls under, if any."""
+    inner: tuple[PropertyChange, ...] = ()
+    """Where the value is a JSON document on both sides (an IAM policy, a container definition):
+    the changes inside it, paths relative to the document; the two strings alone often share their
+    first sixty characters and show nothing."""
 
     def to_json(self) -> dict[str, Any]:
+        document = {"inner": [p.to_json() for p in self.inner]} if self.inner else {}
         return {
             "path": self.path,
             "kind": self.kind,
@@ -84,7 +90,12 @@ class PropertyChange:
             "after": self.after,
             "secret": self.secret,
             "forces_replacement": self.forces_replacement,
+            **document,
         }
+
+    def shown(self) -> tuple[PropertyChange, ...]:
+        """What a reader sees: the document's own changes (`policy › Statement[1].Resource[0]`), else this."""
+        return tuple(replace(p, path=f"{self.path} › {p.path}") for p in self.inner) or (self,)
 
 
 @dataclass(frozen=True)
@@ -268,10 +279,27 @@ def _masked(value: Any) -> bool:
     return value == SECRET_PLACEHOLDER
 
 
-def property_changes(
-    type_token: str, before: Mapping[str, Any], after: Mapping[str, Any], rule: ReplaceRule
+def _json_document(value: Any) -> dict[str, Any] | list[Any] | None:
+    """A string that holds a JSON object or array (policy documents are strings in the provider)."""
+    if not isinstance(value, str) or value.lstrip()[:1] not in ("{", "["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, (dict, list)) and parsed else None
+
+
+def _document_changes(before: Any, after: Any) -> tuple[PropertyChange, ...]:
+    old, new = _json_document(before), _json_document(after)
+    if old is None or new is None:
+        return ()
+    return tuple(_leaf_changes(flatten(old), flatten(new), lambda path: None))
+
+
+def _leaf_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], rule: Callable[[str], str | None]
 ) -> list[PropertyChange]:
-    old, new = flatten(dict(before)), flatten(dict(after))
     changes: list[PropertyChange] = []
     for path in sorted(old.keys() | new.keys()):
         if path in old and path in new and old[path] == new[path]:
@@ -289,10 +317,17 @@ def property_changes(
                 before=shown_before,
                 after=shown_after,
                 secret=secret,
-                forces_replacement=rule(type_token, _schema_path(path)),
+                forces_replacement=rule(path),
+                inner=() if secret or kind != "changed" else _document_changes(shown_before, shown_after),
             )
         )
     return changes
+
+
+def property_changes(
+    type_token: str, before: Mapping[str, Any], after: Mapping[str, Any], rule: ReplaceRule
+) -> list[PropertyChange]:
+    return _leaf_changes(flatten(dict(before)), flatten(dict(after)), lambda path: rule(type_token, _schema_path(path)))
 
 
 def _warning(resource: Mapping[str, Any], action: Action) -> str | None:

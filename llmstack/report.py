@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -216,13 +217,42 @@ MAX_CHANGE_ROWS = 60
 MAX_VALUE_CHARS = 60
 
 
-def _code(value: Any) -> str:
-    """A value in a table cell: inline code, escaped for HTML and tables, cut to MAX_VALUE_CHARS."""
+MAX_PATH_CHARS = 100
+KEPT_PREFIX_CHARS = 12
+"""Of a long prefix both values share, the characters kept before the first difference."""
+
+
+def _text(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = " ".join(text.split())
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[: MAX_VALUE_CHARS - 1] + "…"
+    return " ".join(text.split())
+
+
+def _code(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value in a table cell: inline code, escaped for HTML and tables, cut to `limit` characters."""
+    text = _text(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     return f"<code>{html.escape(text).replace('|', '&#124;')}</code>"
+
+
+def _path_code(path: str) -> str:
+    """A property path, cut in the middle when long: its start names the property, its end the element."""
+    if len(path) > MAX_PATH_CHARS:
+        half = (MAX_PATH_CHARS - 1) // 2
+        path = path[:half] + "…" + path[-half:]
+    return _code(path, MAX_PATH_CHARS)
+
+
+def _changed_pair(before: Any, after: Any) -> str:
+    """`before → after`, starting both near their first difference when they share a long prefix
+    (a description with one model added would otherwise show the same sixty characters twice)."""
+    old, new = _text(before), _text(after)
+    if max(len(old), len(new)) > MAX_VALUE_CHARS:
+        common = len(os.path.commonprefix([old, new]))
+        if common > KEPT_PREFIX_CHARS + 1:
+            cut = common - KEPT_PREFIX_CHARS
+            old, new = "…" + old[cut:], "…" + new[cut:]
+    return f"{_code(old)} → {_code(new)}"
 
 
 def _short_urn(urn: Any) -> str:
@@ -234,14 +264,16 @@ def _where(change: ResourceChange) -> str:
 
 
 def _property_line(properties: tuple[PropertyChange, ...], limit: int) -> str:
+    properties = tuple(leaf for p in properties for leaf in p.shown())
     shown = []
     for p in properties[:limit]:
+        path = _path_code(p.path)
         if p.kind == "added":
-            shown.append(f"{_code(p.path)} + {_code(p.after)}")
+            shown.append(f"{path} + {_code(p.after)}")
         elif p.kind == "removed":
-            shown.append(f"{_code(p.path)} − {_code(p.before)}")
+            shown.append(f"{path} − {_code(p.before)}")
         else:
-            shown.append(f"{_code(p.path)} {_code(p.before)} → {_code(p.after)}")
+            shown.append(f"{path} {_changed_pair(p.before, p.after)}")
     rest = len(properties) - limit
     return "<br>".join(shown) + (f"<br>… {rest} more" if rest > 0 else "")
 
@@ -323,7 +355,7 @@ def diff_sections(diff: PlanDiff) -> list[str]:
         lines += ["", f"<details><summary>Property changes of {len(updated)} resource(s)</summary>", ""]
         for change in updated:
             lines += [f"**{SYMBOL[change.action]} `{_cell(change.name)}`** `{_cell(change.type)}`", ""]
-            lines += [f"- {_property_line((p,), 1)}" for p in change.properties]
+            lines += [f"- {_property_line((leaf,), 1)}" for p in change.properties for leaf in p.shown()]
             lines.append("")
         lines.append("</details>")
     return lines
@@ -339,8 +371,9 @@ def diff_text(diff: PlanDiff) -> str:
         reason = f": {'; '.join(change.replace_reasons)}" if change.replace_reasons else ""
         if change.may_replace:
             reason += f" (may replace: {'; '.join(change.may_replace)})"
-        paths = ", ".join(p.path for p in change.properties[:4])
-        more = f" (+{len(change.properties) - 4})" if len(change.properties) > 4 else ""
+        leaves = [leaf for p in change.properties for leaf in p.shown()]
+        paths = ", ".join(leaf.path for leaf in leaves[:4])
+        more = f" (+{len(leaves) - 4})" if len(leaves) > 4 else ""
         detail = f" [{paths}{more}]" if paths else ""
         head = f"{SYMBOL[change.action]} {change.action:<7} {change.type} {change.name}"
         lines.append(f"  {head} ({_where(change)}){reason}{detail}")

@@ -341,6 +341,94 @@ def test_markdown_cells_are_escaped():
     assert "<b>" not in markdown
 
 
+def _policy(*resources: str) -> str:
+    statement = {"Sid": "DescribeLoadBalancers", "Effect": "Allow", "Action": ["elasticloadbalancing:Describe*"]}
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement, {"Effect": "Allow", "Resource": list(resources)}]}
+    )
+
+
+def test_a_json_document_string_shows_the_changes_inside_it():
+    base = plan(resource("p", "aws:iam/rolePolicy:RolePolicy", {"policy": _policy("arn:a", "arn:b")}))
+    head = plan(resource("p", "aws:iam/rolePolicy:RolePolicy", {"policy": _policy("arn:a", "arn:c", "arn:d")}))
+    diff = diff_plans(base, head, no_replacements)
+    [change] = diff.changes
+    [policy] = change.properties
+    assert (policy.path, policy.kind) == ("policy", "changed")
+    assert [(p.path, p.kind, p.before, p.after) for p in policy.inner] == [
+        ("Statement[1].Resource[1]", "changed", "arn:b", "arn:c"),
+        ("Statement[1].Resource[2]", "added", None, "arn:d"),
+    ]
+    assert policy.to_json()["inner"][1] == {
+        "path": "Statement[1].Resource[2]",
+        "kind": "added",
+        "before": None,
+        "after": "arn:d",
+        "secret": False,
+        "forces_replacement": None,
+    }
+    markdown = report.markdown(head, diff)
+    # Both strings begin with the same sixty characters: the row shows the document's own change instead.
+    assert (
+        "<code>policy › Statement[1].Resource[1]</code> <code>arn:b</code> → <code>arn:c</code><br>"
+        "<code>policy › Statement[1].Resource[2]</code> + <code>arn:d</code>"
+    ) in markdown
+    assert "DescribeLo" not in markdown
+    assert "[policy › Statement[1].Resource[1], policy › Statement[1].Resource[2]]" in report.diff_text(diff)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("{not json", '{"a": 1}'),  # one side is not a document
+        ('"quoted"', '"other"'),  # JSON, but a string, not a document
+        ("[secret]", '{"a": 1}'),  # a secret is never opened
+    ],
+)
+def test_only_a_document_on_both_sides_is_opened(before, after):
+    diff = diff_plans(
+        plan(resource("r", inputs={"v": before})), plan(resource("r", inputs={"v": after})), no_replacements
+    )
+    [change] = diff.changes
+    assert [p.inner for p in change.properties] == [()]
+    assert "inner" not in change.properties[0].to_json()
+
+
+def test_a_long_value_is_shown_from_near_its_first_difference():
+    prefix = "llm-serving tenant assistant: llama-3-70b-instruct, llama-3-8b-instruct"
+    base = plan(resource("plan", inputs={"description": prefix}))
+    head = plan(resource("plan", inputs={"description": prefix + ", qwen-7b-instruct"}))
+    markdown = report.markdown(head, diff_plans(base, head, no_replacements))
+    assert (
+        "<code>description</code> <code>…-8b-instruct</code> → <code>…-8b-instruct, qwen-7b-instruct</code>" in markdown
+    )
+    # Short values, or long ones that differ early, are shown from the start.
+    base = plan(resource("r", inputs={"v": "a" * 70}))
+    head = plan(resource("r", inputs={"v": "b" * 70}))
+    assert f"<code>{'a' * 59}…</code> → <code>{'b' * 59}…</code>" in report.markdown(
+        head, diff_plans(base, head, no_replacements)
+    )
+
+
+def test_a_long_path_is_cut_in_the_middle_so_its_element_shows():
+    key = "aws:RequestTag/kubernetes-service-account"
+    condition = {"Condition": {"StringEquals": {key: ["a", "b"]}}}
+    deep = {"Statement": [{"Effect": "Allow"}, condition]}
+    changed = {"Statement": [{"Effect": "Allow"}, {"Condition": {"StringEquals": {key: ["a", "c"]}}}]}
+    inputs = {"assumeRolePolicyDocumentForTheModelServer": json.dumps(deep)}
+    base = plan(resource("role", "aws:iam/role:Role", inputs))
+    head = plan(
+        resource("role", "aws:iam/role:Role", {"assumeRolePolicyDocumentForTheModelServer": json.dumps(changed)})
+    )
+    path = f'assumeRolePolicyDocumentForTheModelServer › Statement[1].Condition.StringEquals["{key}"][1]'
+    assert len(path) > report.MAX_PATH_CHARS
+    cut = path[:49] + "…" + path[-49:]
+    assert cut.endswith('-service-account"][1]')
+    assert f"<code>{cut.replace(chr(34), '&quot;')}</code> <code>b</code> → <code>c</code>" in report.markdown(
+        head, diff_plans(base, head, no_replacements)
+    )
+
+
 def test_report_leads_with_the_marker_and_the_summary():
     base, head = plan(resource("a")), plan(resource("a"), resource("b"))
     lines = report.markdown(head, diff_plans(base, head, no_replacements)).splitlines()
