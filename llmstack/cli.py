@@ -66,6 +66,15 @@ GUIDE: dict[str, tuple[str, tuple[str, ...], str]] = {
         ("llmstack preflight --stack prod", "llmstack preflight --stack prod --weights-bucket B --format json"),
         "0 ready, 1 not ready (a check failed), 2 bad input",
     ),
+    "audit": (
+        "Read-only comparison of the live account with the reviewed plan on what a security reviewer signed: "
+        "KMS, buckets, EKS, launch templates, WAF, API stages and methods, log groups, the Budget.",
+        (
+            "llmstack audit --stack prod",
+            "llmstack audit --stack prod --plan build/prod/plan.json --state state.json --format json",
+        ),
+        "0 no drift, 1 drift (a resource differs from the plan), 2 bad input",
+    ),
 }
 
 COMMANDS = {
@@ -74,6 +83,7 @@ COMMANDS = {
     "check": "llmstack.check",
     "weights": "llmstack.weights",
     "preflight": "llmstack.preflight",
+    "audit": "llmstack.audit",
 }
 
 

@@ -22,12 +22,11 @@ from typing import Any, Literal
 
 from components import catalog, eks_addons
 from llmstack import quotas
+from llmstack.aws_clients import ClientFactory, boto3_clients, error_code, is_aws_error
 from llmstack.stackfile import load_stack
 from stacks.config import NodeGroupConfig, PlatformConfig, RegionConfig
 
 Status = Literal["ok", "fail", "skip"]
-# (service, region) -> a boto3 client; tests hand in moto's or stubbed ones.
-ClientFactory = Callable[[str, str], Any]
 
 AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
 GLOBAL = "global"
@@ -43,13 +42,6 @@ class Check:
 
     def line(self) -> str:
         return f"{self.status:<4} {self.scope:<14} {self.name}: {self.detail}"
-
-
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code") or exc.__class__.__name__)
-    return exc.__class__.__name__
 
 
 class Preflight:
@@ -82,9 +74,9 @@ class Preflight:
             try:
                 yield from step()
             except Exception as exc:  # noqa: BLE001 - any failed call is a failed check, never a traceback
-                if exc.__class__.__module__.split(".")[0] not in ("botocore", "boto3"):
+                if not is_aws_error(exc):
                     raise
-                yield Check(name, scope, "fail", f"cannot check: {_error_code(exc)} ({str(exc)[:160]})")
+                yield Check(name, scope, "fail", f"cannot check: {error_code(exc)} ({str(exc)[:160]})")
 
     # --- account -------------------------------------------------------------------------------
 
@@ -194,7 +186,7 @@ class Preflight:
         try:
             answer = client.get_service_quota(ServiceCode=service, QuotaCode=code)
         except Exception as exc:  # noqa: BLE001 - botocore's ClientError
-            if _error_code(exc) != "NoSuchResourceException":
+            if error_code(exc) != "NoSuchResourceException":
                 raise
             answer = client.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)
         return float(answer["Quota"]["Value"])
@@ -234,7 +226,7 @@ class Preflight:
                 "CapacityReservations"
             ]
         except Exception as exc:  # noqa: BLE001 - botocore's ClientError: the reservation is not there
-            if _error_code(exc).startswith("InvalidCapacityReservationId"):
+            if error_code(exc).startswith("InvalidCapacityReservationId"):
                 return Check(name, region.name, "fail", f"{reservation_id} does not exist in {region.name}")
             raise
         zone = (group.availability_zones or region.availability_zones)[0]
@@ -303,7 +295,7 @@ class Preflight:
         try:
             zone = route53.get_hosted_zone(Id=gateway.hosted_zone_id)["HostedZone"]
         except Exception as exc:  # noqa: BLE001 - botocore's ClientError
-            if _error_code(exc) == "NoSuchHostedZone":
+            if error_code(exc) == "NoSuchHostedZone":
                 yield Check("hosted-zone", GLOBAL, "fail", f"{gateway.hosted_zone_id} does not exist in this account")
                 return
             raise
@@ -328,7 +320,7 @@ class Preflight:
         try:
             iam.get_role(RoleName=AUTOSCALING_ROLE)
         except Exception as exc:  # noqa: BLE001 - botocore's ClientError
-            if _error_code(exc) == "NoSuchEntity":
+            if error_code(exc) == "NoSuchEntity":
                 yield Check(
                     "autoscaling-service-linked-role",
                     GLOBAL,
@@ -359,7 +351,7 @@ class Preflight:
             try:
                 s3.head_object(Bucket=self.weights_bucket, Key=key)
             except Exception as exc:  # noqa: BLE001 - botocore's ClientError
-                if _error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                     yield Check(
                         f"weights {model.name}",
                         region,
@@ -373,20 +365,6 @@ class Preflight:
 
 
 # --- command line ----------------------------------------------------------------------------
-
-
-def boto3_clients() -> ClientFactory:
-    import boto3
-
-    session = boto3.Session()
-    cache: dict[tuple[str, str], Any] = {}
-
-    def factory(service: str, region: str) -> Any:
-        if (service, region) not in cache:
-            cache[(service, region)] = session.client(service, region_name=region)
-        return cache[(service, region)]
-
-    return factory
 
 
 def register(subparsers: Any) -> None:

@@ -323,7 +323,7 @@ def _repair(bucket: store.WeightsBucket, args: argparse.Namespace, progress: sto
 def hub_download(source: str, revision: str, directory: Path) -> None:
     """The Hugging Face Hub's snapshot of the repository at the revision (a commit), every file."""
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import snapshot_download  # pyright: ignore[reportMissingImports] - the optional weights group
     except ImportError:
         raise UsageError(
             "huggingface_hub is not installed: UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --locked --group weights"

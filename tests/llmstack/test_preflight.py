@@ -6,10 +6,8 @@ every request and response is checked against the service's own model."""
 
 from __future__ import annotations
 
-import ast
 import datetime
 import gzip
-import inspect
 import io
 import json
 import os
@@ -18,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.session
 import moto
 import pytest
-from botocore import xform_name
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -29,6 +25,7 @@ from components import catalog, eks_addons
 from llmstack import preflight, quotas
 from llmstack.cli import main
 from llmstack.stackfile import load_stack
+from tests.iam_calls import allowed_actions, calls_in_code, iam_action
 from tests.test_plan_iam_validity import findings
 
 ACCOUNT = "123456789012"  # prod's aws_account_id, and moto's default account
@@ -579,50 +576,8 @@ def test_report_counts(capsys):
 # --- the IAM policy it needs -----------------------------------------------------------------------
 
 POLICY = json.loads((Path(preflight.__file__).parent / "data" / "preflight-policy.json").read_text())
-# S3 authorizes HeadObject as s3:GetObject (Amazon S3 API Reference, HeadObject: "Permissions").
-IAM_ACTION_OF = {("s3", "HeadObject"): "s3:GetObject"}
-
-
-def calls_in_code() -> set[tuple[str, str]]:
-    """(client service, operation) for every client method preflight.py calls or paginates, read from
-    its source: the services it asks `client(...)` for, and each called name that is an operation."""
-    tree = ast.parse(inspect.getsource(preflight))
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
-    names = {c.func.attr for c in calls}  # type: ignore[union-attr]
-    names |= {
-        c.args[0].value
-        for c in calls
-        if c.func.attr == "get_paginator" and c.args and isinstance(c.args[0], ast.Constant)  # type: ignore[union-attr]
-    }
-    services = {
-        c.args[0].value
-        for c in calls
-        if c.func.attr == "client" and c.args and isinstance(c.args[0], ast.Constant)  # type: ignore[union-attr]
-    }
-    session = botocore.session.get_session()
-    found = set()
-    for service in services:
-        operations = {xform_name(op): op for op in session.get_service_model(service).operation_names}
-        found |= {(service, operations[name]) for name in names if name in operations}
-    return found
-
-
-def iam_action(service: str, operation: str) -> str:
-    prefix = botocore.session.get_session().get_service_model(service).signing_name
-    return IAM_ACTION_OF.get((service, operation), f"{prefix}:{operation}")
-
-
-def allowed_actions(document) -> set[str]:
-    return {
-        action
-        for statement in document["Statement"]
-        if statement["Effect"] == "Allow"
-        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
-    }
-
-
 def test_the_policy_allows_every_call_the_command_makes_and_nothing_else():
-    needed = {iam_action(service, operation) for service, operation in calls_in_code()}
+    needed = {iam_action(service, operation) for service, operation in calls_in_code(preflight)}
     assert len(needed) >= 15  # the scan found the calls, not nothing
     assert allowed_actions(POLICY) == needed
 
@@ -651,4 +606,4 @@ def test_the_scan_sees_every_call_a_full_run_makes(aws):
     route53 = boto3.client("route53")
     zone = route53.create_hosted_zone(Name="example.com", CallerReference="c")["HostedZone"]["Id"].split("/")[-1]
     run(with_zone(platform, zone, "llm.example.com"), account, bucket="weights")
-    assert made and made <= calls_in_code()
+    assert made and made <= calls_in_code(preflight)
