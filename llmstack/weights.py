@@ -302,9 +302,10 @@ def _push(args: argparse.Namespace) -> int:
     result = store.push(bucket, args.directory, model, revision, force=args.force, progress=progress)
     manifest = "manifest written" if result.manifest_written else "manifest unchanged"
     stale = f", {result.pruned} stale objects removed" if result.pruned else ""
+    resumed = f" ({result.resumed_parts} parts kept from an interrupted upload)" if result.resumed_parts else ""
     print(
         f"pushed {bucket.url(result.prefix)}: {result.files} files, {format_size(result.size)}; "
-        f"{result.uploaded} uploaded, {result.files - result.uploaded} already present; {manifest}{stale}"
+        f"{result.uploaded} uploaded{resumed}, {result.files - result.uploaded} already present; {manifest}{stale}"
     )
     return 0
 

@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from s3transfer.utils import ChunksizeAdjuster
 
 from llmstack.errors import UsageError
+from llmstack.weights_transfer import CHECKSUM_ALGORITHM, MultipartUpload
 
 MiB = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
@@ -52,7 +53,6 @@ WARM_TIER = "warm"
 RESTORE_HOURS = {"Expedited": "1-5 minutes", "Standard": "3-5 hours", "Bulk": "5-12 hours"}
 sleep = time.sleep  # tests replace it
 _CHUNK = 8 * MiB
-CHECKSUM_ALGORITHM = "SHA256"
 COMPOSITE_METADATA = "s3-checksum-sha256"
 """Metadata key holding the composite checksum push computed for a multipart object: S3 reports a
 checksum of part checksums there, which only the part layout links to the file's sha256."""
@@ -88,8 +88,9 @@ class NoProgress:
 
 NO_PROGRESS = NoProgress()
 
-# (local path, object key, ExtraArgs, byte callback): the seam tests use to count or fail uploads.
-Uploader = Callable[[Path, str, dict[str, Any], Callable[[int], None]], None]
+# (local path, object key, ExtraArgs, byte callback) -> parts an interrupted upload had already
+# stored (None or 0 for none): the seam tests use to count or fail uploads.
+Uploader = Callable[[Path, str, dict[str, Any], Callable[[int], None]], int | None]
 
 
 def transfer_config(multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD) -> TransferConfig:
@@ -182,6 +183,8 @@ class PushResult:
     uploaded: int
     manifest_written: bool
     pruned: int
+    resumed_parts: int = 0
+    """Parts an interrupted push had already stored, kept instead of sent again."""
 
 
 @dataclass
@@ -516,12 +519,18 @@ def _delete(bucket: WeightsBucket, keys: list[str]) -> None:
 
 
 def s3_uploader(bucket: WeightsBucket) -> Uploader:
-    """The real uploader: boto3's managed transfer, multipart above the bucket's threshold."""
+    """The real uploader: one PUT below the bucket's multipart threshold (boto3's managed transfer),
+    else a multipart upload that resumes an interrupted one part by part (weights_transfer)."""
 
-    def upload(path: Path, key: str, extra_args: dict[str, Any], callback: Callable[[int], None]) -> None:
-        bucket.client.upload_file(
-            str(path), bucket.name, key, ExtraArgs=extra_args, Callback=callback, Config=bucket.transfer
-        )
+    def upload(path: Path, key: str, extra_args: dict[str, Any], callback: Callable[[int], None]) -> int:
+        part = part_size(path.stat().st_size, bucket.transfer)
+        if part is None:
+            bucket.client.upload_file(
+                str(path), bucket.name, key, ExtraArgs=extra_args, Callback=callback, Config=bucket.transfer
+            )
+            return 0
+        concurrency = bucket.transfer.max_request_concurrency
+        return MultipartUpload(bucket, path, key, part, extra_args, callback, concurrency).run()
 
     return upload
 
@@ -586,18 +595,18 @@ def push(
     if existing is not None and not unchanged:
         _replace_revision(bucket, prefix, force)
     upload = uploader or s3_uploader(bucket)
-    uploaded = _upload_missing(bucket, prefix, files, digests, encryption, upload, progress)
+    uploaded, resumed = _upload_missing(bucket, prefix, files, digests, encryption, upload, progress)
     if not unchanged:
         _write_index(bucket, prefix, manifest, encryption)
     pruned = _prune(bucket, prefix, digests)
     size = sum(digest.size for digest in digests.values())
-    return PushResult(prefix, len(files), size, len(uploaded), not unchanged, pruned)
+    return PushResult(prefix, len(files), size, len(uploaded), not unchanged, pruned, resumed)
 
 
 def _refuse_archived(bucket: WeightsBucket, prefix: str, model: str, revision: str) -> None:
     """An archived object looks present (same size and sha256 metadata) but cannot be read: a push that
     counted it would report a revision no node can download."""
-    cold = sorted({o.get("StorageClass") for o in _list_objects(bucket, prefix)} & ARCHIVED_STORAGE_CLASSES)
+    cold = sorted({str(o.get("StorageClass")) for o in _list_objects(bucket, prefix)} & ARCHIVED_STORAGE_CLASSES)
     if cold:
         raise UsageError(
             f"{bucket.url(prefix)}: the revision is archived ({', '.join(cold)}) and cannot be served: run "
@@ -673,9 +682,11 @@ def _upload_missing(
     extra_args: dict[str, Any],
     upload: Uploader,
     progress: Progress,
-) -> list[str]:
-    """Upload each file the bucket does not hold with the same sha256; returns the uploaded paths."""
+) -> tuple[list[str], int]:
+    """Upload each file the bucket does not hold with the same sha256; returns the uploaded paths and
+    how many parts of them interrupted uploads had already stored."""
     uploaded: list[str] = []
+    resumed = 0
     progress.start("uploading", sum(digest.size for digest in digests.values()))
     try:
         for file in files:
@@ -683,12 +694,12 @@ def _upload_missing(
             if _holds(bucket, key, digest):
                 progress.update(digest.size)
                 continue
-            upload(file.path, key, _upload_args(bucket, digest, extra_args), progress.update)
+            resumed += upload(file.path, key, _upload_args(bucket, digest, extra_args), progress.update) or 0
             _confirm_stored(bucket, key, digest)
             uploaded.append(file.relpath)
     finally:
         progress.finish()
-    return uploaded
+    return uploaded, resumed
 
 
 def _upload_args(bucket: WeightsBucket, digest: Digest, extra_args: dict[str, Any]) -> dict[str, Any]:

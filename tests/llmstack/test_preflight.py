@@ -576,6 +576,8 @@ def test_report_counts(capsys):
 # --- the IAM policy it needs -----------------------------------------------------------------------
 
 POLICY = json.loads((Path(preflight.__file__).parent / "data" / "preflight-policy.json").read_text())
+
+
 def test_the_policy_allows_every_call_the_command_makes_and_nothing_else():
     needed = {iam_action(service, operation) for service, operation in calls_in_code(preflight)}
     assert len(needed) >= 15  # the scan found the calls, not nothing

@@ -630,3 +630,139 @@ def test_archive_of_a_revision_with_a_missing_object(bucket, model_dir, s3):
         f"s3://{bucket.name}/{PREFIX}model.safetensors: listed in manifest.json but missing; "
         "run llmstack weights verify"
     )
+
+
+# --- an interrupted multipart upload resumes part by part ------------------------------------------
+
+PART = 5 * 1024 * 1024  # the tests' 1 KiB threshold is raised to S3's 5 MiB minimum part
+BIG = b"".join(bytes([n]) * PART for n in range(2)) + b"\x07" * (2 * 1024 * 1024)  # parts of 5, 5 and 2 MiB
+
+
+@pytest.fixture
+def big_model(tmp_path: Path) -> Path:
+    root = tmp_path / "big"
+    write(root / "config.json", CONFIG)
+    write(root / "model.safetensors", BIG)
+    return root
+
+
+class PartCalls:
+    """Counts UploadPart calls by part number; `fail` makes those parts fail as a dropped connection would."""
+
+    def __init__(self, s3: Any, fail: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+        self.s3, self.fail, self.sent = s3, set(fail), []
+        s3.meta.events.register("provide-client-params.s3.UploadPart", self._call, unique_id="part-calls")
+
+    def _call(self, params: dict[str, Any], **_: Any) -> None:
+        from botocore.exceptions import EndpointConnectionError
+
+        if params["PartNumber"] in self.fail:
+            raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
+        self.sent.append(params["PartNumber"])
+
+    def close(self) -> None:
+        self.s3.meta.events.unregister("provide-client-params.s3.UploadPart", unique_id="part-calls")
+
+
+@pytest.fixture
+def part_calls(s3):
+    made: list[PartCalls] = []
+
+    def start(fail: set[int] = frozenset()) -> PartCalls:  # type: ignore[assignment]
+        if made:
+            made.pop().close()
+        made.append(PartCalls(s3, fail))
+        return made[-1]
+
+    yield start
+    for calls in made:
+        calls.close()
+
+
+def open_uploads(bucket: WeightsBucket, key: str) -> list[dict[str, Any]]:
+    return [u for u in bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) if u["Key"] == key]
+
+
+def test_an_interrupted_upload_resumes_with_the_parts_it_lacks(bucket, big_model, part_calls):
+    key = PREFIX + "model.safetensors"
+    calls = part_calls(fail={3})
+    with pytest.raises(UsageError, match="Could not connect to the endpoint URL"):
+        push_v1(bucket, big_model)
+    assert sorted(calls.sent) == [1, 2]
+    [upload] = open_uploads(bucket, key)
+    parts = bucket.client.list_parts(Bucket=bucket.name, Key=key, UploadId=upload["UploadId"])["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1, 2]
+
+    calls = part_calls()
+    result = push_v1(bucket, big_model)
+    assert calls.sent == [3]  # only the part the first push never stored
+    assert (result.uploaded, result.resumed_parts) == (1, 2)  # the big file (config.json went first); 2 parts kept
+    assert open_uploads(bucket, key) == []
+    assert body(bucket, key) == BIG
+    attributes = bucket.client.get_object_attributes(Bucket=bucket.name, Key=key, ObjectAttributes=["Checksum"])
+    assert attributes["Checksum"]["ChecksumSHA256"].split("-")[0] == composite(BIG, PART).split("-")[0]
+    assert verify(bucket, "llama-3-8b", V1).problems == []
+
+
+def _open_upload_with(bucket: WeightsBucket, key: str, parts: list[bytes], sha256_metadata: str) -> str:
+    upload_id = bucket.client.create_multipart_upload(
+        Bucket=bucket.name, Key=key, ChecksumAlgorithm="SHA256", Metadata={"sha256": sha256_metadata}
+    )["UploadId"]
+    for number, data in enumerate(parts, start=1):
+        bucket.client.upload_part(Bucket=bucket.name, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+    return upload_id
+
+
+def test_a_stored_part_with_other_bytes_is_sent_again(bucket, big_model, part_calls):
+    key = PREFIX + "model.safetensors"
+    _open_upload_with(bucket, key, [b"\x09" * PART, BIG[PART : 2 * PART]], sha256(BIG))
+    calls = part_calls()
+    result = push_v1(bucket, big_model)
+    assert sorted(calls.sent) == [1, 3] and result.resumed_parts == 1
+    assert body(bucket, key) == BIG
+
+
+def test_another_files_open_upload_is_not_completed_as_this_one(bucket, big_model, part_calls):
+    # An earlier push of a different file with the same first parts: the parts match, but the upload
+    # was created with that file's sha256 in its metadata, so the object is uploaded again, whole.
+    key = PREFIX + "model.safetensors"
+    _open_upload_with(bucket, key, [BIG[:PART], BIG[PART : 2 * PART]], sha256(b"another file"))
+    calls = part_calls()
+    result = push_v1(bucket, big_model)
+    assert sorted(calls.sent) == [1, 2, 3, 3] and result.resumed_parts == 0
+    head = bucket.client.head_object(Bucket=bucket.name, Key=key)
+    assert head["Metadata"]["sha256"] == sha256(BIG)
+    assert verify(bucket, "llama-3-8b", V1).problems == []
+
+
+def test_older_uploads_and_ones_without_checksums_are_aborted(bucket, big_model, part_calls):
+    key = PREFIX + "model.safetensors"
+    unchecked = bucket.client.create_multipart_upload(Bucket=bucket.name, Key=key)["UploadId"]
+    part_calls()
+    push_v1(bucket, big_model)
+    assert open_uploads(bucket, key) == []
+    with pytest.raises(bucket.client.exceptions.NoSuchUpload):
+        bucket.client.list_parts(Bucket=bucket.name, Key=key, UploadId=unchecked)
+
+
+@pytest.mark.parametrize(
+    ("stored", "holds"),
+    [
+        (("size", "etag", "checksum"), True),
+        (("size", "etag", None), True),  # a store without checksums: the part's MD5 ETag
+        (("short", "etag", "checksum"), False),
+        (("size", "etag", "other"), False),  # S3's checksum of the part says other bytes
+        (("size", "other", None), False),
+    ],
+)
+def test_a_stored_part_is_this_files_by_size_and_checksum(stored, holds):
+    from llmstack.weights_transfer import StoredPart, _holds_part
+
+    data = b"part bytes"
+    size, etag, checksum = stored
+    value = StoredPart(
+        len(data) if size == "size" else len(data) - 1,
+        f'"{hashlib.md5(data).hexdigest()}"' if etag == "etag" else '"0123"',
+        {"checksum": base64.b64encode(hashlib.sha256(data).digest()).decode(), None: None}.get(checksum, "AAAA"),
+    )
+    assert _holds_part(value, data) is holds
