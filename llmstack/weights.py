@@ -409,7 +409,7 @@ def _restore(args: argparse.Namespace) -> int:
             f"waiting: {len(result.pending)} of {result.objects} objects still restoring ({args.tier} tier)",
             file=sys.stderr,
         )
-        store.sleep(args.poll_seconds)
+        store.sleep(args.poll_seconds or store.RESTORE_POLL_SECONDS[args.tier])
     if result.pending:
         print(
             f"restoring {bucket.url(result.prefix)}: {result.requested} requested now, {len(result.pending)} of "
@@ -527,7 +527,9 @@ def register(subparsers: Any) -> None:
     restore.add_argument("--tier", choices=sorted(store.RESTORE_HOURS), default="Standard", help="S3 restore tier")
     restore.add_argument("--days", type=int, default=7, help="days S3 keeps the temporary copy (default 7)")
     restore.add_argument("--wait", action="store_true", help="poll until every object is back")
-    restore.add_argument("--poll-seconds", type=int, default=300, help=argparse.SUPPRESS)
+    restore.add_argument(
+        "--poll-seconds", type=int, help="with --wait: seconds between checks (default: 15, 900 or 1800 by tier)"
+    )
     restore.set_defaults(func=_restore)
 
 

@@ -51,6 +51,8 @@ WARM_TIER = "warm"
 # How long S3 takes to restore from GLACIER (Flexible Retrieval) per tier: Amazon S3 User Guide,
 # "Understanding archive retrieval options" (DEEP_ARCHIVE offers Standard and Bulk only, 12 and 48 hours).
 RESTORE_HOURS = {"Expedited": "1-5 minutes", "Standard": "3-5 hours", "Bulk": "5-12 hours"}
+# How often `restore --wait` asks again: a tenth or so of each tier's shortest time.
+RESTORE_POLL_SECONDS = {"Expedited": 15, "Standard": 900, "Bulk": 1800}
 sleep = time.sleep  # tests replace it
 _CHUNK = 8 * MiB
 COMPOSITE_METADATA = "s3-checksum-sha256"

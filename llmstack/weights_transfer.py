@@ -122,9 +122,16 @@ class MultipartUpload:
             created = client.create_multipart_upload(Bucket=self.bucket.name, Key=self.key, **self.extra_args)
             upload_id = created["UploadId"]
         have = stored_parts(self.bucket, self.key, upload_id) if resumed else {}
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        try:
             parts = local_parts(size, self.part_size)
             results = list(pool.map(lambda p: self._part(upload_id, p, have.get(p.number)), parts))
+        except BaseException:
+            # A failed part or Ctrl-C: the parts in flight finish (and are kept for the next push),
+            # the queued ones never start, and the upload stays open to be resumed.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
         client.complete_multipart_upload(
             Bucket=self.bucket.name,
             Key=self.key,
