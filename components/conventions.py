@@ -14,6 +14,17 @@ NODE_GROUP_LABEL = "llm-serving/node-group"  # value: node group name from the s
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+# Cluster Autoscaler's AWS provider treats a node with this label as a GPU node and counts it as not
+# ready until its GPUs are allocatable (cluster-autoscaler/cloudprovider/aws/aws_cloud_provider.go,
+# `GPULabel`; utils/gpu checks the label's presence). Without it, CA sees a starting p5 as ready but
+# unable to take the pending pod, and adds a second one. Values follow CA's `availableGPUTypes`
+# naming (`nvidia-a10g`, `nvidia-tesla-a100`): `nvidia-<catalog key>`.
+AUTOSCALER_GPU_LABEL = "k8s.amazonaws.com/accelerator"
+
+
+def accelerator_label_value(gpu: str) -> str:
+    return f"nvidia-{gpu}"
+
 
 # EKS Hybrid Nodes: nodeadm labels every node it joins `eks.amazonaws.com/compute-type: hybrid`; the
 # stack's kubelet flags add the target's name, so a model server selects one target's machines.

@@ -37,7 +37,14 @@ import pulumi_aws as aws
 
 from components import catalog, node_user_data
 from components.arg_checks import check_region
-from components.conventions import GPU_LABEL, GPU_RESOURCE, GPU_TAINT, NODE_GROUP_LABEL
+from components.conventions import (
+    AUTOSCALER_GPU_LABEL,
+    GPU_LABEL,
+    GPU_RESOURCE,
+    GPU_TAINT,
+    NODE_GROUP_LABEL,
+    accelerator_label_value,
+)
 
 AMI_TYPE = "AL2023_x86_64_NVIDIA"
 ROOT_DEVICE = "/dev/xvda"  # root device of the AL2023 EKS AMIs
@@ -63,8 +70,9 @@ def eks_taint(taint: dict[str, str] = GPU_TAINT) -> dict[str, str]:
 
 
 def node_labels(gpu: str, name: str) -> dict[str, str]:
-    """The labels every node of a GPU node group carries (model servers select on them)."""
-    return {GPU_LABEL: gpu, NODE_GROUP_LABEL: name}
+    """The labels every node of a GPU node group carries: model servers select on the first two,
+    Cluster Autoscaler waits for a node with the third to report its GPUs before adding another."""
+    return {GPU_LABEL: gpu, NODE_GROUP_LABEL: name, AUTOSCALER_GPU_LABEL: accelerator_label_value(gpu)}
 
 
 def node_template_tags(gpu: str, name: str, instance_type: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from llmstack.offline import PlanMocks, RecordingMonitor
 from policies.aws.ec2 import launch_template_volumes_cmk
 from policies.aws.eks import gpu_node_group_tainted, node_group_disallow_ssh, node_imdsv2_hop_limit
 
+ACCELERATOR = "k8s.amazonaws.com/accelerator"  # cluster-autoscaler/cloudprovider/aws: GPULabel
 EBS_KEY = "arn:aws:kms:us-east-1:123456789012:key/ebs"
 RESERVATION = "cr-0123456789abcdef0"
 CLUSTER = "llm-serving-prod"
@@ -125,7 +126,8 @@ def test_node_group_values():
     assert group["updateConfig"] == {"maxUnavailable": 1}
     template_id = mock_identity("aws:ec2/launchTemplate:LaunchTemplate", template.name)[0]
     assert group["launchTemplate"] == {"id": template_id, "version": "1"}
-    assert group["labels"] == {GPU_LABEL: "a10g", NODE_GROUP_LABEL: "a10g"}
+    # The third is Cluster Autoscaler's: it waits for such a node's GPUs before adding another.
+    assert group["labels"] == {GPU_LABEL: "a10g", NODE_GROUP_LABEL: "a10g", ACCELERATOR: "nvidia-a10g"}
     assert group["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert "remoteAccess" not in group
     assert group["tags"]["component"] == "cluster"
@@ -207,6 +209,7 @@ def test_asg_tags_let_the_autoscaler_scale_from_zero(gpu, instance_type):
         f"k8s.io/cluster-autoscaler/{CLUSTER}": "owned",
         "k8s.io/cluster-autoscaler/node-template/label/llm-serving/gpu": gpu,
         "k8s.io/cluster-autoscaler/node-template/label/llm-serving/node-group": "pool",
+        "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator": f"nvidia-{gpu}",
         "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
         "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": str(instance.gpu_count),
         "k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage": f"{instance.nvme_gb}G",
@@ -220,7 +223,7 @@ def test_outputs():
     _, group = build(reserved("capacity-block"))
     assert group.gpu == "h100"
     assert group.gpus_per_node == 8
-    assert group.labels == {GPU_LABEL: "h100", NODE_GROUP_LABEL: "h100"}
+    assert group.labels == {GPU_LABEL: "h100", NODE_GROUP_LABEL: "h100", ACCELERATOR: "nvidia-h100"}
     assert group.taint == GPU_TAINT
     assert eks_taint(group.taint) == {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 
