@@ -52,9 +52,11 @@ class Engine:
     command: tuple[str, ...]
     """Empty: the image's entrypoint."""
     readiness_path: str
+    """"Can serve": the kubelet's readiness probe and the NLB target group's health check. Never
+    TGI's /health, which answers 503 while its queue is full (TGI issue 3241): saturated replicas
+    would drop out of the Service and the target group exactly at peak load."""
     liveness_path: str
-    """Never TGI's /health: it answers 503 while the queue is full, and a liveness probe would
-    then restart a server that is merely busy."""
+    """"Is alive": a path that never queues, so a busy server is not restarted."""
     separate_metrics_port: bool
     """True: /metrics on its own port; False: on the HTTP port."""
     drain_seconds: int
@@ -85,8 +87,12 @@ ENGINE_SPECS: dict[str, Engine] = {
         name="tgi",
         image="ghcr.io/huggingface/text-generation-inference:3.3.4",
         command=(),
-        readiness_path="/health",
-        liveness_path="/info",  # served by the router without touching the queue
+        # The router serves /info from memory (router/src/server.rs `get_model_info`) and listens
+        # only after the launcher has loaded and warmed up every shard, so it answers 200 exactly
+        # when the model can serve, busy or not; /health runs `infer.health()` and fails under load.
+        # A shard that dies takes the launcher down with it, so the container restarts.
+        readiness_path="/info",
+        liveness_path="/info",
         separate_metrics_port=True,
         drain_seconds=120,
         queue_metric="tgi_queue_size",
@@ -96,6 +102,8 @@ ENGINE_SPECS: dict[str, Engine] = {
         name="vllm",
         image="docker.io/vllm/vllm-openai:v0.11.0",
         command=("python3", "-m", "vllm.entrypoints.openai.api_server"),
+        # vLLM's /health is 200 unless the engine is dead (entrypoints/openai/api_server.py:
+        # `check_health()`, EngineDeadError → 503); it does not look at the queue.
         readiness_path="/health",
         liveness_path="/version",
         separate_metrics_port=False,
@@ -176,6 +184,10 @@ def tgi_args(spec: ModelSpec, model_path: str, http_port: int, metrics_port: int
         str(spec.max_total_tokens),
         "--max-batch-prefill-tokens",
         str(spec.max_batch_prefill_tokens),
+        # The batch size sizing and the KEDA batch divisor assume (vLLM: --max-num-seqs); without
+        # it TGI batches up to its token budget, and the scaler's "full batch" never happens.
+        "--max-batch-size",
+        str(spec.max_batch_size),
         "--hostname",
         "0.0.0.0",
         "--port",

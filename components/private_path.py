@@ -62,8 +62,6 @@ TARGET_GROUP_BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
 # Listener ports: 8000-8999, a model's port from a hash of its name (see `listener_ports`).
 LISTENER_PORT_BASE = 8000
 LISTENER_PORT_SPAN = 1000
-# Both engines answer readiness on this path of the HTTP port (asserted by the tests).
-HEALTH_CHECK_PATH = "/health"
 # Streams may stay open as long as API Gateway allows (15 minutes); a gap between tokens must not cut them.
 TCP_IDLE_TIMEOUT_SECONDS = 900
 # A deregistered pod keeps its connections while it drains (preStop sleep + the engine's drain).
@@ -259,6 +257,9 @@ class PrivateBackend:
     """The model server's Service (it exposes conventions.HTTP_PORT)."""
     namespace: pulumi.Input[str]
     """Namespace of that Service; the TargetGroupBinding goes there too."""
+    health_check_path: str
+    """The model server's readiness path (its engine's "can serve"): a target group health check
+    on TGI's /health would take saturated replicas out of the NLB at peak load."""
 
 
 @dataclass(frozen=True)
@@ -398,6 +399,7 @@ class PrivatePath(pulumi.ComponentResource):
 
         backend_urls: dict[str, pulumi.Output[str]] = {}
         target_groups: dict[str, aws.lb.TargetGroup] = {}
+        health_paths = {b.model: b.health_check_path for b in args.models}
         for model, port in ports.items():
             group = aws.lb.TargetGroup(
                 f"{name}-tg-{model}",
@@ -414,7 +416,7 @@ class PrivatePath(pulumi.ComponentResource):
                     "enabled": True,
                     "protocol": "HTTP",
                     "port": "traffic-port",
-                    "path": HEALTH_CHECK_PATH,
+                    "path": health_paths[model],
                     "matcher": "200",
                     "interval": 10,
                     "timeout": 5,

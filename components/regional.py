@@ -515,7 +515,9 @@ class RegionalPlatform(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 cluster_arn=self.cluster.cluster_arn,
                 models=tuple(
-                    PrivateBackend(model, server.service_name, serving_namespace(args.environment))
+                    PrivateBackend(
+                        model, server.service_name, serving_namespace(args.environment), server.readiness_path
+                    )
                     for model, server in self.routed_servers.items()
                 ),
                 protect=args.protect,

@@ -308,11 +308,14 @@ class ModelServer(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     deployment_name: pulumi.Output[str]
     service_account_name: str
+    readiness_path: str
+    """The engine's "can serve" path: the NLB in front of the Service health-checks the same one."""
 
     def __init__(self, name: str, args: ModelServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:serving:ModelServer", name, None, opts)
         served, model = args.served, args.served.model
         engine = engines.engine(served.engine)
+        self.readiness_path = engine.readiness_path
         server = model_server_name(model.name)
         selector = model_labels(model.name)
         labels = {

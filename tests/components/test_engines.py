@@ -45,6 +45,19 @@ def test_tgi_args_read_the_local_copy_and_set_every_limit():
     assert args[args.index("--prometheus-port") + 1] == "9000"
 
 
+def test_both_engines_cap_the_batch_at_the_size_sizing_and_the_scaler_assume():
+    # TGI's --max-batch-size and vLLM's --max-num-seqs: the KEDA batch divisor is max_batch_size.
+    tgi = engines.tgi_args(SPEC, "/models/m/rev", 8080, 9000)
+    vllm = engines.vllm_args(SPEC, "/models/m/rev", 8080)
+    assert tgi[tgi.index("--max-batch-size") + 1] == str(SPEC.max_batch_size)
+    assert vllm[vllm.index("--max-num-seqs") + 1] == str(SPEC.max_batch_size)
+
+
+def test_readiness_is_never_tgis_queue_sensitive_health():
+    assert (engines.engine("tgi").readiness_path, engines.engine("tgi").liveness_path) == ("/info", "/info")
+    assert (engines.engine("vllm").readiness_path, engines.engine("vllm").liveness_path) == ("/health", "/version")
+
+
 @pytest.mark.parametrize(("quantization", "flags"), [("none", []), ("bf16", ["--dtype", "bfloat16"])])
 def test_unquantized_models_pass_no_quantize_flag(quantization, flags):
     spec = engines.ModelSpec("m", "r", 8, "llama-3-8b", quantization=quantization)

@@ -25,7 +25,6 @@ from components.private_path import (
     CONTROLLER_NAMESPACE,
     CONTROLLER_SERVICE_ACCOUNT,
     DEREGISTRATION_DELAY_SECONDS,
-    HEALTH_CHECK_PATH,
     LISTENER_PORT_BASE,
     LISTENER_PORT_SPAN,
     PrivateBackend,
@@ -46,6 +45,8 @@ from llmstack.offline import SECRET_PLACEHOLDER
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/llm-prod"
 MODELS = ("llama-3-8b-instruct", "mistral-7b", "llama-3-70b-instruct")
+# mistral-7b as a vLLM server, the others TGI: each target group checks its own engine's path.
+HEALTH_PATHS = {"llama-3-8b-instruct": "/info", "mistral-7b": "/health", "llama-3-70b-instruct": "/info"}
 SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
 SUBNET_CIDRS = ("10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19")
 POD_SG = "sg-cluster"
@@ -63,7 +64,7 @@ def args(**changes: Any) -> PrivatePathArgs:
         "pod_security_group_id": POD_SG,
         "cluster_name": "llm-prod",
         "cluster_arn": CLUSTER_ARN,
-        "models": tuple(PrivateBackend(m, f"{m}-svc", "llm-prod") for m in MODELS),
+        "models": tuple(PrivateBackend(m, f"{m}-svc", "llm-prod", HEALTH_PATHS[m]) for m in MODELS),
     }
     values.update(changes)
     return PrivatePathArgs(**values)
@@ -206,7 +207,8 @@ def test_one_ip_target_group_per_model_with_an_http_health_check(built):
     for model, group in groups.items():
         assert (group["targetType"], group["protocol"], group["port"]) == ("ip", "TCP", conventions.HTTP_PORT)
         assert group["vpcId"] == "vpc-123" and group["preserveClientIp"] == "false"
-        assert group["healthCheck"]["protocol"] == "HTTP" and group["healthCheck"]["path"] == HEALTH_CHECK_PATH
+        # Each model's own path: a TGI and a vLLM model behind one NLB are checked differently.
+        assert group["healthCheck"]["protocol"] == "HTTP" and group["healthCheck"]["path"] == HEALTH_PATHS[model]
         assert group["healthCheck"]["port"] == "traffic-port"
         assert model in group["name"] and len(group["name"]) <= 32
         assert group["deregistrationDelay"] == DEREGISTRATION_DELAY_SECONDS
@@ -219,9 +221,21 @@ def test_deregistered_pods_keep_their_connections_while_they_drain():
         assert PRESTOP_SLEEP_SECONDS + engines.engine(name).drain_seconds <= DEREGISTRATION_DELAY_SECONDS
 
 
-def test_health_check_path_is_every_engines_readiness_path():
-    for name in ("tgi", "vllm"):
-        assert engines.engine(name).readiness_path == HEALTH_CHECK_PATH
+def test_the_plan_health_checks_each_model_on_its_engines_readiness_path(prod_run):
+    from conftest import of_type
+
+    engine_of = {
+        r.inputs["metadata"]["labels"]["llm-serving/model"]: r.inputs["metadata"]["labels"]["llm-serving/engine"]
+        for r in of_type(prod_run, "kubernetes:apps/v1:Deployment")
+        if "llm-serving/engine" in r.inputs["metadata"]["labels"]
+    }
+    groups = of_type(prod_run, "aws:lb/targetGroup:TargetGroup")
+    assert groups
+    for group in groups:
+        model = group.inputs["tags"]["model"]
+        assert group.inputs["healthCheck"]["path"] == engines.engine(engine_of[model]).readiness_path
+    # And TGI's is never /health (503 when its queue is full).
+    assert engines.engine("tgi").readiness_path == "/info"
 
 
 def test_each_model_has_a_listener_on_its_port_forwarding_to_its_own_target_group(built):
@@ -463,9 +477,9 @@ def test_every_taggable_resource_names_the_gateway_component(built):
         ({"environment": "Prod"}, "environment: must be a DNS label"),
         ({"region": "useast1"}, "region: must be an AWS region name"),
         ({"models": ()}, "models: at least one model"),
-        ({"models": (PrivateBackend("Bad_Name", "s", "n"),)}, "models: model names must be DNS labels"),
+        ({"models": (PrivateBackend("Bad_Name", "s", "n", "/info"),)}, "models: model names must be DNS labels"),
         (
-            {"models": (PrivateBackend("a", "s", "n"), PrivateBackend("a", "t", "n"))},
+            {"models": (PrivateBackend("a", "s", "n", "/info"), PrivateBackend("a", "t", "n", "/info"))},
             "models: each model once \\(repeated: a\\)",
         ),
         ({"controller_replicas": 0}, "controller_replicas: must be 1, 2 or 3"),

@@ -1394,6 +1394,13 @@ EXISTING_POLICIES: list[Mutation] = [
         Set(f"{CONTAINER}.livenessProbe", {"httpGet": {"path": "/health", "port": "http"}}),
     ),
     one(
+        "probe-tgi-readiness-health",
+        _policy("kubernetes-model-server-probes"),
+        "a TGI server's readiness probe uses /health (503 while its queue is full)",
+        MODEL_SERVER,
+        Set(f"{CONTAINER}.readinessProbe.httpGet.path", "/health"),
+    ),
+    one(
         "pdb-removed",
         _policy("kubernetes-model-server-has-pdb"),
         "a model server's PodDisruptionBudget is removed",

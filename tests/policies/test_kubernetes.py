@@ -183,6 +183,23 @@ def test_liveness_on_health():
     ]
 
 
+def test_tgi_readiness_on_health():
+    props = deployment()
+    assert "text-generation-inference" in main_container(props)["image"]
+    main_container(props)["readinessProbe"]["httpGet"]["path"] = "/health/"
+    assert check(PROBES, props) == [
+        "container 'tgi' readinessProbe uses /health, which TGI answers 503 while its queue is full: saturated "
+        "replicas would leave the Service at peak load (use /info)."
+    ]
+
+
+def test_vllm_readiness_on_health_is_fine():
+    props = deployment()
+    main_container(props)["image"] = "docker.io/vllm/vllm-openai:v0.11.0"
+    main_container(props)["readinessProbe"]["httpGet"]["path"] = "/health"
+    assert check(PROBES, props) == []
+
+
 def test_probes_not_applicable_to_other_workloads():
     props = deployment()
     props["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
