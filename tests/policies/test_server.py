@@ -165,3 +165,21 @@ def test_runtime_settings_are_read_on_the_first_request_only(monkeypatch):
         servicer.Analyze(analyze, None)
         servicer.AnalyzeStack(stack, None)
     assert calls == [server.ReadOnceServicer, StockServicer, StockServicer, StockServicer]
+
+
+def test_stack_policies_share_one_set_of_linked_resources():
+    # The stock server builds and links every resource again for each stack policy; this one once.
+    shared: list[list[int]] = []
+
+    def record(args, report_violation):
+        shared.append([id(r) for r in args.resources] + [id(r.parent) for r in args.resources])
+
+    policies = [
+        StackValidationPolicy(name=f"stack-reader-{n}", description="reads the stack", validate=record) for n in (1, 2)
+    ]
+    analyze, stack = _one_resource_requests()
+    configured(server.ReadOnceServicer, policies).AnalyzeStack(stack, None)
+    assert len(shared) == 2 and shared[0] == shared[1]
+    shared.clear()
+    configured(StockServicer, policies).AnalyzeStack(stack, None)
+    assert len(shared) == 2 and shared[0][0] != shared[1][0]
