@@ -11,7 +11,7 @@ KEDA runs on every cluster; prometheus-adapter only where a model uses mode hpa.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pulumi
 
@@ -26,6 +26,7 @@ from components.metrics_collector import (
     RolesAnywhereSigning,
 )
 from components.prometheus_adapter import PrometheusAdapter, PrometheusAdapterArgs
+from components.routes import resource_paths
 from components.scaling import GatewaySignal, ModelScaler, ModelScalerArgs
 
 MODES = ("keda", "hpa", "none")
@@ -189,7 +190,11 @@ class Autoscaling(pulumi.ComponentResource):
                     region=args.region,
                     prometheus_url=query_url if model.mode == "keda" else None,
                     trigger_authentication=self.keda.trigger_authentication_name,
-                    gateway=args.gateway if model.scale_to_zero else None,
+                    gateway=(
+                        replace(args.gateway, routes=resource_paths(model.model, model.engine))
+                        if model.scale_to_zero and args.gateway is not None
+                        else None
+                    ),
                     cooldown_seconds=model.cooldown_seconds,
                     engine=model.engine,
                 ),

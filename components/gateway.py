@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from components import aws_managed_policies, gateway_authorizer, tenant_limits
 from components.arg_checks import check_environment_name, check_region
 from components.conventions import GATEWAY_STAGE, LOG_RETENTION_DAYS
+from components.routes import ENGINE_ROUTES, Route, resource_path
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
 from components.waf import COMMON_RULES_TO_COUNT, WebAcl, WebAclArgs
 
@@ -47,26 +48,6 @@ AUTHORIZER_RUNTIME = "python3.13"
 AUTHORIZER_TABLE_MAX_BYTES = gateway_authorizer.TABLE_MAX_BYTES
 
 
-@dataclass(frozen=True)
-class Route:
-    """One public route and the model-server path it proxies to."""
-
-    path: str
-    """Resource path under the model, e.g. `generate` or `chat/completions`."""
-    upstream: str
-    """Path on the model server (TGI)."""
-    stream: bool
-    schema: str
-    """`generate` or `chat`: the request body model."""
-
-
-ROUTES = (
-    Route("generate", "/generate", stream=False, schema="generate"),
-    Route("generate_stream", "/generate_stream", stream=True, schema="generate"),
-    Route("chat/completions", "/v1/chat/completions", stream=True, schema="chat"),
-)
-# vLLM serves the OpenAI API only (no TGI /generate): its models get the chat route.
-ENGINE_ROUTES = {"tgi": ROUTES, "vllm": tuple(route for route in ROUTES if route.schema == "chat")}
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -85,6 +66,11 @@ ACCESS_LOG_FORMAT = {
     "xrayTraceId": "$context.xrayTraceId",
     "errorType": "$context.error.responseType",
 }
+# What API Gateway answers when the VPC link reaches no ready replica (Gateway response types,
+# API Gateway developer guide): both become 503 with Retry-After.
+UNAVAILABLE_RESPONSE_TYPES = ("INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT")
+DEFAULT_RETRY_AFTER_SECONDS = 30
+"""Retry-After on an API whose models never scale to zero: a replica restarting or rolling."""
 _MODEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -100,6 +86,9 @@ class GatewayBackend:
     """Bounds max_new_tokens / max_tokens in the request schema (input + new <= total)."""
     engine: str = "tgi"
     """The model server's engine: tgi gets all three routes, vllm the OpenAI chat route only."""
+    cold_start_seconds: int | None = None
+    """A model that scales to zero: predicted seconds from its first request until it serves
+    (`serving.cold_start_seconds`). None: it always has a replica."""
 
     @property
     def routes(self) -> tuple[Route, ...]:
@@ -114,6 +103,8 @@ class GatewayBackend:
             raise ValueError(f"max_total_tokens: must be > max_input_tokens (model '{self.model}')")
         if self.engine not in ENGINE_ROUTES:
             raise ValueError(f"engine: must be one of {', '.join(ENGINE_ROUTES)} (got {self.engine!r})")
+        if self.cold_start_seconds is not None and self.cold_start_seconds < 1:
+            raise ValueError(f"cold_start_seconds: must be >= 1 (model '{self.model}')")
         if not 1 <= self.max_body_kib <= API_GATEWAY_MAX_PAYLOAD_KIB:
             raise ValueError(
                 f"max_body_kib: must be between 1 and {API_GATEWAY_MAX_PAYLOAD_KIB} (API Gateway's payload limit)"
@@ -249,6 +240,12 @@ def apigateway_logging_trust_policy(account_id: str) -> dict[str, Any]:
     }
 
 
+def retry_after_seconds(backends: tuple[GatewayBackend, ...]) -> int:
+    """Seconds a caller of this API waits for a model without a ready replica: the longest cold
+    start among its models that scale to zero, else DEFAULT_RETRY_AFTER_SECONDS."""
+    return max([b.cold_start_seconds for b in backends if b.cold_start_seconds], default=DEFAULT_RETRY_AFTER_SECONDS)
+
+
 @dataclass(frozen=True)
 class ApiGatewayArgs:
     environment: str
@@ -330,7 +327,7 @@ def route_table(args: ApiGatewayArgs) -> list[dict[str, Any]]:
     return [
         {
             "model": backend.model,
-            "path": f"/v1/models/{backend.model}/{route.path}",
+            "path": resource_path(backend.model, route),
             "upstream": route.upstream,
             "stream": route.stream,
             "schema": route.schema,
@@ -396,7 +393,7 @@ class ApiGateway(pulumi.ComponentResource):
             response_templates={"application/json": json.dumps({"message": "model not allowed for this API key"})},
             opts=child,
         )
-        route_resources = [*self._routes(api, authorizer, validator), access_denied]
+        route_resources = [*self._routes(api, authorizer, validator), access_denied, *self._unavailable(api, args)]
 
         triggers = pulumi.Output.all(*[backend.url for backend in args.backends]).apply(
             lambda urls: {
@@ -406,6 +403,8 @@ class ApiGateway(pulumi.ComponentResource):
                             "routes": route_table(args),
                             "urls": urls,
                             "schemas": [(generate_schema(b), chat_schema(b)) for b in args.backends],
+                            # Gateway responses take effect with a deployment too.
+                            "retry_after": retry_after_seconds(args.backends),
                         },
                         sort_keys=True,
                     ).encode()
@@ -518,6 +517,25 @@ class ApiGateway(pulumi.ComponentResource):
 
     def _tags(self, name: str) -> dict[str, str]:
         return {**self._args.extra_tags, "Name": name, "component": "gateway"}
+
+    def _unavailable(self, api: aws.apigateway.RestApi, args: ApiGatewayArgs) -> list[aws.apigateway.Response]:
+        """A model with no ready replica (scaled to zero and waking, or restarting) makes the VPC link
+        fail or time out: callers get 503 with `Retry-After` for the time the sizing predicts, not a
+        bare 502/504. Gateway responses are per API, so the wait is the longest of its models'."""
+        wait = retry_after_seconds(args.backends)
+        message = f"the model is starting (or has no ready replica): retry after {wait} s"
+        return [
+            aws.apigateway.Response(
+                f"{self._name}-{kind.lower().replace('_', '-')}",
+                rest_api_id=api.id,
+                response_type=kind,
+                status_code="503",
+                response_parameters={"gatewayresponse.header.Retry-After": f"'{wait}'"},
+                response_templates={"application/json": json.dumps({"message": message})},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for kind in UNAVAILABLE_RESPONSE_TYPES
+        ]
 
     def _authorizer(self, api: aws.apigateway.RestApi, keys: TenantKeys) -> aws.apigateway.Authorizer:
         name, args = self._name, self._args

@@ -60,6 +60,7 @@ from components.serving import (
     PodIdentityCredentials,
     ServedModel,
     WeightsSource,
+    cold_start_seconds,
 )
 from components.serving_namespace import ServingNamespace, ServingNamespaceArgs
 from components.tenants import TenantSpec
@@ -526,6 +527,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": kubernetes_provider}),
         )
         served = {s.model.name: s for s in args.models}
+        scaled_to_zero = {m.model for m in args.autoscaling if m.scale_to_zero}
         gateway = ApiGateway(
             f"{name}-gateway",
             ApiGatewayArgs(
@@ -542,6 +544,11 @@ class RegionalPlatform(pulumi.ComponentResource):
                         max_body_kib=settings.max_body_kib,
                         max_total_tokens=served[model].model.max_total_tokens,
                         engine=served[model].engine,
+                        cold_start_seconds=(
+                            cold_start_seconds(served[model].model, served[model].placement.gpu)
+                            if model in scaled_to_zero
+                            else None
+                        ),
                     )
                     for model in self.routed_servers
                 ),

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pulumi
 
-from components import conventions, engines
+from components import conventions, engines, routes
 from components.arg_checks import AWS_REGION, DNS_LABEL
 from components.depends import inherited_depends_on
 from components.kube import KubernetesObject
@@ -45,12 +45,18 @@ class GatewaySignal:
     """Stage name (the `Stage` dimension)."""
     requests_per_replica_per_minute: int = 600
     """Target of the request-count trigger once awake; the engine-metric triggers usually ask for more."""
+    routes: tuple[str, ...] = ()
+    """The model's own resource paths (`routes.resource_paths`): it wakes on requests to them, from
+    the stage's per-method metrics, never on the stage's total (every model's requests)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.api_name, str) or not re.fullmatch(r"[^;]{1,1024}", self.api_name):
             raise ValueError(f"api_name: must be a REST API name without ';' (got {self.api_name!r})")
         if not isinstance(self.stage, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", self.stage):
             raise ValueError(f"stage: must be a stage name (letters, digits, '-', '_') (got {self.stage!r})")
+        for route in self.routes:
+            if not isinstance(route, str) or not re.fullmatch(r"/v1/models/[a-z0-9-]+/[a-z_/]+", route):
+                raise ValueError(f"routes: must be the model's resource paths, /v1/models/<model>/... (got {route!r})")
         if self.requests_per_replica_per_minute < 1:
             raise ValueError(
                 f"requests_per_replica_per_minute: must be >= 1 (got {self.requests_per_replica_per_minute})"
@@ -116,6 +122,8 @@ class ModelScalerArgs:
             )
         if self.gateway is not None and self.mode != "keda":
             raise ValueError("gateway: only used with mode keda")
+        if self.gateway is not None and not self.gateway.routes:
+            raise ValueError("gateway: needs the model's routes (it wakes on its own requests, not the stage's)")
         if self.gateway is not None and self.trigger_authentication is None:
             raise ValueError("gateway: CloudWatch reads need the trigger_authentication (KEDA's AWS identity)")
         if self.mode == "keda" and self.prometheus_url is None:
@@ -192,21 +200,26 @@ def scaled_object(args: ModelScalerArgs, prometheus_url: str) -> dict[str, Any]:
         }
         for name in ("queue-size", "batch-occupancy")
     ]
-    if args.gateway is not None:
+    gateway = args.gateway
+    for index, route in enumerate(gateway.routes if gateway is not None else ()):
+        assert gateway is not None
+        # One trigger per route (KEDA's CloudWatch scaler reads one metric each; it wakes the model
+        # when any is above 0): the stage's detailed per-method metrics, so only this model's
+        # requests wake it. 4xx answers are in Count too (no metric math in the scaler).
         triggers.append(
             {
                 "type": "aws-cloudwatch",
-                "name": "gateway-requests",
+                "name": f"gateway-requests-{index}",
                 "metricType": "AverageValue",
                 "metadata": {
                     "namespace": "AWS/ApiGateway",
                     "metricName": "Count",
-                    "dimensionName": "ApiName;Stage",
-                    "dimensionValue": f"{args.gateway.api_name};{args.gateway.stage}",
+                    "dimensionName": "ApiName;Method;Resource;Stage",
+                    "dimensionValue": f"{gateway.api_name};{routes.METHOD};{route};{gateway.stage}",
                     "metricStat": "Sum",
                     "metricStatPeriod": "60",
                     "metricCollectionTime": "300",
-                    "targetMetricValue": str(args.gateway.requests_per_replica_per_minute),
+                    "targetMetricValue": str(gateway.requests_per_replica_per_minute),
                     "activationTargetMetricValue": "0",
                     "minMetricValue": "0",
                     "awsRegion": args.region,

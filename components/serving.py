@@ -294,6 +294,21 @@ def startup_failure_threshold(model: engines.ModelSpec, gpu: str) -> int:
     return math.ceil(sizing.startup_seconds(weights_gib) / PROBE_PERIOD_SECONDS)
 
 
+# A model scaled to zero, from its first request to serving: API Gateway publishes per-minute
+# metrics that CloudWatch serves about a minute later and KEDA polls every 15 s (wake), then the
+# weight sync from S3 to the node's NVMe and the engine's load (startup).
+WAKE_SIGNAL_SECONDS = 135
+WEIGHT_SYNC_MIB_PER_SECOND = 400  # `aws s3 sync` from the region's bucket, conservative for g5/p5
+
+
+def cold_start_seconds(model: engines.ModelSpec, gpu: str) -> int:
+    """Predicted seconds from a scaled-to-zero model's first request until it can serve, on a node
+    that is already up (the GPU node group's minimum): what the gateway tells callers to wait."""
+    weights_gib = sizing.size(model.sizing_request(gpu)).weights_gib
+    sync = weights_gib * 1024 / WEIGHT_SYNC_MIB_PER_SECOND
+    return math.ceil(WAKE_SIGNAL_SECONDS + sync + sizing.startup_seconds(weights_gib))
+
+
 def rollout_deadline_seconds(model: engines.ModelSpec, gpu: str) -> int:
     """How long a rollout may take: a cold node syncs the weights, then the engine loads them."""
     return SYNC_DEADLINE_SECONDS + startup_failure_threshold(model, gpu) * PROBE_PERIOD_SECONDS

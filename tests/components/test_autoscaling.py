@@ -7,6 +7,7 @@ ScaledObject and TriggerAuthentication manifests validate against KEDA's CRD sch
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from components.metrics_collector import DCGM_EXPORTER_IMAGE, PROMETHEUS_IMAGE, 
 from components.metrics_workspace import MetricsWorkspaceArgs, workspace_key_policy
 from components.pod_identity import trust_policy
 from components.prometheus_adapter import CHART_VERSION as ADAPTER_CHART_VERSION
+from components.routes import resource_paths
 from components.scaling import GatewaySignal, ModelScalerArgs, horizontal_pod_autoscaler, scaled_object
 from llmstack.mock_ids import mock_identity
 from llmstack.offline import PlanMocks, RecordedResource, RecordingMonitor
@@ -105,16 +107,24 @@ def test_scaled_object_validates_against_the_strict_keda_schema():
     assert behavior["scaleDown"]["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 300}]
 
 
-def test_scale_to_zero_adds_the_gateway_request_count_trigger():
-    body = scaled_object(scaler_args(min_replicas=0, gateway=GATEWAY), QUERY_URL)
+ROUTED = dataclasses.replace(GATEWAY, routes=resource_paths("llama", "tgi"))
+
+
+def test_scale_to_zero_adds_a_request_count_trigger_per_route_of_the_model():
+    body = scaled_object(scaler_args(min_replicas=0, gateway=ROUTED), QUERY_URL)
     keda_validate("ScaledObject", body)
-    gateway = body["spec"]["triggers"][-1]
-    assert gateway["type"] == "aws-cloudwatch"
-    assert gateway["metadata"] | {} == {
+    wakes = [t for t in body["spec"]["triggers"] if t["type"] == "aws-cloudwatch"]
+    assert [t["name"] for t in wakes] == ["gateway-requests-0", "gateway-requests-1", "gateway-requests-2"]
+    assert [t["metadata"]["dimensionValue"] for t in wakes] == [
+        "llm-serving-prod;POST;/v1/models/llama/generate;v1",
+        "llm-serving-prod;POST;/v1/models/llama/generate_stream;v1",
+        "llm-serving-prod;POST;/v1/models/llama/chat/completions;v1",
+    ]
+    assert wakes[0]["metadata"] | {} == {
         "namespace": "AWS/ApiGateway",
         "metricName": "Count",
-        "dimensionName": "ApiName;Stage",
-        "dimensionValue": "llm-serving-prod;v1",
+        "dimensionName": "ApiName;Method;Resource;Stage",
+        "dimensionValue": "llm-serving-prod;POST;/v1/models/llama/generate;v1",
         "metricStat": "Sum",
         "metricStatPeriod": "60",
         "metricCollectionTime": "300",
@@ -123,6 +133,13 @@ def test_scale_to_zero_adds_the_gateway_request_count_trigger():
         "minMetricValue": "0",
         "awsRegion": "us-east-1",
     }
+
+
+def test_a_gateway_signal_without_the_models_routes_is_refused():
+    with pytest.raises(ValueError, match="gateway: needs the model's routes"):
+        scaled_object(scaler_args(min_replicas=0, gateway=GATEWAY), QUERY_URL)
+    with pytest.raises(ValueError, match="routes: must be the model's resource paths"):
+        dataclasses.replace(GATEWAY, routes=("/v1/chat/completions",))
 
 
 def test_the_strict_schema_rejects_unknown_fields_and_the_cel_rule_is_checked():

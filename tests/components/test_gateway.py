@@ -3,6 +3,7 @@ and tracing, tenant keys and usage plans, and the tenant -> model mapping the au
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -268,15 +269,39 @@ def test_deployment_redeploys_when_routes_change(resources):
     (deployment,) = by_type(resources, "aws:apigateway/deployment:Deployment")
     methods = {m.urn for m in by_type(resources, "aws:apigateway/method:Method")}
     integrations = {i.urn for i in by_type(resources, "aws:apigateway/integration:Integration")}
-    (denied,) = by_type(resources, "aws:apigateway/response:Response")
-    assert denied.inputs["responseType"] == "ACCESS_DENIED" and denied.inputs["statusCode"] == "403"
-    assert methods | integrations | {denied.urn} <= set(deployment.dependencies)
+    responses = {r.inputs["responseType"]: r for r in by_type(resources, "aws:apigateway/response:Response")}
+    denied = responses["ACCESS_DENIED"]
+    assert denied.inputs["statusCode"] == "403"
+    assert methods | integrations | {r.urn for r in responses.values()} <= set(deployment.dependencies)
     other, _ = build(gateway_args(backends=BACKENDS[:1], tenants=TENANTS[:1]))
     (changed,) = by_type(other, "aws:apigateway/deployment:Deployment")
     assert changed.inputs["triggers"]["routes"] != deployment.inputs["triggers"]["routes"]
     again, _ = build()
     (same,) = by_type(again, "aws:apigateway/deployment:Deployment")
     assert same.inputs["triggers"] == deployment.inputs["triggers"]
+
+
+def test_a_model_without_a_ready_replica_answers_503_with_retry_after(resources):
+    # No backend scales to zero here: a restarting replica's wait.
+    responses = {r.inputs["responseType"]: r.inputs for r in by_type(resources, "aws:apigateway/response:Response")}
+    for kind in ("INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT"):
+        assert responses[kind]["statusCode"] == "503"
+        assert responses[kind]["responseParameters"] == {"gatewayresponse.header.Retry-After": "'30'"}
+    waking = [
+        dataclasses.replace(BACKENDS[0], cold_start_seconds=340),
+        dataclasses.replace(BACKENDS[1], cold_start_seconds=90),
+    ]
+    other, _ = build(gateway_args(backends=(*waking, *BACKENDS[2:])))
+    responses = {r.inputs["responseType"]: r.inputs for r in by_type(other, "aws:apigateway/response:Response")}
+    # Gateway responses are per API: the longest predicted cold start of its models.
+    assert responses["INTEGRATION_FAILURE"]["responseParameters"] == {"gatewayresponse.header.Retry-After": "'340'"}
+    assert json.loads(responses["INTEGRATION_TIMEOUT"]["responseTemplates"]["application/json"]) == {
+        "message": "the model is starting (or has no ready replica): retry after 340 s"
+    }
+    # A changed wait redeploys the stage (gateway responses take effect with a deployment).
+    (before,) = by_type(resources, "aws:apigateway/deployment:Deployment")
+    (after,) = by_type(other, "aws:apigateway/deployment:Deployment")
+    assert before.inputs["triggers"]["routes"] != after.inputs["triggers"]["routes"]
 
 
 def test_tenant_keys_come_from_random_passwords_and_sit_in_usage_plans(resources):

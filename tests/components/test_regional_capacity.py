@@ -44,8 +44,12 @@ def test_with_gpu_capacity_models_scale_and_scale_to_zero_waits_on_the_gateway_s
     (autoscaling,) = by_type(resources, "llm-serving:autoscaling:Autoscaling")
     (scaled,) = by_type(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject")
     assert scaled.inputs["spec"]["minReplicaCount"] == 0
-    (wake,) = [t for t in scaled.inputs["spec"]["triggers"] if t["type"] == "aws-cloudwatch"]
-    assert wake["metadata"]["dimensionValue"] == "llm-serving-dev-us-east-1;v1"
+    # It wakes on requests to its own three routes, never on the stage's total.
+    wake = [t["metadata"]["dimensionValue"] for t in scaled.inputs["spec"]["triggers"] if t["type"] == "aws-cloudwatch"]
+    assert wake == [
+        f"llm-serving-dev-us-east-1;POST;/v1/models/llama-3-8b-instruct/{route};v1"
+        for route in ("generate", "generate_stream", "chat/completions")
+    ]
     (deployment,) = [
         d
         for d in by_type(resources, "kubernetes:apps/v1:Deployment")

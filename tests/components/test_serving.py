@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import kubernetes_validate
 import pulumi
 import pulumi_aws as aws
@@ -196,3 +198,43 @@ def test_regional_serving_binds_each_model_to_the_read_only_role():
     for text in manifest_files([r.to_json() for r in resources]).values():
         kubernetes_validate.validate(yaml.safe_load(text), KUBERNETES_VERSION, strict=True)
     assert not any("valueFrom" in e for e in env)  # Pod Identity: no credentials in the pod spec
+
+
+def test_cold_start_is_the_wake_signal_the_weight_sync_and_the_load():
+    from components import sizing
+    from components.serving import (
+        WAKE_SIGNAL_SECONDS,
+        WEIGHT_SYNC_MIB_PER_SECOND,
+        cold_start_seconds,
+        rollout_deadline_seconds,
+    )
+
+    model = server_args().served.model
+    weights_gib = sizing.size(model.sizing_request("a10g")).weights_gib
+    expected = (
+        WAKE_SIGNAL_SECONDS + weights_gib * 1024 / WEIGHT_SYNC_MIB_PER_SECOND + sizing.startup_seconds(weights_gib)
+    )
+    assert cold_start_seconds(model, "a10g") == math.ceil(expected)
+    # Within what the rollout allows, and longer than the load alone.
+    assert (
+        sizing.startup_seconds(weights_gib)
+        < cold_start_seconds(model, "a10g")
+        < rollout_deadline_seconds(model, "a10g")
+    )
+
+
+def test_the_dev_gateway_tells_callers_to_wait_for_its_scaled_to_zero_model(dev_run):
+    from conftest import of_type, stack_values
+
+    from components.serving import cold_start_seconds
+    from stacks.config import parse_platform_config
+    from stacks.platform import model_spec
+
+    config = parse_platform_config(stack_values("dev"))
+    (model,) = [m for m in config.models if m.autoscaling.min_replicas == 0]
+    gpu = next(g.gpu for r in config.regions for g in r.node_groups if g.name == model.node_group)
+    responses = {r.inputs["responseType"]: r.inputs for r in of_type(dev_run, "aws:apigateway/response:Response")}
+    for kind in ("INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT"):
+        header = responses[kind]["responseParameters"]["gatewayresponse.header.Retry-After"]
+        assert header == f"'{cold_start_seconds(model_spec(model), gpu)}'"
+    assert cold_start_seconds(model_spec(model), gpu) > 300  # minutes to wake, sync and load, not the 30 s default

@@ -71,7 +71,8 @@ def test_vllm_with_keda_plans_cleanly_and_queries_vllm_gauges(tmp_path):
     queries = {t["name"]: t["metadata"].get("query") for t in scaled["spec"]["triggers"]}
     assert queries["queue-size"] == f'sum(vllm:num_requests_waiting{{namespace="llm-dev",model="{MODEL}"}})'
     assert queries["batch-occupancy"] == f'sum(vllm:num_requests_running{{namespace="llm-dev",model="{MODEL}"}}) / 8'
-    assert "gateway-requests" in queries  # still wakes from zero on the API Gateway count
+    # Still wakes from zero on the API Gateway count of its one route (vLLM: chat/completions only).
+    assert [name for name in queries if name.startswith("gateway-requests")] == ["gateway-requests-0"]
     # The agent keeps the port the pod names; the NetworkPolicy admits it on vLLM's HTTP port.
     relabels = scrape_jobs(document)["model-servers"]["relabel_configs"]
     assert {

@@ -1475,6 +1475,15 @@ EXISTING_POLICIES: list[Mutation] = [
         Set("spec.minReplicaCount", 0),
         DropWhere("spec.triggers", Not(Eq("type", "prometheus"))),
     ),
+    one(
+        "keda-zero-wakes-on-stage",
+        _policy("kubernetes-keda-scale-to-zero-needs-external-trigger"),
+        "a scaled-to-zero model wakes on the whole API stage's request count, not its own route",
+        MODEL_SCALED_OBJECT,
+        Set("spec.triggers[2].metadata.dimensionName", "ApiName;Stage"),
+        Set("spec.triggers[2].metadata.dimensionValue", "llm-serving-dev-us-east-1;v1"),
+        stacks=("dev",),  # prod has no model that scales to zero
+    ),
 ]
 
 # --- the controllers declared from upstream charts, held to the policies of the program's own -----

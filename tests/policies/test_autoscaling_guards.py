@@ -385,6 +385,28 @@ def test_idle_at_zero_on_pod_metrics_only():
     assert "only has triggers fed by its own pods (cpu)" in message
 
 
+def _gateway_trigger(dimensions: str, values: str) -> dict[str, Any]:
+    metadata = {"namespace": "AWS/ApiGateway", "metricName": "Count", "dimensionName": dimensions}
+    return {"type": "aws-cloudwatch", "name": "gateway-requests-0", "metadata": {**metadata, "dimensionValue": values}}
+
+
+def test_scale_to_zero_on_the_models_own_route():
+    props = scaled_object(min_count=0, triggers=("prometheus",))
+    route = "llm-serving-prod-us-east-1;POST;/v1/models/llama/generate;v1"
+    props["spec"]["triggers"].append(_gateway_trigger("ApiName;Method;Resource;Stage", route))
+    assert resource_violations(keda_scale_to_zero_external_trigger.policy, SO, props) == []
+
+
+def test_scale_to_zero_on_the_whole_stage():
+    props = scaled_object(min_count=0, triggers=("prometheus",))
+    props["spec"]["triggers"].append(_gateway_trigger("ApiName;Stage", "llm-serving-prod-us-east-1;v1"))
+    assert resource_violations(keda_scale_to_zero_external_trigger.policy, SO, props) == [
+        "ScaledObject llm-prod/llama trigger 'gateway-requests-0' counts the whole API stage's requests "
+        "(ApiName;Stage): every model's traffic would wake this model's GPUs; count its own route "
+        "(ApiName;Method;Resource;Stage)."
+    ]
+
+
 def test_scale_to_zero_rule_not_applicable():
     assert resource_violations(keda_scale_to_zero_external_trigger.policy, SO, scaled_object(min_count=1)) == []
     assert resource_violations(keda_scale_to_zero_external_trigger.policy, HPA, hpa(min_replicas=0)) == []
