@@ -7,6 +7,10 @@ services/ec2/quotas/L-...); the VPC codes are those of moto's copy of
 `list-aws-default-service-quotas --service-code vpc` (moto/servicequotas/resources/default_quotas/
 vpc.py, checked by a test); the EKS codes are those of the Amazon EKS User Guide, "View and manage
 Amazon EKS and Fargate service quotas" (https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html).
+The EKS and Elastic IP codes were also cross-checked, code against name, in public tools that read
+them through Service Quotas (quota checkers' tables of `eks` L-1194D53C Clusters, L-6D54EA21 Managed
+node groups per cluster, L-BD136A63 Nodes per managed node group; an installer's `ec2` L-0263D0A3
+"Number of EIPs - VPC EIPs").
 """
 
 from __future__ import annotations
