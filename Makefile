@@ -45,8 +45,10 @@ preview: setup  ## offline plan of the dev stack (the main job)
 plan: setup     ## offline plan of STACK=<name>
 	$(BIN)/llmstack plan --stack $(STACK)
 
+# Two workers (pytest-xdist), each taking whole test files so a file's module fixtures are built
+# once: 6.5 min instead of 10.5 on a 2-core machine.
 test: setup     ## the test suite (what CI runs, with mutation and the prod plan)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 mutation: setup ## break prod and dev one property at a time: every break must fail `llmstack check`
 	$(BIN)/python -m tests.mutation
