@@ -10,6 +10,7 @@ from policies.aws.apigateway import (
     stage_waf_associated,
     streaming_routes_stream,
     tenant_limits_global,
+    unavailable_retry_after,
     usage_plan_throttle_and_quota,
 )
 from policies.aws.awslambda import function_environment_cmk, function_url_requires_iam_auth, permission_source_scoped
@@ -165,6 +166,7 @@ ALL_POLICIES = [
     waivers_valid.policy,
     rest_api_no_edge_endpoint.policy,
     stage_waf_associated.policy,
+    unavailable_retry_after.policy,
     stage_access_logging.policy,
     stage_tracing_enabled.policy,
     method_settings_no_data_trace.policy,

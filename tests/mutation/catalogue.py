@@ -104,6 +104,7 @@ METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 STAGE = "aws:apigateway/stage:Stage"
 REST_API = "aws:apigateway/restApi:RestApi"
 INTEGRATION = "aws:apigateway/integration:Integration"
+GATEWAY_RESPONSE = "aws:apigateway/response:Response"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
@@ -1227,6 +1228,22 @@ EXISTING_POLICIES: list[Mutation] = [
         where(WEB_ACL_ASSOCIATION),
         Remove(),
         names=(Linked(where(WEB_ACL_ASSOCIATION), "resourceArn"),),
+    ),
+    one(
+        "unavailable-response-removed",
+        _policy("aws-apigateway-unavailable-retry-after"),
+        "the API's INTEGRATION_FAILURE response (503, Retry-After) is removed",
+        where(GATEWAY_RESPONSE, Eq("responseType", "INTEGRATION_FAILURE")),
+        Remove(),
+        names=(Linked(where(GATEWAY_RESPONSE, Eq("responseType", "INTEGRATION_FAILURE")), "restApiId"),),
+    ),
+    one(
+        "unavailable-response-no-retry-after",
+        _policy("aws-apigateway-unavailable-retry-after"),
+        "a waking model's timeout answers a bare 504 without Retry-After",
+        where(GATEWAY_RESPONSE, Eq("responseType", "INTEGRATION_TIMEOUT")),
+        Set("statusCode", "504"),
+        Delete("responseParameters"),
     ),
     one(
         "stage-no-access-log",

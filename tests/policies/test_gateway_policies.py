@@ -13,6 +13,7 @@ from policies.aws.apigateway import (
     stage_tracing_enabled,
     stage_waf_associated,
     streaming_routes_stream,
+    unavailable_retry_after,
     usage_plan_throttle_and_quota,
 )
 from policies.aws.wafv2 import web_acl_baseline_rules, web_acl_logging_redacted
@@ -458,3 +459,72 @@ def test_usage_plan_quota_needs_a_period():
 
 def test_usage_plan_policy_ignores_other_types():
     assert plans({}, "aws:apigateway/usagePlanKey:UsagePlanKey") == []
+
+
+# --- 503 with Retry-After while a model has no ready replica ------------------------------------------
+
+RESPONSE = "aws:apigateway/response:Response"
+
+
+def rest_api(name="front-api"):
+    return policy_resource("aws:apigateway/restApi:RestApi", name, {"name": name})
+
+
+def unavailable_response(api, kind="INTEGRATION_FAILURE", status="503", retry_after="'340'", name=None):
+    props = {"responseType": kind, "statusCode": status, "restApiId": "abc123"}
+    if retry_after is not None:
+        props["responseParameters"] = {"gatewayresponse.header.Retry-After": retry_after}
+    return policy_resource(
+        RESPONSE,
+        name or f"{api.name}-{kind.lower()}",
+        props,
+        dependencies=[api],
+        property_dependencies={"restApiId": [api]},
+    )
+
+
+def both_responses(api, **changes):
+    return [
+        unavailable_response(api, "INTEGRATION_FAILURE", **changes),
+        unavailable_response(api, "INTEGRATION_TIMEOUT"),
+    ]
+
+
+def test_an_api_with_503_retry_after_responses_complies():
+    api = rest_api()
+    assert stack_violations(unavailable_retry_after.policy, [api, *both_responses(api)]) == []
+
+
+def test_an_api_without_them_violates_and_another_apis_do_not_count():
+    api, other = rest_api(), rest_api("other-api")
+    resources = [api, other, unavailable_response(api, "INTEGRATION_TIMEOUT"), *both_responses(other)]
+    assert stack_violations(unavailable_retry_after.policy, resources) == [
+        (
+            "REST API 'front-api' has no INTEGRATION_FAILURE gateway response: a model without a ready replica "
+            "answers API Gateway's bare 5xx, which callers cannot time a retry on.",
+            api.urn,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown"),
+    [
+        ({"status": "502"}, "answers 502 with Retry-After '340'"),
+        ({"status": ""}, "answers the default status with Retry-After '340'"),
+        ({"retry_after": None}, "answers 503 with Retry-After unset"),
+        ({"retry_after": "340"}, "answers 503 with Retry-After 340"),  # unquoted: a mapping, not a value
+        ({"retry_after": "'0'"}, "answers 503 with Retry-After '0'"),
+        ({"retry_after": "'soon'"}, "answers 503 with Retry-After 'soon'"),
+    ],
+)
+def test_a_response_that_is_not_503_with_seconds_violates(changes, shown):
+    api = rest_api()
+    failure, timeout = both_responses(api, **changes)
+    assert stack_violations(unavailable_retry_after.policy, [api, failure, timeout]) == [
+        (
+            f"gateway response 'front-api-integration_failure' (INTEGRATION_FAILURE) {shown}; it must be 503 with "
+            "Retry-After set to the seconds the model needs to start ('<seconds>').",
+            failure.urn,
+        )
+    ]
