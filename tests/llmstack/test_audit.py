@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -27,7 +26,7 @@ from llmstack import audit
 from llmstack.cli import main
 from llmstack.planfile import placement
 from tests.iam_calls import allowed_actions, calls_in_code, iam_action
-from tests.llmstack.test_check_cli import in_project
+from tests.llmstack.test_check_cli import planned
 from tests.test_plan_iam_validity import findings
 
 ACCOUNT = "123456789012"  # prod's aws_account_id, and moto's default account
@@ -36,10 +35,7 @@ POLICY = json.loads((Path(audit.__file__).parent / "data" / "audit-policy.json")
 
 @pytest.fixture(scope="module")
 def prod_plan(tmp_path_factory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("prod")
-    with in_project(), contextlib.redirect_stdout(io.StringIO()):
-        assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
-    return json.loads((out / "plan.json").read_text())
+    return planned("prod", tmp_path_factory)
 
 
 def _replication_as_stored(self):

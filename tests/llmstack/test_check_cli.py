@@ -37,20 +37,22 @@ def in_project() -> Iterator[None]:
         os.chdir(before)
 
 
+def planned(stack: str, tmp_path_factory) -> dict[str, Any]:
+    """The committed stack's plan.json, as `llmstack plan --stack <stack>` writes it."""
+    out = tmp_path_factory.mktemp(stack)
+    with in_project(), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["plan", "--stack", stack, "--out", str(out)]) == 0
+    return json.loads((out / "plan.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def dev_plan(tmp_path_factory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("dev")
-    with in_project(), contextlib.redirect_stdout(io.StringIO()):
-        assert main(["plan", "--stack", "dev", "--out", str(out)]) == 0
-    return json.loads((out / "plan.json").read_text())
+    return planned("dev", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def prod_plan(tmp_path_factory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("prod")
-    with in_project(), contextlib.redirect_stdout(io.StringIO()):
-        assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
-    return json.loads((out / "plan.json").read_text())
+    return planned("prod", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
