@@ -129,6 +129,13 @@ INGRESS_NETWORKS_ANNOTATION = "llm-serving/ingress-networks"
 
 # --- API Gateway -------------------------------------------------------------------------------
 GATEWAY_STAGE = "v1"
+# Dimensions of a stage's per-method metrics (detailed metrics on): what a model scaled to zero
+# wakes on, its own route's request count. Without Resource, a Count is every model's.
+GATEWAY_ROUTE_DIMENSIONS = ("ApiName", "Method", "Resource", "Stage")
+# Gateway response types API Gateway answers when the VPC link reaches no ready replica; both are
+# 503 with this header (the GatewayResponseType enum, checked against botocore's model in a test).
+UNAVAILABLE_RESPONSE_TYPES = ("INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT")
+RETRY_AFTER_PARAMETER = "gatewayresponse.header.Retry-After"
 
 
 def gateway_api_name(environment: str, region: str) -> str:

@@ -32,7 +32,12 @@ import pulumi_aws as aws
 
 from components import aws_managed_policies, gateway_authorizer, tenant_limits
 from components.arg_checks import check_environment_name, check_region
-from components.conventions import GATEWAY_STAGE, LOG_RETENTION_DAYS
+from components.conventions import (
+    GATEWAY_STAGE,
+    LOG_RETENTION_DAYS,
+    RETRY_AFTER_PARAMETER,
+    UNAVAILABLE_RESPONSE_TYPES,
+)
 from components.routes import ENGINE_ROUTES, Route, resource_path
 from components.tenants import TenantKeys, TenantKeysArgs, TenantSpec, TenantUsagePlans, TenantUsagePlansArgs
 from components.waf import COMMON_RULES_TO_COUNT, WebAcl, WebAclArgs
@@ -66,9 +71,6 @@ ACCESS_LOG_FORMAT = {
     "xrayTraceId": "$context.xrayTraceId",
     "errorType": "$context.error.responseType",
 }
-# What API Gateway answers when the VPC link reaches no ready replica (Gateway response types,
-# API Gateway developer guide): both become 503 with Retry-After.
-UNAVAILABLE_RESPONSE_TYPES = ("INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT")
 DEFAULT_RETRY_AFTER_SECONDS = 30
 """Retry-After on an API whose models never scale to zero: a replica restarting or rolling."""
 _MODEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
@@ -530,7 +532,7 @@ class ApiGateway(pulumi.ComponentResource):
                 rest_api_id=api.id,
                 response_type=kind,
                 status_code="503",
-                response_parameters={"gatewayresponse.header.Retry-After": f"'{wait}'"},
+                response_parameters={RETRY_AFTER_PARAMETER: f"'{wait}'"},
                 response_templates={"application/json": json.dumps({"message": message})},
                 opts=pulumi.ResourceOptions(parent=self),
             )

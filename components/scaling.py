@@ -214,7 +214,7 @@ def scaled_object(args: ModelScalerArgs, prometheus_url: str) -> dict[str, Any]:
                 "metadata": {
                     "namespace": "AWS/ApiGateway",
                     "metricName": "Count",
-                    "dimensionName": "ApiName;Method;Resource;Stage",
+                    "dimensionName": ";".join(conventions.GATEWAY_ROUTE_DIMENSIONS),
                     "dimensionValue": f"{gateway.api_name};{routes.METHOD};{route};{gateway.stage}",
                     "metricStat": "Sum",
                     "metricStatPeriod": "60",

@@ -552,3 +552,14 @@ def test_a_tenant_model_served_elsewhere_gets_no_route_here_but_the_tenant_keeps
         "gw-plans-search",
         "gw-plans-assistant",
     }
+
+
+def test_the_unavailable_response_types_are_api_gateways_own():
+    import botocore.session
+
+    from components.conventions import UNAVAILABLE_RESPONSE_TYPES
+
+    model = botocore.session.get_session().get_service_model("apigateway")
+    assert set(UNAVAILABLE_RESPONSE_TYPES) <= set(model.shape_for("GatewayResponseType").enum)
+    # The header is set through the response's parameters map, as PutGatewayResponse names it.
+    assert "responseParameters" in model.operation_model("PutGatewayResponse").input_shape.members

@@ -11,12 +11,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components.conventions import RETRY_AFTER_PARAMETER, UNAVAILABLE_RESPONSE_TYPES
 from policies.review import Controls, Review
 from policies.support import depends_on, resources_of_type
 
-# What API Gateway answers when the VPC link reaches no ready target (its gateway response types).
-UNAVAILABLE = ("INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT")
-RETRY_AFTER = "gatewayresponse.header.Retry-After"
 SECONDS = re.compile(r"'[1-9][0-9]*'")  # a static header value: seconds, in single quotes
 
 
@@ -24,7 +22,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     responses = resources_of_type(args.resources, "aws:apigateway/response:Response")
     for api in resources_of_type(args.resources, "aws:apigateway/restApi:RestApi"):
         own = {str(r.props.get("responseType")): r for r in responses if depends_on(r, "restApiId", api.urn)}
-        for kind in UNAVAILABLE:
+        for kind in UNAVAILABLE_RESPONSE_TYPES:
             response = own.get(kind)
             if response is None:
                 report_violation(
@@ -34,7 +32,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
                 )
                 continue
             status = str(response.props.get("statusCode") or "")
-            header = str((response.props.get("responseParameters") or {}).get(RETRY_AFTER) or "")
+            header = str((response.props.get("responseParameters") or {}).get(RETRY_AFTER_PARAMETER) or "")
             if status != "503" or not SECONDS.fullmatch(header):
                 report_violation(
                     f"gateway response '{response.name}' ({kind}) answers {status or 'the default status'} with "

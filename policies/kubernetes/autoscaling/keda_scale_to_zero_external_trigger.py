@@ -9,14 +9,12 @@ from pulumi_policy import (
     Severity,
 )
 
+from components.conventions import GATEWAY_ROUTE_DIMENSIONS
 from policies.kubernetes.autoscaling.scalers import SCALED_OBJECT, scaler_of
 from policies.review import Controls, Review
 
 # Triggers whose value comes from the scaled pods themselves: silent once there are none.
 IN_POD_TRIGGERS = {"prometheus", "cpu", "memory"}
-# API Gateway's per-method metrics carry these dimensions (detailed metrics on the stage); without
-# Resource, a Count is the whole stage's: every model's requests.
-ROUTE_DIMENSIONS = ("ApiName", "Method", "Resource", "Stage")
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -34,7 +32,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             report_violation(
                 f"{scaler.label} trigger '{trigger.get('name', '?')}' counts the whole API stage's requests "
                 f"({';'.join(dimensions)}): every model's traffic would wake this model's GPUs; count its own route "
-                f"({';'.join(ROUTE_DIMENSIONS)}).",
+                f"({';'.join(GATEWAY_ROUTE_DIMENSIONS)}).",
                 None,
             )
     if all(trigger in IN_POD_TRIGGERS for trigger in scaler.triggers):
