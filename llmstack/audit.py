@@ -78,21 +78,30 @@ class Finding:
 
 
 def load_state(path: Path) -> dict[str, Mapping[str, Any]]:
-    """`pulumi stack export` output → each resource's record by URN (its `id`, `outputs`, `inputs`)."""
+    """A `pulumi stack export` file → each resource's record by URN (its `id`, `outputs`, `inputs`)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file (write it with: pulumi stack export --stack S --file {path})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a `pulumi stack export` JSON ({exc.__class__.__name__})") from None
+    return parse_state(text, str(path))
+
+
+def parse_state(text: str, source: str) -> dict[str, Mapping[str, Any]]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source}: not a `pulumi stack export` JSON ({exc.__class__.__name__})") from None
     resources = (document.get("deployment") or {}).get("resources") if isinstance(document, dict) else None
     if not isinstance(resources, list) or not all(isinstance(r, dict) and "urn" in r for r in resources):
-        raise UsageError(f"{path}: not a `pulumi stack export` JSON (no deployment.resources with urns)")
+        raise UsageError(f"{source}: not a `pulumi stack export` JSON (no deployment.resources with urns)")
     return {r["urn"]: r for r in resources}
 
 
 def export_state(stack: str) -> dict[str, Mapping[str, Any]]:
-    """The stack's state from the Pulumi CLI, when no --state file is given."""
+    """The stack's state from the Pulumi CLI, when no --state file is given (read from its output,
+    never written to disk: it names every resource of the account)."""
     if shutil.which("pulumi") is None:
         raise UsageError("pulumi CLI not found: pass --state FILE (from `pulumi stack export --stack S --file FILE`)")
     result = subprocess.run(
@@ -101,11 +110,7 @@ def export_state(stack: str) -> dict[str, Mapping[str, Any]]:
     if result.returncode != 0:
         message = " ".join(result.stderr.split())[:300]
         raise UsageError(f"pulumi stack export --stack {stack} failed: {message}")
-    folder = project_root() / "build" / stack
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "state.json"
-    path.write_text(result.stdout, encoding="utf-8")
-    return load_state(path)
+    return parse_state(result.stdout, f"pulumi stack export --stack {stack}")
 
 
 class Translation:

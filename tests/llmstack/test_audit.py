@@ -845,3 +845,35 @@ def test_the_scan_sees_every_call_a_full_run_makes(aws, prod_plan):
     assert drifted(list(audit.Audit(prod_plan, records, recording, ACCOUNT).run())) == []
     assert made and made <= calls_in_code(audit)
     assert made == calls_in_code(audit)  # and a clean run makes every one of them
+
+
+def test_without_state_it_reads_pulumi_stack_export_and_names_its_failure(
+    aws, prod_plan, tmp_path, capsys, monkeypatch
+):
+    import subprocess
+
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(prod_plan))
+    exported = json.dumps(Deployment(prod_plan).state())
+    calls = []
+
+    def pulumi(argv, **_):
+        calls.append(argv)
+        failing = "--stack" in argv and argv[-1] == "dev"
+        stderr = "error: no stack named 'dev' found\n  (did you log in?)" if failing else ""
+        return subprocess.CompletedProcess(argv, 255 if failing else 0, "" if failing else exported, stderr)
+
+    monkeypatch.setattr(audit.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(audit.subprocess, "run", pulumi)
+    monkeypatch.setattr(audit, "project_root", lambda: tmp_path)  # where a written copy would land
+    with _boto3_is(clients):
+        assert main(["audit", "--stack", "prod", "--plan", str(plan)]) == 0
+    assert calls == [["pulumi", "stack", "export", "--stack", "prod"]]
+    assert capsys.readouterr().out.splitlines()[-1].startswith("NO DRIFT: 0 of ")
+    assert not (tmp_path / "build").exists()  # the export is read from the CLI's output, never written
+    prod_plan_as_dev = tmp_path / "dev.json"
+    prod_plan_as_dev.write_text(json.dumps({**prod_plan, "stack": "dev"}))
+    assert _usage_error(capsys, "--stack", "dev", "--plan", str(prod_plan_as_dev)) == (
+        "llmstack audit: error: pulumi stack export --stack dev failed: error: no stack named 'dev' found (did you "
+        "log in?)"
+    )
